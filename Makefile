@@ -1,0 +1,51 @@
+# Two commands set everything up on a fresh machine with python3 and make: `make demo`, `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export DAGSTER_HOME := $(CURDIR)
+# The sample standard is ~50 pages: plan it in ~10-page batches (max 20) so the demo shows several
+# partitions and both split kinds in CPU-friendly time. Unset them for the ~100/200 production sizes.
+DEMO_ENV := PLATFORM_BATCH_TARGET_PAGES=10 PLATFORM_BATCH_MAX_PAGES=20
+CORPUS := .cache/corpus
+SHARED := ../shared
+
+.PHONY: install demo dev test lint corpus bench pool clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(PY) -m samples samples/out
+	$(DEMO_ENV) $(PY) -m platform_assets ingest samples/out/acme-1234-wml.pdf --wait
+
+dev: install
+	$(DEMO_ENV) $(VENV)/bin/dagster dev -w workspace.yaml
+
+# Real PDFs for planner tests and benchmarks (needs ../shared and the apt/pip registries; skipped otherwise).
+corpus:
+	@if [ -f $(CORPUS)/MANIFEST.tsv ]; then echo "corpus: $(CORPUS) ready"; \
+	elif [ -x $(SHARED)/corpus/fetch_real_pdfs.sh ]; then \
+	  bash $(SHARED)/corpus/fetch_real_pdfs.sh $(CORPUS) || echo "corpus: fetch failed, those tests will skip"; \
+	else echo "corpus: $(SHARED)/corpus absent, those tests will skip"; fi
+
+test: install corpus
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+bench: install corpus
+	$(PY) benchmarks/bench_planner.py
+	$(DEMO_ENV) $(PY) benchmarks/bench_local_parse.py
+
+pool: install
+	$(VENV)/bin/dagster instance concurrency set runpod_gpu $(N)
+
+clean:
+	rm -rf .data .dagster samples/out

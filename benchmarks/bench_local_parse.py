@@ -1,0 +1,71 @@
+"""Local parse throughput: the whole `parsed_batch` asset path vs MinerU flash called directly.
+
+Prints pages/s of both on the same page ranges and the orchestration cost (goal: under 20%).
+Usage: `.venv/bin/python benchmarks/bench_local_parse.py [PDF]` (default: the sample standard).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def direct(pdf: Path, ranges: list[tuple[int, int]]) -> float:
+    import mineru
+
+    started = time.perf_counter()
+    for first, last in ranges:
+        mineru.parse(pdf, tier="flash", ocr_mode="txt", page_range=f"{first + 1}-{last + 1}")
+    return time.perf_counter() - started
+
+
+def through_assets(pdf: Path, work: Path) -> tuple[list[tuple[int, int]], float]:
+    import dagster as dg
+
+    from platform_assets.definitions import default_resources
+    from platform_assets.domain.intake import register_pdf
+    from platform_assets.domain.registry import Registry
+    from platform_assets.local_run import _run, materialize_document
+    from platform_assets.settings import PlatformPaths
+    from resources.platform_data import PlannerSettings
+
+    paths = PlatformPaths(work / "data")
+    resources = {**default_resources(paths), "planner": PlannerSettings(target_pages=10, max_pages=20)}
+    doc_id = register_pdf(pdf, Registry(paths.registry), paths.landing, "bench").record.doc_id
+    with dg.instance_for_test() as instance:
+        _run(paths, instance, resources, dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
+        plan = Registry(paths.registry).plan(doc_id)
+        started = time.perf_counter()
+        for batch in plan.batches:
+            _run(paths, instance, resources, dg.AssetSelection.assets("parsed_batch"), batch.key)
+        elapsed = time.perf_counter() - started
+        materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
+    return [(b.first_page, b.last_page) for b in plan.batches], elapsed
+
+
+def main() -> None:
+    if len(sys.argv) > 1:
+        pdf = Path(sys.argv[1]).resolve()
+    else:
+        from samples.standard import build_sample_standard
+
+        pdf = build_sample_standard(Path(tempfile.mkdtemp()) / "sample").pdf
+    with tempfile.TemporaryDirectory() as work:
+        ranges, asset_s = through_assets(pdf, Path(work))
+    pages = sum(last - first + 1 for first, last in ranges)
+    direct(pdf, ranges[:1])  # warm imports so the direct figure is MinerU alone
+    direct_s = direct(pdf, ranges)
+    overhead = (asset_s - direct_s) / asset_s
+    print(f"document            {pdf.name}: {pages} pages in {len(ranges)} batches")
+    print(f"MinerU flash direct {direct_s:7.2f} s  {pages / direct_s:6.2f} pages/s")
+    print(f"through the asset   {asset_s:7.2f} s  {pages / asset_s:6.2f} pages/s")
+    print(f"orchestration cost  {overhead:7.1%} of the asset path (goal: under 20%)")
+
+
+if __name__ == "__main__":
+    main()

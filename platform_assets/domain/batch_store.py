@@ -1,0 +1,127 @@
+"""Parsed batches on disk: the worker's archive, the normalized block list and a manifest.
+
+A batch folder appears complete or not at all (staged, then renamed); its manifest's fingerprint
+says which inputs produced it, so a finished batch is never parsed again for the same inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from platform_assets.domain.adapters import load_blocks
+from platform_assets.domain.archive import extract_archive
+from platform_assets.domain.atomic import staged_directory, write_text_atomic
+from platform_assets.domain.blocks import Block, summarize
+
+MANIFEST = "batch.json"
+BLOCKS = "blocks.json"
+RAW = "raw"
+
+
+class BatchFingerprint(BaseModel):
+    """Everything that, if changed, makes a stored batch stale."""
+
+    pdf_sha256: str
+    first_page: int
+    last_page: int
+    engine: str = "mineru"
+    engine_version: str
+    tier: str
+
+
+class BatchManifest(BaseModel):
+    key: str
+    doc_id: str
+    fingerprint: BatchFingerprint
+    produced_pages: list[int] = Field(description="absolute page indices present in the parse output")
+    block_count: int
+    blocks_by_kind: dict[str, int]
+    archive_members: int
+    worker_id: str = ""
+    job_id: str = ""
+
+    @property
+    def missing_pages(self) -> list[int]:
+        fp = self.fingerprint
+        produced = set(self.produced_pages)
+        return [p for p in range(fp.first_page, fp.last_page + 1) if p not in produced]
+
+
+def batch_dir(root: Path, doc_id: str, key: str) -> Path:
+    return root / doc_id / key
+
+
+def read_manifest(folder: Path) -> BatchManifest | None:
+    path = folder / MANIFEST
+    return BatchManifest.model_validate_json(path.read_bytes()) if path.is_file() else None
+
+
+def finished_batch(folder: Path, fingerprint: BatchFingerprint) -> BatchManifest | None:
+    """The stored batch if it was produced from exactly these inputs, else None."""
+    manifest = read_manifest(folder)
+    if manifest is not None and manifest.fingerprint == fingerprint and (folder / BLOCKS).is_file():
+        return manifest
+    return None
+
+
+def read_blocks(folder: Path) -> list[Block]:
+    return [Block.model_validate(b) for b in json.loads((folder / BLOCKS).read_bytes())]
+
+
+def store_batch(
+    folder: Path,
+    *,
+    key: str,
+    doc_id: str,
+    fingerprint: BatchFingerprint,
+    archive: bytes,
+    archive_format: str,
+    worker_id: str = "",
+    job_id: str = "",
+) -> tuple[BatchManifest, dict[str, float]]:
+    """Extract, normalize and store one batch atomically; returns the manifest and phase seconds."""
+    import time
+
+    timings: dict[str, float] = {}
+    with staged_directory(folder) as stage:
+        started = time.perf_counter()
+        members = extract_archive(archive, stage / RAW, archive_format)
+        timings["download_extract"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        blocks = load_blocks(stage / RAW, fingerprint.first_page)
+        produced = _produced_pages(stage / RAW, blocks)
+        outside = [p for p in produced if not fingerprint.first_page <= p <= fingerprint.last_page]
+        if outside:
+            raise ValueError(
+                f"{key}: parse output has pages {outside[:5]} outside the requested range "
+                f"{fingerprint.first_page}..{fingerprint.last_page} (off-by-one page range?)"
+            )
+        write_text_atomic(
+            stage / BLOCKS, json.dumps([b.model_dump(mode="json", exclude_none=True) for b in blocks])
+        )
+        manifest = BatchManifest(
+            key=key,
+            doc_id=doc_id,
+            fingerprint=fingerprint,
+            produced_pages=produced,
+            block_count=len(blocks),
+            blocks_by_kind=summarize(blocks),
+            archive_members=len(members),
+            worker_id=worker_id,
+            job_id=job_id,
+        )
+        write_text_atomic(stage / MANIFEST, manifest.model_dump_json(indent=2))
+        timings["normalize"] = time.perf_counter() - started
+    return manifest, timings
+
+
+def _produced_pages(raw: Path, blocks: list[Block]) -> list[int]:
+    """Pages the engine reports having processed (MinerU 4 lists every page, even blank ones)."""
+    middle = raw / "middle_json.json"
+    if middle.is_file():
+        return sorted({int(page["page_idx"]) for page in json.loads(middle.read_bytes())["pages"]})
+    return sorted({b.page_index for b in blocks})

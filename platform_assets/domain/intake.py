@@ -1,0 +1,64 @@
+"""Registering an arriving PDF: identify it by content hash, refuse bad bytes, keep a landing copy.
+
+Invariants: the same bytes register once (a second arrival is reported as a duplicate); a file is
+registered only after its landing copy is complete, so nothing registered can be lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2.raw as pdfium_c
+
+from platform_assets.domain.atomic import copy_file_atomic
+from platform_assets.domain.pdf_facts import is_encrypted, open_pdf, sha256_file
+from platform_assets.domain.registry import DocumentRecord, Registry, make_doc_id, now_iso
+
+
+@dataclass(frozen=True)
+class Intake:
+    record: DocumentRecord
+    duplicate: bool
+
+
+def landing_path(landing_dir: Path, sha256: str) -> Path:
+    return landing_dir / f"{sha256}.pdf"
+
+
+def register_pdf(
+    path: Path, registry: Registry, landing_dir: Path, source: str, password: str | None = None
+) -> Intake:
+    """Register `path` (raises PdfError with a clear message for bad input; nothing is written then)."""
+    sha256 = sha256_file(path)
+    existing = registry.find_by_sha256(sha256)
+    if existing is not None:
+        return Intake(existing, duplicate=True)
+
+    document = open_pdf(path, password)
+    try:
+        encrypted = is_encrypted(document)
+        target = landing_path(landing_dir, sha256)
+        if encrypted:
+            # Workers and parsers get a decrypted copy; the identity stays the original bytes' hash.
+            staged = target.with_name(f".{target.name}.decrypting")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            document.save(staged, flags=pdfium_c.FPDF_REMOVE_SECURITY)
+            staged.replace(target)
+        else:
+            copy_file_atomic(path, target)
+    finally:
+        document.close()
+
+    record = DocumentRecord(
+        doc_id=make_doc_id(path.name, sha256),
+        sha256=sha256,
+        filename=path.name,
+        size_bytes=path.stat().st_size,
+        source=source,
+        registered_at=now_iso(),
+        decrypted=encrypted,
+    )
+    if not registry.add_document(record):
+        return Intake(registry.document(record.doc_id), duplicate=True)
+    return Intake(record, duplicate=False)

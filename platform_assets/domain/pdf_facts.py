@@ -1,0 +1,188 @@
+"""Facts read once from a source PDF with pypdfium2: pages, outline, labels, text-layer density.
+
+Every page index here is absolute and 0-based; an outline entry whose destination resolves to no
+page (or past the end) keeps `page_index=None` and never points outside the document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from pydantic import BaseModel, Field
+
+SCANNED_PAGE_MAX_CHARS = 20
+"""A page with fewer text-layer characters than this (and at least one image) counts as scanned."""
+
+
+class PdfError(ValueError):
+    """The bytes are not a PDF we can read; the message says why and what to do."""
+
+
+class EncryptedPdfError(PdfError):
+    """The PDF is password-protected and no (or a wrong) password was given."""
+
+
+class OutlineEntry(BaseModel):
+    """One bookmark, in document order."""
+
+    title: str
+    level: int = Field(ge=0, description="0 = top level")
+    page_index: int | None = Field(default=None, description="0-based destination page, None if none")
+
+
+class PdfFacts(BaseModel):
+    """What the platform knows about a PDF without parsing it."""
+
+    sha256: str
+    size_bytes: int
+    page_count: int
+    encrypted: bool = False
+    outline: list[OutlineEntry] = Field(default_factory=list)
+    page_labels: list[str] = Field(default_factory=list)
+    text_chars: list[int] = Field(default_factory=list, description="text-layer characters per page")
+    scanned_pages: list[int] = Field(default_factory=list)
+
+    @property
+    def outline_depth(self) -> int:
+        return max((e.level for e in self.outline), default=-1) + 1
+
+    @property
+    def bookmarks_without_destination(self) -> int:
+        return sum(1 for e in self.outline if e.page_index is None)
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_pdf(path: Path, password: str | None = None) -> pdfium.PdfDocument:
+    """Open with clear errors for non-PDF, truncated, encrypted and empty files."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if b"%PDF-" not in head:
+        raise PdfError(f"{path.name} is not a PDF (no %PDF- header in its first 1024 bytes)")
+    try:
+        document = pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as err:
+        # PDFium's last-error code is process-global and not reset when a load fails without one
+        # (an empty page tree), so a "password" error is trusted only if the file has /Encrypt.
+        message = str(err).lower()
+        if "password" in message and _contains(path, b"/Encrypt"):
+            raise EncryptedPdfError(
+                f"{path.name} is encrypted: register it with a password "
+                "(`python -m platform_assets ingest FILE --password ...` or PLATFORM_PDF_PASSWORD)"
+            ) from err
+        if "password" in message or "success" in message:
+            raise PdfError(f"{path.name} has zero pages (empty or unreadable page tree)") from err
+        raise PdfError(f"{path.name} cannot be read as a PDF (truncated or damaged?): {err}") from err
+    if len(document) == 0:
+        document.close()
+        raise PdfError(f"{path.name} has zero pages")
+    return document
+
+
+def _contains(path: Path, token: bytes, chunk: int = 1 << 20) -> bool:
+    tail = b""
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            if token in tail + block:
+                return True
+            tail = block[-len(token) :]
+    return False
+
+
+def read_outline(document: pdfium.PdfDocument, page_count: int) -> list[OutlineEntry]:
+    entries = []
+    for item in document.get_toc(max_depth=64):
+        dest = item.get_dest()  # pypdfium2 5.x: bookmarks expose get_title()/get_dest(), not attributes
+        page = dest.get_index() if dest is not None else None
+        if page is not None and not 0 <= page < page_count:
+            page = None
+        title = " ".join(item.get_title().split())
+        entries.append(OutlineEntry(title=title, level=item.level, page_index=page))
+    return entries
+
+
+def read_page_labels(document: pdfium.PdfDocument, page_count: int) -> list[str]:
+    labels = []
+    for index in range(page_count):
+        try:
+            label = document.get_page_label(index)
+        except pdfium.PdfiumError:
+            label = ""
+        labels.append(label or str(index + 1))
+    return labels
+
+
+def _has_image(page: pdfium.PdfPage) -> bool:
+    return any(True for _ in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=2))
+
+
+def read_text_density(document: pdfium.PdfDocument) -> tuple[list[int], list[int]]:
+    """Characters of text layer per page, and the pages that look scanned (images, no text)."""
+    chars, scanned = [], []
+    for index in range(len(document)):
+        page = document[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                count = len(textpage.get_text_range().strip())
+            finally:
+                textpage.close()
+            chars.append(count)
+            if count < SCANNED_PAGE_MAX_CHARS and _has_image(page):
+                scanned.append(index)
+        finally:
+            page.close()
+    return chars, scanned
+
+
+def page_texts(path: Path, pages: list[int] | None = None, password: str | None = None) -> dict[int, str]:
+    """Text layer of the given pages (all when None)."""
+    document = open_pdf(path, password)
+    try:
+        wanted = range(len(document)) if pages is None else pages
+        texts = {}
+        for index in wanted:
+            page = document[index]
+            try:
+                textpage = page.get_textpage()
+                texts[index] = textpage.get_text_range()
+                textpage.close()
+            finally:
+                page.close()
+        return texts
+    finally:
+        document.close()
+
+
+def read_pdf_facts(path: Path, password: str | None = None, sha256: str | None = None) -> PdfFacts:
+    """Read every fact the planner and the UI need, in one pass over the file."""
+    digest = sha256 or sha256_file(path)
+    document = open_pdf(path, password)
+    try:
+        page_count = len(document)
+        chars, scanned = read_text_density(document)
+        return PdfFacts(
+            sha256=digest,
+            size_bytes=path.stat().st_size,
+            page_count=page_count,
+            encrypted=is_encrypted(document),
+            outline=read_outline(document, page_count),
+            page_labels=read_page_labels(document, page_count),
+            text_chars=chars,
+            scanned_pages=scanned,
+        )
+    finally:
+        document.close()
+
+
+def is_encrypted(document: pdfium.PdfDocument) -> bool:
+    """True when the document has a security handler (also for an empty user password)."""
+    return pdfium.raw.FPDF_GetSecurityHandlerRevision(document) != -1

@@ -1,0 +1,133 @@
+"""Sensors: the inbox registers arriving PDFs; the registry sensor reloads the code location so new
+documents and batches become partitions; the automation sensor carries them through every asset.
+"""
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dagster as dg
+from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
+
+from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.pdf_facts import PdfError
+from platform_assets.domain.registry import Registry
+from platform_assets.partitions import PartitionScheme
+from platform_assets.settings import PlatformPaths
+
+INBOX_INTERVAL_S = 10
+RELOAD_INTERVAL_S = 5
+
+
+def scan_inbox(
+    inbox: Path, registry: Registry, landing: Path, cursor: dict[str, list], password: str | None
+) -> tuple[list[str], list[dg.AssetObservation], dict[str, list]]:
+    """Register new or changed PDFs in `inbox`; returns log lines, duplicate observations, new cursor.
+
+    The cursor maps file name -> [size, mtime_ns, outcome] so unchanged files are not hashed again;
+    outcome is a doc id, or `error: ...` for a file that was refused (kept in the inbox, untouched).
+    """
+    lines, observations, seen = [], [], {}
+    for path in sorted(inbox.glob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        stat = path.stat()
+        previous = cursor.get(path.name)
+        if previous and previous[:2] == [stat.st_size, stat.st_mtime_ns]:
+            seen[path.name] = previous
+            continue
+        try:
+            intake = register_pdf(path, registry, landing, source="inbox", password=password)
+        except PdfError as err:
+            seen[path.name] = [stat.st_size, stat.st_mtime_ns, f"error: {err}"]
+            lines.append(f"refused {path.name}: {err}")
+            continue
+        doc_id = intake.record.doc_id
+        seen[path.name] = [stat.st_size, stat.st_mtime_ns, doc_id]
+        if intake.duplicate:
+            lines.append(f"duplicate: {path.name} has the same bytes as {doc_id}; not registered again")
+            observations.append(
+                dg.AssetObservation(
+                    asset_key="source_pdf",
+                    partition=doc_id,
+                    metadata={"duplicate_arrival": path.name, "same_bytes_as": doc_id},
+                )
+            )
+        else:
+            lines.append(f"registered {path.name} as {doc_id}")
+    return lines, observations, seen
+
+
+def build_inbox_sensor(paths: PlatformPaths) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="inbox_sensor",
+        minimum_interval_seconds=INBOX_INTERVAL_S,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Registers PDFs dropped into the inbox folder (PLATFORM_INBOX); cursor by content.",
+    )
+    def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        paths.inbox.mkdir(parents=True, exist_ok=True)
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        lines, observations, seen = scan_inbox(
+            paths.inbox,
+            Registry(paths.registry),
+            paths.landing,
+            cursor,
+            os.environ.get("PLATFORM_PDF_PASSWORD") or None,
+        )
+        for line in lines:
+            (context.log.warning if line.startswith("refused") else context.log.info)(line)
+        new_cursor = json.dumps(seen, sort_keys=True)
+        if not lines:
+            context.update_cursor(new_cursor)
+            return dg.SkipReason(f"no new PDFs in {paths.inbox}")
+        return dg.SensorResult(asset_events=observations, cursor=new_cursor)
+
+    return inbox_sensor
+
+
+def build_registry_sensor(paths: PlatformPaths, scheme: PartitionScheme) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="registry_reload_sensor",
+        minimum_interval_seconds=RELOAD_INTERVAL_S,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Reloads this code location when the registry gained documents or plans.",
+    )
+    def registry_reload_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        current = Registry(paths.registry).fingerprint()
+        if current == scheme.registry_fingerprint:
+            return dg.SkipReason("partitions match the registry")
+        if context.cursor == current:
+            return dg.SkipReason(f"reload already requested for registry state {current}")
+        origin = context.code_location_origin
+        location = origin.location_name if origin else "document_platform"
+        reload_code_location(location)
+        context.update_cursor(current)
+        return dg.SkipReason(
+            f"registry changed ({scheme.registry_fingerprint} -> {current}): reloaded {location}"
+        )
+
+    return registry_reload_sensor
+
+
+def reload_code_location(location: str) -> None:
+    """Ask the webserver (DAGSTER_WEBSERVER_URL, default http://127.0.0.1:3000) to reload a location."""
+    url = urlparse(os.environ.get("DAGSTER_WEBSERVER_URL", "http://127.0.0.1:3000"))
+    client = DagsterGraphQLClient(
+        url.hostname or "127.0.0.1", port_number=url.port, use_https=url.scheme == "https"
+    )
+    try:
+        client.reload_repository_location(location)
+    except DagsterGraphQLClientError as err:
+        raise RuntimeError(f"could not reload code location {location!r} via the webserver: {err}") from err
+
+
+def build_automation_sensor() -> dg.AutomationConditionSensorDefinition:
+    return dg.AutomationConditionSensorDefinition(
+        "platform_automation",
+        target=dg.AssetSelection.all(),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=10,
+        description="Carries each new document through source_pdf -> batch_plan -> parsed_batch -> timings.",
+    )

@@ -1,0 +1,48 @@
+"""Where the platform keeps its data, from the environment (read when definitions load).
+
+`PLATFORM_DATA_DIR` (default `.data` under the working directory) holds the registry, landing
+copies, the local object store, batch outputs, timing records and the DuckDB file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PlatformPaths:
+    root: Path
+
+    @property
+    def registry(self) -> Path:
+        return self.root / "registry"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def objects(self) -> Path:
+        return self.root / "objects"
+
+    @property
+    def batches(self) -> Path:
+        return self.root / "batches"
+
+    @property
+    def timings(self) -> Path:
+        return self.root / "timings"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def inbox(self) -> Path:
+        return Path(os.environ.get("PLATFORM_INBOX", self.root / "inbox")).resolve()
+
+
+def platform_paths() -> PlatformPaths:
+    return PlatformPaths(Path(os.environ.get("PLATFORM_DATA_DIR", ".data")).resolve())

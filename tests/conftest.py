@@ -1,0 +1,42 @@
+"""Shared fixtures: where the real sample documents live, skipping cleanly when they are absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PLATFORM_SHARED_DIR", REPO.parent / "shared"))
+REAL_PDFS = Path(os.environ.get("PLATFORM_REAL_PDFS", REPO / ".cache" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    """`../shared/corpus` (real MinerU outputs, standards); skip when this checkout has none beside it."""
+    corpus = SHARED / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def real_pdfs() -> Path:
+    """PDFs fetched by `../shared/corpus/fetch_real_pdfs.sh` (`make corpus`); skip when not fetched."""
+    if not (REAL_PDFS / "MANIFEST.tsv").is_file():
+        pytest.skip(f"real PDFs not fetched into {REAL_PDFS} (make corpus needs ../shared and registries)")
+    return REAL_PDFS
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory):
+    """The deterministic synthetic standard (samples/), built once per session."""
+    from samples.standard import build_sample_standard
+
+    return build_sample_standard(tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(sample) -> Path:
+    return sample.pdf

@@ -1,0 +1,94 @@
+"""Sensors against a real Dagster instance: inbox registration, duplicates, refusals, reload trigger."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+
+import dagster as dg
+import pytest
+
+from platform_assets.definitions import build_definitions
+from platform_assets.domain.registry import Registry
+from platform_assets.settings import PlatformPaths
+
+
+@pytest.fixture
+def paths(tmp_path, monkeypatch) -> PlatformPaths:
+    monkeypatch.setenv("PLATFORM_INBOX", str(tmp_path / "inbox"))
+    return PlatformPaths(tmp_path / "data")
+
+
+def sensor(defs: dg.Definitions, name: str) -> dg.SensorDefinition:
+    return next(s for s in defs.sensors if s.name == name)
+
+
+def tick(defs, name, instance, cursor=None):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+    return sensor(defs, name).evaluate_tick(context)
+
+
+def test_inbox_sensor_registers_new_pdfs_once_and_reports_duplicates(paths, sample_pdf, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(sample_pdf, inbox / "standard.pdf")
+    (inbox / "notes.txt").write_text("not a pdf")
+    with dg.instance_for_test() as instance:
+        defs = build_definitions(paths)
+        first = tick(defs, "inbox_sensor", instance)
+        registry = Registry(paths.registry)
+        [record] = registry.documents()
+        assert record.filename == "standard.pdf" and record.source == "inbox"
+        cursor = json.loads(first.cursor)
+        assert cursor["standard.pdf"][2] == record.doc_id
+        assert cursor["notes.txt"][2].startswith("error: notes.txt is not a PDF")
+        assert (inbox / "notes.txt").exists()  # refused input is left where it was
+
+        quiet = tick(defs, "inbox_sensor", instance, cursor=first.cursor)
+        assert quiet.skip_message and "no new PDFs" in quiet.skip_message
+
+        shutil.copyfile(sample_pdf, inbox / "same-bytes-again.pdf")
+        again = tick(defs, "inbox_sensor", instance, cursor=first.cursor)
+        assert len(registry.documents()) == 1
+        [observation] = again.asset_events
+        assert observation.partition == record.doc_id
+        assert observation.metadata["duplicate_arrival"].value == "same-bytes-again.pdf"
+
+
+def test_inbox_sensor_refuses_encrypted_pdfs_without_password_and_accepts_them_with_one(
+    paths, real_pdfs, tmp_path, monkeypatch
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(real_pdfs / "pikepdf-graph-encrypted.pdf", inbox / "locked.pdf")
+    with dg.instance_for_test() as instance:
+        defs = build_definitions(paths)
+        result = tick(defs, "inbox_sensor", instance)
+        assert "PLATFORM_PDF_PASSWORD" in json.loads(result.cursor)["locked.pdf"][2]
+        assert Registry(paths.registry).documents() == []
+        monkeypatch.setenv("PLATFORM_PDF_PASSWORD", "user")
+        (inbox / "locked.pdf").touch()  # a changed mtime makes the sensor look again
+        tick(defs, "inbox_sensor", instance, cursor=result.cursor)
+        [record] = Registry(paths.registry).documents()
+        assert record.decrypted
+
+
+def test_registry_sensor_is_quiet_while_partitions_match_and_reloads_when_the_registry_changes(
+    paths, sample_pdf, monkeypatch
+):
+    from platform_assets.domain.intake import register_pdf
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DAGSTER_WEBSERVER_URL", f"http://127.0.0.1:{port}")
+    with dg.instance_for_test() as instance:
+        defs = build_definitions(paths)
+        quiet = tick(defs, "registry_reload_sensor", instance)
+        assert "match the registry" in quiet.skip_message
+        register_pdf(sample_pdf, Registry(paths.registry), paths.landing, "cli")
+        with pytest.raises(Exception, match="could not reload code location"):
+            tick(defs, "registry_reload_sensor", instance)
+        reloaded = build_definitions(paths)  # what the reload gives the code server
+        assert "match the registry" in tick(reloaded, "registry_reload_sensor", instance).skip_message

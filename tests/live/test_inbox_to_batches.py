@@ -1,0 +1,152 @@
+"""Live: a real `dagster dev` (webserver + daemon) takes a PDF dropped in the inbox to parsed batches.
+
+No clicks: inbox sensor -> registry reload -> automation -> source_pdf -> batch_plan -> reload ->
+parsed_batch partitions -> parsed_document with its contiguity check. Checked through GraphQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEADLINE_S = 480
+
+pytestmark = [pytest.mark.slow, pytest.mark.live]
+
+PARTITION_STATS = """
+query ($path: [String!]!) {
+  assetNodeOrError(assetKey: {path: $path}) {
+    ... on AssetNode { partitionStats { numMaterialized numPartitions numFailed } }
+  }
+}
+"""
+CHECK_STATUS = """
+query {
+  assetNodeOrError(assetKey: {path: ["parsed_document"]}) {
+    ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name
+      executionForLatestMaterialization { status evaluation { success } } } } } }
+  }
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def partition_stats(port: int, asset: str) -> dict | None:
+    node = graphql(port, PARTITION_STATS, {"path": [asset]})["assetNodeOrError"]
+    return node.get("partitionStats") if node else None
+
+
+def wait_for(what: str, probe, process: subprocess.Popen, log: Path, deadline: float):
+    """Poll `probe` until it returns a truthy value; fail with the server log if time runs out."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"dagster dev exited ({process.returncode}) while waiting for {what}:\n{tail(log)}")
+        try:
+            value = probe()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(2)
+    pytest.fail(f"timed out waiting for {what}:\n{tail(log)}")
+
+
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-6000:] if log.exists() else ""
+
+
+@pytest.fixture
+def dagster_dev(tmp_path):
+    home, data, inbox = tmp_path / "home", tmp_path / "data", tmp_path / "inbox"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        (REPO / "dagster.yaml").read_text().replace("base_dir: .dagster", f"base_dir: {home}/.dagster")
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PLATFORM_DATA_DIR": str(data),
+        "PLATFORM_INBOX": str(inbox),
+        "DAGSTER_WEBSERVER_URL": f"http://127.0.0.1:{port}",
+        "PLATFORM_BATCH_TARGET_PAGES": "25",
+        "PLATFORM_BATCH_MAX_PAGES": "40",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path / "dagster-dev.log"
+    dagster = Path(sys.executable).with_name("dagster")
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield port, inbox, data, process, log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_a_pdf_dropped_in_the_inbox_becomes_parsed_batches_without_a_click(dagster_dev, sample_pdf):
+    port, inbox, data, process, log = dagster_dev
+    deadline = time.monotonic() + DEADLINE_S
+    wait_for(
+        "the webserver", lambda: partition_stats(port, "parsed_batch") is not None, process, log, deadline
+    )
+
+    inbox.mkdir(exist_ok=True)
+    shutil.copyfile(sample_pdf, inbox / "standard.pdf")
+
+    def all_batches_parsed():
+        stats = partition_stats(port, "parsed_batch")
+        assert not stats or stats["numFailed"] == 0, f"a batch failed:\n{tail(log)}"
+        return (
+            stats
+            if stats and stats["numPartitions"] and stats["numMaterialized"] == stats["numPartitions"]
+            else None
+        )
+
+    stats = wait_for("every parsed_batch partition", all_batches_parsed, process, log, deadline)
+    assert stats["numPartitions"] >= 2
+    [doc_dir] = (data / "batches").iterdir()
+    assert len(list(doc_dir.glob("*/batch.json"))) == stats["numPartitions"]
+
+    def contiguity_passed():
+        checks = graphql(port, CHECK_STATUS)["assetNodeOrError"]["assetChecksOrError"]["checks"]
+        execution = checks[0]["executionForLatestMaterialization"] if checks else None
+        return execution and execution["status"] == "SUCCEEDED" and execution["evaluation"]["success"]
+
+    assert wait_for("the contiguity check on parsed_document", contiguity_passed, process, log, deadline)

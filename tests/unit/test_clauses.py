@@ -1,0 +1,178 @@
+"""Outline -> clauses: numbers, unique ids, dropped and backwards bookmarks (synthetic and real)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from platform_assets.domain.clauses import clause_number, clauses_from_outline, roman_value, slug
+from platform_assets.domain.pdf_facts import OutlineEntry, read_pdf_facts
+
+ECMA = "fetched/standards/ecma-376_QtExcel-ecma-376-5th_6c1a7f9"
+
+
+def entry(title: str, level: int, page: int | None) -> OutlineEntry:
+    return OutlineEntry(title=title, level=level, page_index=page)
+
+
+@pytest.mark.parametrize(
+    ("title", "number"),
+    [
+        ("17.4.2 Title", "17.4.2"),
+        ("17.4.2. Title", "17.4.2"),
+        ("1. Scope", "1"),
+        ("4", "4"),
+        ("Annex A", "A"),
+        ("Annex B (informative) Pack URI", "B"),
+        ("Annex C. (normative) ZIP Appnote.txt Clarifications", "C"),
+        ("A.1 Creating an IRI", "A.1"),
+        ("A.1.2 Foo", "A.1.2"),
+        ("Appendix C", "C"),
+        ("Part 3", "Part-3"),
+        ("Chapter 4 Tables", "4"),
+        ("Chapter II", "II"),
+        ("IV. Data types", "IV"),
+        ("Foreword", None),
+        ("A Note on Style", None),
+        ("2022 Edition", None),
+        ("a ltdirchk.dtx", None),
+        ("IV Data types", None),
+    ],
+)
+def test_clause_number_is_read_from_the_title_start(title: str, number: str | None) -> None:
+    assert clause_number(title) == number
+
+
+def test_roman_values_reject_invalid_numerals() -> None:
+    assert [roman_value(t) for t in ("I", "IV", "XIV", "MCMXC")] == [1, 4, 14, 1990]
+    assert roman_value("IIII") is None
+    assert roman_value("") is None
+
+
+def test_slug_is_lowercase_dashed_and_bounded() -> None:
+    assert slug("Table of Contents") == "table-of-contents"
+    assert len(slug("x" * 100)) == 40
+
+
+def test_bookmarks_without_destination_are_dropped_with_a_counted_warning() -> None:
+    outline = [
+        entry("1 Scope", 0, 0),
+        entry("OLE_LINK6", 0, None),
+        entry("_Toc123", 1, None),
+        entry("2 Terms", 0, 1),
+    ]
+    clauses, warnings = clauses_from_outline(outline, page_count=3)
+    assert [c.id for c in clauses] == ["1", "2"]
+    assert len(warnings) == 1
+    assert "dropped 2 bookmarks" in warnings[0]
+    assert "OLE_LINK6" in warnings[0]
+
+
+def test_destination_past_the_end_is_dropped() -> None:
+    clauses, warnings = clauses_from_outline([entry("1 Scope", 0, 0), entry("2 Far", 0, 9)], page_count=3)
+    assert [c.id for c in clauses] == ["1"]
+    assert "dropped 1" in warnings[0]
+
+
+def test_children_of_a_dropped_bookmark_move_up_a_level() -> None:
+    outline = [entry("Junk", 0, None), entry("1 Scope", 1, 2), entry("1.1 Sub", 2, 3)]
+    clauses, _ = clauses_from_outline(outline, page_count=5)
+    assert [(c.id, c.level) for c in clauses] == [("1", 0), ("1.1", 1)]
+
+
+def test_many_bookmarks_on_one_page_are_all_kept() -> None:
+    outline = [entry(f"{n} Clause", 0, 4) for n in range(1, 8)]
+    clauses, warnings = clauses_from_outline(outline, page_count=5)
+    assert [c.id for c in clauses] == [str(n) for n in range(1, 8)]
+    assert {c.page_index for c in clauses} == {4}
+    assert warnings == []
+
+
+def test_backwards_page_is_clamped_to_the_previous_clause_start_with_a_warning() -> None:
+    outline = [entry("1 A", 0, 0), entry("2 B", 0, 9), entry("3 C", 0, 4), entry("4 D", 0, 12)]
+    clauses, warnings = clauses_from_outline(outline, page_count=20)
+    assert [c.page_index for c in clauses] == [0, 9, 9, 12]
+    assert [c.id for c in clauses] == ["1", "2", "3", "4"]
+    assert len(warnings) == 1
+    assert "'3' page index 4 -> 9" in warnings[0]
+
+
+def test_unnumbered_outline_gets_positional_ids() -> None:
+    outline = [entry("Intro", 0, 0), entry("Setup", 0, 2), entry("Install", 1, 2), entry("Use", 1, 3)]
+    clauses, _ = clauses_from_outline(outline, page_count=5)
+    assert [c.id for c in clauses] == ["1", "2", "2.1", "2.2"]
+    assert not any(c.numbered for c in clauses)
+
+
+def test_front_matter_before_the_first_number_gets_slug_ids() -> None:
+    outline = [entry("Foreword", 0, 0), entry("Table of Contents", 0, 1), entry("1 Scope", 0, 3)]
+    clauses, _ = clauses_from_outline(outline, page_count=5)
+    assert [(c.id, c.numbered) for c in clauses] == [
+        ("foreword", False),
+        ("table-of-contents", False),
+        ("1", True),
+    ]
+
+
+def test_restarting_numbering_is_prefixed_with_the_top_level_id() -> None:
+    outline = [
+        entry("a ltdirchk.dtx", 0, 0),
+        entry("1 Introduction", 1, 0),
+        entry("1.1 Detail", 2, 1),
+        entry("b ltplain.dtx", 0, 2),
+        entry("1 Introduction", 1, 2),
+        entry("2 Unique", 1, 3),
+    ]
+    clauses, warnings = clauses_from_outline(outline, page_count=5)
+    assert [c.id for c in clauses] == [
+        "a-ltdirchk-dtx",
+        "a-ltdirchk-dtx/1",
+        "a-ltdirchk-dtx/1.1",
+        "b-ltplain-dtx",
+        "b-ltplain-dtx/1",
+        "b-ltplain-dtx/2",
+    ]
+    assert "'1' x2" in warnings[0]
+
+
+def test_repeated_top_level_ids_get_a_serial_suffix() -> None:
+    clauses, warnings = clauses_from_outline([entry("Index", 0, 0), entry("Index", 0, 1)], page_count=2)
+    assert [c.id for c in clauses] == ["1", "2"]  # unnumbered outline: positions
+    clauses, warnings = clauses_from_outline(
+        [entry("1 Scope", 0, 0), entry("Index", 0, 1), entry("Index", 0, 1)], page_count=2
+    )
+    assert [c.id for c in clauses] == ["1", "index", "index~2"]
+    assert warnings
+
+
+def test_bare_roman_parts_count_only_as_a_run_from_one() -> None:
+    parts = [entry("I Introduction", 0, 0), entry("1 Intro", 1, 0), entry("II Bootstrapping", 0, 1)]
+    clauses, _ = clauses_from_outline(parts, page_count=2)
+    assert [(c.id, c.numbered) for c in clauses] == [("I", True), ("1", True), ("II", True)]
+    letters = [entry("C ltoutput", 0, 0), entry("1 Intro", 1, 0), entry("D ltfinal", 0, 1)]
+    clauses, _ = clauses_from_outline(letters, page_count=2)
+    assert [(c.id, c.numbered) for c in clauses] == [("c-ltoutput", False), ("1", True), ("d-ltfinal", False)]
+
+
+def test_real_restarting_numbering_yields_unique_ids(real_pdfs: Path) -> None:
+    facts = read_pdf_facts(real_pdfs / "tl-source2e.pdf")
+    clauses, warnings = clauses_from_outline(facts.outline, facts.page_count)
+    ids = [c.id for c in clauses]
+    assert len(clauses) == len(facts.outline) - facts.bookmarks_without_destination
+    assert len(set(ids)) == len(ids)
+    assert "b-ltplain-dtx/1" in ids
+    assert any("repeat" in w for w in warnings)
+    assert all(a.page_index <= b.page_index for a, b in pairwise(clauses))
+
+
+def test_real_word_junk_bookmarks_are_dropped(shared_corpus: Path) -> None:
+    facts = read_pdf_facts(shared_corpus / ECMA / "ECMA-376-Part2-OPC.pdf")
+    clauses, warnings = clauses_from_outline(facts.outline, facts.page_count)
+    assert facts.bookmarks_without_destination >= 65
+    assert len(clauses) == len(facts.outline) - facts.bookmarks_without_destination
+    assert f"dropped {facts.bookmarks_without_destination} bookmarks" in warnings[0]
+    ids = [c.id for c in clauses]
+    assert ids[:4] == ["table-of-contents", "foreword", "introduction", "1"]
+    assert {"9.1.1.1.1", "A", "A.1", "J"} <= set(ids)

@@ -1,0 +1,171 @@
+"""The whole graph as a snapshot: assets, partitions, mappings, checks, pools, sensors.
+
+An accidental change of the graph shows up here as a diff.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from platform_assets.definitions import build_definitions
+from platform_assets.domain.batch_plan import Batch, BatchPlan, BatchReason, PlanConfig, PlanMethod, batch_key
+from platform_assets.domain.registry import DocumentRecord, Registry
+from platform_assets.settings import PlatformPaths
+
+DOC_A = "alpha-0123456789ab"
+DOC_B = "beta-ba9876543210"
+DOC_C = "gamma-00000000000c"  # registered, not planned yet
+
+
+def register(registry: Registry, doc_id: str, at: str, batches: int | None) -> None:
+    registry.add_document(
+        DocumentRecord(
+            doc_id=doc_id,
+            sha256=doc_id[-12:] * 5 + "abcd",
+            filename=f"{doc_id}.pdf",
+            size_bytes=1,
+            source="test",
+            registered_at=at,
+        )
+    )
+    if batches:
+        registry.add_plan(
+            BatchPlan(
+                doc_id=doc_id,
+                page_count=batches * 10,
+                method=PlanMethod.FIXED,
+                config=PlanConfig(),
+                batches=[
+                    Batch(
+                        index=i,
+                        key=batch_key(doc_id, i),
+                        first_page=(i - 1) * 10,
+                        last_page=i * 10 - 1,
+                        reason=BatchReason.FIXED,
+                    )
+                    for i in range(1, batches + 1)
+                ],
+            )
+        )
+
+
+@pytest.fixture
+def defs(tmp_path) -> dg.Definitions:
+    paths = PlatformPaths(tmp_path)
+    registry = Registry(paths.registry)
+    register(registry, DOC_A, "2026-01-01T00:00:00", 2)
+    register(registry, DOC_B, "2026-01-02T00:00:00", 3)
+    register(registry, DOC_C, "2026-01-03T00:00:00", None)
+    return build_definitions(paths)
+
+
+def test_graph_snapshot(defs):
+    graph = defs.get_repository_def().asset_graph
+    snapshot = {
+        key.to_user_string(): {
+            "deps": sorted(d.to_user_string() for d in graph.get(key).parent_keys),
+            "partitions": type(graph.get(key).partitions_def).__name__
+            if graph.get(key).partitions_def
+            else None,
+            "pool": next(iter(graph.get(key).assets_def.node_def.pools), None),
+            "automation": graph.get(key).automation_condition.label
+            if graph.get(key).automation_condition
+            else None,
+            "checks": sorted(c.name for c in graph.get(key).check_keys),
+        }
+        for key in graph.get_all_asset_keys()
+    }
+    assert snapshot == {
+        "source_pdf": {
+            "deps": [],
+            "partitions": "StaticPartitionsDefinition",
+            "pool": None,
+            "automation": "eager",
+            "checks": [],
+        },
+        "batch_plan": {
+            "deps": ["source_pdf"],
+            "partitions": "StaticPartitionsDefinition",
+            "pool": None,
+            "automation": "eager",
+            "checks": [],
+        },
+        "parsed_batch": {
+            "deps": ["batch_plan"],
+            "partitions": "StaticPartitionsDefinition",
+            "pool": "runpod_gpu",
+            "automation": "eager",
+            "checks": [],
+        },
+        "parsed_document": {
+            "deps": ["parsed_batch"],
+            "partitions": "StaticPartitionsDefinition",
+            "pool": None,
+            "automation": "eager",
+            "checks": ["contiguity"],
+        },
+        "parse_timings": {
+            "deps": ["parsed_batch"],
+            "partitions": None,
+            "pool": "duckdb_writer",
+            "automation": "eager_allowing_missing_batches",
+            "checks": [],
+        },
+    }
+
+
+def test_partitions_come_from_the_registry_in_registration_order(defs):
+    graph = defs.get_repository_def().asset_graph
+    documents = graph.get(dg.AssetKey("source_pdf")).partitions_def
+    batches = graph.get(dg.AssetKey("parsed_batch")).partitions_def
+    assert documents.get_partition_keys() == [DOC_A, DOC_B, DOC_C]
+    assert batches.get_partition_keys() == [
+        f"{DOC_A}~b001",
+        f"{DOC_A}~b002",
+        f"{DOC_B}~b001",
+        f"{DOC_B}~b002",
+        f"{DOC_B}~b003",
+    ]
+
+
+def test_lineage_between_documents_and_batches_is_exact_both_ways(defs):
+    graph = defs.get_repository_def().asset_graph
+    down = graph.get(dg.AssetKey("parsed_batch"))
+    to_batches = down.partition_mappings[dg.AssetKey("batch_plan")]
+    assert isinstance(to_batches, dg.StaticPartitionMapping)
+    batches_def = down.partitions_def
+    docs_def = graph.get(dg.AssetKey("batch_plan")).partitions_def
+    result = to_batches.get_downstream_partitions_for_partitions(
+        docs_def.subset_with_partition_keys([DOC_B]), docs_def, batches_def
+    )
+    assert sorted(result.get_partition_keys()) == [f"{DOC_B}~b001", f"{DOC_B}~b002", f"{DOC_B}~b003"]
+
+    to_doc = graph.get(dg.AssetKey("parsed_document")).partition_mappings[dg.AssetKey("parsed_batch")]
+    assert isinstance(to_doc, dg.StaticPartitionMapping)
+    upstream = to_doc.get_upstream_mapped_partitions_result_for_partitions(
+        docs_def.subset_with_partition_keys([DOC_A]), docs_def, batches_def
+    )
+    assert sorted(upstream.partitions_subset.get_partition_keys()) == [f"{DOC_A}~b001", f"{DOC_A}~b002"]
+
+
+def test_parse_asset_runs_one_batch_per_run_with_retries(defs):
+    graph = defs.get_repository_def().asset_graph
+    parse = graph.get(dg.AssetKey("parsed_batch")).assets_def
+    assert parse.backfill_policy == dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
+    assert parse.node_def.retry_policy.max_retries >= 1
+
+
+def test_sensors_are_declared_running(defs):
+    sensors = {s.name: s for s in defs.sensors}
+    assert set(sensors) == {"inbox_sensor", "registry_reload_sensor", "platform_automation"}
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
+    assert isinstance(sensors["platform_automation"], dg.AutomationConditionSensorDefinition)
+
+
+def test_no_dagster_tool_table_overrides_workspace_yaml():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert not {"dagster", "dg"} & set(pyproject.get("tool", {}))

@@ -1,0 +1,174 @@
+"""Input guards: private addresses (every redirect hop), size caps, non-PDF bytes, volume escapes."""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from gpu_image.worker.contract import parse_job_input
+from gpu_image.worker.fetch import (
+    FetchError,
+    decode_b64,
+    download_url,
+    fetch_input,
+    is_public_address,
+    redact_url,
+    resolve_volume_path,
+)
+
+PDF_BYTES = b"%PDF-1.4\n" + b"0" * 4096 + b"\n%%EOF\n"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/redirect-to-ip"):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/doc.pdf")
+            self.end_headers()
+            return
+        if path == "/relative-redirect":
+            self.send_response(301)
+            self.send_header("Location", "/doc.pdf?token=abc")
+            self.end_headers()
+            return
+        body = {"/doc.pdf": PDF_BYTES, "/page.html": b"<html>nope</html>"}.get(path)
+        if body is None:
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A loopback HTTP server; yields its `localhost:port`."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"localhost:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ALLOW_PRIVATE_URLS", "ALLOWED_URL_HOSTS", "VOLUME_ROOT", "MAX_INPUT_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_loopback_url_is_rejected_by_default(server: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="non-public address"):
+        download_url(f"http://{server}/doc.pdf?sig=secret", tmp_path / "a.pdf")
+    assert not (tmp_path / "a.pdf").exists()
+
+
+def test_redirect_hop_to_a_private_ip_is_rejected(server: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match=re.escape("'127.0.0.1' resolves to a non-public address")):
+        download_url(
+            f"http://{server}/redirect-to-ip", tmp_path / "a.pdf", allowed_hosts=frozenset({"localhost"})
+        )
+
+
+def test_private_urls_are_fetched_with_the_opt_in(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "1")
+    download_url(f"http://{server}/relative-redirect", tmp_path / "a.pdf")
+    assert (tmp_path / "a.pdf").read_bytes() == PDF_BYTES
+    job = parse_job_input({"file_url": f"http://{server}/doc.pdf?x=1"})
+    assert fetch_input(job, tmp_path).read_bytes() == PDF_BYTES
+
+
+def test_size_cap_and_non_pdf_bytes_are_rejected(server: str, tmp_path: Path) -> None:
+    allow = {"allow_private": True}
+    with pytest.raises(FetchError, match="larger than the 100 byte cap"):
+        download_url(f"http://{server}/doc.pdf", tmp_path / "a.pdf", max_bytes=100, **allow)
+    with pytest.raises(FetchError, match="is not a PDF"):
+        download_url(f"http://{server}/page.html", tmp_path / "a.pdf", **allow)
+    with pytest.raises(FetchError, match="HTTP 404"):
+        download_url(f"http://{server}/missing.pdf", tmp_path / "a.pdf", **allow)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/a.pdf", "file:///etc/passwd", "gopher://x/"])
+def test_non_http_schemes_are_rejected(url: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="only http"):
+        download_url(url, tmp_path / "a.pdf")
+
+
+def test_errors_never_carry_queries_or_credentials(server: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError) as caught:
+        download_url(
+            f"http://user:pw@{server}/missing.pdf?sig=SECRET", tmp_path / "a.pdf", allow_private=True
+        )
+    assert "SECRET" not in str(caught.value) and "pw" not in str(caught.value)
+    assert redact_url("https://u:p@h.org:8443/a/b.pdf?sig=1#f") == "https://h.org:8443/a/b.pdf"
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.1", False),
+        ("172.16.0.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+    ],
+)
+def test_only_globally_routable_addresses_are_public(address: str, public: bool) -> None:
+    assert is_public_address(address) is public
+
+
+def test_file_b64_is_decoded_capped_and_checked() -> None:
+    encoded = base64.b64encode(PDF_BYTES).decode()
+    assert decode_b64(encoded, 10_000) == PDF_BYTES
+    with pytest.raises(FetchError, match="byte cap"):
+        decode_b64(encoded, 100)
+    with pytest.raises(FetchError, match="not a PDF"):
+        decode_b64(base64.b64encode(b"PK\x03\x04zip").decode(), 10_000)
+    with pytest.raises(FetchError, match="not valid base64"):
+        decode_b64("%%%not-base64%%%", 10_000)
+
+
+def test_volume_path_must_stay_under_the_volume_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "volume"
+    root.mkdir()
+    inside = root / "doc.pdf"
+    inside.write_bytes(PDF_BYTES)
+    outside = tmp_path / "secret.pdf"
+    outside.write_bytes(PDF_BYTES)
+    (root / "link.pdf").symlink_to(outside)
+    monkeypatch.setenv("VOLUME_ROOT", str(root))
+
+    assert resolve_volume_path(str(inside)) == inside.resolve()
+    for escape in (str(outside), str(root / "link.pdf"), str(root / ".." / "secret.pdf")):
+        with pytest.raises(FetchError, match="outside the allowed volume root") as caught:
+            resolve_volume_path(escape)
+        assert str(tmp_path) not in str(caught.value)
+    with pytest.raises(FetchError, match="does not exist"):
+        resolve_volume_path(str(root / "nope.pdf"))
+    with pytest.raises(FetchError, match="not a regular file"):
+        resolve_volume_path(str(root))
