@@ -1,0 +1,87 @@
+"""The whole spine in process on the sample standard: register -> plan -> parse -> check -> DuckDB.
+
+Real MinerU (flash, CPU), a real Dagster instance, real files. A second pass must reuse every batch.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import pytest
+
+from platform_assets.definitions import default_resources
+from platform_assets.domain.batch_plan import BatchReason, PlanMethod
+from platform_assets.domain.batch_store import batch_dir, read_blocks, read_manifest
+from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.registry import Registry
+from platform_assets.local_run import materialize_document
+from platform_assets.settings import PlatformPaths
+from resources.platform_data import PlannerSettings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def spine(tmp_path_factory, sample_pdf):
+    """One document taken through every asset, then taken through again."""
+    paths = PlatformPaths(tmp_path_factory.mktemp("spine"))
+    resources = {**default_resources(paths), "planner": PlannerSettings(target_pages=10, max_pages=20)}
+    intake = register_pdf(sample_pdf, Registry(paths.registry), paths.landing, "test")
+    with dg.instance_for_test() as instance:
+        first = materialize_document(intake.record.doc_id, paths, instance, resources, log=lambda _: None)
+        second = materialize_document(intake.record.doc_id, paths, instance, resources, log=lambda _: None)
+        yield paths, instance, first, second
+
+
+def test_the_plan_anchors_clauses_and_splits_the_long_ones(spine):
+    paths, _, first, _ = spine
+    plan = Registry(paths.registry).plan(first.doc_id)
+    assert plan.method is PlanMethod.OUTLINE
+    plan.validate_tiling()  # raises on a gap or overlap
+    reasons = {b.reason for b in plan.batches}
+    assert {BatchReason.SPLIT_CHILD, BatchReason.SPLIT_PAGE} <= reasons
+    assert all(b.last_page - b.first_page + 1 <= 20 for b in plan.batches)
+
+
+def test_every_batch_holds_blocks_on_absolute_pages_of_its_own_range(spine):
+    paths, _, first, _ = spine
+    plan = Registry(paths.registry).plan(first.doc_id)
+    for batch in plan.batches:
+        folder = batch_dir(paths.batches, first.doc_id, batch.key)
+        manifest = read_manifest(folder)
+        assert manifest.fingerprint.first_page == batch.first_page
+        assert manifest.missing_pages == []
+        blocks = read_blocks(folder)
+        assert len(blocks) == manifest.block_count > 0
+        pages = {b.page_index for b in blocks}
+        assert pages <= set(range(batch.first_page, batch.last_page + 1)), batch.key
+    assert first.blocks == sum(
+        read_manifest(batch_dir(paths.batches, first.doc_id, b.key)).block_count for b in plan.batches
+    )
+
+
+def test_the_contiguity_check_passes_and_the_report_adds_up(spine):
+    _, _, first, _ = spine
+    assert first.contiguity_passed
+    assert first.pages == 56 and first.batches >= 5
+    assert first.pages_per_s > 0
+
+
+def test_a_second_pass_reuses_every_finished_batch(spine):
+    paths, _, first, second = spine
+    assert second.blocks == first.blocks and second.contiguity_passed
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        statuses = dict(conn.execute("SELECT status, count(*) FROM parse_runs GROUP BY status").fetchall())
+        phases = {p for (p,) in conn.execute("SELECT DISTINCT phase FROM phase_timings").fetchall()}
+    assert statuses == {"succeeded": first.batches, "reused": first.batches}
+    assert {"queue_wait", "fetch_input", "parse", "package", "download_extract", "normalize"} <= phases
+
+
+def test_the_instance_records_every_partition_and_the_check(spine):
+    _, instance, first, _ = spine
+    materialized = instance.get_materialized_partitions(dg.AssetKey("parsed_batch"))
+    assert len(materialized) == first.batches
+    assert all(key.startswith(f"{first.doc_id}~b") for key in materialized)
+    source = instance.get_latest_materialization_event(dg.AssetKey("source_pdf"))
+    metadata = source.asset_materialization.metadata
+    assert metadata["pages"].value == 56 and metadata["bookmarks"].value > 10
