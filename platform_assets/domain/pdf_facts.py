@@ -10,6 +10,9 @@ import hashlib
 from pathlib import Path
 
 import pypdfium2 as pdfium
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
 from pydantic import BaseModel, Field
 
 SCANNED_PAGE_MAX_CHARS = 20
@@ -78,13 +81,26 @@ def open_pdf(path: Path, password: str | None = None) -> pdfium.PdfDocument:
                 f"{path.name} is encrypted: register it with a password "
                 "(`python -m platform_assets ingest FILE --password ...` or PLATFORM_PDF_PASSWORD)"
             ) from err
-        if "password" in message or "success" in message:
-            raise PdfError(f"{path.name} has zero pages (empty or unreadable page tree)") from err
+        if _structural_page_count(path) == 0:
+            raise PdfError(f"{path.name} has zero pages (its page tree is empty)") from err
         raise PdfError(f"{path.name} cannot be read as a PDF (truncated or damaged?): {err}") from err
     if len(document) == 0:
         document.close()
         raise PdfError(f"{path.name} has zero pages")
     return document
+
+
+def _structural_page_count(path: Path) -> int | None:
+    """Pages in the page tree as pdfminer reads it, None when it cannot read the file either.
+
+    PDFium refuses an empty page tree without an error code of its own, so its message cannot tell
+    an empty document from a damaged one.
+    """
+    try:
+        with path.open("rb") as handle:
+            return sum(1 for _ in PDFPage.create_pages(PDFDocument(PDFParser(handle))))
+    except Exception:  # any pdfminer failure means "cannot tell": the caller reports damage
+        return None
 
 
 def _contains(path: Path, token: bytes, chunk: int = 1 << 20) -> bool:
