@@ -42,6 +42,7 @@ lint: install
 
 bench: install corpus
 	$(PY) benchmarks/bench_planner.py
+	$(PY) benchmarks/bench_clause_tree.py
 	$(DEMO_ENV) $(PY) benchmarks/bench_local_parse.py
 
 pool: install

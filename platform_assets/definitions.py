@@ -20,6 +20,7 @@ from platform_assets.planning import build_batch_plan
 from platform_assets.sensors import build_automation_sensor, build_inbox_sensor, build_registry_sensor
 from platform_assets.settings import PlatformPaths, platform_paths
 from platform_assets.timings import build_parse_timings
+from platform_assets.trees import build_clause_tree_asset
 from resources.object_store import LocalObjectStore
 from resources.parse_worker import LocalWorker
 from resources.platform_data import ParseSettings, PlannerSettings, PlatformData
@@ -53,8 +54,9 @@ def build_definitions(paths: PlatformPaths, resources: dict | None = None) -> dg
     parsed_batch = build_parsed_batch(scheme, batch_plan)
     parse_timings = build_parse_timings(parsed_batch)
     parsed_document = build_parsed_document(scheme, parsed_batch)
+    clause_tree = build_clause_tree_asset(scheme, batch_plan, parsed_batch, parsed_document)
     return dg.Definitions(
-        assets=[source_pdf, batch_plan, parsed_batch, parsed_document, parse_timings],
+        assets=[source_pdf, batch_plan, parsed_batch, parsed_document, clause_tree, parse_timings],
         sensors=[
             build_inbox_sensor(paths),
             build_registry_sensor(paths, scheme),

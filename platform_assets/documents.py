@@ -59,6 +59,7 @@ def source_metadata(filename: str, facts: PdfFacts, location: str) -> dict[str, 
     labels = facts.page_labels
     return {
         "filename": dg.MetadataValue.text(filename),
+        "title": dg.MetadataValue.text(facts.title or "(none in the document information)"),
         "sha256": dg.MetadataValue.text(facts.sha256),
         "pages": dg.MetadataValue.int(facts.page_count),
         "size_bytes": dg.MetadataValue.int(facts.size_bytes),

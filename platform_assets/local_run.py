@@ -1,7 +1,7 @@
 """Materialize one document's assets in this process, through a real Dagster instance.
 
 Used by the CLI (`ingest --wait`), the demo and the end-to-end tests: the same asset code the
-daemon runs, one run per step (documents, then each batch partition, then the check and timings).
+daemon runs, one run per step (documents, each batch, the contiguity check, the clause tree, timings).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import dagster as dg
 
 from platform_assets.definitions import build_definitions
 from platform_assets.domain.batch_store import batch_dir, read_manifest
+from platform_assets.domain.clause_tree import read_tree_manifest
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.timing_records import TimingRecord, load_records
 from platform_assets.settings import PlatformPaths
@@ -26,6 +27,13 @@ class DocumentReport:
     blocks: int
     parse_seconds: float
     contiguity_passed: bool
+    tree_complete: bool
+    tree_files: int
+    clauses_matched: int
+    outline_entries: int
+    references_linked: int
+    references_found: int
+    tree_dir: str
     batches_dir: str
     warehouse: str
 
@@ -41,7 +49,11 @@ class DocumentReport:
             f"blocks     {self.blocks}",
             f"pages/s    {self.pages_per_s:.2f} (MinerU parse phase, all batches)",
             f"contiguity {'passed' if self.contiguity_passed else 'FAILED'}",
+            f"clauses    {self.clauses_matched} of {self.outline_entries} outline entries matched"
+            f"{'' if self.tree_complete else ' (INCOMPLETE: see the tree_complete check)'}",
+            f"references {self.references_linked} of {self.references_found} linked",
             f"batches at {self.batches_dir}",
+            f"tree at    {self.tree_dir} ({self.tree_files} Markdown files, manifest.json)",
             f"DuckDB     {self.warehouse} (tables parse_runs, phase_timings)",
         ]
 
@@ -61,9 +73,12 @@ def materialize_document(
         _run(paths, instance, resources, dg.AssetSelection.assets("parsed_batch"), batch.key)
         log(f"  parsed {batch.key} (pages {batch.first_page}-{batch.last_page})")
     check = _run(paths, instance, resources, dg.AssetSelection.assets("parsed_document"), doc_id)
+    tree_run = _run(paths, instance, resources, dg.AssetSelection.assets("clause_tree"), doc_id)
     _run(paths, instance, resources, dg.AssetSelection.assets("parse_timings"), None)
 
     evaluations = check.get_asset_check_evaluations()
+    tree = read_tree_manifest(paths.trees / doc_id)
+    assert tree is not None, "clause_tree writes its manifest"
     manifests = [read_manifest(batch_dir(paths.batches, doc_id, b.key)) for b in plan.batches]
     latest: dict[str, TimingRecord] = {}  # the parse that produced each stored batch
     for r in load_records(paths.timings):
@@ -78,6 +93,13 @@ def materialize_document(
         blocks=sum(m.block_count for m in manifests if m),
         parse_seconds=sum(r.phases.get("parse", 0.0) for r in records),
         contiguity_passed=bool(evaluations) and all(e.passed for e in evaluations),
+        tree_complete=all(e.passed for e in tree_run.get_asset_check_evaluations()),
+        tree_files=tree.files,
+        clauses_matched=tree.clauses_matched,
+        outline_entries=tree.outline_entries,
+        references_linked=tree.references_linked,
+        references_found=tree.references_found,
+        tree_dir=str(paths.trees / doc_id),
         batches_dir=str(paths.batches / doc_id),
         warehouse=str(paths.warehouse),
     )
@@ -98,4 +120,5 @@ def _run(
         resources=defs.resources,
         partition_key=partition_key,
         selection=selection,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )

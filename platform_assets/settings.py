@@ -1,7 +1,7 @@
 """Where the platform keeps its data, from the environment (read when definitions load).
 
 `PLATFORM_DATA_DIR` (default `.data` under the working directory) holds the registry, landing
-copies, the local object store, batch outputs, timing records and the DuckDB file.
+copies, the local object store, batch outputs, clause trees, timing records and the DuckDB file.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class PlatformPaths:
     @property
     def batches(self) -> Path:
         return self.root / "batches"
+
+    @property
+    def trees(self) -> Path:
+        return self.root / "trees"
 
     @property
     def timings(self) -> Path:

@@ -42,6 +42,7 @@ class PdfFacts(BaseModel):
     size_bytes: int
     page_count: int
     encrypted: bool = False
+    title: str = Field(default="", description="the document information Title, if any")
     outline: list[OutlineEntry] = Field(default_factory=list)
     page_labels: list[str] = Field(default_factory=list)
     text_chars: list[int] = Field(default_factory=list, description="text-layer characters per page")
@@ -190,6 +191,7 @@ def read_pdf_facts(path: Path, password: str | None = None, sha256: str | None =
             size_bytes=path.stat().st_size,
             page_count=page_count,
             encrypted=is_encrypted(document),
+            title=" ".join(str(document.get_metadata_dict().get("Title", "")).split()),
             outline=read_outline(document, page_count),
             page_labels=read_page_labels(document, page_count),
             text_chars=chars,

@@ -105,6 +105,13 @@ def test_graph_snapshot(defs):
             "automation": "eager",
             "checks": ["contiguity"],
         },
+        "clause_tree": {
+            "deps": ["batch_plan", "parsed_batch", "parsed_document"],
+            "partitions": "StaticPartitionsDefinition",
+            "pool": None,
+            "automation": "eager",
+            "checks": ["tree_complete"],
+        },
         "parse_timings": {
             "deps": ["parsed_batch"],
             "partitions": None,
@@ -147,6 +154,9 @@ def test_lineage_between_documents_and_batches_is_exact_both_ways(defs):
         docs_def.subset_with_partition_keys([DOC_A]), docs_def, batches_def
     )
     assert sorted(upstream.partitions_subset.get_partition_keys()) == [f"{DOC_A}~b001", f"{DOC_A}~b002"]
+
+    tree = graph.get(dg.AssetKey("clause_tree")).partition_mappings[dg.AssetKey("parsed_batch")]
+    assert tree == to_doc  # the clause tree reads exactly its own document's batches
 
 
 def test_parse_asset_runs_one_batch_per_run_with_retries(defs):

@@ -1,0 +1,488 @@
+"""Cross-references in a clause's rendered Markdown (`§ 17.9.4`, `see 17.9.4`, `Annex B`) -> relative links.
+
+Invariant: only prose changes, and only by wrapping a resolvable reference in a link; code, headings, links,
+URLs, HTML tags, math and front matter keep their bytes, and linking linked Markdown again changes nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from itertools import groupby
+
+
+@dataclass(frozen=True)
+class ReferencePattern:
+    """One way a document writes a reference to one of its clauses.
+
+    `regex` has a named group `id`, the clause id as written. The scan tries patterns only at a digit or
+    capital letter that starts a word and at `§`, `&`, `$`, `<`, `[`, `!`, `\\`, `:` and backticks, so a
+    pattern starts there (`§ 4.2`, `Sect. 4.2`, the id itself) and reaches back to a lower-case or
+    non-Latin lead with a lookbehind (`(?<=第)`; `after_words` writes those for words). The link covers
+    the match and any group named `lead...` captured in such a lookbehind. No backreferences or
+    conditionals (the scan runs patterns inside a lookbehind); a leading global flag such as `(?i)`
+    applies to this pattern alone.
+    `target_prefix` goes before the normalized id (`Part-` turns `Part II` into the clause id `Part-II`).
+    """
+
+    name: str
+    regex: str
+    target_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference found in the text, resolved or not."""
+
+    text: str
+    """The linked span as written (`§ 17.9.4`, `Annex B`, `17.9.5` in `§§ 17.9.4 and 17.9.5`)."""
+    target: str
+    """Normalized clause id (`17.9.4`, `B`, `B.2.1`); a short range end `17.9.4–6` gives `17.9.6`."""
+    href: str | None
+    """The relative link used, None when `resolve` knows no such clause."""
+
+
+Resolve = Callable[[str], str | None]
+
+
+def after_words(words: Iterable[str], *, lead: bool) -> str:
+    """Lookbehinds for `word` + one space before the match, case-insensitive, one per word length.
+
+    With `lead`, each captures its word in a group `lead<n>`, so the link covers `Annex B`, not `B`.
+    A cheap check of the space and the words' last letters comes first.
+    """
+    ordered = sorted(set(words), key=len)
+    finals = "".join(sorted({char for word in words for char in (word[-1].lower(), word[-1].upper())}))
+    lookbehinds = []
+    for number, (_, same_length) in enumerate(groupby(ordered, key=len)):
+        words_alike = "|".join(re.escape(word) for word in same_length)
+        inner = rf"\b(?i:{words_alike})\s"
+        lookbehinds.append(rf"(?<=(?P<lead{number}>{inner}))" if lead else rf"(?<={inner})")
+    return f"(?<=[{re.escape(finals)}]\\s)(?:{'|'.join(lookbehinds)})"
+
+
+# Clause ids as `clauses.clause_number` reads them: up to three digits a level, none starting with 0 (so
+# `2024`, `0.5` and `1.0` are no ids) or lettered annex clauses `B.2.1`. `_END` rejects `17.9.4a` and the
+# `17.9.4` of `17.9.4.1234`.
+_NUM = r"[1-9]\d{0,2}+(?:\.[1-9]\d{0,2}+)*+"
+_DOTTED = r"[1-9]\d{0,2}+(?:\.[1-9]\d{0,2}+)++"
+_LETTERED = r"[A-Z](?:\.[1-9]\d{0,2}+)++"
+_BARE_LETTERED = r"[A-Z](?:\.[1-9]\d?+)++"
+"""Alone, two digits a level at most: `X.509`, `H.264`, `E.164` are ITU-T recommendations, not annexes."""
+_END = r"(?!\w|\.\d)"
+_SECTION_SIGN = r"(?:§|&(?:sect|#167|#[xX]0*[aA]7);)"
+_MATH_SIGN = r"(?:§|\\S|\\mathsection)"
+_SPACED_NUM = r"[1-9](?:\s?\d){0,2}(?:\s?\.\s?\d(?:\s?\d){0,2})*"
+_SPACED_LETTERED = r"[A-Z](?:\s?\.\s?\d(?:\s?\d){0,2})+"
+_UNITS = (
+    r"(?!\s?(?:[%‰°]|(?:pt|px|em|mm|cm|km|kg|mg|ms|µs|ns|Hz|kHz|MHz|GHz|V|mV|kV|mA|Ah|mAh|W|mW|kW|Wh|kWh"
+    r"|KB|MB|GB|TB|KiB|MiB|GiB|bytes?|bits?|dpi|inch(?:es)?|times|seconds?|degrees?)\b))"
+)
+"""After a bare number: `in 0.5 pt`, `to 3.65V`, `of 2.5 mm` are measurements, not references."""
+_LINKING_WORDS = ("see", "also", "cf.", "in", "of", "to", "and", "or", "under", "per", "within")
+_CLAUSE_WORDS = ("clause", "clauses", "subclause", "subclauses", "section", "sections", "chapter", "chapters")
+_ANNEX_WORDS = ("annex", "annexes", "appendix", "appendices")
+
+DEFAULT_PATTERNS: tuple[ReferencePattern, ...] = (
+    ReferencePattern(  # `$§17.4.62$`, `$\S 1 7 . 4 . 6 2$`: a section sign OCR'd as math, the id with it
+        "math_section_sign",
+        rf"\$\s*{_MATH_SIGN}(?:\s|~|\\[,;: ])*(?P<id>{_SPACED_NUM}|{_SPACED_LETTERED})\s*\.?\s*\$",
+    ),
+    ReferencePattern(  # `$\S$ 17.4.62`: only the sign OCR'd as math
+        "math_sign_then_id", rf"\$\s*{_MATH_SIGN}\s*\$\s*(?P<id>{_NUM}|{_LETTERED}){_END}"
+    ),
+    ReferencePattern("section_sign", rf"{_SECTION_SIGN}{_SECTION_SIGN}?\s*(?P<id>{_NUM}|{_LETTERED}){_END}"),
+    ReferencePattern(
+        "clause_word", rf"(?=[1-9A-Z]){after_words(_CLAUSE_WORDS, lead=True)}(?P<id>{_NUM}|{_LETTERED}){_END}"
+    ),
+    ReferencePattern(
+        "annex", rf"(?=[A-Z]){after_words(_ANNEX_WORDS, lead=True)}(?P<id>[A-Z](?:\.[1-9]\d{{0,2}}+)*+){_END}"
+    ),
+    ReferencePattern(
+        "see_clause", rf"(?=[1-9]){after_words(_LINKING_WORDS, lead=False)}(?P<id>{_DOTTED}){_END}{_UNITS}"
+    ),
+    ReferencePattern("lettered", rf"(?=[A-Z]\.\d)(?<![\w.§/#-])(?P<id>{_BARE_LETTERED}){_END}"),
+)
+"""ECMA/ISO style. A bare number is a reference only after `§`, a clause word or a linking word, and after
+a linking word only with a dot (`in 3 steps` is none); a lettered id `B.2.1` is distinctive on its own."""
+
+_LABEL_WORDS = (
+    *("Table", "Figure", "Equation", "Formula", "Example", "Note", "Listing", "Page", "Version", "Step"),
+    *("Row", "Column", "Line", "Item", "Part"),
+)
+"""Numbered things that are no clauses (`Table 2`, `Figures B.3 and B.4`, `NOTE 2`, `Part 1`)."""
+
+
+def _label_words() -> str:
+    """`_LABEL_WORDS` capitalized or upper-case, singular or plural, plus `Fig.` and `Eq.`, by first letter.
+
+    Alternatives that start with a literal letter are rejected at a glance where the letter differs.
+    """
+    words = [variant for word in _LABEL_WORDS for variant in (word, word.upper())]
+    by_letter = groupby(sorted(words), key=lambda word: word[0])
+    alternatives = [
+        f"{letter}(?:{'|'.join(f'{word[1:]}[Ss]?' for word in group)})" for letter, group in by_letter
+    ]
+    return f"(?:{'|'.join(alternatives)}|Figs?\\.|Eqs?\\.)"
+
+
+_ANCHORS = r"[1-9A-Z§&$`<\[!\\:]"
+"""Where the scan tries its alternatives: where an id or a section sign can start, or a construct to skip;
+a digit or capital only at the start of a word (`2024`, `McB.1` are tried once or not at all)."""
+_ATTRIBUTES = r"(?:\s+[A-Za-z_:][\w.:-]*+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]++))?)*+\s*/?>"
+_LABEL_ID = r"(?:[A-Z]|[IVXLCDM]+|\d+)(?:[.-]\d+)*+(?!\w)"
+_PROTECTED = (  # each starts with a literal character: rejected at a glance elsewhere
+    *(  # code spans, by the length of their backtick run
+        rf"`(?<!``){run[1:]}(?!`)(?:[^`\n]++|\n(?![ \t]*\n)|`++)*?(?<!`){run}(?!`)"
+        for run in ("`", "``", "```")
+    ),
+    r"<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<![A-Za-z][^>]*>",  # comments and such
+    # elements holding code or a link
+    "<(?=(?i:a|code|pre|kbd|samp|script|style|textarea|math|svg)[\\s/>])(?:"
+    + "|".join(
+        rf"(?i:{name}){_ATTRIBUTES}[\s\S]*?</(?i:{name})\s*>"
+        for name in ("a", "code", "pre", "kbd", "samp", "script", "style", "textarea", "math", "svg")
+    )
+    + ")",
+    r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>",  # autolinks
+    rf"</?[A-Za-z][\w.:-]*+{_ATTRIBUTES}",  # tags with their attributes
+    r":(?:(?<=\b(?i:http):)|(?<=\b(?i:https):)|(?<=\b(?i:ftp):)|(?<=\b(?i:file):))//[^\s<>]*",  # bare URLs
+    # links, images, reference links: the label and the destination
+    *(
+        rf"{opener}(?:[^\[\]\\]++|\\.|\[[^\[\]]*\])*+\]"
+        r"(?:\((?:\s*<[^<>\n]*>|(?:[^()\s\\]++|\\.|\([^()\s]*\))*+)(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)"
+        r"|\[[^\[\]]*\])"
+        for opener in (r"\[", r"!\[")
+    ),
+    r"\\[!-/:-@\[-`{-~]",  # backslash escapes: `\[` starts no link, `\$` no math
+)
+_PROTECTED_AFTER = (
+    r"\$\$[\s\S]*?\$\$|\$(?!\s)(?:[^$\\\n]++|\\.)+(?<!\s)\$",  # math (a section sign in math comes first)
+    # numbered things that are no clauses: `Table 2`, `Figure B.3`, `Tables C-3 and C-4`, `Part 1`
+    rf"{_label_words()}\s*{_LABEL_ID}(?:(?:\s*[,–—-]\s*|\s+(?:and|or|to|through)\s+){_LABEL_ID})*+",
+)
+_LONE_LETTER_GOES_ON = (
+    r"(?:(?<=\band\s.)|(?<=\b(?:or|to)\s.)|(?<=[–—~-].)|(?<=[–—~-]\s.)"
+    r"|(?=\s*(?:[,;:.)\]–—~-]|(?:and|or|to)\b|$)))"
+)
+"""A lone letter after a comma continues a list only where the list goes on or the sentence ends."""
+_CONTINUATION = re.compile(
+    r"(?:(?P<range>\s*[–—~～-]\s*|\s+(?:to|through)\s+)|\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)"
+    rf"(?P<id>{_NUM}|{_LETTERED}|[A-Z]{_LONE_LETTER_GOES_ON}){_END}"
+)
+"""The rest of a list or range: `§§ 17.9.4 and 17.9.5`, `17.9.4–17.9.6`, `Annexes A, B, and F form`, but
+not the `A` of `Annex B, A producer shall`."""
+_EXTERNAL_AFTER = re.compile(r",?\s+of\s+(?!this\b|these\b|the\s+present\b)(?:the\s|[A-Z\[])")
+_EXTERNAL_BEFORE = re.compile(r"(?:RFC|ISO|IEC|ECMA|ITU-T|IEEE|W3C|Part)\b[^;()§]{0,30}?\d\s*,?\s*$")
+"""`§3.2 of RFC 3987`, `§4.1 of the XML 1.0 specification`, `RFC 2616, §3.7`: another document's clause."""
+_EXTERNAL_CONTEXT = 40
+_FLAGS_AT_START = re.compile(r"^\(\?([aiLmsux]+)\)")
+_GROUP_NAME = re.compile(r"\(\?P<(\w+)>|\(\?P=(\w+)\)|\(\?\((\w+)\)")
+
+_LINE_KINDS = (
+    r"(?P<line>(?P<fence> {0,3}(?P<fence_run>`{3,}|~{3,}))"
+    r"|(?P<heading> {0,3}#{1,6}(?=[ \t\n]|$))"
+    r"|(?P<html> {0,3}<(?:(?P<comment>!--)|/?(?P<tag>[A-Za-z][A-Za-z0-9-]*)(?=[\s/>]|$)))"
+    r"|(?P<indent>(?: {4}|\t))"
+    r"|(?P<definition> {0,3}\[[^\]\n]+\]:))"
+)
+_THIS_LINE = re.compile(_LINE_KINDS)
+_LATER_LINE = re.compile(rf"\n{_LINE_KINDS}")
+"""Lines that may start a block other than a paragraph (searched from a newline: fast)."""
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$", re.MULTILINE)
+_BLANK_LINE = re.compile(r"^[ \t]*$", re.MULTILINE)
+_INDENTED_CODE = re.compile(r"(?:(?: {4}|\t)[^\n]*(?:\n|$)|[ \t]*\n(?=(?:[ \t]*\n)*(?: {4}|\t)))+")
+_FRONT_MATTER = re.compile(r"---[ \t]*\n[\s\S]*?\n(?:---|\.\.\.)[ \t]*(?:\n|$)")
+_COMMENT_END = re.compile(r"-->")
+_RAW_HTML = frozenset({"pre", "script", "style", "textarea"})
+_RAW_HTML_END = re.compile(r"</(pre|script|style|textarea)\s*>", re.IGNORECASE)
+"""CommonMark HTML blocks of type 1: their content is never Markdown, kept up to the closing tag."""
+_HTML_BLOCK_NAMES = (
+    "address article aside base basefont blockquote body caption center col colgroup dd details dialog dir "
+    "div dl dt fieldset figcaption figure footer form frame frameset h1 h2 h3 h4 h5 h6 head header hr html "
+    "iframe legend li link main menu menuitem nav noframes ol optgroup option p param search section summary "
+    "table tbody td tfoot th thead title tr track ul"
+)
+_HTML_BLOCK = frozenset(_HTML_BLOCK_NAMES.split())
+"""CommonMark HTML blocks of type 6: Markdown is not read inside, so a link there is written as `<a>`."""
+_DESTINATION_NEEDS_BRACKETS = re.compile(r"[\s()<>]")
+
+
+class _Mode(Enum):
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+@dataclass(frozen=True)
+class _Alternative:
+    """What a scan alternative stands for: a reference pattern, or a construct to skip (`pattern` None)."""
+
+    pattern: ReferencePattern | None
+    id_group: int = 0
+    lead_groups: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Scanner:
+    """One pattern tuple compiled into one scan; each alternative ends in an empty marker group."""
+
+    regex: re.Pattern[str]
+    alternatives: dict[str, _Alternative]
+    """By marker group name."""
+
+
+def _local(regex: str, index: int) -> str:
+    """A pattern made fit to sit in the alternation: group names suffixed, a leading global flag scoped."""
+    if flags := _FLAGS_AT_START.match(regex):
+        regex = f"(?{flags.group(1)}:{regex[flags.end() :]})"
+
+    def rename(match: re.Match[str]) -> str:
+        define, back, condition = match.groups()
+        if define:
+            return f"(?P<{define}_{index}>"
+        if back:
+            return f"(?P={back}_{index})"
+        return f"(?({condition}_{index})"
+
+    return _GROUP_NAME.sub(rename, regex)
+
+
+def _anchored(alternation: str) -> str:
+    """Try `alternation` only at anchor characters that start a word or are punctuation.
+
+    The anchor is consumed outside the lookahead, so the engine skips to the next anchor in C. Every
+    alternative starts at the anchor and ends in an empty marker group: `match.start()` and the marker's
+    end are the real span, and `match.lastgroup` is the marker. Alternatives that start with a literal
+    character are rejected by the engine at a glance, which keeps a visit to an anchor cheap.
+    """
+    return f"{_ANCHORS}(?<![A-Za-z0-9_.][0-9A-Z])(?<=(?={alternation}).)"
+
+
+@lru_cache(maxsize=32)
+def _scanner(patterns: tuple[ReferencePattern, ...]) -> _Scanner:
+    """Compile a pattern tuple once into one scan.
+
+    At each anchor character the alternatives are tried in order: constructs to skip, the references,
+    then math and numbered labels (`Table 2`).
+    """
+    parts = [f"(?:{'|'.join(_PROTECTED)})(?P<p0>)"]
+    for index, pattern in enumerate(patterns):
+        part = f"(?:{_local(pattern.regex, index)})(?P<r{index}>)"
+        try:
+            own_groups = re.compile(pattern.regex).groupindex
+            re.compile(_anchored(part))
+        except re.error as error:
+            raise ValueError(f"reference pattern {pattern.name!r} cannot join the scan: {error}") from error
+        if "id" not in own_groups:
+            raise ValueError(f"reference pattern {pattern.name!r} has no named group 'id'")
+        parts.append(part)
+    parts.append(f"(?:{'|'.join(_PROTECTED_AFTER)})(?P<p1>)")
+    regex = re.compile(_anchored("|".join(parts)))
+    groups = regex.groupindex
+    alternatives = {"p0": _Alternative(None), "p1": _Alternative(None)}
+    for index, pattern in enumerate(patterns):
+        leads = tuple(number for name, number in groups.items() if re.fullmatch(rf"lead\w*_{index}", name))
+        alternatives[f"r{index}"] = _Alternative(pattern, groups[f"id_{index}"], leads)
+    return _Scanner(regex, alternatives)
+
+
+_RECENT_SCANNERS: list[tuple[tuple[ReferencePattern, ...], _Scanner]] = []
+_RECENT_MAX = 4
+
+
+def _scanner_for(patterns: Sequence[ReferencePattern]) -> _Scanner:
+    """`_scanner(patterns)`, found by identity first: hashing the patterns costs more than a short scan."""
+    if isinstance(patterns, tuple):
+        for known, scanner in _RECENT_SCANNERS:
+            if known is patterns:
+                return scanner
+    key = tuple(patterns)
+    scanner = _scanner(key)
+    if key is patterns:
+        _RECENT_SCANNERS.insert(0, (key, scanner))
+        del _RECENT_SCANNERS[_RECENT_MAX:]
+    return scanner
+
+
+def _normalize(written: str) -> str:
+    """The clause id as written, without the spaces OCR puts inside math or a trailing dot."""
+    return "".join(written.split()).rstrip(".")
+
+
+def _continues(previous: str, written: str, is_range: bool) -> str | None:
+    """Target of the next id in a list or range, None where it does not continue the reference.
+
+    A single-level id (`5`, `C`) continues only a single-level one (`clauses 4 and 5`), so `17.9.4 and
+    5 more` and `Annex C-3` stop there; a shorter range end takes the start's leading levels (`17.9.4–6`).
+    """
+    previous_parts, parts = previous.split("."), written.split(".")
+    if is_range and len(parts) < len(previous_parts):
+        return ".".join(previous_parts[: len(previous_parts) - len(parts)] + parts)
+    if len(parts) == 1 and len(previous_parts) > 1:
+        return None
+    if previous[0].isdigit() != written[0].isdigit() and (is_range or len(parts) == 1):
+        return None
+    return written
+
+
+@lru_cache(maxsize=4096)
+def _destination(href: str, mode: _Mode) -> str:
+    """The href as a Markdown destination (`<...>` around spaces or parentheses) or an HTML attribute."""
+    if mode is _Mode.HTML:
+        return html.escape(href, quote=True)
+    return f"<{href}>" if _DESTINATION_NEEDS_BRACKETS.search(href) else href
+
+
+def _link(label: str, href: str, mode: _Mode) -> str:
+    if mode is _Mode.HTML:
+        return f'<a href="{_destination(href, mode)}">{label}</a>'
+    return f"[{label}]({_destination(href, mode)})"
+
+
+def _is_external(text: str, start: int, head_start: int, chain_end: int, end: int) -> bool:
+    """A reference into another document: `§3.2 of RFC 3987`, `RFC 2616, §3.7`."""
+    if _EXTERNAL_AFTER.match(text, chain_end, end):
+        return True
+    before = head_start - 1
+    while before > start and text[before] in " ,":
+        before -= 1
+    if before < start or not text[before].isdigit():  # `RFC 2616, §3.7`, `Part 1, 17.4`
+        return False
+    return bool(_EXTERNAL_BEFORE.search(text, max(start, head_start - _EXTERNAL_CONTEXT), head_start))
+
+
+def _scan(
+    text: str, start: int, end: int, mode: _Mode, scanner: _Scanner, resolve: Resolve, found: list[Reference]
+) -> str:
+    """`text[start:end]` with its references linked; the references found are appended to `found`."""
+    search, alternatives = scanner.regex.search, scanner.alternatives
+    out: list[str] = []
+    position = written_until = start
+    while match := search(text, position, end):
+        marker = match.lastgroup or "p0"
+        alternative = alternatives[marker]
+        head_start, head_end = match.start(), match.end(marker)
+        pattern = alternative.pattern
+        if pattern is None:
+            position = max(head_end, head_start + 1)
+            continue
+        for lead in alternative.lead_groups:
+            lead_start = match.start(lead)
+            if 0 <= lead_start < head_start:
+                head_start = max(lead_start, written_until)
+        previous = _normalize(match.group(alternative.id_group))
+        items = [(head_start, head_end, previous)]
+        chain_end = head_end
+        while follow := _CONTINUATION.match(text, chain_end, end):
+            continued = _continues(previous, follow.group("id"), follow.group("range") is not None)
+            if continued is None:
+                break
+            items.append((*follow.span("id"), continued))
+            chain_end, previous = follow.end(), continued
+        position = max(chain_end, match.end())
+        if _is_external(text, start, head_start, chain_end, end):
+            continue
+        for item_start, item_end, clause_id in items:
+            label, target = text[item_start:item_end], pattern.target_prefix + clause_id
+            href = resolve(target)
+            found.append(Reference(label, target, href))
+            if href is not None:
+                if label.startswith("$"):  # `$\S 17.4.62$` reads `§17.4.62` once linked
+                    label = f"§{clause_id}"
+                out.append(text[written_until:item_start])
+                out.append(_link(label, href, mode))
+                written_until = item_end
+    out.append(text[written_until:end])
+    return "".join(out)
+
+
+def _line_end(markdown: str, index: int) -> int:
+    """Just past the newline that ends the line holding `index` (the end of the text on the last line)."""
+    newline = markdown.find("\n", index)
+    return len(markdown) if newline < 0 else newline + 1
+
+
+def _after_blank_or_heading(markdown: str, line_start: int) -> bool:
+    """Indented code starts after a blank line or a heading; an indented line after prose continues it."""
+    if line_start == 0:
+        return True
+    previous = markdown[markdown.rfind("\n", 0, line_start - 1) + 1 : line_start - 1]
+    return not previous.strip() or previous.lstrip(" ").startswith("#")
+
+
+def _block_end(markdown: str, line: re.Match[str]) -> tuple[int, _Mode | None] | None:
+    """End and scan mode (None: keep as is) of the block a special line starts; None where it starts none."""
+    line_start = line.start("line")
+    if run := line.group("fence_run"):
+        position = _line_end(markdown, line_start)
+        while fence := _FENCE_LINE.search(markdown, position):
+            if fence.group(1)[0] == run[0] and len(fence.group(1)) >= len(run):
+                return _line_end(markdown, fence.start()), None
+            position = _line_end(markdown, fence.start())
+        return len(markdown), None  # an unclosed fence runs to the end of the document
+    if line.group("heading") or line.group("definition"):
+        return _line_end(markdown, line_start), None
+    if line.group("comment"):
+        close = _COMMENT_END.search(markdown, line_start)
+        return (len(markdown) if close is None else _line_end(markdown, close.start())), None
+    if tag := (line.group("tag") or "").lower():
+        if tag in _RAW_HTML:
+            close = _RAW_HTML_END.search(markdown, line.end())
+            while close is not None and close.group(1).lower() != tag:
+                close = _RAW_HTML_END.search(markdown, close.end())
+            return (len(markdown) if close is None else _line_end(markdown, close.start())), None
+        if tag in _HTML_BLOCK:
+            blank = _BLANK_LINE.search(markdown, _line_end(markdown, line_start))
+            return (len(markdown) if blank is None else blank.start()), _Mode.HTML
+        return None
+    if line.group("indent") and _after_blank_or_heading(markdown, line_start):
+        code = _INDENTED_CODE.match(markdown, line_start)
+        return (code.end() if code else _line_end(markdown, line_start)), None
+    return None
+
+
+def _blocks(markdown: str) -> list[tuple[int, int, _Mode | None]]:
+    """The document as spans to scan as Markdown, to scan as HTML, or to keep as they are (None)."""
+    spans: list[tuple[int, int, _Mode | None]] = []
+    text_start = position = 0
+    if front := _FRONT_MATTER.match(markdown):
+        spans.append((0, front.end(), None))
+        text_start = position = front.end()
+    while position < len(markdown) and (
+        line := _THIS_LINE.match(markdown, position) or _LATER_LINE.search(markdown, position)
+    ):
+        line_start = line.start("line")
+        block = _block_end(markdown, line)
+        if block is None:
+            position = _line_end(markdown, line_start)
+            continue
+        if text_start < line_start:
+            spans.append((text_start, line_start, _Mode.MARKDOWN))
+        spans.append((line_start, block[0], block[1]))
+        text_start = position = max(block[0], line_start + 1)
+    if text_start < len(markdown):
+        spans.append((text_start, len(markdown), _Mode.MARKDOWN))
+    return spans
+
+
+def link_references(
+    markdown: str, resolve: Resolve, patterns: Sequence[ReferencePattern] = DEFAULT_PATTERNS
+) -> tuple[str, list[Reference]]:
+    """The Markdown with every resolvable reference linked, and every reference found, in order.
+
+    `resolve(clause_id)` gives the href relative to the file being written, or None for no such clause
+    (the reference is then listed with `href=None` and left as text). References to another document's
+    clauses (`§3.2 of RFC 3987`) are neither linked nor listed. Inside an HTML block (a table MinerU gave
+    as HTML) the link is an `<a href>`, since Markdown is not read there.
+    """
+    scanner = _scanner_for(patterns)
+    found: list[Reference] = []
+    parts = [
+        markdown[start:end] if mode is None else _scan(markdown, start, end, mode, scanner, resolve, found)
+        for start, end, mode in _blocks(markdown)
+    ]
+    return "".join(parts), found

@@ -1,0 +1,205 @@
+"""Faithful Markdown for the body of one clause, rendered from its blocks in reading order.
+
+Invariant: same blocks, same bytes; nothing with text is lost but repeated page furniture and internal tables
+of contents; no H1 (the caller writes the clause title); blocks apart by one blank line, one final newline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from platform_assets.domain.blocks import Block, BlockKind
+from platform_assets.domain.render_code import Fence, code_units, fenced
+from platform_assets.domain.render_tables import html_table, text_table
+
+_DROPPED = frozenset({BlockKind.PAGE_NUMBER, BlockKind.DISCARDED, BlockKind.INDEX})
+_FURNITURE = frozenset({BlockKind.PAGE_HEADER, BlockKind.PAGE_FOOTER})
+_FURNITURE_MIN_PAGES = 2
+_HEADING_MAX_CHARS = 120
+_HEADING_MAX_WORDS = 20
+_SENTENCE_ENDS = ".;:,"
+_ABBREVIATION = re.compile(r"(?:[A-Z]|\d+)(?:\.\d+)*\.|(?:[A-Za-z]\.){2,}")
+"""A trailing token that ends in a dot without ending a sentence: `4.1.`, `A.`, `e.g.`."""
+_EXAMPLE_MARKER = re.compile(r"^\[example\b|\bend example\]$", re.IGNORECASE)
+_INLINE_MATH = re.compile(r"\$[^$]+\$")
+_SECTION_MATH = re.compile(r"\$\s*(?:§|\\S)\s*((?:[A-Z]\s*\.\s*)?\d[\d\s.]*?)\s*\$")
+_TAG_MATH = re.compile(r"\$\s*(<[^$\n]*>)\s*\$")
+_ESCAPED_BULLET = re.compile(r"^\\-[ \t]?", re.MULTILINE)
+_SPACES = re.compile(r" {2,}")
+_BULLET = re.compile(r"[-•*·◦▪●–—](?:\s+|$)")
+_NUMBERED = re.compile(r"(\d{1,9}[.)])\s")
+_ATX_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)", re.MULTILINE)
+_UNSAFE_HREF = re.compile(r"[\s()]")
+
+
+def _no_image(block: Block) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What rendering one clause needs from the whole document."""
+
+    furniture: frozenset[str] = frozenset()
+    """Normalised texts of page headers and footers repeated across pages (see `page_furniture`)."""
+    image_href: Callable[[Block], str | None] = _no_image
+    """Relative link to a block's image file, None where there is no file."""
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.casefold().split()))
+
+
+def page_furniture(blocks: Sequence[Block]) -> frozenset[str]:
+    """Normalised texts of page headers and footers that occur on at least two distinct pages.
+
+    Normalised: case-folded, whitespace collapsed, each run of digits as `#` (page numbers, years).
+    """
+    pages: defaultdict[str, set[int]] = defaultdict(set)
+    for block in blocks:
+        if block.kind in _FURNITURE and block.text.strip():
+            pages[_furniture_key(block.text)].add(block.page_index)
+    return frozenset(key for key, seen in pages.items() if len(seen) >= _FURNITURE_MIN_PAGES)
+
+
+def is_heading_like(block: Block) -> bool:
+    """A heading block that reads as a heading: short, not a sentence, not an `[Example:` marker.
+
+    Inline math counts as one word. Sentence ends are `.` `;` `:` `,`; a trailing clause number or
+    abbreviation (`4.1.`, `e.g.`) is not one.
+    """
+    text = " ".join(block.text.split())
+    if block.kind is not BlockKind.HEADING or not text or _EXAMPLE_MARKER.search(text):
+        return False
+    visible = _INLINE_MATH.sub("$", text)  # MinerU spaces out LaTeX tokens: `$2 5 ^ { \circ }$`
+    if len(visible) > _HEADING_MAX_CHARS or len(visible.split()) > _HEADING_MAX_WORDS:
+        return False
+    return text[-1] not in _SENTENCE_ENDS or bool(_ABBREVIATION.fullmatch(text.split()[-1]))
+
+
+def normalize_inline(text: str) -> str:
+    """Inline text cleaned of MinerU's habits, everything else verbatim.
+
+    `$§17.4.62$` and `$\\S 17.4.62$` -> `§17.4.62`; `$<w:p>$` -> `` `<w:p>` ``; a leading `\\-` -> `- `;
+    runs of spaces -> one space.
+    """
+    text = _SECTION_MATH.sub(lambda match: "§" + "".join(match.group(1).split()), text)
+    text = _TAG_MATH.sub(lambda match: f"`{match.group(1)}`", text)
+    text = _ESCAPED_BULLET.sub("- ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _is_kept(block: Block, furniture: frozenset[str]) -> bool:
+    if block.kind in _FURNITURE:
+        return _furniture_key(block.text) not in furniture
+    return block.kind not in _DROPPED
+
+
+def _paragraphs(*parts: str) -> str:
+    return "\n\n".join(part for part in parts if part)
+
+
+def _paragraph(text: str) -> str:
+    """Normalised text; a line that would read as an ATX heading (`# ...`) has its `#` escaped."""
+    return _ATX_HEADING.sub(r"\1\\\2", normalize_inline(text))
+
+
+def _with_notes(caption: Sequence[str], body: str, footnote: Sequence[str]) -> str:
+    """Captions above the body, footnotes below it."""
+    return _paragraphs(*map(_paragraph, caption), body, *map(_paragraph, footnote))
+
+
+def _render_prose(block: Block, context: RenderContext) -> str:
+    return _paragraph(block.text)
+
+
+def _render_heading(block: Block, context: RenderContext) -> str:
+    if is_heading_like(block):
+        return f"## {normalize_inline(' '.join(block.text.split()))}"
+    return _render_prose(block, context)
+
+
+def _list_line(item: str) -> tuple[str, str]:
+    """Marker and text of one list entry: its own number kept, its own bullet replaced by `-`."""
+    text = normalize_inline(item)
+    if bullet := _BULLET.match(text):
+        return "-", text[bullet.end() :]
+    if number := _NUMBERED.match(text):
+        return number.group(1), text[number.end() :]
+    return "-", text
+
+
+def _render_list(block: Block, context: RenderContext) -> str:
+    """Entries nested by their two-space indent, each under its parent's text column."""
+    lines: list[str] = []
+    columns: list[int] = []  # text column of the latest entry at each depth
+    for item in block.items or block.text.splitlines():
+        if not item.strip():
+            continue
+        depth = min((len(item) - len(item.lstrip(" "))) // 2, len(columns))
+        indent = columns[depth - 1] if depth else 0
+        marker, text = _list_line(item)
+        column = indent + len(marker) + 1
+        columns[depth:] = [column]
+        lines.append(f"{' ' * indent}{marker} {text}".rstrip().replace("\n", "\n" + " " * column))
+    return "\n".join(lines)
+
+
+def _image_link(block: Block, context: RenderContext, default_alt: str) -> str:
+    href = context.image_href(block)
+    if not href:
+        return ""
+    alt = " ".join((block.caption[0] if block.caption else default_alt).split())
+    alt = alt.replace("[", "\\[").replace("]", "\\]")
+    return f"![{alt}](<{href}>)" if _UNSAFE_HREF.search(href) else f"![{alt}]({href})"
+
+
+def _render_table(block: Block, context: RenderContext) -> str:
+    """Caption, the table (its image when MinerU gave no body), footnotes."""
+    if block.html:
+        body = html_table(block.html, normalize_inline)
+    elif block.text.strip():
+        body = text_table(block.text, normalize_inline)
+    else:
+        body = _image_link(block, context, "table")
+    return _with_notes(block.caption, body, block.footnote)
+
+
+def _render_image(block: Block, context: RenderContext) -> str:
+    """The image link, then captions, the description MinerU read from it, footnotes."""
+    description = "" if block.text.strip() == "\n".join(block.caption).strip() else block.text
+    return _paragraphs(
+        _image_link(block, context, "image"),
+        _with_notes(block.caption, _paragraph(description), block.footnote),
+    )
+
+
+def _render_equation(block: Block, context: RenderContext) -> str:
+    latex = (block.latex or block.text).strip()  # the adapters have taken MinerU 3's `$$` off
+    return f"$$\n{latex}\n$$" if latex else ""
+
+
+_RENDERERS: dict[BlockKind, Callable[[Block, RenderContext], str]] = {
+    BlockKind.HEADING: _render_heading,
+    BlockKind.LIST: _render_list,
+    BlockKind.TABLE: _render_table,
+    BlockKind.IMAGE: _render_image,
+    BlockKind.CHART: _render_image,
+    BlockKind.EQUATION: _render_equation,
+}
+
+
+def _render_unit(unit: Block | Fence, context: RenderContext) -> str:
+    if isinstance(unit, Fence):
+        return _with_notes(unit.caption, fenced(unit.code, unit.language), unit.footnote)
+    return _RENDERERS.get(unit.kind, _render_prose)(unit, context)
+
+
+def render_blocks(blocks: Sequence[Block], context: RenderContext) -> str:
+    """Markdown of one clause body: blocks one blank line apart, ending in one newline ("" when empty)."""
+    kept = [block for block in blocks if _is_kept(block, context.furniture)]
+    body = _paragraphs(*(_render_unit(unit, context) for unit in code_units(kept)))
+    return f"{body}\n" if body else ""

@@ -1,0 +1,176 @@
+"""Table bodies as Markdown: MinerU's HTML as a pipe table, or the HTML itself where a grid would lie.
+
+Invariant: no cell text is lost. Spans are expanded into a grid whose spanned text sits in the span's top-left
+cell, the cells it covers left empty; a table a grid cannot hold faithfully is embedded as HTML unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from platform_assets.domain.render_code import fenced
+
+_STRUCTURE = frozenset(
+    {"html", "body", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "colgroup", "col"}
+)
+_INLINE = frozenset(
+    {"a", "abbr", "b", "big", "code", "em", "font", "i", "s", "small", "span", "strong", "sub", "sup", "u"}
+)
+_BLOCKS = frozenset(
+    {"blockquote", "caption", "dd", "div", "dl", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img"}
+    | {"li", "ol", "p", "pre", "ul"}
+)
+"""Elements a pipe-table cell cannot hold: a table holding one is embedded as HTML."""
+_KNOWN = _STRUCTURE | _INLINE | _BLOCKS | {"br"}
+_MAX_COLSPAN = 1000
+_MAX_ROWSPAN = 65534
+_TAG = r"</?[A-Za-z_][\w.:-]*(?:\s[^<>]*)?/?>"
+_TAG_RUN = re.compile(rf"{_TAG}(?:\s*{_TAG})*")
+_CODE_SPAN = re.compile(r"(`[^`]*`)")
+
+Inline = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    rowspan: int
+    colspan: int
+
+
+def _span(value: str | None, limit: int) -> int:
+    return min(int(value), limit) if value and value.strip().isdigit() and int(value) > 0 else 1
+
+
+class _TableParser(HTMLParser):
+    """Cells row by row from one MinerU table; tags it does not know (`<w:p>`) are cell text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[_Cell]] = []
+        self.head_rows = 0
+        self.faithful = True
+        self._tables = 0
+        self._in_head = False
+        self._cell: list[str] | None = None
+        self._spans = (1, 1)
+        self._names: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _KNOWN:
+            literal = self.get_starttag_text() or f"<{tag}>"
+            self._names[tag] = literal[1:].split(None, 1)[0].rstrip("/>")
+            self._text(literal)
+        elif tag == "table":
+            self._tables += 1
+            self.faithful = self.faithful and self._tables == 1
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr":
+            self.rows.append([])
+            if self._in_head:
+                self.head_rows += 1
+        elif tag in ("td", "th"):
+            values = dict(attrs)
+            self._cell = []
+            rowspan, colspan = values.get("rowspan"), values.get("colspan")
+            self._spans = (_span(rowspan, _MAX_ROWSPAN), _span(colspan, _MAX_COLSPAN))
+        elif tag == "br":
+            self._text(" ")
+        elif tag in _BLOCKS:
+            self.faithful = False
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _KNOWN:
+            super().handle_startendtag(tag, attrs)
+        else:
+            self._text(self.get_starttag_text() or f"<{tag}/>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _KNOWN:
+            self._text(f"</{self._names.get(tag, tag)}>")
+        elif tag in ("td", "th") and self._cell is not None:
+            if not self.rows:
+                self.rows.append([])
+            self.rows[-1].append(_Cell(" ".join("".join(self._cell).split()), *self._spans))
+            self._cell = None
+        elif tag == "thead":
+            self._in_head = False
+        elif tag == "table":
+            self._tables -= 1
+
+    def handle_data(self, data: str) -> None:
+        self._text(data)
+
+    def _text(self, text: str) -> None:
+        if self._cell is not None:
+            self._cell.append(text)
+        elif text.strip():
+            self.faithful = False  # text outside any cell (a caption element, stray text)
+
+
+def _grid(rows: list[list[_Cell]]) -> list[list[str]]:
+    """Rows of equal width; a span's text in its top-left cell, the cells it covers empty."""
+    taken: dict[tuple[int, int], str] = {}
+    for r, row in enumerate(rows):
+        c = 0
+        for cell in row:
+            while (r, c) in taken:
+                c += 1
+            for dr in range(min(cell.rowspan, len(rows) - r)):
+                for dc in range(cell.colspan):
+                    taken.setdefault((r + dr, c + dc), cell.text if dr == dc == 0 else "")
+            c += cell.colspan
+    width = 1 + max((c for _, c in taken), default=-1)
+    return [[taken.get((r, c), "") for c in range(width)] for r in range(len(rows))]
+
+
+def _has_complex_header(parser: _TableParser) -> bool:
+    """More than one header row, or a first row whose cells reach down into the body."""
+    first = parser.rows[0] if parser.rows else []
+    return parser.head_rows > 1 or (len(parser.rows) > 1 and any(cell.rowspan > 1 for cell in first))
+
+
+def _cell_markdown(text: str, inline: Inline) -> str:
+    """Inline-normalised cell text, bare XML tags as inline code, pipes escaped."""
+    segments = _CODE_SPAN.split(inline(text))
+    for index in range(0, len(segments), 2):
+        segments[index] = _TAG_RUN.sub(lambda match: f"`{match.group(0)}`", segments[index])
+    return "".join(segments).replace("|", "\\|")
+
+
+def _pipe_table(grid: list[list[str]], inline: Inline) -> str:
+    """A pipe table with the first row as header, columns that are empty in every row dropped."""
+    keep = [c for c in range(len(grid[0]) if grid else 0) if any(row[c] for row in grid)]
+    if not keep:
+        return ""
+    rows = [[_cell_markdown(row[c], inline) for c in keep] for row in grid]
+    header, *body = rows
+    return "\n".join(f"| {' | '.join(cells)} |" for cells in [header, ["---"] * len(keep), *body])
+
+
+def _embedded_html(html: str) -> str:
+    """The table's own HTML without blank lines (a blank line would end the HTML block in Markdown)."""
+    return "\n".join(line for line in html.strip().splitlines() if line.strip())
+
+
+def html_table(html: str, inline: Inline) -> str:
+    """A MinerU HTML table as a pipe table, or embedded as HTML when spans or nesting defeat a grid."""
+    parser = _TableParser()
+    parser.feed(html)
+    parser.close()
+    if not parser.faithful or _has_complex_header(parser):
+        return _embedded_html(html)
+    return _pipe_table(_grid(parser.rows), inline)
+
+
+def text_table(text: str, inline: Inline) -> str:
+    """A table MinerU gave as text: ` | `-separated rows as a pipe table, layout text in a `text` fence."""
+    rows = [line.split(" | ") for line in text.splitlines() if line.strip()]
+    if not any(len(row) > 1 for row in rows):
+        return fenced(text, "text")
+    width = max(len(row) for row in rows)
+    return _pipe_table([[cell.strip() for cell in row] + [""] * (width - len(row)) for row in rows], inline)

@@ -1,0 +1,111 @@
+"""`clause_tree[doc]`: the parsed blocks joined back to the outline, one Markdown file per clause.
+
+Reads exactly its document's parsed batches (StaticPartitionMapping) and its plan; runs only after
+`parsed_document`'s blocking contiguity check passed, so it never renders an incomplete parse.
+"""
+
+import dagster as dg
+
+from platform_assets.documents import load_facts
+from platform_assets.domain.batch_store import batch_dir, read_blocks
+from platform_assets.domain.clause_tree import (
+    ClauseTree,
+    SourceBatch,
+    TreeManifest,
+    build_clause_tree,
+    write_clause_tree,
+)
+from platform_assets.partitions import PartitionScheme
+from resources.platform_data import PlatformData
+
+TREE_COMPLETE = "tree_complete"
+PREVIEW_LINES = 40
+
+
+def build_clause_tree_asset(
+    scheme: PartitionScheme,
+    batch_plan: dg.AssetsDefinition,
+    parsed_batch: dg.AssetsDefinition,
+    parsed_document: dg.AssetsDefinition,
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="clause_tree",
+        partitions_def=scheme.documents,
+        deps=[
+            batch_plan,
+            dg.AssetDep(parsed_batch, partition_mapping=scheme.batches_to_document),
+            parsed_document,
+        ],
+        check_specs=[
+            dg.AssetCheckSpec(
+                TREE_COMPLETE,
+                asset="clause_tree",
+                description="Every outline clause got its heading and no block was dropped.",
+            )
+        ],
+        group_name="clauses",
+        kinds={"markdown"},
+        automation_condition=dg.AutomationCondition.eager(),
+        description="One small Markdown file per clause (folders + index files), cross-references linked.",
+    )
+    def clause_tree(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
+        doc_id = context.partition_key
+        plan = data.registry.plan(doc_id)
+        if plan is None:
+            raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
+        batches = []
+        for batch in plan.batches:
+            folder = batch_dir(data.paths.batches, doc_id, batch.key)
+            if not (folder / "blocks.json").is_file():
+                raise dg.Failure(f"{batch.key} has no parsed output: materialize parsed_batch first")
+            batches.append(SourceBatch(key=batch.key, blocks=read_blocks(folder), raw_dir=folder / "raw"))
+        title = load_facts(data, doc_id).title or data.registry.document(doc_id).filename
+        tree = build_clause_tree(doc_id, title, batches, plan.clauses)
+        dest = data.paths.trees / doc_id
+        write_clause_tree(tree, dest)
+        manifest = tree.manifest
+        if manifest.unmatched:
+            context.log.warning(f"{doc_id}: no heading found for {len(manifest.unmatched)} outline clause(s)")
+        return dg.MaterializeResult(
+            metadata=tree_metadata(tree, str(dest)), check_results=[completeness_result(manifest)]
+        )
+
+    return clause_tree
+
+
+def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue]:
+    m = tree.manifest
+    unresolved = [f"{cid}: {r.text}" for cid, r in m.unresolved]
+    preview = "\n".join(tree.root_index.splitlines()[:PREVIEW_LINES])
+    return {
+        "tree": dg.MetadataValue.path(location),
+        "files": dg.MetadataValue.int(m.files),
+        "barrels": dg.MetadataValue.int(m.barrels),
+        "images": dg.MetadataValue.int(m.images),
+        "clauses_matched": dg.MetadataValue.text(f"{m.clauses_matched} of {m.outline_entries}"),
+        "unmatched_clauses": dg.MetadataValue.text(", ".join(m.unmatched) or "none"),
+        "references_found": dg.MetadataValue.int(m.references_found),
+        "references_linked": dg.MetadataValue.int(m.references_linked),
+        "unresolved_references": dg.MetadataValue.text("\n".join(unresolved) or "none"),
+        "blocks_assigned": dg.MetadataValue.int(m.blocks_assigned),
+        "blocks_dropped": dg.MetadataValue.int(m.blocks_dropped),
+        "root_index": dg.MetadataValue.md(preview),
+    }
+
+
+def completeness_result(manifest: TreeManifest) -> dg.AssetCheckResult:
+    problems = []
+    if manifest.unmatched:
+        problems.append(f"{len(manifest.unmatched)} outline clause(s) without a heading match")
+    if manifest.blocks_dropped:
+        problems.append(f"{manifest.blocks_dropped} block(s) dropped")
+    return dg.AssetCheckResult(
+        check_name=TREE_COMPLETE,
+        passed=not problems,
+        description="; ".join(problems)
+        or f"all {manifest.outline_entries} clauses matched, all {manifest.blocks_total} blocks placed",
+        metadata={
+            "unmatched": dg.MetadataValue.text(", ".join(manifest.unmatched) or "none"),
+            "blocks_dropped": dg.MetadataValue.int(manifest.blocks_dropped),
+        },
+    )

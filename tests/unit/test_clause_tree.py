@@ -1,0 +1,126 @@
+"""The clause-tree builder: files per clause, barrels, images, manifest, atomic swap, determinism."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from platform_assets.domain.batch_plan import Clause
+from platform_assets.domain.blocks import Block, BlockKind
+from platform_assets.domain.clause_tree import (
+    MANIFEST,
+    SourceBatch,
+    build_clause_tree,
+    read_tree_manifest,
+    write_clause_tree,
+)
+
+CLAUSES = [
+    Clause(id="1", title="1 Scope", level=0, page_index=0),
+    Clause(id="2", title="2 Markup", level=0, page_index=1),
+    Clause(id="2.1", title="2.1 Widgets", level=1, page_index=1),
+    Clause(id="2.2", title="2.2 Panels", level=1, page_index=2),
+]
+
+
+def block(seq: int, page: int, kind: BlockKind, text: str = "", **fields) -> Block:
+    return Block(seq=seq, page_index=page, kind=kind, source_type=kind.value, text=text, **fields)
+
+
+@pytest.fixture
+def batches(tmp_path):
+    raw = tmp_path / "b1" / "raw"
+    (raw / "images").mkdir(parents=True)
+    (raw / "images" / "fig 1.png").write_bytes(b"\x89PNG fake")
+    (tmp_path / "secret.png").write_bytes(b"outside")
+    first = [
+        block(0, 0, BlockKind.TEXT, "Cover text of the standard."),
+        block(1, 0, BlockKind.HEADING, "1 Scope", level=1),
+        block(2, 0, BlockKind.TEXT, "This clause points to 2.2 Panels (see 2.2) and to §9.9."),
+        block(3, 1, BlockKind.HEADING, "2 Markup", level=1),
+        block(4, 1, BlockKind.TEXT, "Intro of the markup clause."),
+        block(5, 1, BlockKind.IMAGE, caption=["Figure 1 - A widget"], image_path="images/fig 1.png"),
+        block(6, 1, BlockKind.IMAGE, caption=["Figure 2 - Escaping"], image_path="../../secret.png"),
+        block(7, 1, BlockKind.HEADING, "2.1 Widgets", level=1),
+    ]
+    second = [  # a new batch starts mid-clause: its first block still belongs to 2.1
+        block(0, 2, BlockKind.TEXT, "Carried over into 2.1."),
+        block(1, 2, BlockKind.HEADING, "2.2", level=1),
+        block(2, 2, BlockKind.HEADING, "Panels", level=1),
+        block(3, 2, BlockKind.TEXT, "Back to Clause 1."),
+    ]
+    return [SourceBatch("d~b001", first, raw), SourceBatch("d~b002", second, tmp_path / "b2" / "raw")]
+
+
+def test_every_clause_gets_a_file_and_parents_get_barrels(batches):
+    tree = build_clause_tree("d", "The Standard", batches, CLAUSES)
+    assert sorted(tree.files) == [
+        "1-scope.md",
+        "2-markup/2-0-index.md",
+        "2-markup/2-1-widgets.md",
+        "2-markup/2-2-panels.md",
+        "index.md",
+    ]
+    barrel = tree.files["2-markup/2-0-index.md"]
+    assert barrel.startswith("# 2 Markup\n\nIntro of the markup clause.")
+    assert "- [2.1 Widgets](2-1-widgets.md)\n- [2.2 Panels](2-2-panels.md)\n" in barrel
+    assert "Carried over into 2.1." in tree.files["2-markup/2-1-widgets.md"]
+    assert "Cover text" in tree.root_index and "- [1 Scope](1-scope.md)" in tree.root_index
+
+
+def test_references_become_relative_links_and_unresolved_ones_are_listed(batches):
+    tree = build_clause_tree("d", "The Standard", batches, CLAUSES)
+    assert "(see [2.2](2-markup/2-2-panels.md))" in tree.files["1-scope.md"]
+    assert "[Clause 1](../1-scope.md)" in tree.files["2-markup/2-2-panels.md"]
+    manifest = tree.manifest
+    assert [(cid, r.text) for cid, r in manifest.unresolved] == [("1", "§9.9")]
+    assert manifest.references_found == manifest.references_linked + 1
+
+
+def test_images_are_copied_from_their_batch_only(batches):
+    tree = build_clause_tree("d", "The Standard", batches, CLAUSES)
+    assert list(tree.images) == ["_images/b001-fig-1.png"]
+    barrel = tree.files["2-markup/2-0-index.md"]
+    assert "](../_images/b001-fig-1.png)" in barrel
+    assert "Figure 2 - Escaping" in barrel and "secret" not in barrel  # caption kept, file not
+
+
+def test_the_manifest_accounts_for_every_block_and_page(batches):
+    manifest = build_clause_tree("d", "The Standard", batches, CLAUSES).manifest
+    assert manifest.blocks_total == 12 == manifest.blocks_assigned and manifest.blocks_dropped == 0
+    assert manifest.unmatched == [] and manifest.clauses_matched == 4
+    assert (manifest.clauses["2.1"].first_page, manifest.clauses["2.1"].last_page) == (1, 2)
+    assert manifest.clauses["2.2"].parent == "2" and manifest.clauses["2.2"].heading_matched
+
+
+def test_a_missing_heading_is_reported_and_its_text_stays_in_the_open_clause(batches):
+    clauses = [*CLAUSES, Clause(id="3", title="3 Layout", level=0, page_index=2)]
+    manifest = build_clause_tree("d", "The Standard", batches, clauses).manifest
+    assert manifest.unmatched == ["3"] and manifest.blocks_dropped == 0
+
+
+def test_the_written_tree_is_byte_identical_on_rewrite(batches, tmp_path):
+    dest = tmp_path / "tree"
+    write_clause_tree(build_clause_tree("d", "The Standard", batches, CLAUSES), dest)
+    first = {p.relative_to(dest): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    write_clause_tree(build_clause_tree("d", "The Standard", batches, CLAUSES), dest)
+    assert {p.relative_to(dest): p.read_bytes() for p in dest.rglob("*") if p.is_file()} == first
+    assert read_tree_manifest(dest).files == 5
+    assert json.loads((dest / MANIFEST).read_text())["doc_id"] == "d"
+
+
+def test_an_interrupted_write_leaves_the_previous_tree_intact(batches, tmp_path, monkeypatch):
+    dest = tmp_path / "tree"
+    write_clause_tree(build_clause_tree("d", "The Standard", batches, CLAUSES), dest)
+    before = sorted(p.relative_to(dest) for p in dest.rglob("*"))
+
+    def broken_copy(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(shutil, "copyfile", broken_copy)
+    with pytest.raises(OSError, match="disk full"):
+        write_clause_tree(build_clause_tree("d", "The Standard", batches, CLAUSES), dest)
+    assert sorted(p.relative_to(dest) for p in dest.rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tree")] == []

@@ -1,0 +1,201 @@
+"""Code in clause bodies: labelled fences, XML examples of the flash tier, merges across page breaks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from platform_assets.domain.adapters import blocks_from_middle_json
+from platform_assets.domain.blocks import Block, BlockKind
+from platform_assets.domain.render_code import fence_label, fenced
+from platform_assets.domain.render_markdown import RenderContext, page_furniture, render_blocks
+
+_KINDS = {
+    "header": BlockKind.PAGE_HEADER,
+    "footer": BlockKind.PAGE_FOOTER,
+    "page_number": BlockKind.PAGE_NUMBER,
+    "text": BlockKind.TEXT,
+    "paragraph_title": BlockKind.HEADING,
+    "code": BlockKind.CODE,
+}
+HEADER = "ACME-1234:2024(E)"
+FOOTER = "© ACME Standards 2024 – All rights reserved"
+
+
+def _blocks(*rows: tuple[Any, ...]) -> list[Block]:
+    """Blocks in the shape the flash tier gave the sample standard: (page, MinerU type, text[, fields])."""
+    blocks = []
+    for seq, (page, type_, text, *fields) in enumerate(rows):
+        extra = fields[0] if fields else {}
+        blocks.append(
+            Block(seq=seq, page_index=page, kind=_KINDS[type_], source_type=type_, text=text, **extra)
+        )
+    return blocks
+
+
+def _furniture(page: int, number: str) -> list[tuple[int, str, str]]:
+    """The sample's running footer and page number at the foot of `page`, its headers atop `page + 1`."""
+    return [
+        (page, "footer", FOOTER),
+        (page, "page_number", number),
+        (page + 1, "header", HEADER),
+        (page + 1, "header", "Widget Markup Language"),
+    ]
+
+
+SAMPLE = RenderContext(furniture=page_furniture(_blocks(*_furniture(1, "ii"), *_furniture(3, "iv"))))
+"""The sample's running headers and footers, as `page_furniture` finds them over the whole document."""
+
+
+def _render(blocks: list[Block]) -> str:
+    return render_blocks(blocks, SAMPLE)
+
+
+def _middle_code(**block: Any) -> Block:
+    """One MinerU 4 middle_json code block (code_caption, code_body, code_footnote children)."""
+    middle = {
+        "schema": "docvortex.middle",
+        "schema_version": "2.0",
+        "pages": [{"page_idx": 3, "blocks": [{"type": "code", "sub_type": "code", **block}]}],
+    }
+    (code,) = blocks_from_middle_json(middle)
+    return code
+
+
+def _span(text: str) -> list[dict[str, str]]:
+    return [{"type": "text", "content": text}]
+
+
+# sample b001 page 6: the flash tier gives an example as marker text, one text block per XML line,
+# and the closing marker as a heading
+OPENER = "[Example: The following wml document declares one widget with a panel of a label and a button:"
+EXAMPLE_PAGE_6 = [
+    (6, "text", OPENER),
+    (6, "text", '<wml xmlns="urn:acme:1234:wml" version="1.0">'),
+    (6, "text", '<widget id="w1" align="center" width="220px">'),
+    (6, "text", '<panel orientation="vertical" spacing="5pt">'),
+    (6, "text", '<label align="center">Settings Page</label> <button kind="toggle" text="OK"/>'),
+    (6, "text", "</panel>"),
+    (6, "text", "</widget>"),
+    (6, "text", "</wml>"),
+    (6, "paragraph_title", "end example]"),
+]
+
+
+def test_code_body_renders_as_a_labelled_fence_under_its_caption() -> None:
+    code = _middle_code(
+        guess_lang="python",
+        content=[
+            {"type": "code_caption", "content": _span("Listing 1 — reading a part")},
+            {"type": "code_body", "content": "with open(path) as part:\n    data = part.read()"},
+            {"type": "code_footnote", "content": _span("NOTE The path is relative.")},
+        ],
+    )
+    assert code.code and code.caption == ["Listing 1 — reading a part"]
+    assert render_blocks([code], RenderContext()) == (
+        "Listing 1 — reading a part\n\n"
+        "```python\nwith open(path) as part:\n    data = part.read()\n```\n\n"
+        "NOTE The path is relative.\n"
+    )
+
+
+def test_code_without_a_language_guess_is_labelled_text() -> None:
+    code = _middle_code(content=[{"type": "code_body", "content": "[3, 1, 4]   \n[1, 5]"}])
+    assert render_blocks([code], RenderContext()) == "```text\n[3, 1, 4]\n[1, 5]\n```\n"
+
+
+def test_example_markers_stay_prose_around_one_xml_fence() -> None:
+    blocks = _blocks(*EXAMPLE_PAGE_6, *_furniture(6, "3"), (7, "paragraph_title", "5.1.2 Attributes"))
+    assert _render(blocks) == (
+        f"{OPENER}\n\n"
+        "```xml\n"
+        '<wml xmlns="urn:acme:1234:wml" version="1.0">\n'
+        '<widget id="w1" align="center" width="220px">\n'
+        '<panel orientation="vertical" spacing="5pt">\n'
+        '<label align="center">Settings Page</label> <button kind="toggle" text="OK"/>\n'
+        "</panel>\n</widget>\n</wml>\n"
+        "```\n\n"
+        "end example]\n\n"
+        "## 5.1.2 Attributes\n"
+    )
+
+
+def test_example_given_as_one_xml_heading_is_fenced_too() -> None:
+    # sample b005 page 41: the whole listing came as one paragraph_title
+    xml = '<wml xmlns="urn:acme:1234:wml" version="1.0"> <widget id="w8" align="right"/> </wml>'
+    blocks = _blocks(
+        (41, "text", "[Example: The settings page, version 8:"),
+        (41, "paragraph_title", xml),
+        (41, "paragraph_title", "end example]"),
+    )
+    fence = f"```xml\n{xml}\n```"
+    assert _render(blocks) == f"[Example: The settings page, version 8:\n\n{fence}\n\nend example]\n"
+
+
+SCHEMA_TAIL = "</xs:simpleContent>\n       </xs:complexType>\n   </xs:schema>"
+
+
+def test_code_split_by_a_page_break_merges_into_one_fence() -> None:
+    # sample b004: the schema listing starts as text lines on page 32 and goes on as a code block on page 33
+    blocks = _blocks(
+        (32, "text", "The schema file acme-wml.xsd reads as follows."),
+        (32, "text", '<xs:element name="label">'),
+        (32, "text", "<xs:complexType>"),
+        (32, "text", '<xs:attribute name="align" type="ST_Align" default="left"/> </xs:extension>'),
+        *_furniture(32, "29"),
+        (33, "code", SCHEMA_TAIL, {"language": "txt", "code": SCHEMA_TAIL}),
+    )
+    assert _render(blocks) == (
+        "The schema file acme-wml.xsd reads as follows.\n\n"
+        "```xml\n"
+        '<xs:element name="label">\n<xs:complexType>\n'
+        '<xs:attribute name="align" type="ST_Align" default="left"/> </xs:extension>\n'
+        "</xs:simpleContent>\n       </xs:complexType>\n   </xs:schema>\n"
+        "```\n"
+    )
+
+
+def test_separate_examples_stay_separate_fences() -> None:
+    # sample b001 pages 8 and 10 (abridged): prose between two examples keeps them apart, page break or not
+    blocks = _blocks(
+        (8, "text", "[Example: A horizontal panel with two buttons:"),
+        (8, "text", '<panel orientation="horizontal" spacing="6pt">'),
+        (8, "text", "</panel>"),
+        (8, "paragraph_title", "end example]"),
+        *_furniture(8, "5"),
+        (9, "text", "[Example: A wizard step:"),
+        (9, "text", '<wml xmlns="urn:acme:1234:wml" version="1.0">'),
+        (9, "text", "</wml>"),
+        (9, "paragraph_title", "end example]"),
+    )
+    assert _render(blocks).count("```xml\n") == 2
+
+
+def test_code_blocks_on_one_page_stay_separate() -> None:
+    first = _middle_code(guess_lang="python", content=[{"type": "code_body", "content": "print(1)"}])
+    second = _middle_code(guess_lang="json", content=[{"type": "code_body", "content": "{}"}])
+    second = second.model_copy(update={"seq": 1})
+    assert render_blocks([first, second], RenderContext()) == "```python\nprint(1)\n```\n\n```json\n{}\n```\n"
+
+
+@pytest.mark.parametrize("guess", ["txt", "text", "asp", "hcl", None])
+def test_namespaced_xml_guessed_as_text_is_labelled_xml(guess: str | None) -> None:
+    assert fence_label(guess, '<w:p w:rsidR="00AB">\n  <w:r/>\n</w:p>') == "xml"
+    assert fence_label(guess, '<Types xmlns="http://schemas.openxmlformats.org/package/2006/ct"/>') == "xml"
+    assert fence_label(guess, "SELECT 1;") == (guess or "text")
+    assert fence_label("python", "x = '<w:p>'") == "python"
+
+
+def test_orphan_closing_tag_after_an_xml_fence_is_folded_back() -> None:
+    code = _middle_code(guess_lang="xml", content=[{"type": "code_body", "content": "<w:p>\n  <w:r/>"}])
+    orphan = Block(seq=1, page_index=3, kind=BlockKind.TEXT, source_type="text", text="</w:p>")
+    after = Block(seq=2, page_index=3, kind=BlockKind.TEXT, source_type="text", text="end example]")
+    assert render_blocks([code, orphan, after], RenderContext()) == (
+        "```xml\n<w:p>\n  <w:r/>\n</w:p>\n```\n\nend example]\n"
+    )
+
+
+def test_fence_outgrows_backticks_inside_the_code() -> None:
+    assert fenced("```\nnested\n```", "markdown") == "````markdown\n```\nnested\n```\n````"
+    assert fenced("\n\n   \n", "text") == ""

@@ -1,0 +1,291 @@
+"""Block stream -> clause bodies: real flash parse of the sample standard, then the edge cases."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from platform_assets.domain.batch_plan import Clause
+from platform_assets.domain.blocks import Block, BlockKind
+from platform_assets.domain.clauses import clauses_from_outline
+from platform_assets.domain.pdf_facts import read_pdf_facts
+from platform_assets.domain.segment import Segmentation, segment, tokens
+
+FLASH = Path(__file__).parent / "fixtures" / "sample_flash_blocks.json"
+"""MinerU 4.0.12 flash parse of the sample standard, six batches (long texts cut, bbox dropped)."""
+
+
+def block(text: str, page: int = 0, kind: BlockKind = BlockKind.HEADING, **fields) -> Block:
+    return Block(seq=0, page_index=page, kind=kind, source_type=str(kind), text=text, **fields)
+
+
+def text(value: str, page: int = 0) -> Block:
+    return block(value, page, BlockKind.TEXT)
+
+
+def clause(title: str, page: int = 0, level: int = 0, id_: str | None = None) -> Clause:
+    number = title.split(" ")[0]
+    return Clause(id=id_ or number, title=title, level=level, page_index=page)
+
+
+def reassembled(result: Segmentation) -> list[Block]:
+    """front, then per clause its heading blocks and body: the stream again when nothing is lost."""
+    out = list(result.front)
+    for clause_id, body in result.bodies.items():
+        out += [*result.heading_of.get(clause_id, ()), *body]
+    return out
+
+
+def assert_lossless(result: Segmentation, stream: list[Block]) -> None:
+    assert result.dropped == 0
+    assert result.assigned + result.dropped == len(stream)
+    assert [id(b) for b in reassembled(result)] == [id(b) for b in stream]
+
+
+@pytest.fixture(scope="module")
+def sample_clauses(sample) -> list[Clause]:
+    facts = read_pdf_facts(sample.pdf)
+    clauses, warnings = clauses_from_outline(facts.outline, facts.page_count)
+    assert not warnings
+    return clauses
+
+
+@pytest.fixture(scope="module")
+def flash_batches() -> list[list[Block]]:
+    document = json.loads(FLASH.read_text(encoding="utf-8"))
+    return [[Block.model_validate(raw) for raw in batch["blocks"]] for batch in document["batches"]]
+
+
+@pytest.fixture(scope="module")
+def flash(flash_batches, sample_clauses) -> tuple[list[Block], Segmentation]:
+    stream = [b for batch in flash_batches for b in batch]
+    return stream, segment(stream, sample_clauses)
+
+
+# --- the real sample -------------------------------------------------------------------------
+
+
+def test_every_outline_clause_of_the_sample_is_matched_in_its_flash_parse(flash, sample_clauses) -> None:
+    stream, result = flash
+    assert result.unmatched == ()
+    assert list(result.heading_of) == [c.id for c in sample_clauses]
+    assert_lossless(result, stream)
+    pages = {c.id: c.page_index for c in sample_clauses}
+    for clause_id, heading in result.heading_of.items():
+        opening = heading[0] if heading else result.bodies[clause_id][0]
+        assert opening.page_index == pages[clause_id], clause_id
+
+
+def test_sample_headings_come_from_heading_text_code_and_merged_blocks(flash) -> None:
+    _, result = flash
+    assert [b.text for b in result.heading_of["7.1"]] == ["7.1 Parsing"]
+    annex_a = result.heading_of["A"]  # flash emitted the annex title as plain text
+    assert [(b.kind, b.text) for b in annex_a] == [(BlockKind.TEXT, "Annex A (normative) Schema")]
+    # `A.2 Enumerations` is a line inside the schema listing's code block: the block opens A.2 and stays
+    assert result.heading_of["A.2"] == ()
+    assert result.bodies["A.2"][0].kind == BlockKind.CODE
+    assert "A.2 Enumerations" in result.bodies["A.2"][0].text
+    # the annex B title merged with `Example 1 — settings page` into one heading block
+    assert result.heading_of["B"] == ()
+    assert result.bodies["B"][0].text.startswith("Annex B (informative) Examples Example 1")
+
+
+def test_flash_pseudo_headings_and_cover_page_open_no_clause(flash) -> None:
+    _, result = flash
+    assert [b.page_index for b in result.front] == [0, 0, 0, 0, 1, 1]  # cover page and page-1 furniture
+    example_ends = [b for b in result.bodies["5.1.1"] if b.text == "end example]"]
+    assert example_ends and all(b.kind == BlockKind.HEADING for b in example_ends)
+    contents = [b.kind for b in result.bodies["foreword"]]
+    assert BlockKind.INDEX in contents  # the Contents page stays in the Foreword; its lines match nothing
+
+
+def test_clause_7_carries_over_batch_boundaries_though_seq_restarts(flash_batches, flash) -> None:
+    _, result = flash
+    _, second, third, *_, last = flash_batches
+    body_72 = result.bodies["7.2"]
+    assert body_72[-1].page_index == 18 and body_72[-14:] == tuple(third[:14])  # b003 opens inside 7.2
+    assert third.index(result.heading_of["7.3"][0]) == 14
+    assert second[0] in result.bodies["6.3"]  # b002 opens before the `7 Processing model` heading
+    assert {b.page_index for b in result.bodies["7.5"] if not b.is_noise} == set(range(27, 32))
+    assert {id(b) for b in last} <= {id(b) for b in result.bodies["B"]}  # b006 starts no clause
+    assert [b.seq for b in third[:2]] == [0, 1] == [b.seq for b in second[:2]]
+
+
+# --- matching rules --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "heading"),
+    [
+        ("17.4.2 Foo bar", "17.4.2Foo bar"),
+        ("17.4.2 Foo bar", "17 .4.2  Foo bar"),
+        ("17.4.2 Foo bar", "17.4.2. FOO BAR"),
+        ("17.4.2 Foo-bar", "17.4.2 — Foo bar"),
+        ("17.4.2 Foobar", "17.4.2 Foo\u00adbar"),
+    ],
+)
+def test_ocr_spacing_punctuation_and_case_are_tolerated(title: str, heading: str) -> None:
+    stream = [block("17.4.1 Before"), block(heading), text("body")]
+    result = segment(stream, [clause("17.4.1 Before"), clause(title)])
+    assert result.heading_of["17.4.2"] == (stream[1],)
+    assert result.bodies["17.4.2"] == (stream[2],)
+
+
+def test_annex_title_matches_whatever_the_case() -> None:
+    stream = [block("ANNEX B (INFORMATIVE) EXAMPLES"), text("body")]
+    result = segment(stream, [clause("Annex B (informative) Examples", id_="B")])
+    assert result.heading_of == {"B": (stream[0],)}
+
+
+def test_number_and_title_split_over_consecutive_blocks_form_one_heading() -> None:
+    stream = [block("17.4.2"), block("Foo"), text("body"), text("Annex B"), text("(informative)")]
+    stream += [text("Examples"), text("annex body")]
+    clauses = [clause("17.4.2 Foo"), clause("Annex B (informative) Examples", id_="B")]
+    result = segment(stream, clauses)
+    assert result.heading_of == {"17.4.2": tuple(stream[:2]), "B": tuple(stream[3:6])}
+    assert result.bodies == {"17.4.2": (stream[2],), "B": (stream[6],)}
+
+
+def test_flash_text_blocks_can_be_headings_but_sentences_cannot() -> None:
+    stream = [
+        text("4.1 Document conformance"),
+        text("A conforming document is valid; see 4.2 Consumer conformance."),
+        text("4.2 Consumer conformance is defined below for each class of consumer."),
+        text("4.2 Consumer conformance"),
+    ]
+    result = segment(stream, [clause("4.1 Document conformance"), clause("4.2 Consumer conformance")])
+    assert result.heading_of == {"4.1": (stream[0],), "4.2": (stream[3],)}
+    assert result.bodies["4.1"] == tuple(stream[1:3])
+
+
+def test_headings_in_captions_and_code_open_the_clause_and_keep_their_block() -> None:
+    listing = "</xs:schema>\n\nA.2 Enumerations\nTable 8 lists the values."
+    code = block(listing, 1, BlockKind.CODE, code=listing)
+    table = block("a | b", 2, BlockKind.TABLE, caption=["A.3 Limits"])
+    stream = [block("A.1 Listing", 1), code, text("after", 1), table, text("limits", 2)]
+    clauses = [clause("A.1 Listing", 1), clause("A.2 Enumerations", 1), clause("A.3 Limits", 2)]
+    result = segment(stream, clauses)
+    assert result.unmatched == ()
+    assert result.heading_of["A.2"] == result.heading_of["A.3"] == ()
+    assert result.bodies["A.2"] == (code, stream[2]) and result.bodies["A.3"] == (table, stream[4])
+    assert_lossless(result, stream)
+
+
+def test_toc_running_headers_and_cross_references_never_open_a_clause() -> None:
+    stream = [
+        block("Contents", 0),
+        block("1 Scope\n2 Terms", 1, BlockKind.INDEX, items=["1 Scope", "2 Terms"]),
+        text("1 Scope 1", 1),  # a contents line that flash left as text
+        block("1 Scope ........ 1", 1),
+        block("1 Scope", 1),
+        text("See 2 Terms for the words used here.", 1),
+        block("2 Terms", 2, BlockKind.PAGE_HEADER),  # running header repeating the next title
+        text("see 2 Terms", 2),
+        block("2 Terms", 2),
+        block("1 Scope", 3, BlockKind.PAGE_HEADER),
+        text("2 Terms", 3),  # the same title again, after its clause matched
+    ]
+    result = segment(stream, [clause("1 Scope", 1), clause("2 Terms", 2)])
+    assert result.heading_of == {"1": (stream[4],), "2": (stream[8],)}
+    assert result.front == tuple(stream[:4])
+    assert result.bodies["2"] == tuple(stream[9:])
+
+
+def test_a_missing_heading_is_skipped_and_reported_unmatched() -> None:
+    stream = [block("1 Scope"), text("scope"), text("terms body"), block("3 Methods"), text("methods")]
+    result = segment(stream, [clause("1 Scope"), clause("2 Terms"), clause("3 Methods")])
+    assert result.unmatched == ("2",)
+    assert result.bodies == {"1": tuple(stream[1:3]), "2": (), "3": (stream[4],)}
+    assert_lossless(result, stream)
+
+
+def test_many_missing_headings_expire_by_page_instead_of_blocking_the_walk() -> None:
+    clauses = [clause(f"{n} Clause {n}", page=n) for n in range(1, 40)]
+    stream = [block("1 Clause 1", 1), text("lost headings", 5), block("39 Clause 39", 39), text("end", 39)]
+    result = segment(stream, clauses)
+    assert result.unmatched == tuple(str(n) for n in range(2, 39))
+    assert result.heading_of["39"] == (stream[2],)
+
+
+def test_lookahead_does_not_reach_past_its_window() -> None:
+    clauses = [clause(f"{n} Clause {n}", page=1) for n in range(1, 20)]
+    stream = [block("1 Clause 1", 1), block("18 Clause 18", 1), block("2 Clause 2", 1)]
+    result = segment(stream, clauses)
+    assert result.heading_of == {"1": (stream[0],), "2": (stream[2],)}
+    assert result.bodies["1"] == (stream[1],)
+
+
+def test_headings_match_only_near_their_bookmark_page() -> None:
+    clauses = [clause("1 Scope", 4), clause("2 Terms", 4), clause("3 Methods", 10)]
+    early_text = [text("1 Scope", 3), block("2 Terms", 3), block("3 Methods", 14), text("body", 14)]
+    result = segment(early_text, clauses)
+    assert result.heading_of == {"2": (early_text[1],)}  # TEXT needs page >= 4; HEADING may be 1 early
+    assert result.unmatched == ("1", "3")  # 3 Methods on page 14 is more than 3 pages after page 10
+    assert result.front == (early_text[0],)
+
+
+def test_matched_entries_never_match_again_and_order_is_forward_only() -> None:
+    stream = [block("2 Terms", 1), block("1 Scope", 1), block("2 Terms", 1), text("body", 1)]
+    result = segment(stream, [clause("1 Scope", 1), clause("2 Terms", 1)])
+    assert result.heading_of == {"2": (stream[0],)}
+    assert result.unmatched == ("1",)
+    assert result.bodies["2"] == tuple(stream[1:])
+
+
+def test_heading_with_its_number_alone_or_an_ocr_slip_still_matches() -> None:
+    stream = [block("7.1", 3), text("parsing body", 3), block("7.2 Valdation", 4), text("body", 4)]
+    result = segment(stream, [clause("7.1 Parsing", 3), clause("7.2 Validation", 4)])
+    assert result.heading_of == {"7.1": (stream[0],), "7.2": (stream[2],)}
+
+
+def test_a_deeper_number_or_a_lone_top_number_is_not_the_clause() -> None:
+    stream = [block("7.1.3 Parsing details", 3), block("7", 3), text("body", 3)]
+    result = segment(stream, [clause("7.1 Parsing", 3), clause("8 Validation", 3)])
+    assert result.unmatched == ("7.1", "8")
+    assert result.front == tuple(stream)
+
+
+def test_unnumbered_front_matter_matches_by_title() -> None:
+    stream = [block("FOREWORD", 1), text("prepared by", 1), block("Introduction", 3), text("intro", 3)]
+    clauses = [
+        Clause(id="foreword", title="Foreword", level=0, page_index=1, numbered=False),
+        Clause(id="introduction", title="Introduction", level=0, page_index=3, numbered=False),
+    ]
+    result = segment(stream, clauses)
+    assert result.heading_of == {"foreword": (stream[0],), "introduction": (stream[2],)}
+
+
+def test_empty_inputs_and_repeated_ids() -> None:
+    assert segment([], []) == Segmentation((), {}, {}, (), 0, 0)
+    only_text = [text("a"), text("b")]
+    assert segment(only_text, []).front == tuple(only_text)
+    with pytest.raises(ValueError, match="repeat"):
+        segment([], [clause("1 A"), clause("1 B")])
+
+
+def test_tokens_ignore_case_punctuation_and_ocr_spacing() -> None:
+    assert tokens("17 .4.2Foo-Bar") == ("17", "4", "2", "foo", "bar")
+    assert tokens("Annex B (informative)") == tokens("ANNEX  B — Informative")
+    assert tokens("1.1 Foo") != tokens("11 Foo")
+
+
+def test_fifty_thousand_blocks_and_ten_thousand_clauses_segment_fast() -> None:
+    clauses, stream = [], []
+    for n in range(10_000):
+        number, page = f"{n // 100 + 1}.{n % 100 + 1}", n // 4
+        clauses.append(Clause(id=number, title=f"{number} Requirement {n}", level=1, page_index=page))
+        stream += [
+            block(f"{number} Requirement {n}", page),
+            text("A consumer shall process each element in document order (see 7.1). " * 3, page),
+            text(f"see {number} Requirement {n}", page),
+            block("<a>\n<b/>\n</a>", page, BlockKind.CODE, code="<a>\n<b/>\n</a>"),
+            block("Running header", page, BlockKind.PAGE_HEADER),
+        ]
+    began = time.perf_counter()
+    result = segment(stream, clauses)
+    elapsed = time.perf_counter() - began
+    assert result.unmatched == () and result.dropped == 0
+    assert elapsed < len(stream) / 20_000  # the whole clause-tree step's budget; segmenting is a fraction
