@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,21 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PLATFORM_SHARED_DIR", REPO.parent / "shared"))
 REAL_PDFS = Path(os.environ.get("PLATFORM_REAL_PDFS", REPO / ".cache" / "corpus"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_worker_spools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Warm parse workers started by tests (in-process or via `dagster dev`) spool under this session's
+    temp dir, never beside a developer's own workers, and are killed when the session ends."""
+    base = tmp_path_factory.mktemp("tmpdir")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(base))
+        patch.setattr(tempfile, "tempdir", None)
+        yield base
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            if proc.name.isdigit() and str(base).encode() in (proc / "cmdline").read_bytes():
+                os.killpg(int(proc.name), signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

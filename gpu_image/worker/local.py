@@ -1,6 +1,7 @@
-"""Child-process entry for the orchestrator's LocalWorker: one job from stdin, its output to `--output`.
+"""Process entry for the orchestrator's LocalWorker: a warm `--serve` worker, or one job with `--output`.
 
-One job per process keeps memory bounded; the output file appears atomically and complete, or not at all.
+A served job is claimed by atomic rename and run serially in the main thread; its output appears in
+done/ atomically and complete, or not at all. Recycling (idle, max jobs, RSS) keeps memory bounded.
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
-import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
+
+from gpu_image.worker.spool import Claim, Spool, WorkerRecord, group_rss_mb, write_atomically
 
 OFFLINE_ENV = {
     "MINERU_MODEL_SOURCE": "local",
@@ -23,6 +29,8 @@ OFFLINE_ENV = {
     "DO_NOT_TRACK": "1",
 }
 """Keep MinerU and its model hubs offline and quiet unless the parent process says otherwise."""
+
+log = logging.getLogger("gpu_image.worker")
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -38,39 +46,85 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temp file beside `path`, fsync it, then `os.replace` it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+@dataclass(frozen=True)
+class ServeLimits:
+    """When a serve worker exits on its own (it always finishes the job in hand first)."""
+
+    idle_timeout_s: float
+    max_jobs: int
+    max_rss_mb: float
+    poll_s: float
+
+
+class _ServeState:
+    """What the SIGTERM handler needs: the claim in hand, and whether to stop after it."""
+
+    def __init__(self, spool: Spool, worker_id: str) -> None:
+        self.spool, self.worker_id = spool, worker_id
+        self.claim: Claim | None = None
+        self.draining = False
+
+    def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        """Drain: finish the job in hand, then exit. A revoked claim (cancel) means: exit now.
+
+        The exit happens here rather than by raising, which code on the stack could swallow (ctypes
+        callbacks, `__del__`) or wrap; MinerU may be mid-parse with threads and render children.
+        """
+        if self.claim is not None and not self.claim.path.exists():
+            self.spool.unregister(os.getpid())
+            log.warning(
+                "job cancelled", extra={"data": {"job_id": self.claim.job_id, "worker_id": self.worker_id}}
+            )
+            logging.shutdown()
+            os._exit(143)
+        self.draining = True
+
+
+def _run_claimed(claim: Claim, worker_id: str) -> dict[str, Any]:
+    from gpu_image.worker.job import redact, run_job
+
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        payload = claim.payload()
+    except (ValueError, KeyError) as error:
+        return {"error": redact(f"JobInputError: the job file is not a job: {error}")}
+    return run_job(payload, worker_id=worker_id)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Read one payload JSON from stdin, run it, write the output JSON; 0 even when the job failed."""
-    parser = argparse.ArgumentParser(prog="python -m gpu_image.worker.local", description=main.__doc__)
-    parser.add_argument("--output", type=Path, required=True, help="where the output JSON is written")
-    parser.add_argument(
-        "--worker-id",
-        default=os.environ.get("WORKER_ID") or f"local-{os.getpid()}",
-        help="reported in debug.worker_id (default: env WORKER_ID, else local-<pid>)",
-    )
-    args = parser.parse_args(argv)
-    if not args.output.parent.is_dir():
-        parser.error("the --output directory does not exist")
+def serve(spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str) -> int:
+    """Serve jobs from `spool` one at a time until idle, max jobs, the RSS limit or SIGTERM (drain)."""
+    pid = os.getpid()
+    state = _ServeState(spool, worker_id)
+    signal.signal(signal.SIGTERM, state.on_sigterm)
+    spool.register(WorkerRecord.of_this_process(fingerprint))
+    log.info("worker started", extra={"data": {"worker_id": worker_id, "fingerprint": fingerprint}})
+    jobs, reason, idle_since = 0, "", time.monotonic()
+    while not reason:
+        if state.draining:
+            reason = "sigterm"
+        elif not spool.is_registered(pid):
+            reason = "unregistered"  # someone judged this worker dead: stop claiming
+        elif (claim := spool.claim_next(pid)) is None:
+            if time.monotonic() - idle_since >= limits.idle_timeout_s:
+                reason = "idle"
+            else:
+                time.sleep(limits.poll_s)
+        else:
+            state.claim = claim
+            spool.publish(claim.job_id, _run_claimed(claim, worker_id))
+            state.claim = None
+            claim.path.unlink(missing_ok=True)
+            jobs, idle_since = jobs + 1, time.monotonic()
+            rss_mb = group_rss_mb(pid)
+            if jobs >= limits.max_jobs:
+                reason = "max_jobs"
+            elif rss_mb > limits.max_rss_mb:
+                reason = "rss"
+    spool.unregister(pid)
+    log.info("worker exiting", extra={"data": {"reason": reason, "jobs": jobs, "worker_id": worker_id}})
+    return 0
 
-    for key, value in OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLogFormatter())
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
+def _run_one(output_path: Path, worker_id: str) -> int:
     from gpu_image.worker.job import redact, run_job
 
     try:
@@ -78,9 +132,46 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         output: dict[str, Any] = {"error": redact(f"JobInputError: stdin is not JSON: {error}")}
     else:
-        output = run_job(payload, worker_id=args.worker_id)
-    write_atomically(args.output, json.dumps(output, ensure_ascii=False))
+        output = run_job(payload, worker_id=worker_id)
+    write_atomically(output_path, json.dumps(output, ensure_ascii=False))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve jobs from a spool (`--serve`) or run one payload from stdin (`--output`); 0 if a job failed."""
+    parser = argparse.ArgumentParser(prog="python -m gpu_image.worker.local", description=main.__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--output", type=Path, help="one job: read its payload from stdin, write its output here"
+    )
+    mode.add_argument("--serve", action="store_true", help="serve jobs from --spool until a limit is hit")
+    parser.add_argument("--spool", type=Path, help="spool directory (serve mode; LocalWorker creates it)")
+    parser.add_argument("--fingerprint", default="", help="identity recorded in workers/<pid>.json")
+    parser.add_argument("--idle-timeout-s", type=float, default=300.0, help="exit after this long idle")
+    parser.add_argument("--max-jobs", type=int, default=200, help="exit after this many jobs")
+    parser.add_argument("--max-rss-mb", type=float, default=4096.0, help="exit after a job past this RSS")
+    parser.add_argument("--poll-s", type=float, default=0.02, help="queue poll interval when idle")
+    parser.add_argument(
+        "--worker-id",
+        default=os.environ.get("WORKER_ID") or f"local-{os.getpid()}",
+        help="reported in debug.worker_id (default: env WORKER_ID, else local-<pid>)",
+    )
+    args = parser.parse_args(argv)
+    if args.output is not None and not args.output.parent.is_dir():
+        parser.error("the --output directory does not exist")
+    if args.serve and (args.spool is None or not (args.spool / "queue").is_dir()):
+        parser.error("--serve needs an existing --spool (with queue/)")
+
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+    if args.serve:
+        limits = ServeLimits(args.idle_timeout_s, args.max_jobs, args.max_rss_mb, args.poll_s)
+        return serve(Spool(args.spool), limits, args.worker_id, args.fingerprint)
+    return _run_one(args.output, args.worker_id)
 
 
 if __name__ == "__main__":

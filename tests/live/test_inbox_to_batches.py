@@ -1,7 +1,8 @@
 """Live: a real `dagster dev` (webserver + daemon) takes a PDF dropped in the inbox to parsed batches.
 
 No clicks: inbox sensor -> registry reload -> automation -> source_pdf -> batch_plan -> reload ->
-parsed_batch partitions -> parsed_document with its contiguity check. Checked through GraphQL.
+parsed_batch partitions -> parsed_document with its contiguity check -> clause_tree. Checked through
+GraphQL.
 """
 
 from __future__ import annotations
@@ -150,3 +151,10 @@ def test_a_pdf_dropped_in_the_inbox_becomes_parsed_batches_without_a_click(dagst
         return execution and execution["status"] == "SUCCEEDED" and execution["evaluation"]["success"]
 
     assert wait_for("the contiguity check on parsed_document", contiguity_passed, process, log, deadline)
+
+    def tree_written():
+        stats = partition_stats(port, "clause_tree")
+        return stats and stats["numMaterialized"] == 1
+
+    wait_for("clause_tree of the document", tree_written, process, log, deadline)
+    assert (data / "trees" / doc_dir.name / "manifest.json").is_file()
