@@ -21,6 +21,8 @@ install: $(VENV)/.installed
 
 demo: install
 	$(PY) -m samples samples/out
+	mkdir -p .data/verification-config  # the sample's schema, for the vocabulary check
+	printf 'schemas = ["%s/samples/out/acme-wml.xsd"]\n' "$(CURDIR)" > .data/verification-config/acme-1234-wml.toml
 	$(DEMO_ENV) $(PY) -m platform_assets ingest samples/out/acme-1234-wml.pdf --wait
 
 dev: install
@@ -43,6 +45,7 @@ lint: install
 bench: install corpus
 	$(PY) benchmarks/bench_planner.py
 	$(PY) benchmarks/bench_clause_tree.py
+	$(PY) benchmarks/bench_source_check.py
 	$(DEMO_ENV) $(PY) benchmarks/bench_local_parse.py
 
 pool: install

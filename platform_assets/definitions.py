@@ -21,6 +21,11 @@ from platform_assets.sensors import build_automation_sensor, build_inbox_sensor,
 from platform_assets.settings import PlatformPaths, platform_paths
 from platform_assets.timings import build_parse_timings
 from platform_assets.trees import build_clause_tree_asset
+from platform_assets.verification import (
+    build_nightly_reverification,
+    build_verification,
+    build_verification_tables,
+)
 from resources.object_store import LocalObjectStore
 from resources.parse_worker import LocalWorker
 from resources.platform_data import ParseSettings, PlannerSettings, PlatformData
@@ -55,8 +60,21 @@ def build_definitions(paths: PlatformPaths, resources: dict | None = None) -> dg
     parse_timings = build_parse_timings(parsed_batch)
     parsed_document = build_parsed_document(scheme, parsed_batch)
     clause_tree = build_clause_tree_asset(scheme, batch_plan, parsed_batch, parsed_document)
+    verification = build_verification(scheme, clause_tree)
+    verification_tables = build_verification_tables(verification)
+    nightly = build_nightly_reverification(scheme, clause_tree, verification, paths)
     return dg.Definitions(
-        assets=[source_pdf, batch_plan, parsed_batch, parsed_document, clause_tree, parse_timings],
+        assets=[
+            source_pdf,
+            batch_plan,
+            parsed_batch,
+            parsed_document,
+            clause_tree,
+            verification,
+            parse_timings,
+            verification_tables,
+        ],
+        schedules=[nightly],
         sensors=[
             build_inbox_sensor(paths),
             build_registry_sensor(paths, scheme),

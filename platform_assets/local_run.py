@@ -1,7 +1,8 @@
 """Materialize one document's assets in this process, through a real Dagster instance.
 
 Used by the CLI (`ingest --wait`), the demo and the end-to-end tests: the same asset code the
-daemon runs, one run per step (documents, each batch, the contiguity check, the clause tree, timings).
+daemon runs, one run per step (documents, each batch, the contiguity check, the clause tree,
+verification, DuckDB tables).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from platform_assets.domain.batch_store import batch_dir, read_manifest
 from platform_assets.domain.clause_tree import read_tree_manifest
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.timing_records import TimingRecord, load_records
+from platform_assets.domain.verification_store import LATEST, read_latest
 from platform_assets.settings import PlatformPaths
 
 
@@ -36,6 +38,10 @@ class DocumentReport:
     tree_dir: str
     batches_dir: str
     warehouse: str
+    findings: int
+    actionable: dict[str, int]
+    checks_skipped: list[str]
+    report_path: str
 
     @property
     def pages_per_s(self) -> float:
@@ -54,7 +60,12 @@ class DocumentReport:
             f"references {self.references_linked} of {self.references_found} linked",
             f"batches at {self.batches_dir}",
             f"tree at    {self.tree_dir} ({self.tree_files} Markdown files, manifest.json)",
-            f"DuckDB     {self.warehouse} (tables parse_runs, phase_timings)",
+            f"verified   {sum(self.actionable.values())} actionable of {self.findings} finding(s)"
+            + "".join(f"; {check} {n}" for check, n in self.actionable.items() if n)
+            + (f" (skipped: {', '.join(self.checks_skipped)})" if self.checks_skipped else ""),
+            f"report at  {self.report_path}",
+            f"DuckDB     {self.warehouse} (parse_runs, phase_timings, verification_summary, "
+            "verification_findings, verification_clauses)",
         ]
 
 
@@ -74,7 +85,8 @@ def materialize_document(
         log(f"  parsed {batch.key} (pages {batch.first_page}-{batch.last_page})")
     check = _run(paths, instance, resources, dg.AssetSelection.assets("parsed_document"), doc_id)
     tree_run = _run(paths, instance, resources, dg.AssetSelection.assets("clause_tree"), doc_id)
-    _run(paths, instance, resources, dg.AssetSelection.assets("parse_timings"), None)
+    _run(paths, instance, resources, dg.AssetSelection.assets("verification"), doc_id)
+    _run(paths, instance, resources, dg.AssetSelection.assets("parse_timings", "verification_tables"), None)
 
     evaluations = check.get_asset_check_evaluations()
     tree = read_tree_manifest(paths.trees / doc_id)
@@ -86,6 +98,8 @@ def materialize_document(
         if r.doc_id == doc_id and r.status == "succeeded" and newer:
             latest[r.batch_key] = r
     records = list(latest.values())
+    verified = read_latest(paths.verification, doc_id)
+    assert verified is not None, "verification writes its report"
     return DocumentReport(
         doc_id=doc_id,
         pages=plan.page_count,
@@ -102,6 +116,10 @@ def materialize_document(
         tree_dir=str(paths.trees / doc_id),
         batches_dir=str(paths.batches / doc_id),
         warehouse=str(paths.warehouse),
+        findings=len(verified.findings),
+        actionable={c.value: s.errors + s.warnings for c, s in verified.checks.items()},
+        checks_skipped=[c.value for c, s in verified.checks.items() if not s.ran],
+        report_path=str(paths.verification / doc_id / LATEST),
     )
 
 

@@ -20,7 +20,12 @@ from platform_assets.domain.batch_store import (
     store_batch,
 )
 from platform_assets.domain.tiling import compact_ranges
-from platform_assets.domain.timing_records import WORKER_PHASES, TimingRecord, write_record
+from platform_assets.domain.timing_records import (
+    DEGRADED_PREFIX,
+    WORKER_PHASES,
+    TimingRecord,
+    write_record,
+)
 from platform_assets.partitions import PartitionScheme
 from resources.object_store import ObjectStore, pdf_object_key
 from resources.parse_worker import ParseWorker, WorkerError, WorkerRun
@@ -104,7 +109,7 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
 
         result = run.output.results[0]
         if result.degraded:
-            timer.write("failed", run=run, error=f"degraded: {result.degraded}")
+            timer.write("failed", run=run, error=f"{DEGRADED_PREFIX} {result.degraded}")
             raise dg.Failure(f"{key}: the worker lost artifacts {result.degraded}; the batch is re-parsed")
         manifest, phases = store_batch(
             folder,

@@ -40,6 +40,18 @@ class PlatformPaths:
         return self.root / "timings"
 
     @property
+    def verification(self) -> Path:
+        """Verification reports: `<doc>/<time>.json` per run (history) and `<doc>/latest.json`."""
+        return self.root / "verification"
+
+    @property
+    def verification_config(self) -> Path:
+        """Per-document verification config (`<doc_id>.toml` or `<pdf stem>.toml`): schemas, corrections."""
+        return Path(
+            os.environ.get("PLATFORM_VERIFICATION_CONFIG", self.root / "verification-config")
+        ).resolve()
+
+    @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 

@@ -15,7 +15,11 @@ from platform_assets.domain.clause_tree import (
     build_clause_tree,
     write_clause_tree,
 )
+from platform_assets.domain.intake import landing_path
+from platform_assets.domain.page_names import PageNames
+from platform_assets.domain.tree_corrections import correct_tree
 from platform_assets.partitions import PartitionScheme
+from platform_assets.verification import document_config
 from resources.platform_data import PlatformData
 
 TREE_COMPLETE = "tree_complete"
@@ -59,8 +63,19 @@ def build_clause_tree_asset(
             if not (folder / "blocks.json").is_file():
                 raise dg.Failure(f"{batch.key} has no parsed output: materialize parsed_batch first")
             batches.append(SourceBatch(key=batch.key, blocks=read_blocks(folder), raw_dir=folder / "raw"))
-        title = load_facts(data, doc_id).title or data.registry.document(doc_id).filename
+        record = data.registry.document(doc_id)
+        title = load_facts(data, doc_id).title or record.filename
         tree = build_clause_tree(doc_id, title, batches, plan.clauses)
+        config = document_config(data, doc_id, record.filename)
+        if config is not None:
+            with PageNames(landing_path(data.paths.landing, record.sha256)) as page_names:
+                names = config.vocabulary or frozenset()
+                tree = correct_tree(tree, config.corrections, page_names.has, names, config.path)
+            log = tree.manifest.corrections
+            context.log.info(
+                f"{config.path.name}: {len(log.applied)} edit(s) applied, {len(log.unproven)} held back, "
+                f"{len(log.stale_patches)} stale patch(es)"
+            )
         dest = data.paths.trees / doc_id
         write_clause_tree(tree, dest)
         manifest = tree.manifest
@@ -89,6 +104,12 @@ def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue
         "unresolved_references": dg.MetadataValue.text("\n".join(unresolved) or "none"),
         "blocks_assigned": dg.MetadataValue.int(m.blocks_assigned),
         "blocks_dropped": dg.MetadataValue.int(m.blocks_dropped),
+        "corrections": dg.MetadataValue.text(
+            f"{m.corrections.config}: {len(m.corrections.applied)} applied, {len(m.corrections.unproven)} "
+            f"held back, {len(m.corrections.stale_patches)} stale"
+            if m.corrections.config
+            else "no corrections file"
+        ),
         "root_index": dg.MetadataValue.md(preview),
     }
 

@@ -21,6 +21,7 @@ from platform_assets.domain.batch_plan import Clause
 from platform_assets.domain.blocks import Block
 from platform_assets.domain.clause_hierarchy import ClauseNode, clause_hierarchy
 from platform_assets.domain.clause_layout import ROOT_INDEX, layout_tree, name_slug, relative_href
+from platform_assets.domain.corrections import Applied, StalePatch, Unproven
 from platform_assets.domain.cross_references import (
     DEFAULT_PATTERNS,
     Reference,
@@ -62,6 +63,15 @@ class ClauseEntry(BaseModel):
     references: list[ReferenceEntry] = Field(default_factory=list)
 
 
+class CorrectionLog(BaseModel):
+    """What the document's corrections file did to this tree (empty without one)."""
+
+    config: str | None = Field(default=None, description="file name of the corrections file applied")
+    applied: list[Applied] = Field(default_factory=list)
+    unproven: list[Unproven] = Field(default_factory=list)
+    stale_patches: list[StalePatch] = Field(default_factory=list)
+
+
 class TreeManifest(BaseModel):
     """Machine-readable index of the tree (`manifest.json`): clause id -> file, pages, references."""
 
@@ -78,6 +88,7 @@ class TreeManifest(BaseModel):
     references_found: int
     references_linked: int
     clauses: dict[str, ClauseEntry]
+    corrections: CorrectionLog = Field(default_factory=CorrectionLog)
 
     @property
     def unresolved(self) -> list[tuple[str, ReferenceEntry]]:

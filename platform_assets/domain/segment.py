@@ -1,7 +1,8 @@
 """The block stream of a whole document -> clause bodies, in one forward walk over the blocks.
 
-Invariant: every block lands exactly once (front, one body or one heading), and a clause opens only
-at a real heading matched to its outline entry: at most once, in outline order, on a plausible page.
+Invariant: every block's content lands exactly once (front, one body or one heading; a code block cut
+at a heading buried inside it, in two), and a clause opens only at a real heading matched to its
+outline entry: at most once, in outline order, on a plausible page.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class Segmentation:
 
     A clause whose heading is the whole text of its block(s) lists them in `heading_of`; a heading
     found inside a block that carries more (a code line, a caption, a heading merged with the next
-    one) opens the clause with `heading_of[id] == ()` and that block stays first in its body.
+    one) opens the clause with `heading_of[id] == ()` and that block stays first in its body. A code
+    block whose heading sits below other lines is cut there: the lines above stay where the walk
+    was, the rest opens the clause. `assigned` and `dropped` count stream blocks, `split` the cuts.
     """
 
     front: tuple[Block, ...]
@@ -54,6 +57,7 @@ class Segmentation:
     unmatched: tuple[str, ...]
     assigned: int
     dropped: int
+    split: int
 
 
 def tokens(text: str) -> Tokens:
@@ -76,6 +80,7 @@ class _Target:
 class _Match:
     index: int  # outline position
     heading: int  # blocks consumed as a pure heading; 0 = embedded, the block stays in the body
+    line: int = 0  # embedded on this code line; > 0 cuts the block before it
 
 
 def _target(clause: Clause) -> _Target:
@@ -107,19 +112,38 @@ def _own_words(block: Block) -> Tokens | None:
     return tokens(text) or None
 
 
-def _embedded_lines(block: Block) -> Iterator[str]:
-    """Lines of a code listing and of captions, where MinerU sometimes buries a heading."""
+def _code_lines(block: Block) -> list[str]:
+    """The listing of a code block, each line with its line break; [] for other kinds."""
+    return (block.code or block.text).splitlines(keepends=True) if block.kind in _LINE_KINDS else []
+
+
+def _embedded_lines(block: Block) -> Iterator[tuple[int, str]]:
+    """(code line number, line) of a listing, then (0, line) of captions: where MinerU buries headings."""
     if block.kind in _NEVER:
         return
-    lines: list[str] = []
-    if block.kind in _LINE_KINDS:
-        lines.extend((block.code or block.text).splitlines())
-    for caption in block.caption:
-        lines.extend(caption.splitlines())
-    for line in lines:
+    lines = list(enumerate(_code_lines(block)))
+    lines += [(0, line) for caption in block.caption for line in caption.splitlines()]
+    for number, line in lines:
         line = line.strip()
         if line[:1].isalnum() and len(line) <= MAX_HEADING_CHARS and not _sentence_like(line):
-            yield line
+            yield number, line
+
+
+def _cut(block: Block, line: int) -> tuple[Block | None, Block]:
+    """A code block cut before `line`: the listing above (None when blank) and the rest.
+
+    The rest keeps the captions and footnotes: the lines above a buried heading are the tail of a
+    listing whose caption came with its start, while the heading opens what MinerU merged after it.
+    """
+    lines = _code_lines(block)
+    above, rest = "".join(lines[:line]), "".join(lines[line:])
+    if not above.strip():
+        return None, block
+
+    def piece(text: str, **notes: list[str]) -> Block:
+        return block.model_copy(update={"text": text, **({"code": text} if block.code else {}), **notes})
+
+    return piece(above, caption=[], footnote=[]), piece(rest)
 
 
 def _toc_tail(words: Tokens) -> bool:
@@ -197,11 +221,11 @@ class _Outline:
         return best
 
     def embedded(self, block: Block, cursor: int) -> _Match | None:
-        """A code or caption line equal to an entry's title: the block opens that clause."""
-        for line in _embedded_lines(block):
+        """A code or caption line equal to an entry's title: the block (from that code line) opens it."""
+        for number, line in _embedded_lines(block):
             index = self.find(tokens(line), block.page_index, cursor, 0)
             if index is not None:
-                return _Match(index, 0)
+                return _Match(index, 0, number)
         return None
 
     def weak(self, words: Tokens, page: int, cursor: int) -> _Match | None:
@@ -258,7 +282,7 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     front: list[Block] = []
     bodies: dict[str, list[Block]] = {clause.id: [] for clause in clauses}
     heading_of: dict[str, tuple[Block, ...]] = {}
-    cursor, current, at = 0, None, 0
+    cursor, current, at, split = 0, None, 0, 0
     while at < len(stream):
         block = stream[at]
         cursor = outline.expire(cursor, block.page_index)
@@ -267,6 +291,11 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
             (front if current is None else bodies[current]).append(block)
             at += 1
             continue
+        if not found.heading:  # embedded below other code lines: the lines above stay where they were
+            above, block = _cut(block, found.line)
+            if above is not None:
+                (front if current is None else bodies[current]).append(above)
+                split += 1
         current, cursor = outline.targets[found.index].id, found.index + 1
         if found.heading:
             heading_of[current] = tuple(stream[at : at + found.heading])
@@ -275,7 +304,8 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
             heading_of[current] = ()
             bodies[current].append(block)
             at += 1
-    assigned = len(front) + sum(map(len, bodies.values())) + sum(map(len, heading_of.values()))
+    placed = len(front) + sum(map(len, bodies.values())) + sum(map(len, heading_of.values()))
+    assigned = placed - split
     return Segmentation(
         front=tuple(front),
         bodies={clause_id: tuple(blocks) for clause_id, blocks in bodies.items()},
@@ -283,4 +313,5 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
         unmatched=tuple(clause.id for clause in clauses if clause.id not in heading_of),
         assigned=assigned,
         dropped=len(stream) - assigned,
+        split=split,
     )

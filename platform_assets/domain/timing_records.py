@@ -15,6 +15,8 @@ from platform_assets.domain.atomic import write_text_atomic
 
 ORCHESTRATOR_PHASES = ("queue_wait", "download_extract", "normalize")
 WORKER_PHASES = {"fetch_input": "fetch_input", "mineru_parse": "parse", "package": "package"}
+DEGRADED_PREFIX = "degraded:"
+"""`error` of a failed attempt whose worker reported lost artifacts (the batch is then re-parsed)."""
 
 
 class TimingRecord(BaseModel):

@@ -1,8 +1,8 @@
 """Live: a real `dagster dev` (webserver + daemon) takes a PDF dropped in the inbox to parsed batches.
 
 No clicks: inbox sensor -> registry reload -> automation -> source_pdf -> batch_plan -> reload ->
-parsed_batch partitions -> parsed_document with its contiguity check -> clause_tree. Checked through
-GraphQL.
+parsed_batch partitions -> parsed_document with its contiguity check -> clause_tree -> verification.
+Checked through GraphQL.
 """
 
 from __future__ import annotations
@@ -158,3 +158,10 @@ def test_a_pdf_dropped_in_the_inbox_becomes_parsed_batches_without_a_click(dagst
 
     wait_for("clause_tree of the document", tree_written, process, log, deadline)
     assert (data / "trees" / doc_dir.name / "manifest.json").is_file()
+
+    def verified():
+        stats = partition_stats(port, "verification")
+        return stats and stats["numMaterialized"] == 1
+
+    wait_for("verification of the document", verified, process, log, deadline)
+    assert (data / "verification" / doc_dir.name / "latest.json").is_file()

@@ -124,3 +124,18 @@ def test_an_interrupted_write_leaves_the_previous_tree_intact(batches, tmp_path,
         write_clause_tree(build_clause_tree("d", "The Standard", batches, CLAUSES), dest)
     assert sorted(p.relative_to(dest) for p in dest.rglob("*")) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tree")] == []
+
+
+def test_a_code_block_cut_at_a_buried_heading_is_counted_once_and_split_between_files(tmp_path):
+    listing = "<panel>\n</panel>\n2.1 Widgets\nA widget is a box."
+    stream = [
+        block(0, 1, BlockKind.HEADING, "2 Markup", level=1),
+        block(1, 1, BlockKind.CODE, listing, code=listing, language="xml"),
+    ]
+    tree = build_clause_tree("d", "The Standard", [SourceBatch("d~b001", stream, tmp_path)], CLAUSES[1:3])
+    barrel, widgets = tree.files["2-markup/2-0-index.md"], tree.files["2-markup/2-1-widgets.md"]
+    assert "```xml\n<panel>\n</panel>\n```" in barrel and "A widget is" not in barrel
+    assert "</panel>" not in widgets and "2.1 Widgets\nA widget is a box." in widgets
+    manifest = tree.manifest
+    assert manifest.blocks_total == 2 == manifest.blocks_assigned and manifest.blocks_dropped == 0
+    assert (manifest.clauses["2"].blocks, manifest.clauses["2.1"].blocks) == (2, 1)

@@ -5,6 +5,8 @@ An accidental change of the graph shows up here as a diff.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
 import pytest
 
@@ -119,6 +121,20 @@ def test_graph_snapshot(defs):
             "automation": "eager_allowing_missing_batches",
             "checks": [],
         },
+        "verification": {
+            "deps": ["clause_tree"],
+            "partitions": "StaticPartitionsDefinition",
+            "pool": None,
+            "automation": "eager",
+            "checks": ["corrections", "coverage", "degraded", "links", "source_text", "tables", "vocabulary"],
+        },
+        "verification_tables": {
+            "deps": ["verification"],
+            "partitions": None,
+            "pool": "duckdb_writer",
+            "automation": "eager_allowing_missing_documents",
+            "checks": [],
+        },
     }
 
 
@@ -171,6 +187,25 @@ def test_sensors_are_declared_running(defs):
     assert set(sensors) == {"inbox_sensor", "registry_reload_sensor", "platform_automation"}
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     assert isinstance(sensors["platform_automation"], dg.AutomationConditionSensorDefinition)
+
+
+def test_a_running_schedule_reverifies_every_document_with_a_tree_nightly(defs, tmp_path):
+    repository = defs.get_repository_def()
+    [schedule] = repository.schedule_defs
+    assert schedule.name == "nightly_reverification" and schedule.cron_schedule == "0 3 * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    job = repository.get_job(schedule.job_name)
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {
+        "clause_tree",
+        "verification",
+    }
+    tree = PlatformPaths(tmp_path).trees / DOC_B
+    tree.mkdir(parents=True)
+    (tree / "manifest.json").write_text("{}")
+    moment = datetime(2026, 11, 23, 3, tzinfo=UTC)
+    with dg.build_schedule_context(scheduled_execution_time=moment, repository_def=repository) as context:
+        requests = schedule.evaluate_tick(context).run_requests
+    assert [(r.partition_key, r.run_key) for r in requests] == [(DOC_B, f"2026-11-23:{DOC_B}")]
 
 
 def test_no_dagster_tool_table_overrides_workspace_yaml():

@@ -39,10 +39,27 @@ def reassembled(result: Segmentation) -> list[Block]:
     return out
 
 
+def content(block: Block) -> str:
+    return block.code or block.text
+
+
 def assert_lossless(result: Segmentation, stream: list[Block]) -> None:
-    assert result.dropped == 0
-    assert result.assigned + result.dropped == len(stream)
-    assert [id(b) for b in reassembled(result)] == [id(b) for b in stream]
+    """Each stream block comes back once, in order: itself, or consecutive pieces cut from it."""
+    assert result.dropped == 0 and result.assigned == len(stream)
+    pieces = reassembled(result)
+    assert len(pieces) == len(stream) + result.split
+    at = 0
+    for original in stream:
+        parts = [pieces[at]]
+        while (joined := "".join(map(content, parts))) != content(original):
+            assert content(original).startswith(joined), (original, parts)
+            parts.append(pieces[at + len(parts)])
+        at += len(parts)
+        assert len(parts) > 1 or parts[0] is original
+        kept = {"text", "code", "caption", "footnote"}
+        assert all(p.model_dump(exclude=kept) == original.model_dump(exclude=kept) for p in parts)
+        assert [c for p in parts for c in p.caption] == original.caption
+        assert [f for p in parts for f in p.footnote] == original.footnote
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +101,26 @@ def test_sample_headings_come_from_heading_text_code_and_merged_blocks(flash) ->
     assert [b.text for b in result.heading_of["7.1"]] == ["7.1 Parsing"]
     annex_a = result.heading_of["A"]  # flash emitted the annex title as plain text
     assert [(b.kind, b.text) for b in annex_a] == [(BlockKind.TEXT, "Annex A (normative) Schema")]
-    # `A.2 Enumerations` is a line inside the schema listing's code block: the block opens A.2 and stays
+    # `A.2 Enumerations` is a line inside the schema listing's code block: the block is cut there
     assert result.heading_of["A.2"] == ()
     assert result.bodies["A.2"][0].kind == BlockKind.CODE
-    assert "A.2 Enumerations" in result.bodies["A.2"][0].text
+    assert result.bodies["A.2"][0].text.startswith("A.2 Enumerations\n")
     # the annex B title merged with `Example 1 — settings page` into one heading block
     assert result.heading_of["B"] == ()
     assert result.bodies["B"][0].text.startswith("Annex B (informative) Examples Example 1")
+
+
+def test_the_schema_listing_keeps_its_last_page_though_flash_merged_it_with_a_2(flash) -> None:
+    stream, result = flash
+    assert result.split == 1
+    tail, opening = result.bodies["A.1"][-1], result.bodies["A.2"][0]
+    assert (tail.kind, tail.page_index, opening.page_index) == (BlockKind.CODE, 33, 33)
+    assert tail.code.startswith("</xs:simpleContent>") and tail.code.rstrip().endswith("</xs:schema>")
+    assert "A.2" not in tail.code and tail.caption == []
+    assert "Table 8 lists the enumerated values" in opening.code and "</xs:" not in opening.code
+    assert opening.caption == ["Table 8 — Enumerated values"]
+    assert result.bodies["A.2"][1].kind == BlockKind.TABLE
+    assert_lossless(result, stream)
 
 
 def test_flash_pseudo_headings_and_cover_page_open_no_clause(flash) -> None:
@@ -161,17 +191,54 @@ def test_flash_text_blocks_can_be_headings_but_sentences_cannot() -> None:
     assert result.bodies["4.1"] == tuple(stream[1:3])
 
 
-def test_headings_in_captions_and_code_open_the_clause_and_keep_their_block() -> None:
-    listing = "</xs:schema>\n\nA.2 Enumerations\nTable 8 lists the values."
-    code = block(listing, 1, BlockKind.CODE, code=listing)
-    table = block("a | b", 2, BlockKind.TABLE, caption=["A.3 Limits"])
-    stream = [block("A.1 Listing", 1), code, text("after", 1), table, text("limits", 2)]
-    clauses = [clause("A.1 Listing", 1), clause("A.2 Enumerations", 1), clause("A.3 Limits", 2)]
-    result = segment(stream, clauses)
-    assert result.unmatched == ()
-    assert result.heading_of["A.2"] == result.heading_of["A.3"] == ()
-    assert result.bodies["A.2"] == (code, stream[2]) and result.bodies["A.3"] == (table, stream[4])
+def code(listing: str, page: int = 0, **fields) -> Block:
+    """A code block as the adapters make it (`text` repeats `code`), with a seq and bbox to keep."""
+    fields |= {"seq": 7, "page_index": page, "bbox": (0.1, 0.2, 0.9, 0.8)}
+    return Block(kind=BlockKind.CODE, source_type="code", text=listing, code=listing, **fields)
+
+
+def test_a_code_block_is_cut_before_a_heading_buried_below_its_first_line() -> None:
+    listing = "  </xs:element>\n</xs:schema>\n\nA.2 Enumerations\nTable 8 lists the values.\n"
+    merged = code(listing, 1, caption=["Table 8 - Values"], footnote=["a note"])
+    stream = [block("A.1 Listing", 1), text("The schema reads:", 1), merged, text("after", 1)]
+    result = segment(stream, [clause("A.1 Listing", 1), clause("A.2 Enumerations", 1)])
+    assert result.unmatched == () and result.heading_of["A.2"] == () and result.split == 1
+    (*_, above), (rest, after) = result.bodies["A.1"], result.bodies["A.2"]
+    assert above.code == above.text == "  </xs:element>\n</xs:schema>\n\n"
+    assert rest.code == rest.text == "A.2 Enumerations\nTable 8 lists the values.\n"
+    assert (above.caption, above.footnote) == ([], [])
+    assert (rest.caption, rest.footnote) == (["Table 8 - Values"], ["a note"])
+    assert {(p.kind, p.seq, p.page_index, p.bbox) for p in (above, rest)} == {
+        (BlockKind.CODE, 7, 1, merged.bbox)
+    }
+    assert after is stream[3]
     assert_lossless(result, stream)
+
+
+def test_a_cut_before_any_clause_leaves_the_lines_above_in_front() -> None:
+    stream = [code("<a/>\n1 Scope\nscope text", 1)]
+    result = segment(stream, [clause("1 Scope", 1)])
+    assert [b.code for b in result.front] == ["<a/>\n"]
+    assert [b.code for b in result.bodies["1"]] == ["1 Scope\nscope text"]
+    assert_lossless(result, stream)
+
+
+@pytest.mark.parametrize("listing", ["A.2 Enumerations\n<a/>", "\n  \nA.2 Enumerations\n<a/>"])
+def test_a_code_block_opening_with_the_heading_is_not_cut(listing: str) -> None:
+    stream = [block("A.1 Listing", 1), code(listing, 1)]
+    result = segment(stream, [clause("A.1 Listing", 1), clause("A.2 Enumerations", 1)])
+    assert result.split == 0 and result.bodies == {"A.1": (), "A.2": (stream[1],)}
+    assert_lossless(result, stream)
+
+
+def test_a_heading_in_a_caption_opens_the_clause_with_its_whole_block() -> None:
+    table = block("a | b", 2, BlockKind.TABLE, caption=["A.3 Limits"])
+    for carrier in (table, code("<a/>\n<b/>", 2, caption=["A.3 Limits"])):
+        stream = [block("A.1 Listing", 1), text("listing", 1), carrier, text("limits", 2)]
+        result = segment(stream, [clause("A.1 Listing", 1), clause("A.3 Limits", 2)])
+        assert result.heading_of["A.3"] == () and result.split == 0
+        assert result.bodies["A.3"] == (carrier, stream[3])
+        assert_lossless(result, stream)
 
 
 def test_toc_running_headers_and_cross_references_never_open_a_clause() -> None:
@@ -259,7 +326,7 @@ def test_unnumbered_front_matter_matches_by_title() -> None:
 
 
 def test_empty_inputs_and_repeated_ids() -> None:
-    assert segment([], []) == Segmentation((), {}, {}, (), 0, 0)
+    assert segment([], []) == Segmentation((), {}, {}, (), 0, 0, 0)
     only_text = [text("a"), text("b")]
     assert segment(only_text, []).front == tuple(only_text)
     with pytest.raises(ValueError, match="repeat"):

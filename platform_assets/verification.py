@@ -1,0 +1,217 @@
+"""`verification[doc]`: prove a document's output complete and correct; `verification_tables` loads
+every report into DuckDB; a schedule re-verifies all documents nightly.
+
+One asset check per verification check on `verification`, failing with the severity of its worst
+finding. None is blocking: the gate for downstream output is `parsed_document`'s blocking contiguity
+check, and `verification_tables` must record failures, not be skipped by them.
+"""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import duckdb
+
+from platform_assets.documents import load_facts
+from platform_assets.domain.clause_tree import MANIFEST
+from platform_assets.domain.corrections import CorrectionsError
+from platform_assets.domain.findings import CheckName
+from platform_assets.domain.intake import landing_path
+from platform_assets.domain.verification import VerificationInputs, verify_document
+from platform_assets.domain.verification_config import (
+    VerificationConfig,
+    find_config,
+    load_verification_config,
+)
+from platform_assets.domain.verification_report import CheckSummary, VerificationReport, findings_table
+from platform_assets.domain.verification_store import load_into_duckdb, load_reports, write_report
+from platform_assets.domain.vocabulary import VocabularyError
+from platform_assets.partitions import PartitionScheme
+from platform_assets.settings import PlatformPaths
+from resources.platform_data import PlatformData
+
+CHECK_DESCRIPTIONS = {
+    CheckName.COVERAGE: "Batches tile the document, every planned page was parsed once, every outline "
+    "clause is in the tree.",
+    CheckName.SOURCE_TEXT: "Each clause's words against the PDF text layer of its own pages: recall and "
+    "confirmed garbles.",
+    CheckName.VOCABULARY: "Names in code and table name cells against the schema vocabulary (XSD/RNG).",
+    CheckName.TABLES: "Table cells against pdfplumber's extraction of the same pages.",
+    CheckName.LINKS: "Every relative link resolves; every reference to a clause of the tree is linked.",
+    CheckName.DEGRADED: "Scanned pages left without text and attempts that lost artifacts.",
+    CheckName.CORRECTIONS: "Reviewed corrections held back for lack of proof, patches that no longer match.",
+}
+LATEST_SQL = """
+SELECT "check", sum(errors) AS errors, sum(warnings) AS warnings, sum(info) AS info,
+       count(DISTINCT doc_id) AS documents
+FROM verification_summary
+WHERE (doc_id, verified_at) IN (SELECT doc_id, max(verified_at) FROM verification_summary GROUP BY doc_id)
+GROUP BY "check" ORDER BY "check"
+"""
+
+
+def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        partitions_def=scheme.documents,
+        deps=[clause_tree],
+        check_specs=[
+            dg.AssetCheckSpec(check.value, asset="verification", description=description)
+            for check, description in CHECK_DESCRIPTIONS.items()
+        ],
+        group_name="verification",
+        kinds={"json"},
+        automation_condition=dg.AutomationCondition.eager(),
+        description="Verification results of one document: findings per check, per clause, as data.",
+    )
+    def verification(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
+        doc_id = context.partition_key
+        record = data.registry.document(doc_id)
+        plan = data.registry.plan(doc_id)
+        if plan is None:
+            raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
+        config = document_config(data, doc_id, record.filename)
+        inputs = VerificationInputs.gather(
+            paths=data.paths,
+            plan=plan,
+            facts=load_facts(data, doc_id),
+            pdf_path=landing_path(data.paths.landing, record.sha256),
+            config=config,
+        )
+        report = verify_document(inputs, verified_at=datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+        stored = write_report(data.paths.verification, report)
+        context.log.info(
+            f"{doc_id}: {len(report.actionable)} actionable finding(s) of {len(report.findings)}"
+            + (f"; config {config.path.name}" if config else "; no verification config")
+        )
+        return dg.MaterializeResult(
+            metadata=report_metadata(report, str(stored)),
+            check_results=[check_result(summary, report) for summary in report.checks.values()],
+        )
+
+    return verification
+
+
+def document_config(data: PlatformData, doc_id: str, filename: str) -> VerificationConfig | None:
+    """The document's verification config, if it has one; a broken one fails the run (no retry)."""
+    path = find_config(data.paths.verification_config, doc_id, filename)
+    if path is None:
+        return None
+    try:
+        return load_verification_config(path)
+    except (CorrectionsError, VocabularyError) as error:
+        raise dg.Failure(f"verification config: {error}", allow_retries=False) from None
+
+
+def report_metadata(report: VerificationReport, location: str) -> dict[str, dg.MetadataValue]:
+    counts = [
+        f"| {s.check} | {'yes' if s.ran else 'skipped'} | {s.errors} | {s.warnings} | {s.info} "
+        f"| {s.seconds:.2f} |"
+        for s in report.checks.values()
+    ]
+    worst = [
+        f"| {c.clause_id} | {c.path} | {c.first_page + 1}-{c.last_page + 1} | {c.actionable} | "
+        f"{'' if c.recall is None else f'{c.recall:.3f}'} |"
+        for c in report.worst_clauses()
+    ]
+    return {
+        "report": dg.MetadataValue.path(location),
+        "findings": dg.MetadataValue.int(len(report.findings)),
+        "actionable": dg.MetadataValue.int(len(report.actionable)),
+        "by_check": dg.MetadataValue.md(
+            "| check | ran | errors | warnings | info | seconds |\n| --- | --- | --- | --- | --- | --- |\n"
+            + "\n".join(counts)
+        ),
+        "worst_clauses": dg.MetadataValue.md(
+            "| clause | file | pages | actionable | recall |\n| --- | --- | --- | --- | --- |\n"
+            + "\n".join(worst)
+            if worst
+            else "no clause with findings"
+        ),
+        "findings_table": dg.MetadataValue.md(findings_table(report.actionable or report.findings)),
+    }
+
+
+def check_result(summary: CheckSummary, report: VerificationReport) -> dg.AssetCheckResult:
+    worst = summary.worst
+    own = [f for f in report.findings if f.check is summary.check and f.actionable]
+    if not summary.ran:
+        description = f"skipped: {summary.note}"
+    elif worst is None:
+        description = f"passed: {summary.note}" if summary.note else "passed"
+    else:
+        description = f"{summary.errors} error(s), {summary.warnings} warning(s): {own[0].message}"
+    return dg.AssetCheckResult(
+        check_name=summary.check.value,
+        passed=worst is None,
+        severity=dg.AssetCheckSeverity.WARN
+        if worst is not None and not summary.errors
+        else dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={
+            "errors": dg.MetadataValue.int(summary.errors),
+            "warnings": dg.MetadataValue.int(summary.warnings),
+            "info": dg.MetadataValue.int(summary.info),
+            "findings": dg.MetadataValue.md(findings_table(own, limit=20)),
+        },
+    )
+
+
+def build_verification_tables(verification: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        deps=[verification],
+        group_name="observability",
+        kinds={"duckdb"},
+        pool="duckdb_writer",
+        automation_condition=dg.AutomationCondition.eager()
+        .without(~dg.AutomationCondition.any_deps_missing())
+        .with_label("eager_allowing_missing_documents"),
+        description="DuckDB tables verification_summary, verification_findings, verification_clauses "
+        "(all runs) and the view verification_latest.",
+    )
+    def verification_tables(data: PlatformData) -> dg.MaterializeResult:
+        counts = load_into_duckdb(data.paths.warehouse, load_reports(data.paths.verification))
+        with duckdb.connect(str(data.paths.warehouse), read_only=True) as conn:
+            rows = conn.execute(LATEST_SQL).fetchall()
+        table = ["| check | errors | warnings | info | documents |", "| --- | --- | --- | --- | --- |"]
+        table += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+        return dg.MaterializeResult(
+            metadata={
+                "database": dg.MetadataValue.path(str(data.paths.warehouse)),
+                **{table_name: dg.MetadataValue.int(n) for table_name, n in counts.items()},
+                "latest_by_check": dg.MetadataValue.md("\n".join(table)),
+            }
+        )
+
+    return verification_tables
+
+
+def build_nightly_reverification(
+    scheme: PartitionScheme,
+    clause_tree: dg.AssetsDefinition,
+    verification: dg.AssetsDefinition,
+    paths: PlatformPaths,
+) -> dg.ScheduleDefinition:
+    """Rebuild trees (corrections may have changed; no GPU work) and re-verify every document that has one."""
+    job = dg.define_asset_job(
+        "reverify_documents",
+        selection=dg.AssetSelection.assets(clause_tree, verification),
+        partitions_def=scheme.documents,
+        description="Re-apply corrections and re-run every verification check for one document.",
+    )
+
+    @dg.schedule(
+        job=job,
+        cron_schedule="0 3 * * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Nightly: vocabularies, corrections and benign lists change; re-verify all documents.",
+    )
+    def nightly_reverification(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+        day = context.scheduled_execution_time.date().isoformat()
+        requests = [
+            dg.RunRequest(partition_key=doc_id, run_key=f"{day}:{doc_id}")
+            for doc_id in scheme.documents.get_partition_keys()
+            if (paths.trees / doc_id / MANIFEST).is_file()
+        ]
+        return requests or dg.SkipReason("no document has a clause tree yet")
+
+    return nightly_reverification

@@ -1,0 +1,232 @@
+"""The source cross-check on the sample standard: clause files written from its own text layer are
+clean, and planted misreads, dropped letters and lost paragraphs are found on the right clause and page."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import pytest
+from PIL import Image
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+
+from platform_assets.domain.clauses import clauses_from_outline
+from platform_assets.domain.findings import CheckName, ClauseText, Severity
+from platform_assets.domain.near_miss import edit_distance
+from platform_assets.domain.pdf_facts import OutlineEntry, PdfError
+from platform_assets.domain.pdf_text import PageWords, keys, words
+from platform_assets.domain.source_check import check_source_text, clause_words
+from tests.text_layer import text_layer_clauses
+
+
+@pytest.fixture(scope="module")
+def clean(sample) -> list[ClauseText]:
+    entries = [
+        OutlineEntry(title=title, level=level, page_index=page) for level, title, page in sample.outline
+    ]
+    clauses, _ = clauses_from_outline(entries, sample.page_count)
+    return text_layer_clauses(sample.pdf, clauses)
+
+
+@pytest.fixture
+def pages(sample):
+    with PageWords(sample.pdf) as opened:
+        yield opened
+
+
+def edited(texts: list[ClauseText], clause_id: str, old: str, new: str) -> list[ClauseText]:
+    """The clause files with the first `old` of one clause replaced."""
+    (target,) = [t for t in texts if t.clause_id == clause_id]
+    assert old in target.markdown
+    changed = dataclasses.replace(target, markdown=target.markdown.replace(old, new, 1))
+    return [changed if t is target else t for t in texts]
+
+
+def by_id(report, clause_id: str):
+    return next(c for c in report.clauses if c.clause_id == clause_id)
+
+
+def test_keys_read_ligatures_soft_and_line_end_hyphens_entities_and_quotes_alike():
+    assert keys("The \ufb01le encoun-\r\ntered x\u00adyz can\u2019t &amp; ST_Align") == [
+        "the", "file", "encountered", "xyz", "can't", "st", "align",
+    ]  # fmt: skip
+    assert keys("Encoun\ufffetered") == ["encountered"]  # PDFium's own mark of a line-end hyphen
+    assert keys("Part-\nTwo") == ["part", "two"]  # a capital after the break: a real hyphen
+
+
+def test_words_keep_both_forms_of_a_word_broken_at_a_line_end():
+    broken = words("user-\ninterface")
+    assert broken.counts == {"userinterface": 1}
+    assert broken.has("user") and broken.has("interface") and not broken.has("inter")
+    assert words("An Align, an align").spelled("align") == "align"
+    assert words("ST_Align only").spelled("align") == "Align"
+
+
+def test_a_swap_is_one_edit():
+    assert edit_distance("lable", "label") == 1
+    assert edit_distance("algn", "align") == 1
+    assert edit_distance("halign", "valign") == 1
+    assert edit_distance("spacnig", "spacing") == 1
+    assert edit_distance("widget", "gadget") == 2
+
+
+def test_a_page_is_read_once_while_cached_and_the_cache_is_bounded(sample):
+    with PageWords(sample.pdf, cache_pages=2) as pages:
+        first = pages.page(10)
+        assert pages.page(10) is first and pages.reads == 1
+        pages.page(11), pages.page(12)
+        assert pages.reads == 3
+        pages.page(10)
+        assert pages.reads == 4  # left the cache: read again
+
+
+def test_a_file_that_is_not_a_pdf_is_refused_with_its_name(tmp_path):
+    fake = tmp_path / "notes.pdf"
+    fake.write_text("not a PDF")
+    with pytest.raises(PdfError, match=r"notes\.pdf is not a PDF"):
+        PageWords(fake)
+
+
+def test_running_headers_and_footers_are_furniture_and_headings_are_not(pages):
+    text = pages.page(10)
+    furniture = pages.furniture(10)
+    assert {text.lines[i] for i in furniture} == {
+        "acme-1234:2024(e) widget markup language",
+        "© acme standards 2024 – all rights reserved 7",
+    }
+    assert "7 processing model" in text.lines
+    assert pages.furniture(0) == frozenset()  # the title page has none
+
+
+def test_clean_clause_files_give_no_findings_and_full_recall(clean, pages):
+    report = check_source_text(clean, pages)
+    assert report.findings == []
+    assert all(c.recall == 1.0 and c.garbles == 0 and c.measured_with == () for c in report.clauses)
+    assert pages.reads == pages.page_count  # one walk, every page read once
+    assert report.note == f"{len(clean)} clauses, recall 1.000, 0 garbles"
+
+
+def test_a_misread_that_spells_a_name_used_elsewhere_is_a_garble(clean, pages):
+    # `name` is a word of the document (the schema listing, pages 33-34), never on pages 6-8
+    assert pages.page(32).words.has("name")
+    assert not any(pages.page(p).words.has("name") for p in range(5, 9))
+    texts = edited(clean, "5.1.1", "the same widget element", "the name widget element")
+    report = check_source_text(texts, pages)
+    (finding,) = report.findings
+    assert (finding.check, finding.kind, finding.severity) == (
+        CheckName.SOURCE_TEXT,
+        "garble",
+        Severity.ERROR,
+    )
+    assert (finding.clause_id, finding.path, finding.subject, finding.expected) == (
+        "5.1.1", "5.1.1.md", "name", "same",
+    )  # fmt: skip
+    assert 6 in finding.pages and all(5 <= p <= 8 for p in finding.pages)
+    assert by_id(report, "5.1.1").garbles == 1
+
+
+def test_a_dropped_letter_is_caught_with_its_clause_and_page(clean, pages):
+    texts = edited(clean, "5.1.2.1", "The align attribute takes", "The algn attribute takes")
+    report = check_source_text(texts, pages)
+    (finding,) = report.findings
+    assert (finding.clause_id, finding.subject, finding.expected) == ("5.1.2.1", "algn", "align")
+    assert 7 in finding.pages  # 5.1.2.1 is on page 8 (index 7)
+    assert "'algn' is on no page 7-9 of the PDF text" in finding.message
+
+
+def test_short_words_numbers_and_code_values_are_not_garbles(clean, pages):
+    texts = edited(clean, "5.1.1", 'width="220px"', 'width="230px"')
+    texts = edited(texts, "5.1.1", 'id="w1"', 'id="w7"')
+    texts = edited(texts, "5.1.1", "computed src", "computed scr")
+    assert check_source_text(texts, pages).findings == []
+
+
+def test_a_lost_paragraph_lowers_recall_of_that_clause_only(clean, pages):
+    (layout,) = [t for t in clean if t.clause_id == "7.3"]
+    lines = layout.markdown.splitlines()
+    shortened = "\n".join(lines[:20] + lines[80:])
+    texts = [dataclasses.replace(t, markdown=shortened) if t is layout else t for t in clean]
+    report = check_source_text(texts, pages)
+    (finding,) = report.findings
+    assert (finding.kind, finding.severity, finding.clause_id) == ("low_recall", Severity.WARN, "7.3")
+    assert finding.score is not None and finding.score < 0.85
+    assert finding.pages == tuple(range(layout.first_page, layout.last_page + 1))
+    # 7.2 ends and 7.4 starts on pages 7.3 shares: they are measured apart and stay whole
+    assert by_id(report, "7.2").recall == by_id(report, "7.4").recall == 1.0
+
+
+def test_clauses_sharing_a_page_are_measured_apart_at_their_heading_lines(clean, pages):
+    report = check_source_text(clean, pages)
+    on_page_5 = [c for c in report.clauses if c.pages == (4,)]
+    assert [c.clause_id for c in on_page_5] == ["1", "2", "3", "3.1", "3.2", "3.3", "3.4", "3.5", "3.6"]
+    assert all(c.measured_with == () and c.recall == 1.0 for c in on_page_5)
+    # 3.2's own words: its heading and definition, the bare number aside
+    assert by_id(report, "3.2").words == len(
+        keys("panel container that arranges its children along one orientation")
+    )
+
+
+def test_without_a_heading_line_neighbours_are_measured_together(clean, pages):
+    texts = [
+        dataclasses.replace(t, title="3.2 Container (renamed)") if t.clause_id == "3.2" else t for t in clean
+    ]
+    report = check_source_text(texts, pages)
+    assert by_id(report, "3.2").measured_with == ("3.1",)
+    assert by_id(report, "3.1").measured_with == ("3.2",)
+    assert by_id(report, "3.2").recall == 1.0 and report.findings == []
+
+
+def test_contents_entries_do_not_count_against_recall(clean, pages):
+    # the tree leaves the internal table of contents (page iii) out of the Foreword's file
+    (foreword,) = [t for t in clean if t.clause_id == "foreword"]
+    assert foreword.first_page == 1 and foreword.last_page == 3
+    kept = foreword.markdown.split("\nForeword ii\n")[0]  # up to the heading `Contents`
+    texts = [dataclasses.replace(t, markdown=kept) if t is foreword else t for t in clean]
+    report = check_source_text(texts, pages)
+    assert report.findings == []
+    assert by_id(report, "foreword").recall == 1.0
+
+
+def test_garbles_are_capped_per_clause_and_counted(clean, pages):
+    texts = edited(clean, "5.1.2.1", "The align attribute takes", "The algn attribute takes")
+    texts = edited(texts, "5.1.2.1", "values left, center or right", "values left, cnter or right")
+    texts = edited(texts, "5.1.2.1", "The algn attribute", "The algn attribute algn")  # repeated: one finding
+    report = check_source_text(texts, pages, max_garbles=1)
+    assert [f.subject for f in report.findings] == ["algn"]
+    assert by_id(report, "5.1.2.1").garbles == 2
+
+
+def test_the_child_links_of_a_barrel_are_not_compared():
+    barrel = "# 5 Markup\n\nThis clause.\n\n## Contents\n\n- [5.1 The wdget element](5-1/5-1-0-index.md)\n"
+    assert set(clause_words(barrel).counts) == {"5", "markup", "this", "clause"}
+
+
+@pytest.fixture
+def half_scanned(tmp_path):
+    """Page 1 has a text layer; page 2 is an image without text, as a scan is."""
+    path = tmp_path / "half-scanned.pdf"
+    canvas = Canvas(str(path))
+    canvas.drawString(72, 720, "The widget element is the unit of composition of every document.")
+    canvas.showPage()
+    image = io.BytesIO()
+    Image.new("L", (40, 40), 128).save(image, format="PNG")
+    canvas.drawImage(ImageReader(image), 72, 400, width=200, height=200)
+    canvas.showPage()
+    canvas.save()
+    return path
+
+
+def test_a_scanned_page_gives_unknown_recall_and_skips_the_garble_check(half_scanned):
+    texts = [
+        ClauseText("1", "1.md", "1 Widgets", 0, 1, "# 1 Widgets\n\nThe wdget element is the unit.\n"),
+        ClauseText("2", "2.md", "2 Scan", 1, 1, "# 2 Scan\n\nText read from the scan.\n"),
+    ]
+    with PageWords(half_scanned) as pages:
+        assert [pages.page(i).scanned for i in range(2)] == [False, True]
+        report = check_source_text(texts, pages)
+    first, scan = report.clauses
+    assert first.scanned == (1,) and first.garbles is None and first.recall is not None
+    assert scan.scanned == (1,) and scan.recall is None and scan.words == 0 and scan.garbles is None
+    assert report.findings == []
+    assert report.note.endswith("0 garbles, 2 not checked for garbles (scanned pages)")
