@@ -46,6 +46,7 @@ bench: install corpus
 	$(PY) benchmarks/bench_planner.py
 	$(PY) benchmarks/bench_clause_tree.py
 	$(PY) benchmarks/bench_source_check.py
+	$(PY) benchmarks/bench_runpod_makespan.py
 	$(DEMO_ENV) $(PY) benchmarks/bench_local_parse.py
 
 pool: install

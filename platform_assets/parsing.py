@@ -3,7 +3,6 @@
 Re-running never redoes finished work: a batch whose stored fingerprint matches its inputs is reused.
 """
 
-import base64
 import time
 from datetime import UTC, datetime
 
@@ -91,17 +90,25 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
             start_page=batch.first_page,
             end_page=batch.last_page,
             tier=tier,
-            transport="tarball_b64",
+            transport=worker.transport,
             basename=key.replace("~", "_"),
             archive_format="tar.gz",
         )
         handle = worker.submit(job)
-        context.log.info(f"submitted {key} (pages {batch.first_page}-{batch.last_page}) as {handle.job_id}")
-        try:
+        try:  # from here on a terminated run cancels the remote job (even mid-log line)
+            context.log.info(
+                f"submitted {key} (pages {batch.first_page}-{batch.last_page}) as {handle.job_id}"
+            )
             run = worker.wait(handle, remaining)
         except DagsterExecutionInterruptedError:
             worker.cancel(handle)
             timer.write("cancelled", job_id=handle.job_id, error="run terminated")
+            if terminating(context):
+                # Dagster turns an interrupt into a RetryRequested under a retry policy: a run the user
+                # terminates would re-submit the batch. Fail without retries instead (run ends CANCELED).
+                raise dg.Failure(
+                    f"{key}: run terminated; job {handle.job_id} cancelled", allow_retries=False
+                ) from None
             raise
         except WorkerError as err:
             timer.write("failed", job_id=handle.job_id, error=str(err))
@@ -116,7 +123,7 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
             key=key,
             doc_id=doc_id,
             fingerprint=fingerprint,
-            archive=base64.b64decode(result.tarball_b64 or ""),
+            archive=run.archive,
             archive_format=result.archive_format,
             worker_id=run.output.debug.worker_id or "",
             job_id=run.job_id,
@@ -136,6 +143,12 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
         )
 
     return parsed_batch
+
+
+def terminating(context: dg.AssetExecutionContext) -> bool:
+    """Whether a user asked to terminate this run (the run launcher marks it CANCELING first)."""
+    run = context.instance.get_run_by_id(context.run_id)
+    return run is not None and run.status in (dg.DagsterRunStatus.CANCELING, dg.DagsterRunStatus.CANCELED)
 
 
 def batch_metadata(manifest: BatchManifest) -> dict[str, dg.MetadataValue]:

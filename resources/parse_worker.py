@@ -7,6 +7,8 @@ cancel over HTTP.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
 import os
@@ -24,7 +26,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from gpu_image.worker.contract import JobInput, JobOutput
+from gpu_image.worker.contract import JobInput, JobOutput, Transport
 from gpu_image.worker.spool import (
     PACKAGE_ROOT,
     Spool,
@@ -53,12 +55,14 @@ class JobHandle:
 
 @dataclass(frozen=True)
 class WorkerRun:
-    """A finished job: the worker's output plus what the orchestrator measured around it."""
+    """A finished job: the worker's output, its result archive and what the orchestrator measured."""
 
     job_id: str
     output: JobOutput
     queue_wait_s: float
     execution_s: float
+    archive: bytes = field(default=b"", repr=False)
+    """The result archive (`results[0].archive_format`), whatever transport carried it."""
 
 
 class ParseWorker(dg.ConfigurableResource):
@@ -68,6 +72,15 @@ class ParseWorker(dg.ConfigurableResource):
     @abstractmethod
     def engine_identity(self) -> tuple[str, str]:
         """(engine version, tier) this worker will parse with: part of a batch's fingerprint."""
+
+    @property
+    def transport(self) -> Transport:
+        """How this worker's results travel back (the `transport` of the jobs built for it)."""
+        return "tarball_b64"
+
+    def capacity(self) -> int | None:
+        """Jobs the backend runs at once (the `runpod_gpu` pool follows it); None when unknown."""
+        return None
 
     @abstractmethod
     def submit(self, job: JobInput) -> JobHandle: ...
@@ -133,6 +146,9 @@ class LocalWorker(ParseWorker):
 
         return version("mineru"), self.tier
 
+    def capacity(self) -> int | None:
+        return self.max_workers
+
     @property
     def fingerprint(self) -> str:
         """Which workers may serve this resource's jobs: a change of code or settings means new workers."""
@@ -192,6 +208,11 @@ class LocalWorker(ParseWorker):
         if "error" in raw:
             raise WorkerError(f"worker reported: {raw['error']}", transient=False)
         output = JobOutput.model_validate(raw)
+        try:
+            archive = base64.b64decode(output.results[0].tarball_b64 or "", validate=True)
+        except (binascii.Error, IndexError) as error:
+            message = f"job {handle.job_id} returned no usable archive: {error}"
+            raise WorkerError(message, transient=False) from None
         done_at = time.monotonic()
         claimed_at = handle.state.get("claimed_at", done_at - output.elapsed_seconds)
         return WorkerRun(
@@ -199,6 +220,7 @@ class LocalWorker(ParseWorker):
             output=output,
             queue_wait_s=max(claimed_at - handle.submitted_at, 0.0),
             execution_s=output.elapsed_seconds,
+            archive=archive,
         )
 
     def cancel(self, handle: JobHandle) -> None:

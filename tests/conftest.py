@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (S3 protocol server fixtures)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PLATFORM_SHARED_DIR", REPO.parent / "shared"))
 REAL_PDFS = Path(os.environ.get("PLATFORM_REAL_PDFS", REPO / ".cache" / "corpus"))

@@ -131,6 +131,7 @@ def build_archive(root: Path, names: list[str], archive_format: ArchiveFormat) -
 def upload_to_bucket(archive: bytes, basename: str, archive_format: ArchiveFormat) -> dict[str, Any]:
     """Upload to `{BUCKET_PREFIX}{basename}-{uuid}.{ext}` and presign a GET (TTL env `BUCKET_URL_TTL`)."""
     import boto3
+    from botocore.config import Config
 
     bucket = os.environ["BUCKET_NAME"]
     key = f"{os.environ.get('BUCKET_PREFIX', '')}{basename}-{uuid.uuid4().hex}.{archive_format}"
@@ -141,8 +142,11 @@ def upload_to_bucket(archive: bytes, basename: str, archive_format: ArchiveForma
         aws_access_key_id=os.environ["BUCKET_ACCESS_KEY_ID"],
         aws_secret_access_key=os.environ["BUCKET_SECRET_ACCESS_KEY"],
         region_name=os.environ.get("BUCKET_REGION") or None,
+        # SigV4 pinned: R2 accepts nothing else, and the presigned URL must not fall back to SigV2.
+        config=Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"}),
     )
-    client.put_object(Bucket=bucket, Key=key, Body=archive)
+    content_type = "application/zip" if archive_format == "zip" else "application/gzip"
+    client.put_object(Bucket=bucket, Key=key, Body=archive, ContentType=content_type)
     url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl)
     return {
         "tarball_url": url,

@@ -10,10 +10,13 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from platform_assets.definitions import build_definitions
+from platform_assets.definitions import build_definitions, default_resources
 from platform_assets.domain.batch_plan import Batch, BatchPlan, BatchReason, PlanConfig, PlanMethod, batch_key
 from platform_assets.domain.registry import DocumentRecord, Registry
 from platform_assets.settings import PlatformPaths
+from resources.object_store import S3ObjectStore
+from resources.parse_worker import LocalWorker
+from resources.runpod_worker import RunPodWorker
 
 DOC_A = "alpha-0123456789ab"
 DOC_B = "beta-ba9876543210"
@@ -184,7 +187,12 @@ def test_parse_asset_runs_one_batch_per_run_with_retries(defs):
 
 def test_sensors_are_declared_running(defs):
     sensors = {s.name: s for s in defs.sensors}
-    assert set(sensors) == {"inbox_sensor", "registry_reload_sensor", "platform_automation"}
+    assert set(sensors) == {
+        "inbox_sensor",
+        "registry_reload_sensor",
+        "platform_automation",
+        "gpu_pool_sensor",
+    }
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     assert isinstance(sensors["platform_automation"], dg.AutomationConditionSensorDefinition)
 
@@ -206,6 +214,33 @@ def test_a_running_schedule_reverifies_every_document_with_a_tree_nightly(defs, 
     with dg.build_schedule_context(scheduled_execution_time=moment, repository_def=repository) as context:
         requests = schedule.evaluate_tick(context).run_requests
     assert [(r.partition_key, r.run_key) for r in requests] == [(DOC_B, f"2026-11-23:{DOC_B}")]
+
+
+def test_the_gpu_pool_follows_the_parse_worker_capacity(defs):
+    sensor = next(s for s in defs.sensors if s.name == "gpu_pool_sensor")
+    with dg.instance_for_test() as instance:
+        for capacity in (3, 3, 1):
+            context = dg.build_sensor_context(
+                instance=instance, resources={"worker": LocalWorker(max_workers=capacity)}
+            )
+            sensor.evaluate_tick(context)
+            info = instance.event_log_storage.get_concurrency_info("runpod_gpu")
+            assert (info.slot_count, info.using_default_limit) == (capacity, False)
+
+
+def test_the_environment_chooses_runpod_and_s3_without_reading_secrets(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLATFORM_WORKER", "runpod")
+    monkeypatch.setenv("RUNPOD_ENDPOINT_ID", "ep123")
+    monkeypatch.setenv("PLATFORM_OBJECT_STORE", "s3")
+    monkeypatch.setenv("PLATFORM_S3_BUCKET", "docs")
+    monkeypatch.delenv("RUNPOD_API_KEY", raising=False)
+    resources = default_resources(PlatformPaths(tmp_path))
+    assert isinstance(resources["worker"], RunPodWorker) and resources["worker"].endpoint_id == "ep123"
+    assert resources["worker"].transport == "s3"
+    assert isinstance(resources["object_store"], S3ObjectStore) and resources["object_store"].bucket == "docs"
+    monkeypatch.setenv("PLATFORM_WORKER", "modal")
+    with pytest.raises(ValueError, match="PLATFORM_WORKER must be"):
+        default_resources(PlatformPaths(tmp_path))
 
 
 def test_no_dagster_tool_table_overrides_workspace_yaml():

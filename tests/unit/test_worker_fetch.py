@@ -172,3 +172,23 @@ def test_volume_path_must_stay_under_the_volume_root(tmp_path: Path, monkeypatch
         resolve_volume_path(str(root / "nope.pdf"))
     with pytest.raises(FetchError, match="not a regular file"):
         resolve_volume_path(str(root))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://2130706433/doc.pdf",  # 127.0.0.1 as one decimal number
+        "http://0x7f.1/doc.pdf",  # hex, short form
+        "http://017700000001/doc.pdf",  # octal
+        "http://127.1/doc.pdf",  # dotted short form
+        "http://0/doc.pdf",  # 0.0.0.0
+        "http://[::ffff:127.0.0.1]/doc.pdf",  # IPv4-mapped IPv6
+        "http://[::ffff:7f00:1]/doc.pdf",  # the same, in hex groups
+        "http://[::1]/doc.pdf",
+    ],
+)
+def test_numeric_spellings_of_loopback_are_refused_in_a_job(url: str, tmp_path: Path) -> None:
+    job = parse_job_input({"input": {"file_url": url}})
+    with pytest.raises(FetchError, match="resolves to a non-public address"):
+        fetch_input(job, tmp_path)
+    assert list(tmp_path.iterdir()) == []

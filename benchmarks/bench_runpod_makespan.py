@@ -1,0 +1,124 @@
+"""RunPod makespan: 36 batches of an ECMA-like document on an emulated endpoint with workersMax=3.
+
+Drives `RunPodWorker` (at most workersMax jobs in flight, one thread each, as the `runpod_gpu` pool
+does) against `tests/runpod_emulator.py` in fake-handler mode (each job sleeps `ms_per_page` per page,
+the real GPU's ~1 s/page scaled down 100x) and prints the wall time against the ideal makespan and the
+orchestration overhead of each batch (its wall time minus RunPod's executionTime). Goal: within 10% of
+max(sum/workers, longest) and under 2 s of overhead per batch. Polling is scaled down like the work
+(the resource's defaults, 0.5 s growing to 1.5 s, become 5 ms growing to 15 ms).
+Usage: `.venv/bin/python benchmarks/bench_runpod_makespan.py [--ms-per-page 10] [--poll-s 0.05]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+BATCHES = 36
+WORKERS_MAX = 3
+
+
+def ecma_like_plan(seed: int = 262) -> list[tuple[int, int]]:
+    """36 contiguous page ranges of 100 +- 50 pages (clause-aligned batches vary in size)."""
+    rng = random.Random(seed)
+    ranges, first = [], 0
+    for _ in range(BATCHES):
+        pages = max(50, min(150, round(rng.gauss(100, 30))))
+        ranges.append((first, first + pages - 1))
+        first += pages
+    return ranges
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ms-per-page", type=float, default=10.0)
+    parser.add_argument("--poll-s", type=float, default=0.005, help="first status poll interval")
+    parser.add_argument("--poll-max-s", type=float, default=0.015, help="status poll interval cap")
+    args = parser.parse_args()
+
+    from gpu_image.worker.contract import JobInput
+    from resources.runpod_worker import RunPodWorker
+    from tests.runpod_emulator import RunPodEmulator
+
+    plan = ecma_like_plan()
+    pages = [last - first + 1 for first, last in plan]
+    work_s = [count * args.ms_per_page / 1000 for count in pages]
+    with RunPodEmulator(workers=WORKERS_MAX, mode="fake", fake_ms_per_page=args.ms_per_page) as emulator:
+        worker = RunPodWorker(
+            endpoint_id=emulator.endpoint_id,
+            api_key=emulator.api_key,
+            base_url=emulator.base_url,
+            rest_url=emulator.rest_url,
+            tier="flash",
+            poll_interval_s=args.poll_s,
+            poll_max_interval_s=args.poll_max_s,
+        )
+        in_flight = worker.endpoint_workers_max()
+
+        def job(first: int, last: int) -> JobInput:
+            return JobInput(volume_path="/volume/ecma.pdf", start_page=first, end_page=last, tier="flash")
+
+        warmups = [worker.submit(job(0, 0)) for _ in range(in_flight)]  # boot every worker process
+        for handle in warmups:
+            worker.wait(handle, 60)
+
+        results: dict[int, tuple[float, float, float]] = {}
+        next_index = iter(range(len(plan)))
+        lock = threading.Lock()
+
+        def drive() -> None:
+            while True:
+                with lock:
+                    index = next(next_index, None)
+                if index is None:
+                    return
+                started = time.perf_counter()
+                run = worker.wait(worker.submit(job(*plan[index])), 600)
+                results[index] = (time.perf_counter() - started, run.execution_s, run.queue_wait_s)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=drive) for _ in range(in_flight)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+
+    total, longest = sum(work_s), max(work_s)
+    lower_bound = max(total / in_flight, longest)
+    list_bound = total / in_flight + longest
+    overheads = [results[i][0] - results[i][1] for i in range(len(plan))]
+    execution_excess = [results[i][1] - work_s[i] for i in range(len(plan))]
+    print(
+        f"batches {len(plan)}, pages {sum(pages)} ({min(pages)}-{max(pages)}/batch), workersMax {in_flight}"
+    )
+    print(f"work {total:.2f}s at {args.ms_per_page:g} ms/page, longest batch {longest:.2f}s")
+    print(f"wall {wall:.2f}s")
+    excess = 100 * (wall / lower_bound - 1)
+    print(f"ideal max(sum/workers, longest) {lower_bound:.2f}s -> wall is {excess:+.1f}%")
+    print(
+        f"ideal sum/workers + longest     {list_bound:.2f}s -> wall is {100 * (wall / list_bound - 1):+.1f}%"
+    )
+    print(
+        f"orchestration overhead per batch (wall - executionTime): mean {statistics.mean(overheads):.3f}s, "
+        f"max {max(overheads):.3f}s"
+    )
+    print(
+        f"emulated worker cost per batch (executionTime - nominal work): "
+        f"mean {statistics.mean(execution_excess):.3f}s"
+    )
+    print(f"queue wait (delayTime): max {max(r[2] for r in results.values()):.3f}s")
+    ok = wall <= 1.1 * lower_bound and max(overheads) < 2.0
+    print(f"goal (within 10% of max(sum/workers, longest), overhead < 2 s): {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
