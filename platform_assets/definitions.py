@@ -29,7 +29,7 @@ from platform_assets.verification import (
 )
 from resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
 from resources.parse_worker import LocalWorker, ParseWorker
-from resources.platform_data import ParseSettings, PlannerSettings, PlatformData
+from resources.platform_data import CostSettings, ParseSettings, PlannerSettings, PlatformData
 from resources.runpod_worker import RunPodWorker
 
 # Pools on assets, backfill policies and partitioned checks are marked beta/preview in 1.13; we rely
@@ -85,6 +85,7 @@ def default_resources(paths: PlatformPaths) -> dict[str, dg.ConfigurableResource
         "parse_settings": ParseSettings(
             batch_deadline_s=float(os.environ.get("PLATFORM_BATCH_DEADLINE_S", "3600"))
         ),
+        "cost_settings": CostSettings(),
     }
 
 

@@ -64,7 +64,7 @@ class DocumentReport:
             + "".join(f"; {check} {n}" for check, n in self.actionable.items() if n)
             + (f" (skipped: {', '.join(self.checks_skipped)})" if self.checks_skipped else ""),
             f"report at  {self.report_path}",
-            f"DuckDB     {self.warehouse} (parse_runs, phase_timings, verification_summary, "
+            f"DuckDB     {self.warehouse} (parse_runs, phase_timings, documents, verification_summary, "
             "verification_findings, verification_clauses)",
         ]
 

@@ -21,6 +21,7 @@ from platform_assets.domain.batch_store import (
 from platform_assets.domain.tiling import compact_ranges
 from platform_assets.domain.timing_records import (
     DEGRADED_PREFIX,
+    LEGACY_PHASES,
     WORKER_PHASES,
     TimingRecord,
     write_record,
@@ -94,12 +95,16 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
             basename=key.replace("~", "_"),
             archive_format="tar.gz",
         )
+        submit_started = time.perf_counter()
         handle = worker.submit(job)
+        timer.phases["submit"] = time.perf_counter() - submit_started
         try:  # from here on a terminated run cancels the remote job (even mid-log line)
             context.log.info(
                 f"submitted {key} (pages {batch.first_page}-{batch.last_page}) as {handle.job_id}"
             )
+            wait_started = time.perf_counter()
             run = worker.wait(handle, remaining)
+            timer.waited_s = time.perf_counter() - wait_started
         except DagsterExecutionInterruptedError:
             worker.cancel(handle)
             timer.write("cancelled", job_id=handle.job_id, error="run terminated")
@@ -186,6 +191,10 @@ class AttemptTimer:
         self.started_at = datetime.now(UTC)
         self.started = time.perf_counter()
         self.attempt = context.retry_number
+        self.phases: dict[str, float] = {}
+        """Orchestrator phases measured so far (`submit`)."""
+        self.waited_s: float | None = None
+        """Wall time of `worker.wait`: queue, execution and result delivery."""
 
     def elapsed_since_first_attempt(self) -> float:
         marker = self.data.paths.timings / self.key / f".{self.context.run_id}.first-attempt"
@@ -204,15 +213,18 @@ class AttemptTimer:
         job_id: str = "",
         error: str | None = None,
     ) -> TimingRecord:
-        phases: dict[str, float] = {}
-        sources: dict[str, str] = {}
+        phases = dict(self.phases)
+        sources = dict.fromkeys(phases, "orchestrator")
         if run is not None:
-            phases["queue_wait"] = run.queue_wait_s
-            sources["queue_wait"] = "orchestrator"
+            phases["queue"], sources["queue"] = run.queue_wait_s, "orchestrator"
+            if self.waited_s is not None:  # result delivery: polling lag and the archive's download
+                download = max(self.waited_s - run.queue_wait_s - run.execution_s, 0.0)
+                phases["download"], sources["download"] = download, "orchestrator"
             worker_ms = run.output.debug.phase_ms.model_dump()
             for name, phase in WORKER_PHASES.items():
                 phases[phase], sources[phase] = worker_ms[name] / 1000, "worker"
         for name, seconds in (orchestrator_phases or {}).items():
+            name = LEGACY_PHASES.get(name, name)  # store_batch's `download_extract` times extraction only
             phases[name], sources[name] = seconds, "orchestrator"
         fp = self.fingerprint
         record = TimingRecord(
@@ -229,7 +241,9 @@ class AttemptTimer:
             tier=fp.tier,
             worker_id=(run.output.debug.worker_id if run else worker_id) or "",
             job_id=(run.job_id if run else job_id),
+            gpu=run.output.debug.gpu if run else None,
             cold_start=run.output.debug.cold_start if run else None,
+            execution_s=run.execution_s if run else None,
             started_at=self.started_at.isoformat(),
             finished_at=datetime.now(UTC).isoformat(),
             wall_s=time.perf_counter() - self.started,

@@ -8,6 +8,7 @@ from platform_assets.domain.intake import landing_path
 from platform_assets.domain.pdf_facts import page_texts
 from platform_assets.domain.planning import plan_batches
 from platform_assets.partitions import PartitionScheme
+from platform_assets.timings import timed_phase
 from resources.platform_data import PlannerSettings, PlatformData
 
 
@@ -20,6 +21,7 @@ def build_batch_plan(scheme: PartitionScheme, source_pdf: dg.AssetsDefinition) -
         automation_condition=dg.AutomationCondition.eager(),
         description="Clause-aligned page ranges (batches) of the document; their keys become partitions.",
     )
+    @timed_phase("plan")
     def batch_plan(
         context: dg.AssetExecutionContext, data: PlatformData, planner: PlannerSettings
     ) -> dg.MaterializeResult:

@@ -1,23 +1,54 @@
 """`parse_timings`: every timing record file loaded into DuckDB by this one writer.
 
-Parse runs never touch the DuckDB file (one writer per file); they write record files, and this
-unpartitioned asset (own pool, limit 1) rebuilds `parse_runs` and `phase_timings` from them.
+Runs never touch the DuckDB file (one writer per file); they write record files, and this
+unpartitioned asset (own pool, limit 1) migrates the schema and rebuilds `parse_runs`,
+`phase_timings` and `documents` from them (schema: README "Querying timings and verification results").
+`timed_phase` records the document-level phases (plan, tree, verify) of other assets as such files.
 """
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
 
 import dagster as dg
 import duckdb
 
-from platform_assets.domain.timing_records import load_into_duckdb, load_records
-from resources.platform_data import PlatformData
+from platform_assets.domain.timing_records import (
+    DocumentInfo,
+    PhaseRecord,
+    load_into_duckdb,
+    load_phase_records,
+    load_records,
+    write_record,
+)
+from resources.platform_data import CostSettings, PlatformData
 
 SUMMARY_SQL = """
-SELECT doc_id, count(*) AS attempts, count(*) FILTER (status = 'succeeded') AS parsed,
+SELECT r.doc_id, count(*) AS attempts, count(*) FILTER (status = 'succeeded') AS parsed,
        count(*) FILTER (status = 'reused') AS reused, count(*) FILTER (status = 'failed') AS failed,
-       sum(pages) FILTER (status = 'succeeded') AS pages_parsed,
-       round(sum(pages) FILTER (status = 'succeeded')
-             / nullif(sum(parse_s) FILTER (status = 'succeeded'), 0), 2) AS pages_per_s
-FROM parse_runs GROUP BY doc_id ORDER BY doc_id
+       sum(r.pages) FILTER (status = 'succeeded') AS pages_parsed,
+       round(sum(r.pages) FILTER (status = 'succeeded')
+             / nullif(sum(parse_s) FILTER (status = 'succeeded'), 0), 2) AS pages_per_s,
+       any_value(d.cold_starts) AS cold_starts, round(any_value(d.cost_usd), 4) AS cost_usd,
+       round(any_value(d.cost_per_page_usd), 5) AS usd_per_page
+FROM parse_runs r LEFT JOIN documents d USING (doc_id) GROUP BY r.doc_id ORDER BY r.doc_id
 """
+
+
+def document_infos(data: PlatformData) -> list[DocumentInfo]:
+    registry = data.registry
+    plans = registry.plans()
+    return [
+        DocumentInfo(
+            doc_id=d.doc_id,
+            filename=d.filename,
+            pages=plans[d.doc_id].page_count if d.doc_id in plans else None,
+            batches=len(plans[d.doc_id].batches) if d.doc_id in plans else None,
+        )
+        for d in registry.documents()
+    ]
 
 
 def build_parse_timings(parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinition:
@@ -31,11 +62,17 @@ def build_parse_timings(parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinitio
         automation_condition=dg.AutomationCondition.eager()
         .without(~dg.AutomationCondition.any_deps_missing())
         .with_label("eager_allowing_missing_batches"),
-        description="DuckDB tables parse_runs and phase_timings, rebuilt from all timing records.",
+        description="DuckDB tables parse_runs, phase_timings and documents, rebuilt from all timing records.",
     )
-    def parse_timings(data: PlatformData) -> dg.MaterializeResult:
-        records = load_records(data.paths.timings)
-        counts = load_into_duckdb(data.paths.warehouse, records)
+    def parse_timings(data: PlatformData, cost_settings: CostSettings) -> dg.MaterializeResult:
+        root = data.paths.timings
+        counts = load_into_duckdb(
+            data.paths.warehouse,
+            load_records(root),
+            load_phase_records(root),
+            document_infos(data),
+            cost_settings.model(),
+        )
         with duckdb.connect(str(data.paths.warehouse), read_only=True) as conn:
             summary = conn.execute(SUMMARY_SQL).fetchall()
             columns = [d[0] for d in conn.description]
@@ -46,8 +83,41 @@ def build_parse_timings(parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinitio
                 "database": dg.MetadataValue.path(str(data.paths.warehouse)),
                 "parse_runs": dg.MetadataValue.int(counts["parse_runs"]),
                 "phase_timings": dg.MetadataValue.int(counts["phase_timings"]),
+                "documents": dg.MetadataValue.int(counts["documents"]),
                 "by_document": dg.MetadataValue.md("\n".join(table)),
             }
         )
 
     return parse_timings
+
+
+def timed_phase(phase: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a document-partitioned asset function (`context` first, a `data: PlatformData`
+    resource argument): each call writes a `PhaseRecord`, also when the body raises."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            context = kwargs["context"] if "context" in kwargs else args[0]
+            started_at, started, status = datetime.now(UTC), time.perf_counter(), "failed"
+            try:
+                result = fn(*args, **kwargs)
+                status = "succeeded"
+                return result
+            finally:
+                doc_id, run_id = context.partition_key, context.run_id
+                record = PhaseRecord(
+                    record_id=f"{doc_id}/{phase}-{run_id}",
+                    doc_id=doc_id,
+                    phase=phase,
+                    run_id=run_id,
+                    status=status,
+                    started_at=started_at.isoformat(),
+                    finished_at=datetime.now(UTC).isoformat(),
+                    seconds=time.perf_counter() - started,
+                )
+                write_record(kwargs["data"].paths.timings, record)
+
+        return wrapper
+
+    return decorate

@@ -19,6 +19,7 @@ from platform_assets.domain.intake import landing_path
 from platform_assets.domain.page_names import PageNames
 from platform_assets.domain.tree_corrections import correct_tree
 from platform_assets.partitions import PartitionScheme
+from platform_assets.timings import timed_phase
 from platform_assets.verification import document_config
 from resources.platform_data import PlatformData
 
@@ -52,6 +53,7 @@ def build_clause_tree_asset(
         automation_condition=dg.AutomationCondition.eager(),
         description="One small Markdown file per clause (folders + index files), cross-references linked.",
     )
+    @timed_phase("tree")
     def clause_tree(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
         doc_id = context.partition_key
         plan = data.registry.plan(doc_id)

@@ -27,6 +27,7 @@ from platform_assets.domain.verification_store import load_into_duckdb, load_rep
 from platform_assets.domain.vocabulary import VocabularyError
 from platform_assets.partitions import PartitionScheme
 from platform_assets.settings import PlatformPaths
+from platform_assets.timings import timed_phase
 from resources.platform_data import PlatformData
 
 CHECK_DESCRIPTIONS = {
@@ -62,6 +63,7 @@ def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition
         automation_condition=dg.AutomationCondition.eager(),
         description="Verification results of one document: findings per check, per clause, as data.",
     )
+    @timed_phase("verify")
     def verification(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
         doc_id = context.partition_key
         record = data.registry.document(doc_id)

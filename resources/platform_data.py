@@ -8,6 +8,12 @@ import dagster as dg
 from pydantic import Field
 
 from platform_assets.domain.batch_plan import PlanConfig
+from platform_assets.domain.cost_model import (
+    DEFAULT_COLD_START_USD,
+    DEFAULT_GPU,
+    DEFAULT_GPU_HOURLY_USD,
+    CostModel,
+)
 from platform_assets.domain.registry import Registry
 from platform_assets.settings import PlatformPaths
 
@@ -45,3 +51,26 @@ class ParseSettings(dg.ConfigurableResource):
     batch_deadline_s: float = Field(
         default=3600.0, description="total wall time for a batch across all its retries"
     )
+
+
+class CostSettings(dg.ConfigurableResource):
+    """GPU prices for the cost columns of the DuckDB tables. The defaults are approximate RunPod
+    serverless prices per GPU hour: edit to your contract. Runs without a GPU (local CPU) cost 0."""
+
+    gpu_hourly_usd: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_GPU_HOURLY_USD),
+        description="USD per GPU hour by GPU name (matched as a substring of the reported GPU)",
+    )
+    default_gpu: str = Field(default=DEFAULT_GPU, description="price used for a GPU not in the table")
+    cold_start_usd: float = Field(default=DEFAULT_COLD_START_USD, description="USD per cold start")
+    cold_start_s: float | None = Field(
+        default=None, description="when set, a cold start costs these seconds at the GPU's price instead"
+    )
+
+    def model(self) -> CostModel:
+        return CostModel(
+            gpu_hourly_usd=dict(self.gpu_hourly_usd),
+            default_gpu=self.default_gpu,
+            cold_start_usd=self.cold_start_usd,
+            cold_start_s=self.cold_start_s,
+        )

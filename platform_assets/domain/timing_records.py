@@ -1,25 +1,45 @@
-"""Timing records: one small JSON file per parse attempt, loaded into DuckDB by a single writer.
+"""Timing records: small JSON files written by the assets, loaded into DuckDB by a single writer.
 
-Parallel runs only ever write their own record file (atomically); `load_into_duckdb` rebuilds the
-tables from all files in one transaction, so re-loading is idempotent.
+Parallel runs only ever write their own record files (atomically): one `TimingRecord` per batch
+attempt (`<timings>/<batch key>/<run id>-<attempt>.json`) and one `PhaseRecord` per document-level
+phase (`<timings>/<doc id>/<phase>-<run id>.json`). `load_into_duckdb` migrates the schema
+(`MIGRATIONS`, recorded in `schema_version`) and rebuilds the rows from all files in one transaction,
+so re-loading is idempotent.
+
+Phase names (stable; README "Querying timings"): per document `plan`, `tree`, `verify`; per batch, by
+the orchestrator `submit`, `queue`, `download`, `extract`, `normalize`, by the worker (`debug.phase_ms`)
+`fetch_input`, `parse`, `package`, and `warmup` when a worker reports one. RunPod's execution time
+spans the worker phases, so it is a column of `parse_runs` (`execution_s`), never a phase.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 from pydantic import BaseModel, Field
 
 from platform_assets.domain.atomic import write_text_atomic
+from platform_assets.domain.cost_model import BatchCost, CostModel
 
-ORCHESTRATOR_PHASES = ("queue_wait", "download_extract", "normalize")
+DOCUMENT_PHASES = ("plan", "tree", "verify")
+ORCHESTRATOR_PHASES = ("submit", "queue", "download", "extract", "normalize")
 WORKER_PHASES = {"fetch_input": "fetch_input", "mineru_parse": "parse", "package": "package"}
+"""`debug.phase_ms` field -> phase name."""
+LEGACY_PHASES = {"queue_wait": "queue", "download_extract": "extract"}
+"""Names older record files used (schema 1) -> today's names, applied when loading."""
+BILLED_STATUSES = ("succeeded", "failed")
+PARSED_STATUSES = ("succeeded", "reused")
 DEGRADED_PREFIX = "degraded:"
 """`error` of a failed attempt whose worker reported lost artifacts (the batch is then re-parsed)."""
 
 
 class TimingRecord(BaseModel):
+    """One batch attempt (or a reuse of a finished batch)."""
+
     record_id: str = Field(description="<batch key>/<run id>-<attempt>")
     run_id: str
     attempt: int
@@ -34,7 +54,10 @@ class TimingRecord(BaseModel):
     tier: str = ""
     worker_id: str = ""
     job_id: str = ""
+    gpu: str | None = Field(default=None, description="GPU the worker reported (debug.gpu); None on CPU")
     cold_start: bool | None = None
+    execution_s: float | None = Field(default=None, description="billed execution (RunPod executionTime)")
+    warmup_s: float | None = Field(default=None, description="worker warmup, when the worker reports one")
     started_at: str
     finished_at: str
     wall_s: float
@@ -44,80 +67,226 @@ class TimingRecord(BaseModel):
 
     @property
     def pages_per_s(self) -> float | None:
-        parse = self.phases.get("parse")
+        parse = self.phase("parse")
         return round(self.pages / parse, 3) if parse else None
 
+    def phase(self, name: str) -> float | None:
+        """Seconds of phase `name`, under its current or its legacy name."""
+        for key, seconds in self.phases.items():
+            if LEGACY_PHASES.get(key, key) == name:
+                return seconds
+        return None
 
-def record_path(root: Path, record: TimingRecord) -> Path:
+
+class PhaseRecord(BaseModel):
+    """One document-level orchestrator phase (`plan`, `tree`, `verify`) of one run."""
+
+    kind: Literal["phase"] = "phase"
+    record_id: str = Field(description="<doc id>/<phase>-<run id>")
+    doc_id: str
+    phase: str
+    run_id: str
+    status: str = Field(description="succeeded | failed")
+    started_at: str
+    finished_at: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the registry knows of a document (the `documents` table's descriptive columns)."""
+
+    doc_id: str
+    filename: str | None = None
+    pages: int | None = None
+    batches: int | None = None
+
+
+def record_path(root: Path, record: TimingRecord | PhaseRecord) -> Path:
     return root / f"{record.record_id}.json"
 
 
-def write_record(root: Path, record: TimingRecord) -> Path:
+def write_record(root: Path, record: TimingRecord | PhaseRecord) -> Path:
     path = record_path(root, record)
     write_text_atomic(path, record.model_dump_json(indent=2))
     return path
 
 
+def _record_files(root: Path) -> list[Path]:
+    return sorted(root.glob("*/*.json")) if root.is_dir() else []
+
+
 def load_records(root: Path) -> list[TimingRecord]:
-    files = sorted(root.glob("*/*.json")) if root.is_dir() else []
-    return [TimingRecord.model_validate_json(p.read_bytes()) for p in files]
+    """Every batch attempt record under `root`."""
+    loaded = [(p, json.loads(p.read_bytes())) for p in _record_files(root)]
+    return [TimingRecord.model_validate(raw) for _, raw in loaded if raw.get("kind") != "phase"]
 
 
-_SCHEMA = """
-CREATE OR REPLACE TABLE parse_runs (
-    record_id VARCHAR PRIMARY KEY, run_id VARCHAR, attempt INTEGER, doc_id VARCHAR, batch_key VARCHAR,
-    first_page INTEGER, last_page INTEGER, pages INTEGER, status VARCHAR, engine VARCHAR,
-    engine_version VARCHAR, tier VARCHAR, worker_id VARCHAR, job_id VARCHAR, cold_start BOOLEAN,
-    started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, wall_s DOUBLE, queue_wait_s DOUBLE,
-    parse_s DOUBLE, pages_per_s DOUBLE, error VARCHAR
-);
-CREATE OR REPLACE TABLE phase_timings (
-    record_id VARCHAR, batch_key VARCHAR, phase VARCHAR, source VARCHAR, seconds DOUBLE
-);
-"""
+def load_phase_records(root: Path) -> list[PhaseRecord]:
+    """Every document-level phase record under `root`."""
+    loaded = [json.loads(p.read_bytes()) for p in _record_files(root)]
+    return [PhaseRecord.model_validate(raw) for raw in loaded if raw.get("kind") == "phase"]
 
 
-def load_into_duckdb(db_path: Path, records: list[TimingRecord]) -> dict[str, int]:
-    """Rebuild `parse_runs` and `phase_timings` from the records; returns row counts."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    runs = [
-        (
-            r.record_id,
-            r.run_id,
-            r.attempt,
-            r.doc_id,
-            r.batch_key,
-            r.first_page,
-            r.last_page,
-            r.pages,
-            r.status,
-            r.engine,
-            r.engine_version,
-            r.tier,
-            r.worker_id,
-            r.job_id,
-            r.cold_start,
-            r.started_at,
-            r.finished_at,
-            r.wall_s,
-            r.phases.get("queue_wait"),
-            r.phases.get("parse"),
-            r.pages_per_s,
-            r.error,
-        )
-        for r in records
-    ]
-    phases = [
-        (r.record_id, r.batch_key, phase, r.phase_sources.get(phase, "orchestrator"), seconds)
+SCHEMA_COMPONENT = "timings"
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE IF NOT EXISTS parse_runs (
+            record_id VARCHAR PRIMARY KEY, run_id VARCHAR, attempt INTEGER, doc_id VARCHAR,
+            batch_key VARCHAR, first_page INTEGER, last_page INTEGER, pages INTEGER, status VARCHAR,
+            engine VARCHAR, engine_version VARCHAR, tier VARCHAR, worker_id VARCHAR, job_id VARCHAR,
+            cold_start BOOLEAN, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, wall_s DOUBLE,
+            queue_wait_s DOUBLE, parse_s DOUBLE, pages_per_s DOUBLE, error VARCHAR
+        );
+        CREATE TABLE IF NOT EXISTS phase_timings (
+            record_id VARCHAR, batch_key VARCHAR, phase VARCHAR, source VARCHAR, seconds DOUBLE
+        );
+        """,
+    ),
+    (
+        2,
+        """
+        ALTER TABLE parse_runs ADD COLUMN IF NOT EXISTS gpu VARCHAR;
+        ALTER TABLE parse_runs ADD COLUMN IF NOT EXISTS execution_s DOUBLE;
+        ALTER TABLE parse_runs ADD COLUMN IF NOT EXISTS warmup_s DOUBLE;
+        ALTER TABLE parse_runs ADD COLUMN IF NOT EXISTS execution_cost_usd DOUBLE;
+        ALTER TABLE parse_runs ADD COLUMN IF NOT EXISTS cold_start_cost_usd DOUBLE;
+        ALTER TABLE parse_runs ADD COLUMN IF NOT EXISTS cost_usd DOUBLE;
+        ALTER TABLE phase_timings ADD COLUMN IF NOT EXISTS doc_id VARCHAR;
+        ALTER TABLE phase_timings ADD COLUMN IF NOT EXISTS run_id VARCHAR;
+        CREATE TABLE IF NOT EXISTS documents (
+            doc_id VARCHAR PRIMARY KEY, filename VARCHAR, pages INTEGER, batches INTEGER,
+            parsed_pages INTEGER, attempts INTEGER, cold_starts INTEGER, execution_s DOUBLE,
+            queue_wait_s DOUBLE, cost_usd DOUBLE, cost_per_page_usd DOUBLE, warm_cost_per_page_usd DOUBLE,
+            pages_per_cold_start DOUBLE, first_parse_at TIMESTAMPTZ, last_parse_at TIMESTAMPTZ
+        );
+        """,
+    ),
+)
+"""Ordered, idempotent DDL; version N is applied once to a database below N (`schema_version`)."""
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> int:
+    """Bring the timing tables to `SCHEMA_VERSION` (a database without `schema_version` is at 0, or
+    at 1 when it has the tables of schema 1: they are created IF NOT EXISTS); returns the version."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(component VARCHAR, version INTEGER, applied_at TIMESTAMPTZ DEFAULT current_timestamp)"
+    )
+    (current,) = conn.execute(
+        "SELECT coalesce(max(version), 0) FROM schema_version WHERE component = ?", [SCHEMA_COMPONENT]
+    ).fetchone()
+    for version, ddl in MIGRATIONS:
+        if version > current:
+            conn.execute(ddl)
+            conn.execute(
+                "INSERT INTO schema_version (component, version) VALUES (?, ?)", [SCHEMA_COMPONENT, version]
+            )
+    return max(current, SCHEMA_VERSION)
+
+
+PARSE_RUN_COLUMNS = (
+    "record_id", "run_id", "attempt", "doc_id", "batch_key", "first_page", "last_page", "pages", "status",
+    "engine", "engine_version", "tier", "worker_id", "job_id", "gpu", "cold_start", "started_at",
+    "finished_at", "wall_s", "queue_wait_s", "execution_s", "warmup_s", "parse_s", "pages_per_s",
+    "execution_cost_usd", "cold_start_cost_usd", "cost_usd", "error",
+)  # fmt: skip
+PHASE_COLUMNS = ("record_id", "doc_id", "batch_key", "run_id", "phase", "source", "seconds")
+DOCUMENT_COLUMNS = (
+    "doc_id", "filename", "pages", "batches", "parsed_pages", "attempts", "cold_starts", "execution_s",
+    "queue_wait_s", "cost_usd", "cost_per_page_usd", "warm_cost_per_page_usd", "pages_per_cold_start",
+    "first_parse_at", "last_parse_at",
+)  # fmt: skip
+
+
+def attempt_cost(cost: CostModel, r: TimingRecord) -> BatchCost:
+    """What the attempt was billed: reused batches and attempts that never ran cost nothing."""
+    if r.status not in BILLED_STATUSES:
+        return BatchCost()
+    return cost.batch_cost(r.gpu, r.execution_s, r.cold_start)
+
+
+def _parse_run_row(r: TimingRecord, c: BatchCost) -> tuple:
+    billed = r.status in BILLED_STATUSES
+    return (
+        r.record_id, r.run_id, r.attempt, r.doc_id, r.batch_key, r.first_page, r.last_page, r.pages,
+        r.status, r.engine, r.engine_version, r.tier, r.worker_id, r.job_id, r.gpu, r.cold_start,
+        r.started_at, r.finished_at, r.wall_s, r.phase("queue"), r.execution_s, r.warmup_s,
+        r.phase("parse"), r.pages_per_s, c.execution_usd if billed else None,
+        c.cold_start_usd if billed else None, c.total_usd if billed else None, r.error,
+    )  # fmt: skip
+
+
+def _phase_rows(records: list[TimingRecord], phase_records: list[PhaseRecord]) -> list[tuple]:
+    rows = [
+        (r.record_id, r.doc_id, r.batch_key, r.run_id, LEGACY_PHASES.get(phase, phase),
+         r.phase_sources.get(phase, "orchestrator"), seconds)
         for r in records
         for phase, seconds in sorted(r.phases.items())
+    ]  # fmt: skip
+    rows += [
+        (p.record_id, p.doc_id, None, p.run_id, p.phase, "orchestrator", p.seconds) for p in phase_records
     ]
+    return rows
+
+
+def _document_rows(
+    records: list[TimingRecord], documents: list[DocumentInfo], cost: CostModel
+) -> list[tuple]:
+    infos = {d.doc_id: d for d in documents}
+    by_doc: dict[str, list[TimingRecord]] = {}
+    for r in records:
+        by_doc.setdefault(r.doc_id, []).append(r)
+    rows = []
+    for doc_id in sorted(set(infos) | set(by_doc)):
+        info, attempts = infos.get(doc_id, DocumentInfo(doc_id)), by_doc.get(doc_id, [])
+        parsed = {r.batch_key: r.pages for r in attempts if r.status in PARSED_STATUSES}
+        ran = [r for r in attempts if r.status != "reused"]
+        parsed_pages = sum(parsed.values())
+        cold_starts = sum(1 for r in ran if r.cold_start)
+        doc_cost = cost.document_cost((attempt_cost(cost, r) for r in ran), parsed_pages)
+        rows.append(
+            (
+                doc_id, info.filename, info.pages, info.batches, parsed_pages, len(ran), cold_starts,
+                sum(r.execution_s or 0.0 for r in ran), sum(r.phase("queue") or 0.0 for r in ran),
+                doc_cost.total_usd, doc_cost.per_page_usd, doc_cost.warm_per_page_usd,
+                parsed_pages / cold_starts if cold_starts else None,
+                min((r.started_at for r in ran), default=None),
+                max((r.finished_at for r in ran), default=None),
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    conn.execute(f"DELETE FROM {table}")
+    if rows:
+        marks = ", ".join("?" * len(columns))
+        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def load_into_duckdb(
+    db_path: Path,
+    records: list[TimingRecord],
+    phase_records: list[PhaseRecord] | None = None,
+    documents: list[DocumentInfo] | None = None,
+    cost: CostModel | None = None,
+) -> dict[str, int]:
+    """Migrate, then rebuild `parse_runs`, `phase_timings` and `documents` from the records in one
+    transaction; returns row counts. `cost` defaults to `CostModel()` (the default price table)."""
+    cost = cost or CostModel()
+    runs = [_parse_run_row(r, attempt_cost(cost, r)) for r in records]
+    phases = _phase_rows(records, phase_records or [])
+    docs = _document_rows(records, documents or [], cost)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(db_path)) as conn:
         conn.execute("BEGIN TRANSACTION")
-        conn.execute(_SCHEMA)
-        if runs:
-            conn.executemany(f"INSERT INTO parse_runs VALUES ({', '.join('?' * 22)})", runs)
-        if phases:
-            conn.executemany("INSERT INTO phase_timings VALUES (?, ?, ?, ?, ?)", phases)
+        migrate(conn)
+        _insert(conn, "parse_runs", PARSE_RUN_COLUMNS, runs)
+        _insert(conn, "phase_timings", PHASE_COLUMNS, phases)
+        _insert(conn, "documents", DOCUMENT_COLUMNS, docs)
         conn.execute("COMMIT")
-    return {"parse_runs": len(runs), "phase_timings": len(phases)}
+    return {"parse_runs": len(runs), "phase_timings": len(phases), "documents": len(docs)}

@@ -173,8 +173,10 @@ def test_each_batch_records_queue_wait_and_execution_time_from_the_runpod_status
     assert {r.batch_key for r in succeeded} == {b.key for b in plan.batches}
     for record in succeeded:
         status = emulator.jobs[record.job_id].view()
-        assert record.phases["queue_wait"] == status["delayTime"] / 1000
-        assert {"fetch_input", "parse", "package", "download_extract", "normalize"} <= set(record.phases)
+        assert record.phases["queue"] == status["delayTime"] / 1000
+        assert record.execution_s == status["executionTime"] / 1000
+        phases = {"submit", "queue", "download", "extract", "normalize", "fetch_input", "parse", "package"}
+        assert phases <= set(record.phases)
         assert record.worker_id == status["workerId"]
     parsed = [m for m in batch_materializations(runpod_doc["instance"]) if not m.metadata["reused"].value]
     assert len(parsed) == len(plan.batches) + 1  # the first pass and the lost batch's re-parse

@@ -89,8 +89,14 @@ def test_a_second_pass_reuses_every_finished_batch(spine):
     with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
         statuses = dict(conn.execute("SELECT status, count(*) FROM parse_runs GROUP BY status").fetchall())
         phases = {p for (p,) in conn.execute("SELECT DISTINCT phase FROM phase_timings").fetchall()}
+        document = conn.execute(
+            "SELECT pages, batches, parsed_pages, attempts, cost_usd FROM documents WHERE doc_id = ?",
+            [first.doc_id],
+        ).fetchone()
     assert statuses == {"succeeded": first.batches, "reused": first.batches}
-    assert {"queue_wait", "fetch_input", "parse", "package", "download_extract", "normalize"} <= phases
+    assert {"plan", "submit", "queue", "download", "extract", "normalize", "tree", "verify"} <= phases
+    assert {"fetch_input", "parse", "package"} <= phases
+    assert document == (first.pages, first.batches, first.pages, first.batches, 0.0)  # CPU runs cost 0
 
 
 def test_the_instance_records_every_partition_and_the_check(spine):

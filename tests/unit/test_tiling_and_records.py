@@ -94,7 +94,7 @@ def test_timing_records_load_into_duckdb_idempotently(tmp_path):
     db = tmp_path / "warehouse.duckdb"
     for _ in range(2):  # re-loading rebuilds, never duplicates
         counts = load_into_duckdb(db, load_records(root))
-    assert counts == {"parse_runs": 3, "phase_timings": 14}
+    assert counts == {"parse_runs": 3, "phase_timings": 14, "documents": 1}
     with duckdb.connect(str(db), read_only=True) as conn:
         rows = conn.execute(
             "SELECT batch_key, attempt, status, pages_per_s FROM parse_runs ORDER BY batch_key, attempt"
@@ -107,7 +107,8 @@ def test_timing_records_load_into_duckdb_idempotently(tmp_path):
         ("doc-0123456789ab~b001", 1, "succeeded", 5.0),
         ("doc-0123456789ab~b002", 0, "succeeded", 2.5),
     ]
-    assert sources["parse"] == "worker" and sources["queue_wait"] == "orchestrator"
+    # records of schema 1 named `queue` `queue_wait`: loaded under today's name
+    assert sources["parse"] == "worker" and sources["queue"] == "orchestrator"
 
 
 def test_staged_directory_keeps_the_previous_folder_when_the_write_fails(tmp_path):
