@@ -40,10 +40,14 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 def parse_worker_from_env() -> ParseWorker:
     """`PLATFORM_WORKER=runpod`: the RunPod endpoint `RUNPOD_ENDPOINT_ID` (key `RUNPOD_API_KEY`, read at
-    run time); otherwise the embedded LocalWorker (MinerU `PLATFORM_LOCAL_TIER` on this CPU)."""
+    run time); otherwise the embedded LocalWorker (MinerU `PLATFORM_LOCAL_TIER` on this CPU, in
+    `PLATFORM_LOCAL_WORKERS` warm processes)."""
     kind = os.environ.get("PLATFORM_WORKER", "local")
     if kind == "local":
-        return LocalWorker(tier=os.environ.get("PLATFORM_LOCAL_TIER", "flash"))
+        return LocalWorker(
+            tier=os.environ.get("PLATFORM_LOCAL_TIER", "flash"),
+            max_workers=int(os.environ.get("PLATFORM_LOCAL_WORKERS", "1")),
+        )
     if kind != "runpod":
         raise ValueError(f"PLATFORM_WORKER must be 'local' or 'runpod', not {kind!r}")
     return RunPodWorker(

@@ -238,6 +238,9 @@ def test_the_environment_chooses_runpod_and_s3_without_reading_secrets(monkeypat
     assert isinstance(resources["worker"], RunPodWorker) and resources["worker"].endpoint_id == "ep123"
     assert resources["worker"].transport == "s3"
     assert isinstance(resources["object_store"], S3ObjectStore) and resources["object_store"].bucket == "docs"
+    monkeypatch.setenv("PLATFORM_WORKER", "local")
+    monkeypatch.setenv("PLATFORM_LOCAL_WORKERS", "3")
+    assert default_resources(PlatformPaths(tmp_path))["worker"].capacity() == 3
     monkeypatch.setenv("PLATFORM_WORKER", "modal")
     with pytest.raises(ValueError, match="PLATFORM_WORKER must be"):
         default_resources(PlatformPaths(tmp_path))
