@@ -576,3 +576,19 @@ class RunPodEmulator:
                 self._route("POST")
 
         return Handler
+
+
+def worker_settings(emulator: RunPodEmulator) -> dict[str, Any]:
+    """RunPodWorker settings for this emulator: its endpoint and key, the flash tier, fast polling."""
+    return {
+        "endpoint_id": emulator.endpoint_id,
+        "api_key": emulator.api_key,
+        "base_url": emulator.base_url,
+        "rest_url": emulator.rest_url,
+        "tier": "flash",
+        "poll_interval_s": 0.02,
+        "poll_max_interval_s": 0.1,
+        "retry_base_s": 0.01,
+        "retry_max_s": 0.05,
+        "request_timeout_s": 10,
+    }

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
-from platform_assets.domain.pdf_facts import open_pdf
+from platform_assets.domain.pdf_facts import open_pdf, page_text
 
 CACHE_PAGES = 64
 
@@ -29,11 +29,7 @@ class PageNames:
     def _read(self, index: int) -> str:
         page = self._document[index]
         try:
-            textpage = page.get_textpage()
-            try:
-                return unicodedata.normalize("NFKC", textpage.get_text_range())
-            finally:
-                textpage.close()
+            return unicodedata.normalize("NFKC", page_text(page))
         finally:
             page.close()
 

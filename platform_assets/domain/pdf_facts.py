@@ -141,19 +141,29 @@ def _has_image(page: pdfium.PdfPage) -> bool:
     return any(True for _ in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=2))
 
 
+def page_text(page: pdfium.PdfPage) -> str:
+    """The text layer of one open page (its text page closed again)."""
+    textpage = page.get_textpage()
+    try:
+        return textpage.get_text_range()
+    finally:
+        textpage.close()
+
+
+def looks_scanned(page: pdfium.PdfPage, text: str) -> bool:
+    """Images and (almost) no text layer: a scan."""
+    return len(text.strip()) < SCANNED_PAGE_MAX_CHARS and _has_image(page)
+
+
 def read_text_density(document: pdfium.PdfDocument) -> tuple[list[int], list[int]]:
     """Characters of text layer per page, and the pages that look scanned (images, no text)."""
     chars, scanned = [], []
     for index in range(len(document)):
         page = document[index]
         try:
-            textpage = page.get_textpage()
-            try:
-                count = len(textpage.get_text_range().strip())
-            finally:
-                textpage.close()
-            chars.append(count)
-            if count < SCANNED_PAGE_MAX_CHARS and _has_image(page):
+            text = page_text(page)
+            chars.append(len(text.strip()))
+            if looks_scanned(page, text):
                 scanned.append(index)
         finally:
             page.close()
@@ -169,9 +179,7 @@ def page_texts(path: Path, pages: list[int] | None = None, password: str | None 
         for index in wanted:
             page = document[index]
             try:
-                textpage = page.get_textpage()
-                texts[index] = textpage.get_text_range()
-                textpage.close()
+                texts[index] = page_text(page)
             finally:
                 page.close()
         return texts

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
-from platform_assets.domain.pdf_facts import SCANNED_PAGE_MAX_CHARS, _has_image, open_pdf
+from platform_assets.domain.pdf_facts import looks_scanned, open_pdf, page_text
 
 CACHE_PAGES = 64
 """Pages held at once: a clause's window plus the neighbours furniture is told by, many times over."""
@@ -149,12 +149,8 @@ class PageWords:
         self.reads += 1
         page = self._document[index]
         try:
-            textpage = page.get_textpage()
-            try:
-                text = textpage.get_text_range()
-            finally:
-                textpage.close()
-            scanned = len(text.strip()) < SCANNED_PAGE_MAX_CHARS and _has_image(page)
+            text = page_text(page)
+            scanned = looks_scanned(page, text)
         finally:
             page.close()
         normalized = normalize(text)

@@ -33,7 +33,7 @@ from platform_assets.settings import PlatformPaths
 from resources.object_store import LocalObjectStore, S3ObjectStore
 from resources.platform_data import PlannerSettings
 from resources.runpod_worker import RunPodWorker
-from tests.runpod_emulator import RunPodEmulator
+from tests.runpod_emulator import RunPodEmulator, worker_settings
 
 pytestmark = pytest.mark.slow
 
@@ -50,21 +50,6 @@ def until(condition: Callable[[], Any], what: str, timeout_s: float = 120) -> An
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.02)
     return value
-
-
-def worker_settings(emulator: RunPodEmulator) -> dict[str, Any]:
-    return {
-        "endpoint_id": emulator.endpoint_id,
-        "api_key": emulator.api_key,
-        "base_url": emulator.base_url,
-        "rest_url": emulator.rest_url,
-        "tier": "flash",
-        "poll_interval_s": 0.02,
-        "poll_max_interval_s": 0.1,
-        "retry_base_s": 0.01,
-        "retry_max_s": 0.05,
-        "request_timeout_s": 10,
-    }
 
 
 def batch_materializations(instance: dg.DagsterInstance) -> list[dg.AssetMaterialization]:

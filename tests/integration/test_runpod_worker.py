@@ -15,7 +15,7 @@ from gpu_image.worker.contract import JobInput
 from platform_assets.domain.archive import CorruptArchiveError, UnsafeArchiveError, extract_archive
 from resources.parse_worker import WorkerError
 from resources.runpod_worker import RunPodWorker
-from tests.runpod_emulator import RunPodEmulator
+from tests.runpod_emulator import RunPodEmulator, worker_settings
 
 pytestmark = pytest.mark.slow
 
@@ -33,19 +33,7 @@ def until(condition: Callable[[], Any], what: str, timeout_s: float = 60) -> Any
 
 
 def worker_for(emulator: RunPodEmulator, **overrides: Any) -> RunPodWorker:
-    settings: dict[str, Any] = {
-        "endpoint_id": emulator.endpoint_id,
-        "api_key": emulator.api_key,
-        "base_url": emulator.base_url,
-        "rest_url": emulator.rest_url,
-        "tier": "flash",
-        "poll_interval_s": 0.02,
-        "poll_max_interval_s": 0.1,
-        "retry_base_s": 0.01,
-        "retry_max_s": 0.05,
-        "request_timeout_s": 10,
-    }
-    return RunPodWorker(**{**settings, **overrides})
+    return RunPodWorker(**{**worker_settings(emulator), **overrides})
 
 
 def job_for(pdf: Path | str, first: int = 0, last: int = 1, transport: str = "tarball_b64") -> JobInput:

@@ -23,7 +23,7 @@ from platform_assets.domain.near_miss import edit_distance
 from platform_assets.domain.pdf_text import PageWords
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.verification import VerificationInputs, verify_document
-from platform_assets.domain.verification_config import load_verification_config
+from platform_assets.domain.verification_config import find_config, load_verification_config
 from platform_assets.domain.verification_report import VerificationReport
 from platform_assets.domain.verification_store import read_latest
 from platform_assets.local_run import _run, materialize_document
@@ -63,13 +63,13 @@ def verify_copy(paths: PlatformPaths, doc_id: str, dest: Path) -> tuple[Platform
 def gather(paths: PlatformPaths, doc_id: str) -> VerificationInputs:
     data = PlatformData(root=str(paths.root))
     record = data.registry.document(doc_id)
-    config = paths.verification_config / f"{Path(record.filename).stem}.toml"
+    config = find_config(paths.verification_config, doc_id, record.filename)
     return VerificationInputs.gather(
         paths=paths,
         plan=data.registry.plan(doc_id),
         facts=load_facts(data, doc_id),
         pdf_path=landing_path(paths.landing, record.sha256),
-        config=load_verification_config(config) if config.is_file() else None,
+        config=load_verification_config(config) if config else None,
     )
 
 
