@@ -28,9 +28,11 @@ from runpod.version import __version__ as RUNPOD_VERSION
 
 from gpu_image.worker.contract import DEFAULT_TIER, Tier
 from gpu_image.worker.fitness import fitness_problems
-from gpu_image.worker.job import redact, run_job
+from gpu_image.worker.job import run_job
 from gpu_image.worker.local import OFFLINE_ENV, JsonLogFormatter
+from gpu_image.worker.redaction import redact
 from gpu_image.worker.spool import group_rss_mb
+from gpu_image.worker.telemetry import attach_log_handler, configure, shutdown
 from gpu_image.worker.warmup import WarmupError, run_warmup
 
 log = logging.getLogger("gpu_image.worker")
@@ -113,13 +115,21 @@ def init_logging() -> None:
 
 
 def init_telemetry(settings: WorkerSettings) -> None:
-    """Seam for OpenTelemetry (DESIGN.md section 6; a later issue): tracer/meter/log providers go here.
+    """OpenTelemetry when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (DESIGN.md 6): providers and the log bridge.
 
-    It runs before fitness and warmup so that the `mineru.warmup` boot span and `mineru.job` spans have a
-    provider. Until it is wired, a configured endpoint is reported rather than silently ignored.
+    It runs before fitness and warmup so that the `mineru.warmup` boot span and `mineru.job` spans export.
     """
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        log.warning("telemetry not wired", extra={"data": {"worker_id": settings.worker_id}})
+    telemetry = configure(
+        "mineru-worker",
+        {
+            "service.instance.id": settings.worker_id,
+            "worker.id": settings.worker_id,
+            "mineru.tier": settings.tier,
+        },
+    )
+    attach_log_handler(log)
+    if telemetry.enabled:
+        log.info("telemetry on", extra={"data": {"worker_id": settings.worker_id}})
 
 
 class WorkerRuntime:
@@ -178,7 +188,7 @@ class WorkerRuntime:
         )
         self.in_flight += 1
         try:
-            output = await asyncio.to_thread(run_job, job.get("input"), self.worker_id)
+            output = await asyncio.to_thread(run_job, job.get("input"), self.worker_id, job.get("id"))
         except asyncio.CancelledError:
             # RunPod stopped the job (cancel / timeout). Its thread runs on: retire this worker.
             self.stranded += 1
@@ -328,6 +338,7 @@ async def serve(settings: WorkerSettings) -> int:
     )
     if runtime.stranded:
         # asyncio.run would wait for the cancelled job's thread (default executor shutdown): leave now.
+        shutdown()
         logging.shutdown()
         os._exit(EXIT_OK)
     return EXIT_OK if clean else EXIT_UNFIT
@@ -343,7 +354,10 @@ def main() -> int:
     except SettingsError as error:
         log.error("bad settings", extra={"data": {"error": str(error)}})
         return EXIT_UNFIT
-    return asyncio.run(serve(settings))
+    try:
+        return asyncio.run(serve(settings))
+    finally:
+        shutdown()  # export what is buffered before the process exits
 
 
 if __name__ == "__main__":

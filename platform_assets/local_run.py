@@ -2,7 +2,7 @@
 
 Used by the CLI (`ingest --wait`), the demo and the end-to-end tests: the same asset code the
 daemon runs, one run per step (documents, each batch, the contiguity check, the clause tree,
-verification, DuckDB tables).
+verification, DuckDB tables and the parse report).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class DocumentReport:
     actionable: dict[str, int]
     checks_skipped: list[str]
     report_path: str
+    plots_dir: str
 
     @property
     def pages_per_s(self) -> float:
@@ -66,6 +67,7 @@ class DocumentReport:
             f"report at  {self.report_path}",
             f"DuckDB     {self.warehouse} (parse_runs, phase_timings, documents, verification_summary, "
             "verification_findings, verification_clauses)",
+            f"plots at   {self.plots_dir} (platform_report: pages/s, phases, cost per page)",
         ]
 
 
@@ -86,7 +88,8 @@ def materialize_document(
     check = _run(paths, instance, resources, dg.AssetSelection.assets("parsed_document"), doc_id)
     tree_run = _run(paths, instance, resources, dg.AssetSelection.assets("clause_tree"), doc_id)
     _run(paths, instance, resources, dg.AssetSelection.assets("verification"), doc_id)
-    _run(paths, instance, resources, dg.AssetSelection.assets("parse_timings", "verification_tables"), None)
+    tables = dg.AssetSelection.assets("parse_timings", "verification_tables", "platform_report")
+    _run(paths, instance, resources, tables, None)
 
     evaluations = check.get_asset_check_evaluations()
     tree = read_tree_manifest(paths.trees / doc_id)
@@ -120,6 +123,7 @@ def materialize_document(
         actionable={c.value: s.errors + s.warnings for c, s in verified.checks.items()},
         checks_skipped=[c.value for c, s in verified.checks.items() if not s.ran],
         report_path=str(paths.verification / doc_id / LATEST),
+        plots_dir=str(paths.reports),
     )
 
 

@@ -18,12 +18,13 @@ from platform_assets.domain.batch_store import (
     finished_batch,
     store_batch,
 )
+from platform_assets.domain.batch_telemetry import BatchObservation
 from platform_assets.domain.tiling import compact_ranges
 from platform_assets.domain.timing_records import (
     DEGRADED_PREFIX,
     LEGACY_PHASES,
-    WORKER_PHASES,
     TimingRecord,
+    WorkerReport,
     write_record,
 )
 from platform_assets.partitions import PartitionScheme
@@ -71,81 +72,99 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
             tier=tier,
         )
         folder = batch_dir(data.paths.batches, doc_id, key)
-        timer = AttemptTimer(context, data, key, doc_id, fingerprint)
-
-        reused = finished_batch(folder, fingerprint)
-        if reused is not None:
-            timer.write("reused", worker_id=reused.worker_id, job_id=reused.job_id)
-            return dg.MaterializeResult(
-                metadata={**batch_metadata(reused), "reused": dg.MetadataValue.bool(True)}
-            )
-
-        remaining = parse_settings.batch_deadline_s - timer.elapsed_since_first_attempt()
-        if remaining <= 0:
-            raise dg.Failure(
-                f"{key}: the {parse_settings.batch_deadline_s:.0f}s deadline for this batch has passed",
-                allow_retries=False,
-            )
-        job = JobInput(
-            **object_store.worker_source(pdf_object_key(record.sha256)),
-            start_page=batch.first_page,
-            end_page=batch.last_page,
-            tier=tier,
-            transport=worker.transport,
-            basename=key.replace("~", "_"),
-            archive_format="tar.gz",
-        )
-        submit_started = time.perf_counter()
-        handle = worker.submit(job)
-        timer.phases["submit"] = time.perf_counter() - submit_started
-        try:  # from here on a terminated run cancels the remote job (even mid-log line)
-            context.log.info(
-                f"submitted {key} (pages {batch.first_page}-{batch.last_page}) as {handle.job_id}"
-            )
-            wait_started = time.perf_counter()
-            run = worker.wait(handle, remaining)
-            timer.waited_s = time.perf_counter() - wait_started
-        except DagsterExecutionInterruptedError:
-            worker.cancel(handle)
-            timer.write("cancelled", job_id=handle.job_id, error="run terminated")
-            if terminating(context):
-                # Dagster turns an interrupt into a RetryRequested under a retry policy: a run the user
-                # terminates would re-submit the batch. Fail without retries instead (run ends CANCELED).
-                raise dg.Failure(
-                    f"{key}: run terminated; job {handle.job_id} cancelled", allow_retries=False
-                ) from None
-            raise
-        except WorkerError as err:
-            timer.write("failed", job_id=handle.job_id, error=str(err))
-            raise dg.Failure(f"{key}: {err}", allow_retries=err.transient) from err
-
-        result = run.output.results[0]
-        if result.degraded:
-            timer.write("failed", run=run, error=f"{DEGRADED_PREFIX} {result.degraded}")
-            raise dg.Failure(f"{key}: the worker lost artifacts {result.degraded}; the batch is re-parsed")
-        manifest, phases = store_batch(
-            folder,
-            key=key,
+        observation = BatchObservation(
+            run_id=context.run_id,
+            batch_key=key,
             doc_id=doc_id,
-            fingerprint=fingerprint,
-            archive=run.archive,
-            archive_format=result.archive_format,
-            worker_id=run.output.debug.worker_id or "",
-            job_id=run.job_id,
+            attempt=context.retry_number,
+            first_page=batch.first_page,
+            last_page=batch.last_page,
         )
-        record_ = timer.write("succeeded", run=run, orchestrator_phases=phases)
-        if manifest.missing_pages:
-            context.log.warning(f"{key}: no output for pages {compact_ranges(manifest.missing_pages)}")
-        return dg.MaterializeResult(
-            metadata={
-                **batch_metadata(manifest),
-                "reused": dg.MetadataValue.bool(False),
-                "pages_per_s": dg.MetadataValue.float(record_.pages_per_s or 0.0),
-                "queue_wait_s": dg.MetadataValue.float(round(run.queue_wait_s, 3)),
-                "execution_s": dg.MetadataValue.float(round(run.execution_s, 3)),
-                "phases_s": dg.MetadataValue.json({k: round(v, 3) for k, v in record_.phases.items()}),
-            }
-        )
+        with observation:
+            timer = AttemptTimer(context, data, key, doc_id, fingerprint, observation)
+
+            reused = finished_batch(folder, fingerprint)
+            if reused is not None:
+                timer.write("reused", worker_id=reused.worker_id, job_id=reused.job_id)
+                return dg.MaterializeResult(
+                    metadata={**batch_metadata(reused), "reused": dg.MetadataValue.bool(True)}
+                )
+
+            remaining = parse_settings.batch_deadline_s - timer.elapsed_since_first_attempt()
+            if remaining <= 0:
+                raise dg.Failure(
+                    f"{key}: the {parse_settings.batch_deadline_s:.0f}s deadline for this batch has passed",
+                    allow_retries=False,
+                )
+            job = JobInput(
+                **object_store.worker_source(pdf_object_key(record.sha256)),
+                start_page=batch.first_page,
+                end_page=batch.last_page,
+                tier=tier,
+                transport=worker.transport,
+                basename=key.replace("~", "_"),
+                archive_format="tar.gz",
+                **observation.job_fields(),
+            )
+            submit_started = time.perf_counter()
+            observation.mark("submit")
+            handle = worker.submit(job)
+            observation.mark("submitted")
+            timer.phases["submit"] = time.perf_counter() - submit_started
+            observation.submitted(handle.job_id)
+            try:  # from here on a terminated run cancels the remote job (even mid-log line)
+                context.log.info(
+                    f"submitted {key} (pages {batch.first_page}-{batch.last_page}) as {handle.job_id}"
+                )
+                wait_started = time.perf_counter()
+                observation.mark("wait")
+                run = worker.wait(handle, remaining)
+                observation.mark("waited")
+                timer.waited_s = time.perf_counter() - wait_started
+            except DagsterExecutionInterruptedError:
+                worker.cancel(handle)
+                timer.write("cancelled", job_id=handle.job_id, error="run terminated")
+                if terminating(context):
+                    # Dagster turns an interrupt into a RetryRequested under a retry policy: a run the user
+                    # terminates would re-submit the batch. Fail without retries instead (run ends CANCELED).
+                    raise dg.Failure(
+                        f"{key}: run terminated; job {handle.job_id} cancelled", allow_retries=False
+                    ) from None
+                raise
+            except WorkerError as err:
+                timer.write("failed", job_id=handle.job_id, error=str(err))
+                raise dg.Failure(f"{key}: {err}", allow_retries=err.transient) from err
+
+            result = run.output.results[0]
+            if result.degraded:
+                timer.write("failed", run=run, error=f"{DEGRADED_PREFIX} {result.degraded}")
+                raise dg.Failure(
+                    f"{key}: the worker lost artifacts {result.degraded}; the batch is re-parsed"
+                )
+            observation.mark("store")
+            manifest, phases = store_batch(
+                folder,
+                key=key,
+                doc_id=doc_id,
+                fingerprint=fingerprint,
+                archive=run.archive,
+                archive_format=result.archive_format,
+                worker_id=run.output.debug.worker_id or "",
+                job_id=run.job_id,
+            )
+            record_ = timer.write("succeeded", run=run, orchestrator_phases=phases)
+            if manifest.missing_pages:
+                context.log.warning(f"{key}: no output for pages {compact_ranges(manifest.missing_pages)}")
+            return dg.MaterializeResult(
+                metadata={
+                    **batch_metadata(manifest),
+                    "reused": dg.MetadataValue.bool(False),
+                    "pages_per_s": dg.MetadataValue.float(record_.pages_per_s or 0.0),
+                    "queue_wait_s": dg.MetadataValue.float(round(run.queue_wait_s, 3)),
+                    "execution_s": dg.MetadataValue.float(round(run.execution_s, 3)),
+                    "phases_s": dg.MetadataValue.json({k: round(v, 3) for k, v in record_.phases.items()}),
+                }
+            )
 
     return parsed_batch
 
@@ -180,6 +199,7 @@ class AttemptTimer:
         key: str,
         doc_id: str,
         fingerprint: BatchFingerprint,
+        observation: BatchObservation,
     ):
         self.context, self.data, self.key, self.doc_id, self.fingerprint = (
             context,
@@ -188,6 +208,7 @@ class AttemptTimer:
             doc_id,
             fingerprint,
         )
+        self.observation = observation
         self.started_at = datetime.now(UTC)
         self.started = time.perf_counter()
         self.attempt = context.retry_number
@@ -215,14 +236,14 @@ class AttemptTimer:
     ) -> TimingRecord:
         phases = dict(self.phases)
         sources = dict.fromkeys(phases, "orchestrator")
+        worker = WorkerReport.of(run.output.debug) if run is not None else None
         if run is not None:
             phases["queue"], sources["queue"] = run.queue_wait_s, "orchestrator"
             if self.waited_s is not None:  # result delivery: polling lag and the archive's download
                 download = max(self.waited_s - run.queue_wait_s - run.execution_s, 0.0)
                 phases["download"], sources["download"] = download, "orchestrator"
-            worker_ms = run.output.debug.phase_ms.model_dump()
-            for name, phase in WORKER_PHASES.items():
-                phases[phase], sources[phase] = worker_ms[name] / 1000, "worker"
+        for phase, seconds in (worker.phases if worker else {}).items():
+            phases[phase], sources[phase] = seconds, "worker"
         for name, seconds in (orchestrator_phases or {}).items():
             name = LEGACY_PHASES.get(name, name)  # store_batch's `download_extract` times extraction only
             phases[name], sources[name] = seconds, "orchestrator"
@@ -239,11 +260,12 @@ class AttemptTimer:
             status=status,
             engine_version=fp.engine_version,
             tier=fp.tier,
-            worker_id=(run.output.debug.worker_id if run else worker_id) or "",
+            worker_id=worker.worker_id if worker else worker_id,
             job_id=(run.job_id if run else job_id),
-            gpu=run.output.debug.gpu if run else None,
-            cold_start=run.output.debug.cold_start if run else None,
+            gpu=worker.gpu if worker else None,
+            cold_start=worker.cold_start if worker else None,
             execution_s=run.execution_s if run else None,
+            warmup_s=worker.warmup_s if worker else None,
             started_at=self.started_at.isoformat(),
             finished_at=datetime.now(UTC).isoformat(),
             wall_s=time.perf_counter() - self.started,
@@ -252,4 +274,5 @@ class AttemptTimer:
             error=error,
         )
         write_record(self.data.paths.timings, record)
+        self.observation.finished(record)
         return record

@@ -52,6 +52,11 @@ class PlatformPaths:
         ).resolve()
 
     @property
+    def reports(self) -> Path:
+        """`platform_report`'s plots and Markdown."""
+        return self.root / "reports"
+
+    @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 

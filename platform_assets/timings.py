@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from platform_assets.domain.batch_telemetry import observe_document_phase
 from platform_assets.domain.timing_records import (
     DocumentInfo,
     PhaseRecord,
@@ -93,19 +94,21 @@ def build_parse_timings(parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinitio
 
 def timed_phase(phase: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a document-partitioned asset function (`context` first, a `data: PlatformData`
-    resource argument): each call writes a `PhaseRecord`, also when the body raises."""
+    resource argument): each call writes a `PhaseRecord`, also when the body raises, and is traced as
+    `platform.<phase>`."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             context = kwargs["context"] if "context" in kwargs else args[0]
+            doc_id, run_id = context.partition_key, context.run_id
             started_at, started, status = datetime.now(UTC), time.perf_counter(), "failed"
             try:
-                result = fn(*args, **kwargs)
+                with observe_document_phase(phase, doc_id=doc_id, run_id=run_id):
+                    result = fn(*args, **kwargs)
                 status = "succeeded"
                 return result
             finally:
-                doc_id, run_id = context.partition_key, context.run_id
                 record = PhaseRecord(
                     record_id=f"{doc_id}/{phase}-{run_id}",
                     doc_id=doc_id,

@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError
 
 from gpu_image.worker.contract import DEFAULT_TIER, JobInput, JobOutput, Tier, Transport
 from gpu_image.worker.fetch import redact_url
-from gpu_image.worker.job import redact
+from gpu_image.worker.redaction import redact
 from resources.parse_worker import JobHandle, ParseWorker, WorkerError, WorkerRun
 
 log = logging.getLogger("resources.runpod_worker")

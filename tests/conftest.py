@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.otlp_receiver import OtlpReceiver
 from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (S3 protocol server fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,3 +62,36 @@ def sample(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sample_pdf(sample) -> Path:
     return sample.pdf
+
+
+AXIOM_TOKEN = "xaat-0123456789abcdef-test"
+
+
+def axiom_env(endpoint: str) -> dict[str, str]:
+    """Telemetry configured the way the README configures Axiom: environment variables only."""
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization=Bearer {AXIOM_TOKEN},x-axiom-dataset=platform-events",
+        "OTEL_EXPORTER_OTLP_METRICS_HEADERS": f"Authorization=Bearer {AXIOM_TOKEN},"
+        "x-axiom-metrics-dataset=platform-metrics",
+        # short export intervals, so long-lived workers export while the test waits
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "OTEL_BLRP_SCHEDULE_DELAY": "100",
+        "OTEL_METRIC_EXPORT_INTERVAL": "200",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+
+
+@pytest.fixture
+def otlp(monkeypatch: pytest.MonkeyPatch) -> Iterator[OtlpReceiver]:
+    """A loopback OTLP/HTTP collector; this process and the workers it starts export to it (Axiom-style
+    env). This process's telemetry is shut down afterwards, so later tests run with it off."""
+    from gpu_image.worker import telemetry
+
+    with OtlpReceiver() as receiver:
+        for name, value in axiom_env(receiver.endpoint).items():
+            monkeypatch.setenv(name, value)
+        try:
+            yield receiver
+        finally:
+            telemetry.shutdown()

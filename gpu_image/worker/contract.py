@@ -59,6 +59,8 @@ class JobInput(BaseModel):
     transport: Transport = "tarball_b64"
     basename: str = Field(default=DEFAULT_BASENAME, pattern=BASENAME_PATTERN)
     archive_format: ArchiveFormat = "tar.gz"
+    trace_context: dict[str, str] | None = Field(default=None, max_length=2)
+    """W3C `traceparent` (+ `tracestate`) of the caller's span: the worker's `mineru.job` span joins it."""
 
     @model_validator(mode="before")
     @classmethod
@@ -144,6 +146,8 @@ class JobDebug(BaseModel):
     tier: Tier
     worker_id: str | None = None
     cold_start: bool
+    warmup_ms: int | None = None
+    """Wall time of this worker's boot warmup, reported by the first job after it (then None)."""
 
 
 class JobOutput(BaseModel):

@@ -32,12 +32,12 @@ class FetchError(ValueError):
     """The input could not be turned into a local PDF; the message is safe to return to the caller."""
 
 
-def redact_url(url: str) -> str:
-    """`scheme://host[:port]/path`: no credentials, query or fragment."""
+def redact_url(url: str, *, path: bool = True) -> str:
+    """`scheme://host[:port]/path` (no path unless `path`): no credentials, query or fragment."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    return f"{parts.scheme}://{host}{port}{parts.path if path else ''}"
 
 
 def max_input_bytes() -> int:

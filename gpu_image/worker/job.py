@@ -1,4 +1,4 @@
-"""One parse job end to end: validate, fetch, parse, package, each phase timed.
+"""One parse job end to end: validate, fetch, parse, package, each phase timed and traced.
 
 `run_job` never raises: a failure is `{"error": "<Type>: <compact redacted message>"}` and no results.
 """
@@ -6,31 +6,22 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from gpu_image.worker.contract import JobDebug, JobError, JobOutput, JobResult, PhaseMs, parse_job_input
-from gpu_image.worker.fetch import fetch_input, redact_url
+from gpu_image.worker.fetch import fetch_input
+from gpu_image.worker.job_telemetry import JobObservation, output_bytes
+from gpu_image.worker.redaction import redact
 
 log = logging.getLogger("gpu_image.worker")
 
-MAX_ERROR_CHARS = 500
-_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
-_DIRS = re.compile(r"(?<![\w:/.~-])(?:~|\.{1,2})?/(?:[^\s/'\"]+/)+")
 _jobs_started = 0
-
-
-def redact(message: str) -> str:
-    """One line, URLs cut to scheme://host/path, directory prefixes of absolute paths dropped, capped."""
-    message = _URL.sub(lambda match: redact_url(match.group(0)), " ".join(message.split()))
-    message = _DIRS.sub("", message)
-    return message if len(message) <= MAX_ERROR_CHARS else message[: MAX_ERROR_CHARS - 3] + "..."
+_warmup_ms: int | None = None
+"""The boot warmup's wall time, reported once, by the first job after it (`debug.warmup_ms`)."""
 
 
 def _gpu_name() -> str | None:
@@ -41,87 +32,109 @@ def _gpu_name() -> str | None:
     return None
 
 
-@contextmanager
-def _timed(phase_ms: dict[str, int], phase: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        phase_ms[phase] = round((time.perf_counter() - started) * 1000)
+def run_job(
+    payload: dict[str, Any], worker_id: str | None = None, job_id: str | None = None, *, warmup: bool = False
+) -> dict[str, Any]:
+    """Run one job payload (`{"input": {...}}` or bare) and return the `JobOutput` or `JobError` dict.
 
-
-def run_job(payload: dict[str, Any], worker_id: str | None = None) -> dict[str, Any]:
-    """Run one job payload (`{"input": {...}}` or bare) and return the `JobOutput` or `JobError` dict."""
-    global _jobs_started
+    `job_id` (the queue's id) is recorded on the `mineru.job` span; `warmup=True` marks the boot warmup.
+    """
+    global _jobs_started, _warmup_ms
     cold_start = _jobs_started == 0
     _jobs_started += 1
     started = time.perf_counter()
-    phase_ms: dict[str, int] = {}
-    try:
-        # Imported here so that a broken engine install becomes a job error, not a crash.
-        from gpu_image.worker.package import check_transport, package_result
-        from gpu_image.worker.parse import parse_pdf
+    observed = JobObservation(
+        payload, worker_id=worker_id, job_id=job_id, warmup=warmup, cold_start=cold_start
+    )
+    with observed:
+        try:
+            # Imported here so that a broken engine install becomes a job error, not a crash.
+            from gpu_image.worker.package import check_transport, package_result
+            from gpu_image.worker.parse import parse_pdf
 
-        job = parse_job_input(payload)
+            job = parse_job_input(payload)
+            observed.job_input(job)
+            log.info(
+                "starting job",
+                extra={
+                    "data": {
+                        "source": job.source,
+                        "tier": job.effective_tier,
+                        "transport": job.transport,
+                        "pages": [job.start_page, job.end_page],
+                        "worker_id": worker_id,
+                        "job_id": job_id,
+                    }
+                },
+            )
+            check_transport(job)
+            with tempfile.TemporaryDirectory(prefix="mineru-job-") as tmp:
+                workdir = Path(tmp)
+                with observed.phase("fetch_input"):
+                    pdf = fetch_input(job, workdir)
+                input_bytes = pdf.stat().st_size
+                with observed.phase("mineru_parse"):
+                    parsed = parse_pdf(pdf, job.effective_tier, job.start_page, job.end_page)
+                with observed.phase("package"):
+                    fields = package_result(parsed.result, job, workdir)
+            end_page = parsed.page_count - 1 if job.end_page == -1 else job.end_page
+            result = JobResult(
+                basename=job.basename,
+                source=job.source,
+                pages_requested=[job.start_page, end_page],
+                page_count_parsed=len(parsed.result.pages),
+                archive_format=job.archive_format,
+                **fields,
+            )
+            output = JobOutput(
+                elapsed_seconds=round(time.perf_counter() - started, 3),
+                mineru_version=parsed.mineru_version,
+                results=[result],
+                debug=JobDebug(
+                    phase_ms=PhaseMs(**observed.phase_ms),
+                    gpu=_gpu_name(),
+                    backend=job.backend,
+                    tier=job.effective_tier,
+                    worker_id=worker_id,
+                    cold_start=cold_start,
+                    warmup_ms=None if warmup else _warmup_ms,
+                ),
+            )
+        except Exception as error:
+            message = redact(f"{type(error).__name__}: {error}")
+            observed.failed(type(error).__name__, message)
+            log.warning(
+                "job failed",
+                extra={
+                    "data": {
+                        "error": message,
+                        "phase_ms": observed.phase_ms,
+                        "worker_id": worker_id,
+                        "job_id": job_id,
+                    }
+                },
+            )
+            return JobError(error=message).model_dump()
+        observed.succeeded(
+            pages=result.page_count_parsed,
+            input_bytes=input_bytes,
+            result_bytes=output_bytes(fields),
+            degraded=len(result.degraded or []),
+            version=parsed.mineru_version,
+            gpu=output.debug.gpu,
+        )
         log.info(
-            "starting job",
+            "done",
             extra={
                 "data": {
-                    "source": job.source,
-                    "tier": job.effective_tier,
-                    "transport": job.transport,
-                    "pages": [job.start_page, job.end_page],
+                    "elapsed_seconds": output.elapsed_seconds,
+                    "phase_ms": observed.phase_ms,
+                    "pages_parsed": result.page_count_parsed,
+                    "degraded": result.degraded,
                     "worker_id": worker_id,
+                    "job_id": job_id,
                 }
             },
         )
-        check_transport(job)
-        with tempfile.TemporaryDirectory(prefix="mineru-job-") as tmp:
-            workdir = Path(tmp)
-            with _timed(phase_ms, "fetch_input"):
-                pdf = fetch_input(job, workdir)
-            with _timed(phase_ms, "mineru_parse"):
-                parsed = parse_pdf(pdf, job.effective_tier, job.start_page, job.end_page)
-            with _timed(phase_ms, "package"):
-                fields = package_result(parsed.result, job, workdir)
-        end_page = parsed.page_count - 1 if job.end_page == -1 else job.end_page
-        result = JobResult(
-            basename=job.basename,
-            source=job.source,
-            pages_requested=[job.start_page, end_page],
-            page_count_parsed=len(parsed.result.pages),
-            archive_format=job.archive_format,
-            **fields,
-        )
-        output = JobOutput(
-            elapsed_seconds=round(time.perf_counter() - started, 3),
-            mineru_version=parsed.mineru_version,
-            results=[result],
-            debug=JobDebug(
-                phase_ms=PhaseMs(**phase_ms),
-                gpu=_gpu_name(),
-                backend=job.backend,
-                tier=job.effective_tier,
-                worker_id=worker_id,
-                cold_start=cold_start,
-            ),
-        )
-    except Exception as error:
-        message = redact(f"{type(error).__name__}: {error}")
-        log.warning(
-            "job failed", extra={"data": {"error": message, "phase_ms": phase_ms, "worker_id": worker_id}}
-        )
-        return JobError(error=message).model_dump()
-    log.info(
-        "done",
-        extra={
-            "data": {
-                "elapsed_seconds": output.elapsed_seconds,
-                "phase_ms": phase_ms,
-                "pages_parsed": result.page_count_parsed,
-                "degraded": result.degraded,
-                "worker_id": worker_id,
-            }
-        },
-    )
+    _warmup_ms = round(output.elapsed_seconds * 1000) if warmup else None
     return output.model_dump(exclude_none=True)

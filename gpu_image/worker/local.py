@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from gpu_image.worker.spool import Claim, Spool, WorkerRecord, group_rss_mb, write_atomically
+from gpu_image.worker.telemetry import attach_log_handler, configure, shutdown
 
 OFFLINE_ENV = {
     "MINERU_MODEL_SOURCE": "local",
@@ -81,13 +82,14 @@ class _ServeState:
 
 
 def _run_claimed(claim: Claim, worker_id: str) -> dict[str, Any]:
-    from gpu_image.worker.job import redact, run_job
+    from gpu_image.worker.job import run_job
+    from gpu_image.worker.redaction import redact
 
     try:
         payload = claim.payload()
     except (ValueError, KeyError) as error:
         return {"error": redact(f"JobInputError: the job file is not a job: {error}")}
-    return run_job(payload, worker_id=worker_id)
+    return run_job(payload, worker_id=worker_id, job_id=claim.job_id)
 
 
 def serve(spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str) -> int:
@@ -125,7 +127,8 @@ def serve(spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str) -
 
 
 def _run_one(output_path: Path, worker_id: str) -> int:
-    from gpu_image.worker.job import redact, run_job
+    from gpu_image.worker.job import run_job
+    from gpu_image.worker.redaction import redact
 
     try:
         payload = json.load(sys.stdin)
@@ -167,11 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-
-    if args.serve:
-        limits = ServeLimits(args.idle_timeout_s, args.max_jobs, args.max_rss_mb, args.poll_s)
-        return serve(Spool(args.spool), limits, args.worker_id, args.fingerprint)
-    return _run_one(args.output, args.worker_id)
+    configure("mineru-worker", {"service.instance.id": args.worker_id, "worker.id": args.worker_id})
+    attach_log_handler(log)
+    try:
+        if args.serve:
+            limits = ServeLimits(args.idle_timeout_s, args.max_jobs, args.max_rss_mb, args.poll_s)
+            return serve(Spool(args.spool), limits, args.worker_id, args.fingerprint)
+        return _run_one(args.output, args.worker_id)
+    finally:
+        shutdown()  # export what is buffered before the process exits
 
 
 if __name__ == "__main__":

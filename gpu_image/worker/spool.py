@@ -36,6 +36,7 @@ SETTINGS_ENV_PREFIXES = (
     "TRANSFORMERS_",
     "DO_NOT_TRACK",
     "PYTHONPATH",
+    "OTEL_",
 )
 """Environment a worker reads (fetch guards, S3 transport, engine): captured when the worker starts,
 so it is part of the fingerprint. A run with other settings never talks to a worker started without."""

@@ -29,7 +29,7 @@ def run_warmup(tier: Tier, worker_id: str | None = None) -> dict[str, Any]:
     """Parse the warmup PDF; return the job's `debug` block, or raise `WarmupError`."""
     from gpu_image.worker.job import run_job
 
-    output = run_job(warmup_payload(tier), worker_id=worker_id)
+    output = run_job(warmup_payload(tier), worker_id=worker_id, warmup=True)
     if "error" in output:
         raise WarmupError(output["error"])
     return dict(output.get("debug", {}))

@@ -22,6 +22,7 @@ from typing import Literal
 import duckdb
 from pydantic import BaseModel, Field
 
+from gpu_image.worker.contract import JobDebug
 from platform_assets.domain.atomic import write_text_atomic
 from platform_assets.domain.cost_model import BatchCost, CostModel
 
@@ -76,6 +77,28 @@ class TimingRecord(BaseModel):
             if LEGACY_PHASES.get(key, key) == name:
                 return seconds
         return None
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    """What a finished job's `debug` block puts into its attempt's timing record."""
+
+    phases: dict[str, float]
+    """Worker phases in seconds, `warmup` included when the job reports one."""
+    worker_id: str
+    gpu: str | None
+    cold_start: bool
+    """The worker started for this job: its first parse, or the first job after its boot warmup."""
+    warmup_s: float | None
+
+    @classmethod
+    def of(cls, debug: JobDebug) -> WorkerReport:
+        phases = {WORKER_PHASES[name]: ms / 1000 for name, ms in debug.phase_ms.model_dump().items()}
+        warmup_s = None if debug.warmup_ms is None else debug.warmup_ms / 1000
+        if warmup_s is not None:
+            phases["warmup"] = warmup_s
+        cold_start = debug.cold_start or warmup_s is not None
+        return cls(phases, debug.worker_id or "", debug.gpu, cold_start, warmup_s)
 
 
 class PhaseRecord(BaseModel):

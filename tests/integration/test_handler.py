@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.otlp_receiver import OtlpReceiver
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -309,3 +311,29 @@ def test_malformed_settings_exit_one_naming_the_variable(start_handler: Any) -> 
     worker = start_handler(WORKER_CONCURRENCY="many")
     assert worker.wait_exit() == 1
     assert "WORKER_CONCURRENCY" in worker.wait_event("bad settings")["error"]
+
+
+def test_with_an_otlp_endpoint_the_boot_warmup_and_each_job_are_exported(
+    job_server: JobServer, start_handler: Any, sample_pdf: Path, otlp: OtlpReceiver
+) -> None:
+    job_server.enqueue("job-1", _job(sample_pdf, 1))
+    worker = start_handler(
+        **job_server.env(), VOLUME_ROOT=str(sample_pdf.parent), WORKER_TIER="flash", WORKER_MAX_JOBS="1"
+    )
+    assert worker.wait_exit() == 0, worker.stderr()
+    assert worker.named("telemetry on")
+    assert job_server.results["job-1"]["output"]["debug"]["warmup_ms"] > 0  # the first job reports the boot
+
+    spans = otlp.spans()  # the handler flushed on its way out
+    (warmup,) = [span for span in spans if span.name == "mineru.warmup"]
+    (job,) = [span for span in spans if span.name == "mineru.job"]
+    assert warmup.parent_span_id == job.parent_span_id == ""
+    assert job.attributes["mineru.job_id"] == "job-1" and job.attributes["mineru.cold_start"] is False
+    assert job.resource["service.name"] == "mineru-worker" and job.resource["worker.id"] == WORKER_ID
+    assert {span.name for span in spans if span.parent_span_id == job.span_id} == {
+        "mineru.fetch_input",
+        "mineru.parse",
+        "mineru.package",
+    }
+    events = {log.event_name for log in otlp.logs()}
+    assert {"warmup done", "job received", "done", "worker exiting"} <= events

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
+from gpu_image.worker.contract import JobDebug
 from platform_assets.domain.cost_model import CostModel
 from platform_assets.domain.timing_records import (
     MIGRATIONS,
@@ -14,6 +15,7 @@ from platform_assets.domain.timing_records import (
     DocumentInfo,
     PhaseRecord,
     TimingRecord,
+    WorkerReport,
     load_into_duckdb,
     load_phase_records,
     load_records,
@@ -214,3 +216,17 @@ def test_timed_phase_writes_one_record_per_call_even_on_failure(tmp_path):
     records = {(p.record_id, p.phase, p.status) for p in load_phase_records(tmp_path)}
     assert records == {(f"{DOC}/tree-run7", "tree", "succeeded"), (f"{DOC}/verify-run7", "verify", "failed")}
     assert load_records(tmp_path) == []
+
+
+def test_a_job_after_the_boot_warmup_counts_as_a_cold_start_and_reports_the_warmup_phase():
+    debug = {"phase_ms": {"fetch_input": 200, "mineru_parse": 9000, "package": 300}, "tier": "standard"}
+    after_warmup = WorkerReport.of(JobDebug(**debug, cold_start=False, warmup_ms=41_250, gpu="NVIDIA L4"))
+    assert after_warmup.cold_start is True and after_warmup.warmup_s == 41.25
+    assert after_warmup.phases == {"fetch_input": 0.2, "parse": 9.0, "package": 0.3, "warmup": 41.25}
+    warm = WorkerReport.of(JobDebug(**debug, cold_start=False, worker_id="w1"))
+    assert (warm.cold_start, warm.warmup_s, warm.worker_id, "warmup" in warm.phases) == (
+        False,
+        None,
+        "w1",
+        False,
+    )

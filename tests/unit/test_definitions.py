@@ -124,6 +124,13 @@ def test_graph_snapshot(defs):
             "automation": "eager_allowing_missing_batches",
             "checks": [],
         },
+        "platform_report": {
+            "deps": ["parse_timings"],
+            "partitions": None,
+            "pool": "duckdb_writer",
+            "automation": "eager",
+            "checks": [],
+        },
         "verification": {
             "deps": ["clause_tree"],
             "partitions": "StaticPartitionsDefinition",

@@ -1,0 +1,19 @@
+"""Redaction of every message that leaves the worker: job errors, log lines and telemetry."""
+
+from __future__ import annotations
+
+import re
+
+from gpu_image.worker.fetch import redact_url
+
+MAX_ERROR_CHARS = 500
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+_DIRS = re.compile(r"(?<![\w:/.~-])(?:~|\.{1,2})?/(?:[^\s/'\"]+/)+")
+
+
+def redact(message: str, *, url_paths: bool = True, max_chars: int = MAX_ERROR_CHARS) -> str:
+    """One line, URLs cut to scheme://host/path (scheme://host without `url_paths`), directory prefixes
+    of absolute paths dropped, capped at `max_chars`."""
+    message = _URL.sub(lambda match: redact_url(match.group(0), path=url_paths), " ".join(message.split()))
+    message = _DIRS.sub("", message)
+    return message if len(message) <= max_chars else message[: max_chars - 3] + "..."

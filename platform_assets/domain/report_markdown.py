@@ -1,0 +1,119 @@
+"""The parse report as Markdown (key figures, a table per document, time per phase, the plots) and its
+files on disk (the PNGs and a Markdown copy that links them).
+
+Invariant: the text stays far below `MAX_MARKDOWN_BYTES` whatever the fleet size: table rows are
+capped here and the plots' bars in `report_plots`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from platform_assets.domain.atomic import write_bytes_atomic, write_text_atomic
+from platform_assets.domain.report_figures import ReportFigures
+from platform_assets.domain.report_plots import PLOT_ALTS
+
+MAX_MARKDOWN_BYTES = 1_000_000
+MAX_TABLE_DOCUMENTS = 50
+"""Documents beyond this (the cheapest) are left out of the table; the `documents` table has them all."""
+REPORT_FILE = "platform_report.md"
+NO_RUNS_TEXT = "No parse runs yet: this report fills in once `parse_timings` has loaded timing records."
+
+ImageSource = Callable[[str, bytes], str]
+"""(plot name, PNG bytes) -> the image URL written into the Markdown."""
+
+
+def data_uri(_name: str, png: bytes) -> str:
+    """The PNG inline, as Dagster's UI renders it in Markdown metadata."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def png_file_name(name: str, _png: bytes = b"") -> str:
+    return f"{name}.png"
+
+
+def _value(value: float | int | None, spec: str = "", prefix: str = "") -> str:
+    return "—" if value is None else f"{prefix}{value:{spec}}"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _key_figures(figures: ReportFigures) -> list[str]:
+    f = figures.fleet
+    return [
+        _row(["figure", "value"]),
+        _row(["---", "---:"]),
+        _row(["documents with parse runs", str(f.documents)]),
+        _row(["pages parsed", f"{f.parsed_pages:,} in {f.batches_parsed} batches"]),
+        _row(["pages/s (MinerU parse, per worker)", _value(f.pages_per_s, ".2f")]),
+        _row(["attempts", f"{f.attempts} ({f.failed_attempts} failed)"]),
+        _row(["execution", f"{f.execution_s:,.0f} s"]),
+        _row(["cold starts", f"{f.cold_starts}"]),
+        _row(["pages per cold start", _value(f.pages_per_cold_start, ",.0f")]),
+        _row(["cost", f"${f.cost_usd:,.4f}"]),
+        _row(["$/page amortized", _value(f.cost_per_page_usd, ".5f", "$")]),
+        _row(["$/page warm", _value(f.warm_cost_per_page_usd, ".5f", "$")]),
+    ]
+
+
+def _documents(figures: ReportFigures) -> list[str]:
+    lines = [
+        _row(["document", "pages", "batches", "parsed pages", "attempts (failed)", "pages/s", "cold starts",
+              "pages/cold start", "cost", "$/page warm", "$/page amortized"]),
+        _row(["---"] + ["---:"] * 10),
+    ]  # fmt: skip
+    for d in figures.documents[:MAX_TABLE_DOCUMENTS]:
+        lines.append(
+            _row([f"`{d.doc_id}`", _value(d.pages), str(d.batches), str(d.parsed_pages),
+                  f"{d.attempts} ({d.failed_attempts})", _value(d.pages_per_s, ".2f"), str(d.cold_starts),
+                  _value(d.pages_per_cold_start, ",.0f"), f"${d.cost_usd:.4f}",
+                  _value(d.warm_cost_per_page_usd, ".5f", "$"), _value(d.cost_per_page_usd, ".5f", "$")])
+        )  # fmt: skip
+    left_out = len(figures.documents) - MAX_TABLE_DOCUMENTS
+    if left_out > 0:
+        lines += ["", f"{left_out} cheaper documents left out: query the `documents` table for all."]
+    return lines
+
+
+def _phases(figures: ReportFigures) -> list[str]:
+    seconds: dict[tuple[str, str], float] = defaultdict(float)
+    for p in figures.phases:
+        seconds[(p.phase, p.source)] += p.seconds
+    total = sum(seconds.values())
+    lines = [_row(["phase", "source", "seconds", "share"]), _row(["---", "---", "---:", "---:"])]
+    for (phase, source), s in sorted(seconds.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(_row([phase, source, f"{s:,.1f}", f"{100 * s / total:.1f}%" if total else "—"]))
+    return lines
+
+
+def report_markdown(figures: ReportFigures, images: Mapping[str, bytes], image_src: ImageSource) -> str:
+    """The report; `images` (plot name -> PNG, from `render_plots`) are linked through `image_src`."""
+    if figures.empty:
+        return f"## Parse report\n\n{NO_RUNS_TEXT}\n"
+    parts = ["## Parse report", "", *_key_figures(figures), "", "### By document", "", *_documents(figures)]
+    if figures.phases:
+        parts += ["", "### Time per phase (all documents)", "", *_phases(figures)]
+    for name in (n for n in PLOT_ALTS if n in images):
+        parts += ["", f"![{PLOT_ALTS[name]}]({image_src(name, images[name])})"]
+    return "\n".join(parts) + "\n"
+
+
+def write_report(folder: Path, figures: ReportFigures, images: Mapping[str, bytes]) -> dict[str, Path]:
+    """Write each PNG and the Markdown (linking the PNGs beside it) atomically into `folder`; PNGs of
+    plots that no longer have data are removed. Returns the paths by plot name, and "report"."""
+    written = {}
+    for name in PLOT_ALTS:
+        path = folder / png_file_name(name)
+        if name in images:
+            write_bytes_atomic(path, images[name])
+            written[name] = path
+        else:
+            path.unlink(missing_ok=True)
+    written["report"] = folder / REPORT_FILE
+    write_text_atomic(written["report"], report_markdown(figures, images, png_file_name))
+    return written
