@@ -62,6 +62,11 @@ class ClauseEntry(BaseModel):
     heading_matched: bool
     references: list[ReferenceEntry] = Field(default_factory=list)
 
+    @property
+    def pages(self) -> tuple[int, ...]:
+        """Its 0-based pages, first to last."""
+        return tuple(range(self.first_page, self.last_page + 1))
+
 
 class CorrectionLog(BaseModel):
     """What the document's corrections file did to this tree (empty without one)."""

@@ -28,9 +28,7 @@ def link_target(source: str, href: str) -> str | None:
 def check_links(files: Mapping[str, str], existing: frozenset[str], manifest: TreeManifest) -> list[Finding]:
     """`files`: tree-relative path -> Markdown of every page to check; `existing`: every file in the tree."""
     clause_of = {entry.path: clause_id for clause_id, entry in manifest.clauses.items()}
-    pages_of = {
-        entry.path: tuple(range(entry.first_page, entry.last_page + 1)) for entry in manifest.clauses.values()
-    }
+    pages_of = {entry.path: entry.pages for entry in manifest.clauses.values()}
     findings = []
     for path in sorted(files):
         seen: set[str] = set()
@@ -65,7 +63,7 @@ def check_links(files: Mapping[str, str], existing: frozenset[str], manifest: Tr
                         "which is in the tree, but was not linked",
                         clause_id=clause_id,
                         path=entry.path,
-                        pages=tuple(range(entry.first_page, entry.last_page + 1)),
+                        pages=entry.pages,
                         subject=reference.text,
                         expected=manifest.clauses[reference.target].path,
                     )

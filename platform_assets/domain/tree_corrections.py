@@ -42,7 +42,7 @@ def correct_tree(
 def correction_findings(manifest: TreeManifest) -> list[Finding]:
     """Held-back corrections and stale patches as findings (WARN: a person must look again)."""
     log = manifest.corrections
-    pages = {cid: tuple(range(e.first_page, e.last_page + 1)) for cid, e in manifest.clauses.items()}
+    pages = {cid: e.pages for cid, e in manifest.clauses.items()}
     paths = {cid: e.path for cid, e in manifest.clauses.items()}
     findings = [
         Finding(

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from gpu_image.worker.contract import JobInput
 from gpu_image.worker.spool import WorkerRecord
 from resources.parse_worker import JobHandle, LocalWorker, WorkerError, WorkerRun
+from tests.polling import until
 
 pytestmark = pytest.mark.slow
 
@@ -38,16 +38,6 @@ def live_group_members(pgid: int) -> list[str]:
         for pid, ppid, group, stat, args in rows
         if int(group) == pgid and not stat.startswith("Z")
     ]
-
-
-def until(condition: Callable[[], Any], what: str, timeout_s: float = 120) -> Any:
-    """Poll `condition` until it is truthy (a liveness bound, not a timing assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 def worker_pid(run: WorkerRun) -> int:

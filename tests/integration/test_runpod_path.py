@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from platform_assets.settings import PlatformPaths
 from resources.object_store import LocalObjectStore, S3ObjectStore
 from resources.platform_data import PlannerSettings
 from resources.runpod_worker import RunPodWorker
+from tests.polling import until
 from tests.runpod_emulator import RunPodEmulator, worker_settings
 
 pytestmark = pytest.mark.slow
@@ -40,16 +40,6 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 API_KEY = "rp_TEST_PATH_KEY_0123456789"
 PLANNER = PlannerSettings(target_pages=10, max_pages=20)
-
-
-def until(condition: Callable[[], Any], what: str, timeout_s: float = 120) -> Any:
-    """Poll `condition` until it is truthy (a liveness bound, not a timing assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 def batch_materializations(instance: dg.DagsterInstance) -> list[dg.AssetMaterialization]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +15,13 @@ from gpu_image.worker.contract import JobInput
 from platform_assets.domain.archive import CorruptArchiveError, UnsafeArchiveError, extract_archive
 from resources.parse_worker import WorkerError
 from resources.runpod_worker import RunPodWorker
+from tests import polling
 from tests.runpod_emulator import RunPodEmulator, worker_settings
 
 pytestmark = pytest.mark.slow
 
 API_KEY = "rp_TEST_SECRET_KEY_0123456789"
-
-
-def until(condition: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
-    """Poll `condition` until it is truthy (a liveness bound, not a timing assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.01)
-    return value
+until = partial(polling.until, timeout_s=60, poll_s=0.01)
 
 
 def worker_for(emulator: RunPodEmulator, **overrides: Any) -> RunPodWorker:
