@@ -29,10 +29,11 @@ from runpod.version import __version__ as RUNPOD_VERSION
 from gpu_image.worker.contract import DEFAULT_TIER, Tier
 from gpu_image.worker.fitness import fitness_problems
 from gpu_image.worker.job import run_job
+from gpu_image.worker.job_telemetry import start_worker_telemetry
 from gpu_image.worker.local import OFFLINE_ENV, JsonLogFormatter
 from gpu_image.worker.redaction import redact
 from gpu_image.worker.spool import group_rss_mb
-from gpu_image.worker.telemetry import attach_log_handler, configure, shutdown
+from gpu_image.worker.telemetry import shutdown
 from gpu_image.worker.warmup import WarmupError, run_warmup
 
 log = logging.getLogger("gpu_image.worker")
@@ -119,16 +120,7 @@ def init_telemetry(settings: WorkerSettings) -> None:
 
     It runs before fitness and warmup so that the `mineru.warmup` boot span and `mineru.job` spans export.
     """
-    telemetry = configure(
-        "mineru-worker",
-        {
-            "service.instance.id": settings.worker_id,
-            "worker.id": settings.worker_id,
-            "mineru.tier": settings.tier,
-        },
-    )
-    attach_log_handler(log)
-    if telemetry.enabled:
+    if start_worker_telemetry(settings.worker_id, {"mineru.tier": settings.tier}).enabled:
         log.info("telemetry on", extra={"data": {"worker_id": settings.worker_id}})
 
 

@@ -106,21 +106,19 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
                 archive_format="tar.gz",
                 **observation.job_fields(),
             )
-            submit_started = time.perf_counter()
             observation.mark("submit")
             handle = worker.submit(job)
             observation.mark("submitted")
-            timer.phases["submit"] = time.perf_counter() - submit_started
+            timer.phases["submit"] = observation.seconds("submit", "submitted")
             observation.submitted(handle.job_id)
             try:  # from here on a terminated run cancels the remote job (even mid-log line)
                 context.log.info(
                     f"submitted {key} (pages {batch.first_page}-{batch.last_page}) as {handle.job_id}"
                 )
-                wait_started = time.perf_counter()
                 observation.mark("wait")
                 run = worker.wait(handle, remaining)
                 observation.mark("waited")
-                timer.waited_s = time.perf_counter() - wait_started
+                timer.waited_s = observation.seconds("wait", "waited")
             except DagsterExecutionInterruptedError:
                 worker.cancel(handle)
                 timer.write("cancelled", job_id=handle.job_id, error="run terminated")

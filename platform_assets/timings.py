@@ -6,16 +6,14 @@ unpartitioned asset (own pool, limit 1) migrates the schema and rebuilds `parse_
 `timed_phase` records the document-level phases (plan, tree, verify) of other assets as such files.
 """
 
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
 import dagster as dg
 import duckdb
 
-from platform_assets.domain.batch_telemetry import observe_document_phase
+from platform_assets.domain.batch_telemetry import DocumentPhase
 from platform_assets.domain.timing_records import (
     DocumentInfo,
     PhaseRecord,
@@ -102,22 +100,20 @@ def timed_phase(phase: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             context = kwargs["context"] if "context" in kwargs else args[0]
             doc_id, run_id = context.partition_key, context.run_id
-            started_at, started, status = datetime.now(UTC), time.perf_counter(), "failed"
+            observed = DocumentPhase(phase, doc_id=doc_id, run_id=run_id)
             try:
-                with observe_document_phase(phase, doc_id=doc_id, run_id=run_id):
-                    result = fn(*args, **kwargs)
-                status = "succeeded"
-                return result
+                with observed:
+                    return fn(*args, **kwargs)
             finally:
                 record = PhaseRecord(
                     record_id=f"{doc_id}/{phase}-{run_id}",
                     doc_id=doc_id,
                     phase=phase,
                     run_id=run_id,
-                    status=status,
-                    started_at=started_at.isoformat(),
-                    finished_at=datetime.now(UTC).isoformat(),
-                    seconds=time.perf_counter() - started,
+                    status=observed.status,
+                    started_at=observed.started_at.isoformat(),
+                    finished_at=observed.finished_at.isoformat(),
+                    seconds=observed.seconds,
                 )
                 write_record(kwargs["data"].paths.timings, record)
 

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from gpu_image.worker.contract import JobDebug, JobError, JobOutput, JobResult, PhaseMs, parse_job_input
 from gpu_image.worker.fetch import fetch_input
-from gpu_image.worker.job_telemetry import JobObservation, output_bytes
+from gpu_image.worker.job_telemetry import JobObservation, loaded_cuda, output_bytes
 from gpu_image.worker.redaction import redact
 
 log = logging.getLogger("gpu_image.worker")
@@ -26,10 +24,8 @@ _warmup_ms: int | None = None
 
 def _gpu_name() -> str | None:
     """The CUDA device name when torch is already loaded and sees one (never imports torch itself)."""
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        return str(torch.cuda.get_device_name(0))
-    return None
+    cuda = loaded_cuda()
+    return None if cuda is None else str(cuda.get_device_name(0))
 
 
 def run_job(
@@ -42,7 +38,6 @@ def run_job(
     global _jobs_started, _warmup_ms
     cold_start = _jobs_started == 0
     _jobs_started += 1
-    started = time.perf_counter()
     observed = JobObservation(
         payload, worker_id=worker_id, job_id=job_id, warmup=warmup, cold_start=cold_start
     )
@@ -87,7 +82,7 @@ def run_job(
                 **fields,
             )
             output = JobOutput(
-                elapsed_seconds=round(time.perf_counter() - started, 3),
+                elapsed_seconds=round(observed.elapsed_s(), 3),
                 mineru_version=parsed.mineru_version,
                 results=[result],
                 debug=JobDebug(

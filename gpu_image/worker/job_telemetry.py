@@ -9,9 +9,10 @@ or paths.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,15 @@ from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 
 from gpu_image.worker.contract import JobInput
-from gpu_image.worker.telemetry import Telemetry, active, extract_context, safe_text
+from gpu_image.worker.telemetry import (
+    AttributeValue,
+    Telemetry,
+    active,
+    attach_log_handler,
+    configure,
+    extract_context,
+    safe_text,
+)
 
 PHASE_SPANS = {
     "fetch_input": "mineru.fetch_input",
@@ -61,13 +70,29 @@ class WorkerInstruments:
         )
 
 
+def start_worker_telemetry(
+    worker_id: str, attributes: Mapping[str, AttributeValue] | None = None
+) -> Telemetry:
+    """This worker process's Telemetry (exporting only when enabled), its `gpu_image.worker` log events
+    included; the RunPod handler and LocalWorker's processes start it the same way."""
+    resource = {"service.instance.id": worker_id, "worker.id": worker_id, **(attributes or {})}
+    telemetry = configure("mineru-worker", resource)
+    attach_log_handler(logging.getLogger("gpu_image.worker"))
+    return telemetry
+
+
+def loaded_cuda() -> Any | None:
+    """`torch.cuda` when torch is already imported and sees a device (never imports torch itself)."""
+    torch = sys.modules.get("torch")
+    return torch.cuda if torch is not None and torch.cuda.is_available() else None
+
+
 def gpu_memory_peak_bytes() -> int | None:
     """Peak CUDA memory allocated since the last call (resets the peak); None without a loaded torch+GPU."""
-    torch = sys.modules.get("torch")
-    if torch is None or not torch.cuda.is_available():
+    if (cuda := loaded_cuda()) is None:
         return None
-    peak = int(torch.cuda.max_memory_allocated())
-    torch.cuda.reset_peak_memory_stats()
+    peak = int(cuda.max_memory_allocated())
+    cuda.reset_peak_memory_stats()
     return peak
 
 
@@ -124,7 +149,11 @@ class JobObservation:
     def __exit__(self, *exc: object) -> None:
         otel_context.detach(self._token)  # type: ignore[arg-type]
         self.span.end()
-        self._record_metrics(time.perf_counter() - self._started)
+        self._record_metrics(self.elapsed_s())
+
+    def elapsed_s(self) -> float:
+        """Seconds since the job began (its `elapsed_seconds`, and the `mineru.job.duration` point)."""
+        return time.perf_counter() - self._started
 
     def job_input(self, job: JobInput) -> None:
         self.tier = job.effective_tier

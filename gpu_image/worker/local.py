@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from gpu_image.worker.spool import Claim, Spool, WorkerRecord, group_rss_mb, write_atomically
-from gpu_image.worker.telemetry import attach_log_handler, configure, shutdown
+from gpu_image.worker.telemetry import shutdown
 
 OFFLINE_ENV = {
     "MINERU_MODEL_SOURCE": "local",
@@ -170,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    configure("mineru-worker", {"service.instance.id": args.worker_id, "worker.id": args.worker_id})
-    attach_log_handler(log)
+    from gpu_image.worker.job_telemetry import start_worker_telemetry  # pydantic: after argument checks
+
+    start_worker_telemetry(args.worker_id)
     try:
         if args.serve:
             limits = ServeLimits(args.idle_timeout_s, args.max_jobs, args.max_rss_mb, args.poll_s)

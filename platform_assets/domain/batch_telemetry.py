@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -88,7 +87,9 @@ class BatchObservation:
         self.telemetry = telemetry or platform_telemetry()
         self.batch_key = batch_key
         self.marks: dict[str, int] = {}
-        """Wall-clock ns: `submit`, `submitted`, `wait`, `waited`, `store` (when each step began/ended)."""
+        """Wall-clock ns of `submit`, `submitted`, `wait`, `waited`, `store`, read off the monotonic clock
+        (so `seconds` between two marks is a monotonic duration)."""
+        self._wall_ns, self._perf_ns = time.time_ns(), time.perf_counter_ns()
         with trace_id_for(f"{run_id}/{batch_key}"):
             self.span = self.telemetry.tracer.start_span(
                 "platform.batch",
@@ -119,7 +120,11 @@ class BatchObservation:
         self.telemetry.flush()
 
     def mark(self, name: str) -> None:
-        self.marks[name] = time.time_ns()
+        self.marks[name] = self._wall_ns + time.perf_counter_ns() - self._perf_ns
+
+    def seconds(self, start: str, end: str) -> float:
+        """Seconds from mark `start` to mark `end`."""
+        return (self.marks[end] - self.marks[start]) / 1e9
 
     def job_fields(self) -> dict[str, Any]:
         """`JobInput` fields for the job: the root span's W3C `trace_context`, only while telemetry is on
@@ -197,28 +202,37 @@ class BatchObservation:
             i.phase_duration.record(seconds, {"phase": phase, "phase.source": source})
 
 
-@contextmanager
-def observe_document_phase(phase: str, *, doc_id: str, run_id: str) -> Iterator[None]:
-    """A root span `platform.<phase>` and a `platform.phase.duration` point around a document phase."""
-    telemetry = platform_telemetry()
-    started = time.perf_counter()
-    status = "failed"
-    try:
-        with telemetry.tracer.start_as_current_span(
-            f"platform.{phase}",
-            attributes={"doc.id": doc_id, "dagster.run_id": run_id},
+class DocumentPhase:
+    """A document phase (plan, tree, verify) on one clock: what its `PhaseRecord` says (`started_at`,
+    `finished_at`, `seconds`, `status`), a root span `platform.<phase>` and a `platform.phase.duration`
+    point; flushed on exit."""
+
+    def __init__(self, phase: str, *, doc_id: str, run_id: str, telemetry: Telemetry | None = None) -> None:
+        self.telemetry = telemetry or platform_telemetry()
+        self.phase, self.doc_id, self.run_id = phase, doc_id, run_id
+        self.started_at = self.finished_at = datetime.now(UTC)
+        self.seconds, self.status = 0.0, "failed"
+
+    def __enter__(self) -> DocumentPhase:
+        self.started_at, self._started = datetime.now(UTC), time.perf_counter()
+        self.span = self.telemetry.tracer.start_span(
+            f"platform.{self.phase}",
+            attributes={"doc.id": self.doc_id, "dagster.run_id": self.run_id},
             record_exception=False,
             set_status_on_exception=False,
-        ) as span:
-            try:
-                yield
-                status = "succeeded"
-            except BaseException as error:
-                span.set_status(trace.StatusCode.ERROR, type(error).__name__)
-                raise
-    finally:
-        if telemetry.enabled:
-            instruments = telemetry.instruments(PlatformInstruments.create)
-            attributes = {"phase": phase, "phase.source": "orchestrator", "status": status}
-            instruments.phase_duration.record(time.perf_counter() - started, attributes)
-            telemetry.flush()
+        )
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self.seconds, self.finished_at = time.perf_counter() - self._started, datetime.now(UTC)
+        self.status = "failed" if exc_type is not None else "succeeded"
+        if exc_type is not None:
+            self.span.set_status(trace.StatusCode.ERROR, exc_type.__name__)
+        otel_context.detach(self._token)
+        self.span.end()
+        if self.telemetry.enabled:
+            instruments = self.telemetry.instruments(PlatformInstruments.create)
+            attributes = {"phase": self.phase, "phase.source": "orchestrator", "status": self.status}
+            instruments.phase_duration.record(self.seconds, attributes)
+            self.telemetry.flush()

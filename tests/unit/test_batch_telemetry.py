@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gpu_image.worker import telemetry
-from platform_assets.domain.batch_telemetry import BatchObservation, observe_document_phase
+from platform_assets.domain.batch_telemetry import BatchObservation, DocumentPhase
 from platform_assets.domain.timing_records import TimingRecord
 from tests.otlp_receiver import OtlpReceiver
 
@@ -106,7 +106,7 @@ def test_the_job_carries_the_root_span_only_while_telemetry_is_on(
 
 
 def test_document_phases_are_root_spans_with_a_duration_point(otlp: OtlpReceiver) -> None:
-    with pytest.raises(ValueError), observe_document_phase("tree", doc_id="doc", run_id="run-9"):
+    with pytest.raises(ValueError), DocumentPhase("tree", doc_id="doc", run_id="run-9"):
         raise ValueError("bad outline")
     (span,) = otlp.spans()
     assert (span.name, span.parent_span_id, span.status_code) == ("platform.tree", "", "error")
