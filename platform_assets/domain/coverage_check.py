@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from platform_assets.domain.batch_plan import Batch, Clause
 from platform_assets.domain.clause_tree import TreeManifest
 from platform_assets.domain.findings import CheckName, Finding, Severity
-from platform_assets.domain.tiling import compact_ranges
+from platform_assets.domain.tiling import account_pages, compact_ranges
 
 
 def _finding(
@@ -78,12 +78,12 @@ def check_plan_tiling(batches: Sequence[Batch], page_count: int) -> list[Finding
 def check_produced_pages(
     batches: Sequence[Batch], produced: Mapping[str, Sequence[int] | None]
 ) -> list[Finding]:
-    """Parsed page spans against the plan: unparsed batches, missing, duplicated and stray pages."""
+    """Parsed page spans against the plan (`tiling.account_pages`, the contiguity check's accounting):
+    unparsed batches, missing, stray and duplicated pages."""
     findings = []
-    seen: dict[int, str] = {}
-    for batch in batches:
-        pages = produced.get(batch.key)
-        if pages is None:
+    for account in account_pages(batches, produced):
+        batch = account.batch
+        if not account.parsed:
             findings.append(
                 _finding(
                     "batch_unparsed",
@@ -93,32 +93,27 @@ def check_produced_pages(
                 )
             )
             continue
-        got = set(pages)
-        missing = [p for p in range(batch.first_page, batch.last_page + 1) if p not in got]
-        for run in _runs(missing):
+        for run in _runs(account.missing):
             where = compact_ranges([p + 1 for p in run])
             findings.append(
                 _finding("page_missing", f"{batch.key} produced nothing for pages {where}", run, batch.key)
             )
-        stray = [p for p in got if not batch.first_page <= p <= batch.last_page]
-        for run in _runs(stray):
+        for run in _runs(account.stray):
             where = compact_ranges([p + 1 for p in run])
             findings.append(
                 _finding(
                     "page_stray", f"{batch.key} produced pages {where} outside its range", run, batch.key
                 )
             )
-        for page in sorted(got):
-            if page in seen:
-                findings.append(
-                    _finding(
-                        "page_duplicated",
-                        f"page {page + 1} was produced by {seen[page]} and {batch.key}",
-                        [page],
-                        f"{seen[page]} and {batch.key}",
-                    )
+        for page, earlier in account.duplicated:
+            findings.append(
+                _finding(
+                    "page_duplicated",
+                    f"page {page + 1} was produced by {earlier} and {batch.key}",
+                    [page],
+                    f"{earlier} and {batch.key}",
                 )
-            seen[page] = batch.key
+            )
     return findings
 
 

@@ -6,9 +6,12 @@ of every planned batch accounted for, or says exactly which pages are not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 from pydantic import BaseModel, Field
 
-from platform_assets.domain.batch_plan import BatchPlan
+from platform_assets.domain.batch_plan import Batch, BatchPlan
 
 
 class TilingReport(BaseModel):
@@ -26,28 +29,63 @@ class TilingReport(BaseModel):
         return not (self.unparsed_batches or self.missing_pages or self.overlapping_pages or self.stray_pages)
 
 
-def check_tiling(plan: BatchPlan, produced: dict[str, list[int] | None]) -> TilingReport:
-    """`produced` maps batch key -> produced absolute pages (None when the batch is not parsed yet)."""
-    plan.validate_tiling()
+@dataclass(frozen=True)
+class BatchAccount:
+    """One planned batch's parse output against its page range and the batches before it."""
+
+    batch: Batch
+    parsed: bool
+    """False: the batch has no output yet (then the page lists are empty)."""
+    missing: list[int]
+    """Pages of its range it produced nothing for."""
+    stray: list[int]
+    """Pages it produced outside its range."""
+    duplicated: list[tuple[int, str]]
+    """(page, the earlier batch that produced it too)."""
+
+
+def account_pages(
+    batches: Sequence[Batch], produced: Mapping[str, Sequence[int] | None]
+) -> list[BatchAccount]:
+    """Each batch's accounting, in plan order; never raises, whatever the plan (`produced`: batch key ->
+    produced absolute pages, None when not parsed yet)."""
     owner: dict[int, str] = {}
-    report = TilingReport(
-        doc_id=plan.doc_id, page_count=plan.page_count, batches=len(plan.batches), parsed_batches=0
-    )
-    for batch in plan.batches:
+    accounts = []
+    for batch in batches:
         pages = produced.get(batch.key)
         if pages is None:
-            report.unparsed_batches.append(batch.key)
+            accounts.append(BatchAccount(batch, False, [], [], []))
             continue
-        report.parsed_batches += 1
-        got = set(pages)
-        report.missing_pages += [p for p in range(batch.first_page, batch.last_page + 1) if p not in got]
-        for page in sorted(got):
-            if not batch.first_page <= page <= batch.last_page:
-                report.stray_pages.append(page)
-            if page in owner:
-                report.overlapping_pages.append(page)
-            owner[page] = batch.key
-    return report
+        distinct = set(pages)
+        got = sorted(distinct)
+        accounts.append(
+            BatchAccount(
+                batch,
+                True,
+                missing=[p for p in range(batch.first_page, batch.last_page + 1) if p not in distinct],
+                stray=[p for p in got if not batch.first_page <= p <= batch.last_page],
+                duplicated=[(p, owner[p]) for p in got if p in owner],
+            )
+        )
+        owner.update(dict.fromkeys(got, batch.key))
+    return accounts
+
+
+def check_tiling(plan: BatchPlan, produced: dict[str, list[int] | None]) -> TilingReport:
+    """`produced` maps batch key -> produced absolute pages (None when the batch is not parsed yet).
+    Raises ValueError when the plan itself does not tile the document."""
+    plan.validate_tiling()
+    accounts = account_pages(plan.batches, produced)
+    return TilingReport(
+        doc_id=plan.doc_id,
+        page_count=plan.page_count,
+        batches=len(plan.batches),
+        parsed_batches=sum(a.parsed for a in accounts),
+        unparsed_batches=[a.batch.key for a in accounts if not a.parsed],
+        missing_pages=[p for a in accounts for p in a.missing],
+        overlapping_pages=[p for a in accounts for p, _ in a.duplicated],
+        stray_pages=[p for a in accounts for p in a.stray],
+    )
 
 
 def compact_ranges(pages: list[int]) -> str:
