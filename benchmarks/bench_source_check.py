@@ -24,9 +24,10 @@ sys.path.insert(0, str(REPO))  # runnable as a plain script from any directory
 from platform_assets.domain.clauses import clauses_from_outline  # noqa: E402
 from platform_assets.domain.findings import ClauseText  # noqa: E402
 from platform_assets.domain.pdf_facts import open_pdf, page_texts, read_outline  # noqa: E402
-from platform_assets.domain.pdf_text import PageWords, keys  # noqa: E402
+from platform_assets.domain.pdf_text import PageWords  # noqa: E402
 from platform_assets.domain.source_check import check_source_text, is_name  # noqa: E402
 from samples.standard import build_sample_standard  # noqa: E402
+from tests.text_layer import heading_line  # noqa: E402
 
 DEFAULT_PDF = REPO / ".cache" / "corpus" / "tl-source2e.pdf"
 GOAL_PAGES_PER_SECOND = 200
@@ -54,16 +55,6 @@ def _markdown(title: str, lines: list[str]) -> str:
         text = re.sub(r"(\w)-\r?\n(\w)", r"\1\2", text).replace("\ufffe", "")
         paragraphs.append(_ESCAPED.sub(r"\\\1", " ".join(text.split())))
     return f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n"
-
-
-def _heading_line(lines: list[str], title: str, start: int = 0) -> int | None:
-    """The line that is the title or begins it (a long title wraps)."""
-    wanted = "".join(keys(title))
-    for i in range(start, len(lines)):
-        found = keys(lines[i])
-        if found and ("".join(found) == wanted or (len(found) > 1 and wanted.startswith("".join(found)))):
-            return i
-    return None
 
 
 def _plant(markdown: str) -> tuple[str, str] | None:
@@ -107,10 +98,10 @@ def derive(pdf: Path) -> tuple[list[ClauseText], list[str], int]:
         lines: list[str] = []
         for page in range(first, last + 1):
             page_lines = texts[page]
-            begin = (_heading_line(page_lines, title) or 0) if page == first else 0
+            begin = (heading_line(page_lines, title) or 0) if page == first else 0
             end = len(page_lines)
             if following is not None and page == following[2]:
-                cut = _heading_line(page_lines, following[1], begin + 1 if page == first else 0)
+                cut = heading_line(page_lines, following[1], begin + 1 if page == first else 0)
                 end = cut if cut is not None else end if page == first else 0
             lines += page_lines[begin:end]
         markdown = _markdown(title, lines)
