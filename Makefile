@@ -9,7 +9,7 @@ DEMO_ENV := PLATFORM_BATCH_TARGET_PAGES=10 PLATFORM_BATCH_MAX_PAGES=20
 CORPUS := .cache/corpus
 SHARED := ../shared
 
-.PHONY: install demo dev test lint corpus bench pool clean
+.PHONY: install demo dev test lint corpus holdout bench pool clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,12 +28,21 @@ demo: install
 dev: install
 	$(DEMO_ENV) $(VENV)/bin/dagster dev -w workspace.yaml
 
-# Real PDFs for planner tests and benchmarks (needs ../shared and the apt/pip registries; skipped otherwise).
+# Real PDFs for planner tests and benchmarks (needs ../shared and the apt/pip registries; skipped otherwise),
+# then our own extra documents per clause-tree failure class (tests/corpus/EXTRA.md; Debian packages).
 corpus:
 	@if [ -f $(CORPUS)/MANIFEST.tsv ]; then echo "corpus: $(CORPUS) ready"; \
 	elif [ -x $(SHARED)/corpus/fetch_real_pdfs.sh ]; then \
 	  bash $(SHARED)/corpus/fetch_real_pdfs.sh $(CORPUS) || echo "corpus: fetch failed, those tests will skip"; \
 	else echo "corpus: $(SHARED)/corpus absent, those tests will skip"; fi
+	@if [ -f $(CORPUS)/MANIFEST-extra.tsv ]; then echo "corpus: extra documents ready"; \
+	else bash tests/corpus/fetch_more_pdfs.sh $(CORPUS) \
+	  || echo "corpus: extra documents not fetched, their tests will skip"; fi
+
+# The hold-out documents (never looked at while developing): `make holdout`, then
+# `.venv/bin/python benchmarks/bench_clause_tree_real.py .cache/holdout`.
+holdout: install
+	CORPUS_SKIP_DEV=1 bash tests/corpus/fetch_more_pdfs.sh - .cache/holdout
 
 test: install corpus
 	$(VENV)/bin/ruff check .
@@ -45,6 +54,7 @@ lint: install
 bench: install corpus
 	$(PY) benchmarks/bench_planner.py
 	$(PY) benchmarks/bench_clause_tree.py
+	$(PY) benchmarks/bench_clause_tree_real.py
 	$(PY) benchmarks/bench_source_check.py
 	$(PY) benchmarks/bench_runpod_makespan.py
 	$(DEMO_ENV) $(PY) benchmarks/bench_local_parse.py

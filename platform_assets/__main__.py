@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from platform_assets.domain.failures import StepFailed
 from platform_assets.domain.intake import register_pdf
 from platform_assets.domain.pdf_facts import PdfError
 from platform_assets.domain.registry import Registry
@@ -22,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         "--wait",
         action="store_true",
         help="materialize every asset of the document now, in this process, and print a report "
-        "(without it, a running daemon's automation picks the document up)",
+        "(without it, a running daemon's automation picks the document up); a failure prints one line "
+        "naming the batch (pages counted from 1) or the step, and exits 1",
     )
     ingest.add_argument(
         "--password",
@@ -47,8 +49,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from platform_assets.local_run import materialize_document
 
-    with DagsterInstance.get() as instance:
-        report = materialize_document(doc_id, paths, instance)
+    try:
+        with DagsterInstance.get() as instance:
+            report = materialize_document(doc_id, paths, instance)
+    except StepFailed as failure:  # one line; the traceback is in the run's event log ($DAGSTER_HOME)
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
     print("\n".join(report.lines()))
     return 0 if report.contiguity_passed else 1
 

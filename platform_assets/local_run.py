@@ -2,23 +2,34 @@
 
 Used by the CLI (`ingest --wait`), the demo and the end-to-end tests: the same asset code the
 daemon runs, one run per step (documents, each batch, the contiguity check, the clause tree,
-verification, DuckDB tables and the parse report).
+verification, DuckDB tables and the parse report). A failed run stops the document with `StepFailed`:
+one line naming the batch (1-based pages) or the step and document, and the cause; the traceback stays
+in the run's event log in the instance, and the terminal shows the assets' own log lines only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster._core.events import DagsterEvent
 
+from gpu_image.worker.redaction import redact
 from platform_assets.definitions import build_definitions
 from platform_assets.domain.batch_store import batch_dir, read_manifest
 from platform_assets.domain.clause_tree import read_tree_manifest
+from platform_assets.domain.failures import StepFailed, batch_label
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.timing_records import TimingRecord, load_records
 from platform_assets.domain.verification_store import LATEST, read_latest
 from platform_assets.settings import PlatformPaths
+
+RUN_JOB = "__ephemeral_asset_job__"
+"""The name `dg.materialize` gives its runs (kept, so runs look the same in the instance)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,7 @@ class DocumentReport:
             f"blocks     {self.blocks}",
             f"pages/s    {self.pages_per_s:.2f} (MinerU parse phase, all batches)",
             f"contiguity {'passed' if self.contiguity_passed else 'FAILED'}",
-            f"clauses    {self.clauses_matched} of {self.outline_entries} outline entries matched"
+            f"clauses    {self.clauses_matched} of {self.outline_entries} outline entries opened"
             f"{'' if self.tree_complete else ' (INCOMPLETE: see the tree_complete check)'}",
             f"references {self.references_linked} of {self.references_found} linked",
             f"batches at {self.batches_dir}",
@@ -78,18 +89,32 @@ def materialize_document(
     resources: dict | None = None,
     log: Callable[[str], None] = print,
 ) -> DocumentReport:
-    _run(paths, instance, resources, dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
+    """Every asset of `doc_id`, one run per step; raises `StepFailed` at the first run that fails."""
+
+    def step_of_document(step: str) -> str:
+        return f"step {step} of document {doc_id}"
+
+    def run(selection: dg.AssetSelection, key: str | None, what: Callable[[str], str] = step_of_document):
+        return _run(paths, instance, resources, selection, key, what=what)
+
+    run(dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
     plan = Registry(paths.registry).plan(doc_id)
     assert plan is not None, "batch_plan registers the plan"
     log(f"{doc_id}: {plan.page_count} pages planned into {len(plan.batches)} batches ({plan.method.value})")
     for batch in plan.batches:
-        _run(paths, instance, resources, dg.AssetSelection.assets("parsed_batch"), batch.key)
-        log(f"  parsed {batch.key} (pages {batch.first_page}-{batch.last_page})")
-    check = _run(paths, instance, resources, dg.AssetSelection.assets("parsed_document"), doc_id)
-    tree_run = _run(paths, instance, resources, dg.AssetSelection.assets("clause_tree"), doc_id)
-    _run(paths, instance, resources, dg.AssetSelection.assets("verification"), doc_id)
+        label = batch_label(batch.key, batch.first_page, batch.last_page)
+        try:
+            run(dg.AssetSelection.assets("parsed_batch"), batch.key, what=lambda _, label=label: label)
+        except StepFailed:
+            with contextlib.suppress(StepFailed):  # the failed attempts become rows of parse_runs first
+                run(dg.AssetSelection.assets("parse_timings"), None)
+            raise
+        log(f"  parsed {label.removeprefix('batch ')}")
+    check = run(dg.AssetSelection.assets("parsed_document"), doc_id)
+    tree_run = run(dg.AssetSelection.assets("clause_tree"), doc_id)
+    run(dg.AssetSelection.assets("verification"), doc_id)
     tables = dg.AssetSelection.assets("parse_timings", "verification_tables", "platform_report")
-    _run(paths, instance, resources, tables, None)
+    run(tables, None, what=lambda step: f"step {step} (after document {doc_id})")
 
     evaluations = check.get_asset_check_evaluations()
     tree = read_tree_manifest(paths.trees / doc_id)
@@ -133,14 +158,84 @@ def _run(
     resources: dict | None,
     selection: dg.AssetSelection,
     partition_key: str | None,
+    what: Callable[[str], str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One run over freshly loaded definitions (the registry may have gained partitions)."""
+    """One run over freshly loaded definitions (the registry may have gained partitions); a failed run
+    raises `StepFailed`, described by `what(failed step)` (default `step <step> of <partition>`)."""
     defs = build_definitions(paths, resources)
-    return dg.materialize(
-        list(defs.assets or []),
-        instance=instance,
+    job = dg.Definitions(
+        jobs=[dg.define_asset_job(RUN_JOB, selection=selection)],
+        assets=list(defs.assets or []),
         resources=defs.resources,
+    ).resolve_job_def(RUN_JOB)
+    result = job.with_logger_defs({"console": terminal_logger}).execute_in_process(
+        instance=instance,
         partition_key=partition_key,
-        selection=selection,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        raise_on_error=False,
     )
+    if not result.success:
+        step, cause = failure_cause(result, partition_key)
+        label = what(step) if what else f"step {step}" + (f" of {partition_key}" if partition_key else "")
+        raise StepFailed(label, cause, result.run_id)
+    return result
+
+
+@dg.logger(
+    dg.Field(
+        {"log_level": dg.Field(str, default_value="INFO", is_required=False)},
+        is_required=False,
+    ),
+    description="The assets' own log lines on stderr; Dagster's events (and their stack traces) stay in the "
+    "run's event log, and a failure is reported by the caller in one line.",
+)
+def terminal_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    level = logging.getLevelName(str(init_context.logger_config.get("log_level", "INFO")).upper())
+    logger = logging.Logger("platform_assets.run", level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_user_messages_only)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    return logger
+
+
+def _user_messages_only(record: logging.LogRecord) -> bool:
+    """Keep `context.log` lines (as `<step>: <message>`), drop Dagster's own events."""
+    meta = getattr(record, "dagster_meta", None) or {}
+    if meta.get("dagster_event") is not None:
+        return False
+    step = meta.get("step_key")
+    message = meta.get("orig_message", record.getMessage())
+    record.msg, record.args = (f"{step}: {message}" if step else str(message)), None
+    return True
+
+
+_WRAPPERS = frozenset({"RetryRequestedFromPolicy"})
+"""Error classes Dagster wraps a step's own exception in (besides its `Dagster*Error`s)."""
+
+
+def failure_cause(result: dg.ExecuteInProcessResult, partition_key: str | None) -> tuple[str, str]:
+    """(step, cause in one redacted line) of the first failed step of a failed run; a `dg.Failure`'s
+    description loses its leading `<partition key>: ` (the line names the batch already)."""
+    failures: list[DagsterEvent] = result.get_step_failure_events()
+    if not failures:
+        return "run", "the run failed before any step did (see its event log)"
+    event = failures[0]
+    step = event.step_key or "run"
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:  # dg.Failure
+        cause = data.user_failure_data.description
+        return step, redact(cause.removeprefix(f"{partition_key}: ") if partition_key else cause)
+    error = data.error
+    if error is None:
+        return step, "failed without an error (see the run's event log)"
+    if error.cls_name == "DagsterAssetCheckFailedError":
+        failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+        checks = "; ".join(f"{e.check_name}: {e.description or 'failed'}" for e in failed)
+        return step, redact(f"blocking check failed ({checks or error.message})")
+    while error.cause is not None and (error.cls_name in _WRAPPERS or error.cls_name.startswith("Dagster")):
+        error = error.cause
+    message = error.message.strip()
+    if error.cls_name == "Failure":  # a dg.Failure wrapped by the retry policy: its description
+        message = message.split(": ", 1)[-1]
+    return step, redact(message or error.cls_name)

@@ -1,24 +1,31 @@
 """`parsed_batch[doc~bNNN]`: one batch parsed by the parse worker, stored with its blocks and timings.
 
 Re-running never redoes finished work: a batch whose stored fingerprint matches its inputs is reused.
+Every attempt that submitted a job ends in exactly one timing record (succeeded, failed or cancelled),
+a failure's error in one redacted line; output that cannot be stored for good is not retried.
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
 from gpu_image.worker.contract import JobInput
+from gpu_image.worker.redaction import redact
 from platform_assets.domain.batch_plan import doc_id_of_batch_key
 from platform_assets.domain.batch_store import (
     BatchFingerprint,
     BatchManifest,
+    BatchStoreError,
     batch_dir,
     finished_batch,
     store_batch,
 )
 from platform_assets.domain.batch_telemetry import BatchObservation
+from platform_assets.domain.failures import describe_error
 from platform_assets.domain.tiling import compact_ranges
 from platform_assets.domain.timing_records import (
     DEGRADED_PREFIX,
@@ -111,48 +118,58 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
             observation.mark("submitted")
             timer.phases["submit"] = observation.seconds("submit", "submitted")
             observation.submitted(handle.job_id)
-            try:  # from here on a terminated run cancels the remote job (even mid-log line)
-                context.log.info(
-                    f"submitted {key} (pages {batch.first_page}-{batch.last_page}) as {handle.job_id}"
-                )
-                observation.mark("wait")
-                run = worker.wait(handle, remaining)
-                observation.mark("waited")
-                timer.waited_s = observation.seconds("wait", "waited")
-            except DagsterExecutionInterruptedError:
-                worker.cancel(handle)
-                timer.write("cancelled", job_id=handle.job_id, error="run terminated")
-                if terminating(context):
-                    # Dagster turns an interrupt into a RetryRequested under a retry policy: a run the user
-                    # terminates would re-submit the batch. Fail without retries instead (run ends CANCELED).
-                    raise dg.Failure(
-                        f"{key}: run terminated; job {handle.job_id} cancelled", allow_retries=False
-                    ) from None
-                raise
-            except WorkerError as err:
-                timer.write("failed", job_id=handle.job_id, error=str(err))
-                raise dg.Failure(f"{key}: {err}", allow_retries=err.transient) from err
+            with timer.recording_failures(job_id=handle.job_id):  # every submitted job ends in one record
+                try:  # from here on a terminated run cancels the remote job (even mid-log line)
+                    context.log.info(
+                        f"submitted {key} (pages {batch.first_page}-{batch.last_page}, 0-based) "
+                        f"as {handle.job_id}"
+                    )
+                    observation.mark("wait")
+                    run = worker.wait(handle, remaining)
+                    observation.mark("waited")
+                    timer.waited_s = observation.seconds("wait", "waited")
+                except DagsterExecutionInterruptedError:
+                    worker.cancel(handle)
+                    timer.write("cancelled", job_id=handle.job_id, error="run terminated")
+                    if terminating(context):
+                        # Dagster turns an interrupt into a RetryRequested under a retry policy: a run the
+                        # user terminates would re-submit the batch. Fail without retries instead (run
+                        # ends CANCELED).
+                        raise dg.Failure(
+                            f"{key}: run terminated; job {handle.job_id} cancelled", allow_retries=False
+                        ) from None
+                    raise
+                except WorkerError as err:
+                    timer.write("failed", job_id=handle.job_id, error=redact(str(err)))
+                    raise dg.Failure(f"{key}: {err}", allow_retries=err.transient) from err
+                timer.run = run
 
-            result = run.output.results[0]
-            if result.degraded:
-                timer.write("failed", run=run, error=f"{DEGRADED_PREFIX} {result.degraded}")
-                raise dg.Failure(
-                    f"{key}: the worker lost artifacts {result.degraded}; the batch is re-parsed"
-                )
-            observation.mark("store")
-            manifest, phases = store_batch(
-                folder,
-                key=key,
-                doc_id=doc_id,
-                fingerprint=fingerprint,
-                archive=run.archive,
-                archive_format=result.archive_format,
-                worker_id=run.output.debug.worker_id or "",
-                job_id=run.job_id,
-            )
-            record_ = timer.write("succeeded", run=run, orchestrator_phases=phases)
+                result = run.output.results[0]
+                if result.degraded:
+                    timer.write("failed", run=run, error=f"{DEGRADED_PREFIX} {result.degraded}")
+                    raise dg.Failure(
+                        f"{key}: the worker lost artifacts {result.degraded}; the batch is re-parsed"
+                    )
+                observation.mark("store")
+                try:
+                    manifest, phases = store_batch(
+                        folder,
+                        key=key,
+                        doc_id=doc_id,
+                        fingerprint=fingerprint,
+                        archive=run.archive,
+                        archive_format=result.archive_format,
+                        worker_id=run.output.debug.worker_id or "",
+                        job_id=run.job_id,
+                    )
+                except BatchStoreError as err:
+                    timer.write("failed", run=run, orchestrator_phases=err.phases, error=describe_error(err))
+                    raise dg.Failure(f"{key}: {describe_error(err)}", allow_retries=err.transient) from err
+                record_ = timer.write("succeeded", run=run, orchestrator_phases=phases)
             if manifest.missing_pages:
-                context.log.warning(f"{key}: no output for pages {compact_ranges(manifest.missing_pages)}")
+                context.log.warning(
+                    f"{key}: no output for pages {compact_ranges(manifest.missing_pages)} (0-based)"
+                )
             return dg.MaterializeResult(
                 metadata={
                     **batch_metadata(manifest),
@@ -214,6 +231,27 @@ class AttemptTimer:
         """Orchestrator phases measured so far (`submit`)."""
         self.waited_s: float | None = None
         """Wall time of `worker.wait`: queue, execution and result delivery."""
+        self.run: WorkerRun | None = None
+        """The finished job, once `worker.wait` returned it."""
+        self.record: TimingRecord | None = None
+        """This attempt's record, once written (one per attempt)."""
+
+    @contextmanager
+    def recording_failures(self, *, job_id: str) -> Iterator[None]:
+        """An exception inside that no record accounts for yet writes one: `cancelled` for an interrupt,
+        else `failed` with the error described in one redacted line; the exception propagates."""
+        try:
+            yield
+        except BaseException as error:
+            if self.record is None:
+                interrupted = isinstance(error, DagsterExecutionInterruptedError | KeyboardInterrupt)
+                self.write(
+                    "cancelled" if interrupted else "failed",
+                    run=self.run,
+                    job_id=job_id,
+                    error="run terminated" if interrupted else describe_error(error),
+                )
+            raise
 
     def elapsed_since_first_attempt(self) -> float:
         marker = self.data.paths.timings / self.key / f".{self.context.run_id}.first-attempt"
@@ -272,5 +310,6 @@ class AttemptTimer:
             error=error,
         )
         write_record(self.data.paths.timings, record)
+        self.record = record
         self.observation.finished(record)
         return record

@@ -5,7 +5,7 @@ import dagster as dg
 from platform_assets.documents import load_facts
 from platform_assets.domain.batch_plan import BatchPlan
 from platform_assets.domain.intake import landing_path
-from platform_assets.domain.pdf_facts import page_texts
+from platform_assets.domain.pdf_facts import locate_lines, page_texts
 from platform_assets.domain.planning import plan_batches
 from platform_assets.partitions import PartitionScheme
 from platform_assets.timings import timed_phase
@@ -30,7 +30,9 @@ def build_batch_plan(scheme: PartitionScheme, source_pdf: dg.AssetsDefinition) -
         record = registry.document(doc_id)
         facts = load_facts(data, doc_id)
         pdf = landing_path(data.paths.landing, record.sha256)
-        computed = plan_batches(doc_id, facts, planner.config(), lambda: page_texts(pdf))
+        computed = plan_batches(
+            doc_id, facts, planner.config(), lambda: page_texts(pdf), lambda found: locate_lines(pdf, found)
+        )
 
         registered = registry.plan(doc_id)
         if registered is None:

@@ -45,7 +45,8 @@ def build_clause_tree_asset(
             dg.AssetCheckSpec(
                 TREE_COMPLETE,
                 asset="clause_tree",
-                description="Every outline clause got its heading and no block was dropped.",
+                description="Every outline clause opened in the tree and every block was placed or "
+                "dropped for a named reason.",
             )
         ],
         group_name="clauses",
@@ -67,10 +68,11 @@ def build_clause_tree_asset(
             batches.append(SourceBatch(key=batch.key, blocks=read_blocks(folder), raw_dir=folder / "raw"))
         record = data.registry.document(doc_id)
         title = load_facts(data, doc_id).title or record.filename
-        tree = build_clause_tree(doc_id, title, batches, plan.clauses)
+        pdf = landing_path(data.paths.landing, record.sha256)
+        tree = build_clause_tree(doc_id, title, batches, plan.clauses, pdf=pdf)
         config = document_config(data, doc_id, record.filename)
         if config is not None:
-            with PageNames(landing_path(data.paths.landing, record.sha256)) as page_names:
+            with PageNames(pdf) as page_names:
                 names = config.vocabulary or frozenset()
                 tree = correct_tree(tree, config.corrections, page_names.has, names, config.path)
             log = tree.manifest.corrections
@@ -82,7 +84,15 @@ def build_clause_tree_asset(
         write_clause_tree(tree, dest)
         manifest = tree.manifest
         if manifest.unmatched:
-            context.log.warning(f"{doc_id}: no heading found for {len(manifest.unmatched)} outline clause(s)")
+            context.log.warning(
+                f"{doc_id}: {len(manifest.unmatched)} outline clause(s) never opened "
+                "(no destination position, no heading found)"
+            )
+        if manifest.heading_mismatch:
+            context.log.info(
+                f"{doc_id}: {len(manifest.heading_mismatch)} clause(s) opened at their bookmark's "
+                "destination, whose printed heading differs from the bookmark title"
+            )
         return dg.MaterializeResult(
             metadata=tree_metadata(tree, str(dest)), check_results=[completeness_result(manifest)]
         )
@@ -99,13 +109,20 @@ def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue
         "files": dg.MetadataValue.int(m.files),
         "barrels": dg.MetadataValue.int(m.barrels),
         "images": dg.MetadataValue.int(m.images),
-        "clauses_matched": dg.MetadataValue.text(f"{m.clauses_matched} of {m.outline_entries}"),
-        "unmatched_clauses": dg.MetadataValue.text(", ".join(m.unmatched) or "none"),
+        "clauses_opened": dg.MetadataValue.text(f"{m.clauses_matched} of {m.outline_entries}"),
+        "opened_at_destination": dg.MetadataValue.int(
+            sum(1 for c in m.clauses.values() if c.opened_at == "destination")
+        ),
+        "never_opened": dg.MetadataValue.text(", ".join(m.unmatched) or "none"),
+        "heading_mismatch": dg.MetadataValue.text(", ".join(m.heading_mismatch) or "none"),
         "references_found": dg.MetadataValue.int(m.references_found),
         "references_linked": dg.MetadataValue.int(m.references_linked),
         "unresolved_references": dg.MetadataValue.text("\n".join(unresolved) or "none"),
         "blocks_assigned": dg.MetadataValue.int(m.blocks_assigned),
         "blocks_dropped": dg.MetadataValue.int(m.blocks_dropped),
+        "blocks_dropped_by_reason": dg.MetadataValue.json(m.drops),
+        "blocks_lost": dg.MetadataValue.int(m.blocks_lost),
+        "blocks_from_text_layer": dg.MetadataValue.int(m.from_text_layer),
         "corrections": dg.MetadataValue.text(
             f"{m.corrections.config}: {len(m.corrections.applied)} applied, {len(m.corrections.unproven)} "
             f"held back, {len(m.corrections.stale_patches)} stale"
@@ -119,16 +136,20 @@ def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue
 def completeness_result(manifest: TreeManifest) -> dg.AssetCheckResult:
     problems = []
     if manifest.unmatched:
-        problems.append(f"{len(manifest.unmatched)} outline clause(s) without a heading match")
-    if manifest.blocks_dropped:
-        problems.append(f"{manifest.blocks_dropped} block(s) dropped")
+        problems.append(f"{len(manifest.unmatched)} outline clause(s) never opened")
+    if manifest.blocks_lost:
+        problems.append(f"{manifest.blocks_lost} block(s) lost without a reason")
+    dropped = ", ".join(f"{n} {reason}" for reason, n in manifest.drops.items() if n) or "none"
     return dg.AssetCheckResult(
         check_name=TREE_COMPLETE,
         passed=not problems,
         description="; ".join(problems)
-        or f"all {manifest.outline_entries} clauses matched, all {manifest.blocks_total} blocks placed",
+        or f"all {manifest.outline_entries} clauses opened; of {manifest.blocks_total} blocks, "
+        f"{manifest.blocks_assigned} placed and {manifest.blocks_dropped} dropped ({dropped})",
         metadata={
-            "unmatched": dg.MetadataValue.text(", ".join(manifest.unmatched) or "none"),
-            "blocks_dropped": dg.MetadataValue.int(manifest.blocks_dropped),
+            "never_opened": dg.MetadataValue.text(", ".join(manifest.unmatched) or "none"),
+            "heading_mismatch": dg.MetadataValue.int(len(manifest.heading_mismatch)),
+            "blocks_lost": dg.MetadataValue.int(manifest.blocks_lost),
+            "blocks_dropped_by_reason": dg.MetadataValue.json(manifest.drops),
         },
     )

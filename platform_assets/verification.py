@@ -33,8 +33,8 @@ from resources.platform_data import PlatformData
 CHECK_DESCRIPTIONS = {
     CheckName.COVERAGE: "Batches tile the document, every planned page was parsed once, every outline "
     "clause is in the tree.",
-    CheckName.SOURCE_TEXT: "Each clause's words against the PDF text layer of its own pages: recall and "
-    "confirmed garbles.",
+    CheckName.SOURCE_TEXT: "Each clause's words and lines against the PDF text layer of its own pages: "
+    "recall, confirmed garbles and lost lines.",
     CheckName.VOCABULARY: "Names in code and table name cells against the schema vocabulary (XSD/RNG).",
     CheckName.TABLES: "Table cells against pdfplumber's extraction of the same pages.",
     CheckName.LINKS: "Every relative link resolves; every reference to a clause of the tree is linked.",

@@ -52,6 +52,15 @@ def real_pdfs() -> Path:
 
 
 @pytest.fixture(scope="session")
+def extra_pdfs() -> Path:
+    """PDFs fetched by `tests/corpus/fetch_more_pdfs.sh` (`make corpus`): the clause-tree failure classes of
+    `tests/corpus/EXTRA.md`; skip when not fetched."""
+    if not (REAL_PDFS / "MANIFEST-extra.tsv").is_file():
+        pytest.skip(f"extra real PDFs not fetched into {REAL_PDFS} (make corpus needs the apt registry)")
+    return REAL_PDFS
+
+
+@pytest.fixture(scope="session")
 def sample(tmp_path_factory):
     """The deterministic synthetic standard (samples/), built once per session."""
     from samples.standard import build_sample_standard

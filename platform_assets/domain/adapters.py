@@ -199,11 +199,17 @@ def _check_middle_schema(middle: dict[str, Any]) -> None:
 
 
 def blocks_from_middle_json(middle: dict[str, Any]) -> list[Block]:
-    """Blocks of a MinerU 4 `middle_json.json`, whose `page_idx` is already absolute."""
+    """Blocks of a MinerU 4 `middle_json.json`, whose `page_idx` is already absolute.
+
+    MinerU writes its pydantic model without default values (`to_dict(skip_defaults=True)`), so what the
+    schema (`mineru.types.MiddleJson`) lets default is absent from the file: a blank page is just
+    `{"page_idx": n}` (no `blocks`), and a block may lack `index`, `bbox`, `image_path`, `sub_type`,
+    `guess_lang`. Absent or null, they read as empty. `pages` and `page_idx` are required by the schema.
+    """
     _check_middle_schema(middle)
     blocks: list[Block] = []
     for page in middle["pages"]:
-        for block in page["blocks"]:
+        for block in page.get("blocks") or []:
             blocks.append(_from_middle_block(block, len(blocks), page["page_idx"]))
     return blocks
 

@@ -10,7 +10,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-PLAN_SCHEMA_VERSION = 1
+PLAN_SCHEMA_VERSION = 2
+"""2: clauses carry their outline destination's position and the number printed at it."""
 
 
 class PlanMethod(StrEnum):
@@ -43,6 +44,13 @@ class Clause(BaseModel):
     level: int = Field(ge=0)
     page_index: int = Field(ge=0)
     numbered: bool = True
+    top: float | None = Field(
+        default=None, ge=0, le=1, description="where the clause starts on its page (top-down fraction)"
+    )
+    left: float | None = Field(default=None, ge=0, le=1)
+    number: str | None = Field(
+        default=None, description="the number as printed or titled (`8.7`), also where the id is prefixed"
+    )
 
 
 class Batch(BaseModel):

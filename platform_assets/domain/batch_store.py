@@ -7,14 +7,18 @@ says which inputs produced it, so a finished batch is never parsed again for the
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from platform_assets.domain.adapters import load_blocks
-from platform_assets.domain.archive import extract_archive
+from platform_assets.domain.archive import UnsafeArchiveError, extract_archive
 from platform_assets.domain.atomic import staged_directory, write_text_atomic
 from platform_assets.domain.blocks import Block, summarize
+from platform_assets.domain.failures import DescribedError, describe_error
 
 MANIFEST = "batch.json"
 BLOCKS = "blocks.json"
@@ -71,6 +75,31 @@ def read_blocks(folder: Path) -> list[Block]:
     return [Block.model_validate(b) for b in json.loads((folder / BLOCKS).read_bytes())]
 
 
+class BatchStoreError(DescribedError):
+    """A worker's result that could not be stored, and which stage refused it (the cause is chained).
+
+    `transient`: whether parsing the batch again can help (a damaged download, a full disk), not an
+    adapter that cannot read this engine output or an archive refused as unsafe.
+    """
+
+    def __init__(self, where: str, cause: BaseException, *, transient: bool, phases: dict[str, float]):
+        super().__init__(f"{describe_error(cause)} {where}")
+        self.where, self.cause, self.transient = where, cause, transient
+        self.phases = phases
+        """Phase seconds measured before the failure (`download_extract` once extraction finished)."""
+
+
+@contextmanager
+def _stage(where: str, phases: dict[str, float], *, transient: bool) -> Iterator[None]:
+    """Any exception inside becomes a `BatchStoreError` naming `where` (an inner stage's error passes)."""
+    try:
+        yield
+    except BatchStoreError:
+        raise
+    except Exception as error:
+        raise BatchStoreError(where, error, transient=transient, phases=dict(phases)) from error
+
+
 def store_batch(
     folder: Path,
     *,
@@ -82,24 +111,37 @@ def store_batch(
     worker_id: str = "",
     job_id: str = "",
 ) -> tuple[BatchManifest, dict[str, float]]:
-    """Extract, normalize and store one batch atomically; returns the manifest and phase seconds."""
-    import time
+    """Extract, normalize and store one batch atomically; returns the manifest and phase seconds.
 
+    Raises `BatchStoreError` (nothing stored) naming the stage that failed: extracting the archive,
+    the MinerU adapter, the page range check, or writing the batch.
+    """
     timings: dict[str, float] = {}
-    with staged_directory(folder) as stage:
+    with _stage("while storing the batch", timings, transient=True), staged_directory(folder) as stage:
         started = time.perf_counter()
-        members = extract_archive(archive, stage / RAW, archive_format)
+        try:
+            members = extract_archive(archive, stage / RAW, archive_format)
+        except UnsafeArchiveError as error:
+            raise BatchStoreError(
+                "in the worker's result archive", error, transient=False, phases=dict(timings)
+            ) from error
+        except Exception as error:
+            raise BatchStoreError(
+                "while extracting the worker's result archive", error, transient=True, phases=dict(timings)
+            ) from error
         timings["download_extract"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        blocks = load_blocks(stage / RAW, fingerprint.first_page)
-        produced = _produced_pages(stage / RAW, blocks)
+        with _stage("in the MinerU adapter", timings, transient=False):
+            blocks = load_blocks(stage / RAW, fingerprint.first_page)
+            produced = _produced_pages(stage / RAW, blocks)
         outside = [p for p in produced if not fingerprint.first_page <= p <= fingerprint.last_page]
         if outside:
-            raise ValueError(
-                f"{key}: parse output has pages {outside[:5]} outside the requested range "
-                f"{fingerprint.first_page}..{fingerprint.last_page} (off-by-one page range?)"
+            error = ValueError(
+                f"parse output has pages {outside[:5]} outside the requested range "
+                f"{fingerprint.first_page}..{fingerprint.last_page} (0-based; off-by-one page range?)"
             )
+            raise BatchStoreError("in the page range check", error, transient=False, phases=dict(timings))
         write_text_atomic(
             stage / BLOCKS, json.dumps([b.model_dump(mode="json", exclude_none=True) for b in blocks])
         )

@@ -66,6 +66,10 @@ class Block(BaseModel):
     footnote: list[str] = Field(default_factory=list)
     latex: str | None = None
     image_path: str | None = None
+    from_text_layer: bool = Field(
+        default=False,
+        description="Its text was read from the PDF text layer inside its bbox: the parser returned none.",
+    )
 
     @field_validator("bbox")
     @classmethod

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,11 @@ from pydantic import BaseModel, Field
 
 from platform_assets.domain.atomic import staged_directory
 from platform_assets.domain.batch_plan import Clause
+from platform_assets.domain.block_triage import REASONS, triage
 from platform_assets.domain.blocks import Block
 from platform_assets.domain.clause_hierarchy import ClauseNode, clause_hierarchy
 from platform_assets.domain.clause_layout import ROOT_INDEX, layout_tree, name_slug, relative_href
+from platform_assets.domain.clauses import tokens
 from platform_assets.domain.corrections import Applied, StalePatch, Unproven
 from platform_assets.domain.cross_references import (
     DEFAULT_PATTERNS,
@@ -28,12 +31,15 @@ from platform_assets.domain.cross_references import (
     ReferencePattern,
     link_references,
 )
-from platform_assets.domain.render_markdown import RenderContext, page_furniture, render_blocks
+from platform_assets.domain.render_markdown import RenderContext, render_blocks
 from platform_assets.domain.segment import Segmentation, segment
+from platform_assets.domain.text_layer_fill import fill_from_text_layer
 
 MANIFEST = "manifest.json"
 IMAGES = "_images"
 WRITER_THREADS = 8
+LABEL_WORDS = 4
+"""A printed heading may add this many words to its bookmark title (`Chapter 4`, `Annex B (normative)`)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class ClauseEntry(BaseModel):
     last_page: int
     blocks: int
     heading_matched: bool
+    opened_at: str = Field(
+        default="heading",
+        description="`destination`: at its bookmark's position; `heading`: at its matched heading; "
+        "`none`: never opened (its text stayed with the clause before)",
+    )
     references: list[ReferenceEntry] = Field(default_factory=list)
 
     @property
@@ -85,11 +96,17 @@ class TreeManifest(BaseModel):
     barrels: int
     images: int
     outline_entries: int
-    clauses_matched: int
-    unmatched: list[str]
+    clauses_matched: int = Field(description="clauses opened in the tree (at a destination or a heading)")
+    unmatched: list[str] = Field(description="clauses never opened: no position and no heading found")
+    heading_mismatch: list[str] = Field(
+        default_factory=list, description="opened at their destination, but no printed heading matched"
+    )
     blocks_total: int
     blocks_assigned: int
-    blocks_dropped: int
+    blocks_dropped: int = Field(description="blocks left out, each for a reason counted in `drops`")
+    drops: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(REASONS, 0))
+    blocks_lost: int = Field(default=0, description="blocks neither placed nor dropped for a reason")
+    from_text_layer: int = Field(default=0, description="empty blocks given their text from the PDF")
     references_found: int
     references_linked: int
     clauses: dict[str, ClauseEntry]
@@ -119,40 +136,57 @@ def build_clause_tree(
     batches: Sequence[SourceBatch],
     clauses: Sequence[Clause],
     patterns: Sequence[ReferencePattern] = DEFAULT_PATTERNS,
+    pdf: Path | None = None,
+    password: str | None = None,
 ) -> ClauseTree:
+    """The tree of the batches' blocks under the outline's clauses.
+
+    With the source `pdf`, blocks MinerU returned empty take their text from its text layer first; then
+    page furniture, contents and empty blocks are dropped, each for a counted reason (`block_triage`),
+    and the rest is segmented, rendered and linked.
+    """
     stream = [block for batch in batches for block in batch.blocks]
     images = _image_sources(batches)
+    filled, from_text_layer = fill_from_text_layer(stream, pdf, password) if pdf else (stream, 0)
+    triaged = triage(filled, outline_titles(clauses))
     nodes = clause_hierarchy(clauses)
     paths = layout_tree(nodes)
-    segmentation = segment(stream, clauses)
-    furniture = page_furniture(stream)
+    segmentation = segment(triaged.kept, clauses)
     used_images: dict[str, Path] = {}
     href = functools.cache(relative_href)  # ~2 links per block, few distinct (from, to) pairs
+    resolve_number = _number_resolver(clauses, nodes)
 
-    def render(path: str, blocks: Sequence[Block]) -> tuple[str, list[Reference]]:
+    def render(path: str, owner: str | None, blocks: Sequence[Block]) -> tuple[str, list[Reference]]:
         def image_href(block: Block) -> str | None:
-            located = images.get(id(block))
+            located = images.get(_image_key(block))
             if located is None:
                 return None
             used_images[located[0]] = located[1]
             return href(path, located[0])
 
-        body = render_blocks(blocks, RenderContext(furniture=furniture, image_href=image_href))
-        return link_references(body, lambda cid: href(path, paths[cid]) if cid in paths else None, patterns)
+        def resolve(target: str) -> str | None:
+            clause_id = target if target in paths else resolve_number(target, owner)
+            return href(path, paths[clause_id]) if clause_id is not None else None
+
+        body = render_blocks(blocks, RenderContext(image_href=image_href))
+        return link_references(body, resolve, patterns)
 
     files: dict[str, str] = {}
     entries: dict[str, ClauseEntry] = {}
+    anchored = set(segmentation.anchored)
     for clause_id, node in nodes.items():
         path = paths[clause_id]
-        body, references = render(path, segmentation.bodies[clause_id])
+        body, references = render(path, clause_id, segmentation.bodies[clause_id])
         children = [(nodes[c], href(path, paths[c])) for c in node.children]
-        files[path] = _page(node.title.strip() or node.id, body, children)
-        entries[clause_id] = _entry(node, path, segmentation, references)
+        heading = printed_title(node.title, segmentation.heading_of.get(clause_id, ()))
+        files[path] = _page(heading or node.id, body, children)
+        entries[clause_id] = _entry(node, path, segmentation, references, clause_id in anchored)
 
-    front, front_refs = render(ROOT_INDEX, segmentation.front)
+    front, front_refs = render(ROOT_INDEX, None, segmentation.front)
     top = [(n, href(ROOT_INDEX, paths[n.id])) for n in nodes.values() if n.parent is None]
     files[ROOT_INDEX] = _page(title, front, top)
     found = [r for e in entries.values() for r in e.references] + [_ref(r) for r in front_refs]
+    dropped = sum(triaged.drops.values())
     manifest = TreeManifest(
         doc_id=doc_id,
         files=len(files),
@@ -161,14 +195,65 @@ def build_clause_tree(
         outline_entries=len(nodes),
         clauses_matched=len(nodes) - len(segmentation.unmatched),
         unmatched=list(segmentation.unmatched),
+        heading_mismatch=list(segmentation.mismatched),
         blocks_total=len(stream),
         blocks_assigned=segmentation.assigned,
-        blocks_dropped=segmentation.dropped,
+        blocks_dropped=dropped,
+        drops=triaged.drops,
+        blocks_lost=len(stream) - segmentation.assigned - dropped,
+        from_text_layer=from_text_layer,
         references_found=len(found),
         references_linked=sum(1 for r in found if r.href is not None),
         clauses=entries,
     )
     return ClauseTree(files=files, images=dict(sorted(used_images.items())), manifest=manifest)
+
+
+def outline_titles(clauses: Sequence[Clause]) -> frozenset[tuple[str, ...]]:
+    """The outline's titles as a table of contents prints them: with and without their number."""
+    titles = set()
+    for clause in clauses:
+        words = tokens(clause.title)
+        titles.add(words)
+        if clause.number:
+            number = tokens(clause.number.removeprefix("Part-"))
+            titles.add(words[len(number) :] if words[: len(number)] == number else number + words)
+    return frozenset(titles)
+
+
+def printed_title(title: str, heading: Sequence[Block]) -> str:
+    """The clause's title as its page prints it, where the print only adds a label or number to the
+    bookmark (`Chapter 4` + `Introduction`), else the bookmark title."""
+    printed = " ".join(" ".join(block.text for block in heading).split())
+    words, printed_words = tokens(title), tokens(printed)
+    if printed and set(words) <= set(printed_words) and len(printed_words) <= len(words) + LABEL_WORDS:
+        return printed
+    return title.strip()
+
+
+def _number_resolver(
+    clauses: Sequence[Clause], nodes: dict[str, ClauseNode]
+) -> Callable[[str, str | None], str | None]:
+    """A printed number (`8.7`) -> the clause that prints it: the one under the referring clause's own
+    top-level clause, else the only one in the document (ids of restarting numberings are prefixed)."""
+    by_number: dict[str, list[str]] = {}
+    for clause in clauses:
+        if clause.number:
+            by_number.setdefault(clause.number, []).append(clause.id)
+    roots: dict[str, str] = {}
+    for clause_id, node in nodes.items():
+        parent = node.parent
+        roots[clause_id] = roots[parent] if parent is not None else clause_id
+
+    def resolve(number: str, owner: str | None) -> str | None:
+        candidates = by_number.get(number, [])
+        if owner is not None:
+            same_root = [cid for cid in candidates if roots[cid] == roots[owner]]
+            if len(same_root) == 1:
+                return same_root[0]
+        return candidates[0] if len(candidates) == 1 else None
+
+    return resolve
 
 
 def write_clause_tree(tree: ClauseTree, dest: Path) -> None:
@@ -191,9 +276,14 @@ def read_tree_manifest(dest: Path) -> TreeManifest | None:
     return TreeManifest.model_validate_json(path.read_bytes()) if path.is_file() else None
 
 
-def _image_sources(batches: Sequence[SourceBatch]) -> dict[int, tuple[str, Path]]:
-    """Block identity -> (tree path under `_images/`, source file) for blocks whose image file exists."""
-    found: dict[int, tuple[str, Path]] = {}
+def _image_key(block: Block) -> tuple[int, int, str | None]:
+    """A block's identity that survives its copies (retyped, filled): page, batch position, image."""
+    return block.page_index, block.seq, block.image_path
+
+
+def _image_sources(batches: Sequence[SourceBatch]) -> dict[tuple[int, int, str | None], tuple[str, Path]]:
+    """Block -> (tree path under `_images/`, source file) for blocks whose image file exists."""
+    found: dict[tuple[int, int, str | None], tuple[str, Path]] = {}
     for index, batch in enumerate(batches, start=1):
         raw = batch.raw_dir.resolve()
         for block in batch.blocks:
@@ -204,8 +294,16 @@ def _image_sources(batches: Sequence[SourceBatch]) -> dict[int, tuple[str, Path]
                 continue  # never copy from outside the batch's own output
             stem, suffix = posixpath.splitext(posixpath.basename(block.image_path))
             name = f"b{index:03d}-{name_slug(stem) or 'image'}{suffix.lower()}"
-            found[id(block)] = (f"{IMAGES}/{name}", source)
+            found[_image_key(block)] = (f"{IMAGES}/{name}", source)
     return found
+
+
+_CONTENTS = re.compile(r"\n## Contents\n\n(?:- \[[^\n]*\]\([^\n]*\)\n?)+\Z")
+
+
+def body_text(page: str) -> str:
+    """What a clause file (`_page`) holds below its title, without the links to its children."""
+    return _CONTENTS.sub("\n", page).split("\n", 1)[-1].strip()
 
 
 def _page(title: str, body: str, children: list[tuple[ClauseNode, str]]) -> str:
@@ -223,8 +321,15 @@ def _ref(reference: Reference) -> ReferenceEntry:
     return ReferenceEntry(text=reference.text, target=reference.target, href=reference.href)
 
 
-def _entry(node: ClauseNode, path: str, seg: Segmentation, references: list[Reference]) -> ClauseEntry:
+def _entry(
+    node: ClauseNode,
+    path: str,
+    seg: Segmentation,
+    references: list[Reference],
+    anchored: bool,
+) -> ClauseEntry:
     blocks = [*seg.heading_of.get(node.id, ()), *seg.bodies[node.id]]
+    opened_at = "destination" if anchored else "none" if node.id in seg.unmatched else "heading"
     pages = [b.page_index for b in blocks]
     return ClauseEntry(
         title=node.title,
@@ -235,5 +340,6 @@ def _entry(node: ClauseNode, path: str, seg: Segmentation, references: list[Refe
         last_page=max(pages, default=node.page_index),
         blocks=len(blocks),
         heading_matched=node.id in seg.heading_of,
+        opened_at=opened_at,
         references=[_ref(r) for r in references],
     )

@@ -7,14 +7,17 @@ Invariant: clauses come in outline order with unique ids and non-decreasing `pag
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from platform_assets.domain.batch_plan import Clause
 from platform_assets.domain.pdf_facts import OutlineEntry
 
 _KEYWORD = re.compile(
-    r"^(annex|appendix|part|chapter|section|clause)\s+([a-z]|\d{1,3}|[ivxlcdm]+)\b\.?", re.IGNORECASE
+    r"^(annex|appendix|part|chapter|section|clause)\s+([a-z](?:\.\d{1,3})*|\d{1,3}(?:\.\d{1,3})*|[ivxlcdm]+)\b\.?",
+    re.IGNORECASE,
 )
 _NUMERIC = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.?(?=\s|$)")
 _LETTERED = re.compile(r"^([A-Z](?:\.\d{1,3})+)\.?(?=\s|$)")
@@ -24,6 +27,16 @@ _ROMAN_VALID = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _SLUG_MAX = 40
 _EXAMPLES = 3
+_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\ufeff\ufffe\x02]")
+BACKWARD_SLACK = 0.01
+"""A destination this far (page heights) above the previous one on its page points backwards."""
+COLUMN_SHIFT = 0.25
+"""Destinations this far apart across the page are in different columns: higher is not backwards."""
+TITLE_WORDS_COMPARED = 4
+"""Printed heading and bookmark title agree when their first words (up to 4) are the same."""
+
+Tokens = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,39 @@ class _Node:
     depth: int
     parent: int | None
     root: int
+    entry: OutlineEntry
+
+
+def tokens(text: str) -> Tokens:
+    """Case-, punctuation- and OCR-spacing-blind words: `17 .4.2Foo` -> ('17', '4', '2', 'foo')."""
+    return tuple(_TOKEN.findall(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold()))
+
+
+def _agree(printed: Tokens, title: Tokens) -> bool:
+    compared = min(len(printed), len(title), TITLE_WORDS_COMPARED)
+    return compared > 0 and printed[:compared] == title[:compared]
+
+
+def printed_number(lines: Sequence[str], title: str) -> str | None:
+    """The clause number printed at a bookmark's destination, when the print is that bookmark's heading.
+
+    `1 Creating R packages` under the bookmark `Creating R packages` gives `1`; a label line of its own
+    (`Chapter 4`, `Part II`, `Annex B`) gives its number when the next line starts like the title, or
+    when no line follows it near enough to tell; a bare number alone (a page number) needs the title.
+    """
+    if not lines or (number := clause_number(lines[0])) is None:
+        return None
+    words, title_words = tokens(lines[0]), tokens(title)
+    number_words = tokens(number.removeprefix("Part-"))
+    start = next((skip for skip in (0, 1) if words[skip : skip + len(number_words)] == number_words), None)
+    if start is None:
+        return None
+    rest = words[start + len(number_words) :]
+    if rest:
+        return number if _agree(rest, title_words) else None
+    if len(lines) > 1:
+        return number if _agree(tokens(lines[1]), title_words) else None
+    return number if start == 1 else None  # `CHAPTER 1` alone, its title set far below
 
 
 def roman_value(token: str) -> int | None:
@@ -81,14 +127,15 @@ def _place(entries: list[OutlineEntry], page_count: int) -> tuple[list[_Node], l
         parent = stack[-1][1] if stack else None
         index = len(nodes)
         root = index if parent is None else nodes[parent].root
-        nodes.append(_Node(entry.title, entry.page_index, len(stack), parent, root))
+        nodes.append(_Node(entry.title, entry.page_index, len(stack), parent, root, entry))
         stack.append((entry.level, index))
     return nodes, dropped
 
 
 def _numbers(nodes: list[_Node]) -> list[str | None]:
-    """Clause numbers per node; bare top-level romans count only as a run I, II, III ..."""
-    numbers = [clause_number(node.title) for node in nodes]
+    """Clause numbers per node: in the title, else printed at its destination; bare top-level romans
+    count only as a run I, II, III ..."""
+    numbers = [clause_number(n.title) or printed_number(n.entry.printed, n.title) for n in nodes]
     bare = [
         (index, match.group(1))
         for index, node in enumerate(nodes)
@@ -142,31 +189,56 @@ def _unique_ids(nodes: list[_Node], raw: list[str]) -> tuple[list[str], list[str
     return final, warnings
 
 
-def _monotone_pages(nodes: list[_Node], ids: list[str]) -> tuple[list[int], list[str]]:
-    """Clamp a page that goes backwards to the previous clause's start page."""
+def _monotone_positions(nodes: list[_Node], ids: list[str]) -> tuple[list[int], list[bool], list[str]]:
+    """Clamp a page that goes backwards to the previous clause's start page; drop the position of a
+    destination that lies above the previous one on the same page (in the same column).
+
+    A dropped position makes the clause's heading be matched instead of trusted.
+    """
     pages: list[int] = []
+    positioned: list[bool] = []
     backwards: list[str] = []
-    floor = 0
+    above: list[str] = []
+    floor, last = 0, None  # the last kept position: (top, left)
     for node, id_ in zip(nodes, ids, strict=True):
+        entry = node.entry
         if node.page < floor:
             backwards.append(f"'{id_}' page index {node.page} -> {floor}")
+        elif node.page > floor:
+            last = None
         floor = max(floor, node.page)
+        keep = node.page == floor and entry.top is not None
+        if keep and last is not None and entry.top < last[0] - BACKWARD_SLACK:  # type: ignore[operator]
+            same_column = entry.left is None or last[1] is None or abs(entry.left - last[1]) < COLUMN_SHIFT
+            if same_column:
+                above.append(f"'{id_}' on page index {node.page}")
+                keep = False
+        if keep:
+            last = (entry.top, entry.left)
         pages.append(floor)
+        positioned.append(keep)
     warnings = []
     if backwards:
         warnings.append(
             f"{len(backwards)} bookmarks go backwards in page order, planned at the previous clause's "
             f"start: {'; '.join(backwards[:_EXAMPLES])}"
         )
-    return pages, warnings
+    if above:
+        warnings.append(
+            f"{len(above)} bookmarks point above the previous bookmark on their page, so their headings "
+            f"are matched by title instead: {'; '.join(above[:_EXAMPLES])}"
+        )
+    return pages, positioned, warnings
 
 
 def clauses_from_outline(outline: list[OutlineEntry], page_count: int) -> tuple[list[Clause], list[str]]:
     """Resolve an outline to clauses in outline order, plus warnings about what was repaired.
 
-    Bookmarks without a destination (or past the end) are dropped. Numbered titles keep their
-    number as id; when the outline has no number at all, ids are tree positions (`1.2`); otherwise
+    Bookmarks without a destination (or past the end) are dropped. A number in the title, else the
+    number printed at the bookmark's destination (`Chapter 4` over `Introduction`), is the id; when
+    neither the outline nor the print has any number, ids are tree positions (`1.2`); otherwise
     unnumbered entries (front matter such as Foreword, Contents, Index) get a slug of their title.
+    Each clause keeps its destination's position, which is where its text starts.
     """
     nodes, dropped = _place(outline, page_count)
     warnings = []
@@ -184,9 +256,18 @@ def clauses_from_outline(outline: list[OutlineEntry], page_count: int) -> tuple[
     else:
         raw = _positional_ids(nodes)
     ids, repeat_warnings = _unique_ids(nodes, raw)
-    pages, backward_warnings = _monotone_pages(nodes, ids)
+    pages, positioned, backward_warnings = _monotone_positions(nodes, ids)
     clauses = [
-        Clause(id=id_, title=node.title, level=node.depth, page_index=page, numbered=number is not None)
-        for node, id_, page, number in zip(nodes, ids, pages, numbers, strict=True)
+        Clause(
+            id=id_,
+            title=node.title,
+            level=node.depth,
+            page_index=page,
+            numbered=number is not None,
+            top=node.entry.top if kept else None,
+            left=node.entry.left if kept else None,
+            number=number,
+        )
+        for node, id_, page, number, kept in zip(nodes, ids, pages, numbers, positioned, strict=True)
     ]
     return clauses, warnings + repeat_warnings + backward_warnings

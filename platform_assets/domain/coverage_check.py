@@ -21,11 +21,12 @@ def _finding(
     subject: str,
     clause_id: str | None = None,
     path: str | None = None,
+    severity: Severity = Severity.ERROR,
 ) -> Finding:
     return Finding(
         check=CheckName.COVERAGE,
         kind=kind,
-        severity=Severity.ERROR,
+        severity=severity,
         message=message,
         pages=tuple(pages),
         subject=subject,
@@ -118,9 +119,15 @@ def check_produced_pages(
 
 
 def check_clauses_present(clauses: Sequence[Clause], manifest: TreeManifest) -> list[Finding]:
-    """Every outline clause has a file in the tree and a matched heading."""
+    """Every outline clause has a file in the tree, opened where its text starts.
+
+    A clause never opened (no destination position, no heading found) is an error: its text sits in
+    the clause before. One opened at its destination whose printed heading differs from the bookmark
+    is a `heading_mismatch` warning: its text is in place, the print and the outline disagree.
+    """
     findings = []
     unmatched = set(manifest.unmatched)
+    mismatched = set(manifest.heading_mismatch)
     for clause in clauses:
         entry = manifest.clauses.get(clause.id)
         if entry is None:
@@ -137,12 +144,25 @@ def check_clauses_present(clauses: Sequence[Clause], manifest: TreeManifest) -> 
             findings.append(
                 _finding(
                     "clause_unmatched",
-                    f"no heading for {clause.title!r} was found near page {clause.page_index + 1}; "
-                    f"its file holds only its children or nothing",
+                    f"no heading for {clause.title!r} was found near page {clause.page_index + 1} and its "
+                    f"bookmark has no position; its text stays in the clause before",
                     [clause.page_index],
                     clause.title,
                     clause_id=clause.id,
                     path=entry.path,
+                )
+            )
+        elif clause.id in mismatched:
+            findings.append(
+                _finding(
+                    "heading_mismatch",
+                    f"{clause.title!r} opens at its bookmark's destination on page {clause.page_index + 1}, "
+                    f"but no heading printed there matches the bookmark title",
+                    [clause.page_index],
+                    clause.title,
+                    clause_id=clause.id,
+                    path=entry.path,
+                    severity=Severity.WARN,
                 )
             )
     return findings

@@ -37,7 +37,9 @@ class Finding(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     check: CheckName
-    kind: str = Field(description="what was found, e.g. `garble`, `low_recall`, `gap`, `broken_link`")
+    kind: str = Field(
+        description="what was found, e.g. `garble`, `low_recall`, `lost_line`, `gap`, `broken_link`"
+    )
     severity: Severity
     message: str = Field(description="one line for a person, naming what to look at")
     clause_id: str | None = None

@@ -6,7 +6,9 @@ page (or past the end) keeps `page_index=None` and never points outside the docu
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+from collections import defaultdict
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -15,8 +17,18 @@ from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 from pydantic import BaseModel, Field
 
+from platform_assets.domain.page_geometry import PageBox
+
 SCANNED_PAGE_MAX_CHARS = 20
 """A page with fewer text-layer characters than this (and at least one image) counts as scanned."""
+FACTS_SCHEMA_VERSION = 2
+"""2: outline entries carry their destination's position and the lines printed there."""
+PRINTED_LINES = 2
+"""Text-layer lines read below a bookmark's destination: a label (`Chapter 4`) and the title."""
+LINE_ABOVE = 2.0
+"""A heading found in the text layer is anchored this many points above its first character's top."""
+LINE_GAP = 3.0
+"""The second printed line counts only within this many line heights of the first."""
 
 
 class PdfError(ValueError):
@@ -33,11 +45,19 @@ class OutlineEntry(BaseModel):
     title: str
     level: int = Field(ge=0, description="0 = top level")
     page_index: int | None = Field(default=None, description="0-based destination page, None if none")
+    top: float | None = Field(
+        default=None, ge=0, le=1, description="destination's top as a top-down fraction of the page"
+    )
+    left: float | None = Field(default=None, ge=0, le=1, description="destination's left, a fraction")
+    printed: list[str] = Field(
+        default_factory=list, description="the text-layer lines just below the destination (at most 2)"
+    )
 
 
 class PdfFacts(BaseModel):
     """What the platform knows about a PDF without parsing it."""
 
+    schema_version: int = Field(default=1, description=f"{FACTS_SCHEMA_VERSION} for facts read now")
     sha256: str
     size_bytes: int
     page_count: int
@@ -115,15 +135,126 @@ def _contains(path: Path, token: bytes, chunk: int = 1 << 20) -> bool:
 
 
 def read_outline(document: pdfium.PdfDocument, page_count: int) -> list[OutlineEntry]:
-    entries = []
+    """Bookmarks in document order, each with its destination page and, where it has one, position.
+
+    The position is converted through the page's crop box and rotation into the block model's
+    top-down fractions; the lines printed just below it are read from the text layer (upright pages).
+    """
+    marks: list[tuple[str, int, int | None, tuple[float | None, float] | None]] = []
     for item in document.get_toc(max_depth=64):
         dest = item.get_dest()  # pypdfium2 5.x: bookmarks expose get_title()/get_dest(), not attributes
         page = dest.get_index() if dest is not None else None
         if page is not None and not 0 <= page < page_count:
             page = None
         title = " ".join(item.get_title().split())
-        entries.append(OutlineEntry(title=title, level=item.level, page_index=page))
-    return entries
+        marks.append((title, item.level, page, destination_point(dest) if page is not None else None))
+    positions: dict[int, dict] = {}
+    by_page: dict[int, list[int]] = defaultdict(list)
+    for index, (_, _, page, point) in enumerate(marks):
+        if page is not None and point is not None:
+            by_page[page].append(index)
+    for page_index, indexes in by_page.items():
+        page = document[page_index]
+        textpage = None
+        try:
+            box = PageBox.of(page)
+            textpage = page.get_textpage() if box.rotation == 0 else None
+            for index in indexes:
+                x, y = marks[index][3]  # type: ignore[misc]  # indexes hold positioned marks only
+                fx, fy = box.to_fraction(box.left if x is None else x, y)
+                printed = _lines_below(textpage, x, y) if textpage is not None else []
+                positions[index] = {"top": fy, "left": None if x is None else fx, "printed": printed}
+        finally:
+            if textpage is not None:
+                textpage.close()
+            page.close()
+    return [
+        OutlineEntry(title=title, level=level, page_index=page, **positions.get(index, {}))
+        for index, (title, level, page, _) in enumerate(marks)
+    ]
+
+
+def destination_point(dest: pdfium.PdfDest) -> tuple[float | None, float] | None:
+    """(left, top) in user space of a destination that has a top (/XYZ, /FitH, /FitBH, /FitR), else None.
+
+    A null or missing coordinate is no position: /Fit, /FitV and `/XYZ left null zoom` give None.
+    """
+    mode, view = dest.get_view()
+    if mode == pdfium.raw.PDFDEST_VIEW_XYZ:
+        has_x, has_y, has_zoom = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        x, y, zoom = ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+        found = pdfium.raw.FPDFDest_GetLocationInPage(dest, has_x, has_y, has_zoom, x, y, zoom)
+        if not found or not has_y.value:
+            return None
+        return (x.value if has_x.value else None), y.value
+    if mode in (pdfium.raw.PDFDEST_VIEW_FITH, pdfium.raw.PDFDEST_VIEW_FITBH) and view:
+        return None, view[0]
+    if mode == pdfium.raw.PDFDEST_VIEW_FITR and len(view) == 4:
+        return view[0], max(view[1], view[3])
+    return None
+
+
+def _lines_below(textpage: pdfium.PdfTextPage, x: float | None, y: float) -> list[str]:
+    """The first `PRINTED_LINES` text lines at or below user-space height `y` (and right of `x`).
+
+    A line whose baseline sits on `y` counts (some generators put the destination there): a text run
+    belongs when its bottom is below `y` plus a third of its height.
+    """
+    runs = []
+    for index in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(index)
+        height = top - bottom
+        if height > 0 and bottom < y + height / 3 and (x is None or right > x - 2):
+            runs.append((left, bottom, right, top))
+    runs.sort(key=lambda run: (-run[3], run[0]))
+    lines: list[str] = []
+    previous_bottom: float | None = None
+    while runs and len(lines) < PRINTED_LINES:
+        first = runs[0]
+        height = first[3] - first[1]
+        if previous_bottom is not None and previous_bottom - first[3] > LINE_GAP * height:
+            break
+        same = [run for run in runs if min(run[3], first[3]) - max(run[1], first[1]) > height / 2]
+        text = " ".join(" ".join(textpage.get_text_bounded(*run).split()) for run in sorted(same))
+        runs = [run for run in runs if run not in same]
+        previous_bottom = min(run[1] for run in same)
+        if text.strip():
+            lines.append(text.strip())
+    return lines
+
+
+def locate_lines(path: Path, entries: list[OutlineEntry], password: str | None = None) -> list[OutlineEntry]:
+    """Headings found in the text layer (title = the printed line) with the position of that line on its
+    page, as an outline destination would give it: just above the line's first character.
+
+    An entry whose line cannot be found again keeps no position (its heading is then matched by text).
+    """
+    document = open_pdf(path, password)
+    located = []
+    try:
+        for entry in entries:
+            page = document[entry.page_index] if entry.page_index is not None else None
+            if page is None:
+                located.append(entry)
+                continue
+            try:
+                box = PageBox.of(page)
+                textpage = page.get_textpage()
+                try:
+                    found = textpage.search(entry.title, match_case=True).get_next()
+                    if found is None or box.rotation:
+                        located.append(entry)
+                        continue
+                    left, _, _, top = textpage.get_charbox(found[0])
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+            fx, fy = box.to_fraction(left, top + LINE_ABOVE)
+            located.append(entry.model_copy(update={"top": fy, "left": fx, "printed": [entry.title]}))
+    finally:
+        document.close()
+    return located
 
 
 def read_page_labels(document: pdfium.PdfDocument, page_count: int) -> list[str]:
@@ -195,6 +326,7 @@ def read_pdf_facts(path: Path, password: str | None = None, sha256: str | None =
         page_count = len(document)
         chars, scanned = read_text_density(document)
         return PdfFacts(
+            schema_version=FACTS_SCHEMA_VERSION,
             sha256=digest,
             size_bytes=path.stat().st_size,
             page_count=page_count,

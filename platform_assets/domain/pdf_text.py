@@ -88,18 +88,29 @@ def _key(token: str) -> str:
     return token.replace(JOIN, "").casefold()
 
 
-def _words(normalized: str, folded: str) -> Words:
+def _keyed(normalized: str, folded: str) -> tuple[Words, list[str]]:
     found = _TOKEN.findall(folded)
     if JOIN not in folded:
-        return Words(Counter(found), frozenset(), normalized)
+        return Words(Counter(found), frozenset(), normalized), found
     pieces = frozenset(piece for token in found if JOIN in token for piece in token.split(JOIN))
-    return Words(Counter(token.replace(JOIN, "") for token in found), pieces, normalized)
+    ordered = [token.replace(JOIN, "") for token in found]
+    return Words(Counter(ordered), pieces, normalized), ordered
+
+
+def _words(normalized: str, folded: str) -> Words:
+    return _keyed(normalized, folded)[0]
 
 
 def words(text: str) -> Words:
     """`keys(text)` counted."""
     normalized = normalize(text)
     return _words(normalized, normalized.casefold())
+
+
+def keyed_words(text: str) -> tuple[Words, list[str]]:
+    """`words(text)` and `keys(text)` (the words in order) from one reading of the text."""
+    normalized = normalize(text)
+    return _keyed(normalized, normalized.casefold())
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from platform_assets.domain.batch_plan import (
 )
 from platform_assets.domain.clauses import clauses_from_outline
 from platform_assets.domain.headings import detect_numbered_headings
-from platform_assets.domain.pdf_facts import PdfFacts
+from platform_assets.domain.pdf_facts import OutlineEntry, PdfFacts
 
 Cut = tuple[int, BatchReason]
 """First page of a batch and why it starts there."""
@@ -47,7 +47,9 @@ def page_ranges(pages: list[int]) -> str:
 
 
 def _structure(
-    facts: PdfFacts, load_page_texts: Callable[[], dict[int, str]] | None
+    facts: PdfFacts,
+    load_page_texts: Callable[[], dict[int, str]] | None,
+    locate: Callable[[list[OutlineEntry]], list[OutlineEntry]] | None,
 ) -> tuple[PlanMethod, list[Clause], list[str]]:
     """Clauses from the outline, else from numbered headings in the text layer, else none (FIXED)."""
     clauses, warnings = clauses_from_outline(facts.outline, facts.page_count)
@@ -56,6 +58,8 @@ def _structure(
     missing = "no outline" if not facts.outline else "no outline entry resolves to a page"
     if load_page_texts is not None:
         headings = detect_numbered_headings(load_page_texts())
+        if locate is not None:
+            headings = locate(headings)
         clauses, heading_warnings = clauses_from_outline(headings, facts.page_count)
         if clauses:
             note = f"{missing}: planned on {len(clauses)} numbered headings found in the text layer"
@@ -157,13 +161,16 @@ def plan_batches(
     facts: PdfFacts,
     config: PlanConfig,
     load_page_texts: Callable[[], dict[int, str]] | None = None,
+    locate: Callable[[list[OutlineEntry]], list[OutlineEntry]] | None = None,
 ) -> BatchPlan:
     """Cut a document into clause-aligned batches (see the module docstring for the rules).
 
-    `load_page_texts` is called only when the outline yields no clause; `warnings` says which
-    method was used when it is not the outline, what was repaired, and which pages are scanned.
+    `load_page_texts` is called only when the outline yields no clause; the numbered headings found
+    there get their places on the page from `locate` (`pdf_facts.locate_lines`), so their clauses
+    start where they are printed, as outline destinations do. `warnings` says which method was used
+    when it is not the outline, what was repaired, and which pages are scanned.
     """
-    method, clauses, warnings = _structure(facts, load_page_texts)
+    method, clauses, warnings = _structure(facts, load_page_texts, locate)
     if method is PlanMethod.FIXED:
         cuts = _fixed_cuts(facts.page_count, config)
     else:

@@ -1,13 +1,13 @@
 """Faithful Markdown for the body of one clause, rendered from its blocks in reading order.
 
-Invariant: same blocks, same bytes; nothing with text is lost but repeated page furniture and internal tables
-of contents; no H1 (the caller writes the clause title); blocks apart by one blank line, one final newline.
+Invariant: same blocks, same bytes; every block with something to show renders (what to leave out is
+`block_triage`'s decision, made before); no H1 (the caller writes the clause title); blocks apart by one
+blank line, one final newline.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,9 +15,6 @@ from platform_assets.domain.blocks import Block, BlockKind
 from platform_assets.domain.render_code import Fence, code_units, fenced
 from platform_assets.domain.render_tables import html_table, text_table
 
-_DROPPED = frozenset({BlockKind.PAGE_NUMBER, BlockKind.DISCARDED, BlockKind.INDEX})
-_FURNITURE = frozenset({BlockKind.PAGE_HEADER, BlockKind.PAGE_FOOTER})
-_FURNITURE_MIN_PAGES = 2
 _HEADING_MAX_CHARS = 120
 _HEADING_MAX_WORDS = 20
 _SENTENCE_ENDS = ".;:,"
@@ -43,26 +40,8 @@ def _no_image(block: Block) -> str | None:
 class RenderContext:
     """What rendering one clause needs from the whole document."""
 
-    furniture: frozenset[str] = frozenset()
-    """Normalised texts of page headers and footers repeated across pages (see `page_furniture`)."""
     image_href: Callable[[Block], str | None] = _no_image
     """Relative link to a block's image file, None where there is no file."""
-
-
-def _furniture_key(text: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(text.casefold().split()))
-
-
-def page_furniture(blocks: Sequence[Block]) -> frozenset[str]:
-    """Normalised texts of page headers and footers that occur on at least two distinct pages.
-
-    Normalised: case-folded, whitespace collapsed, each run of digits as `#` (page numbers, years).
-    """
-    pages: defaultdict[str, set[int]] = defaultdict(set)
-    for block in blocks:
-        if block.kind in _FURNITURE and block.text.strip():
-            pages[_furniture_key(block.text)].add(block.page_index)
-    return frozenset(key for key, seen in pages.items() if len(seen) >= _FURNITURE_MIN_PAGES)
 
 
 def is_heading_like(block: Block) -> bool:
@@ -90,12 +69,6 @@ def normalize_inline(text: str) -> str:
     text = _TAG_MATH.sub(lambda match: f"`{match.group(1)}`", text)
     text = _ESCAPED_BULLET.sub("- ", text)
     return _SPACES.sub(" ", text).strip()
-
-
-def _is_kept(block: Block, furniture: frozenset[str]) -> bool:
-    if block.kind in _FURNITURE:
-        return _furniture_key(block.text) not in furniture
-    return block.kind not in _DROPPED
 
 
 def _paragraphs(*parts: str) -> str:
@@ -178,13 +151,18 @@ def _render_image(block: Block, context: RenderContext) -> str:
 
 
 def _render_equation(block: Block, context: RenderContext) -> str:
+    """Display math; without LaTeX, the image MinerU cropped of it (with its captions); nothing only when
+    it has neither (an empty equation whose bbox held text was filled as TEXT by `text_layer_fill`)."""
     latex = (block.latex or block.text).strip()  # the adapters have taken MinerU 3's `$$` off
-    return f"$$\n{latex}\n$$" if latex else ""
+    if latex:
+        return _with_notes(block.caption, f"$$\n{latex}\n$$", block.footnote)
+    return _with_notes(block.caption, _image_link(block, context, "equation"), block.footnote)
 
 
 _RENDERERS: dict[BlockKind, Callable[[Block, RenderContext], str]] = {
     BlockKind.HEADING: _render_heading,
     BlockKind.LIST: _render_list,
+    BlockKind.INDEX: _render_list,
     BlockKind.TABLE: _render_table,
     BlockKind.IMAGE: _render_image,
     BlockKind.CHART: _render_image,
@@ -200,6 +178,5 @@ def _render_unit(unit: Block | Fence, context: RenderContext) -> str:
 
 def render_blocks(blocks: Sequence[Block], context: RenderContext) -> str:
     """Markdown of one clause body: blocks one blank line apart, ending in one newline ("" when empty)."""
-    kept = [block for block in blocks if _is_kept(block, context.furniture)]
-    body = _paragraphs(*(_render_unit(unit, context) for unit in code_units(kept)))
+    body = _paragraphs(*(_render_unit(unit, context) for unit in code_units(blocks)))
     return f"{body}\n" if body else ""

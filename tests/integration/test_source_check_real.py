@@ -1,5 +1,5 @@
 """The source cross-check on a real standard (ECMA-376 Part 2, 137 pages): clause files written from its
-outline and text layer are clean; planted garbles are caught on the right clause and page."""
+outline and text layer are clean; planted garbles and lost lines are caught on the right clause and page."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_clause_files_true_to_the_text_layer_are_clean(opc):
         assert pages.reads == pages.page_count == 137
     assert len(report.clauses) == len(texts) > 150
     assert report.findings == []
-    assert all(c.garbles == 0 for c in report.clauses)
+    assert all(c.garbles == 0 and c.lines_lost == 0 for c in report.clauses)
+    assert sum(c.lines for c in report.clauses) > 2500  # every line long enough to check, found
     measured = [c for c in report.clauses if c.recall is not None]
     assert len(measured) > 150 and min(c.recall for c in measured) == 1.0
 
@@ -62,3 +63,36 @@ def test_planted_garbles_are_caught_with_their_clause_and_page(opc):
     assert all(f.kind == "garble" and f.severity is Severity.ERROR for f in found.values())
     assert set(found["1", "designer", "designed"].pages) <= {7, 8, 9, 10}
     assert set(found["9.3.3", "TargetMde", "TargetMode"].pages) & {31, 32, 33}
+
+
+def deleted(texts: list[ClauseText], clause_id: str, *starts: str) -> list[ClauseText]:
+    """The clause files less consecutive lines of one clause, each named by how it starts."""
+    (target,) = [t for t in texts if t.clause_id == clause_id]
+    lines = target.markdown.split("\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith(starts[0]))
+    assert all(lines[first + n].startswith(start) for n, start in enumerate(starts))
+    kept = "\n".join(lines[:first] + lines[first + len(starts) :])
+    return [dataclasses.replace(t, markdown=kept) if t is target else t for t in texts]
+
+
+def test_planted_lost_lines_are_caught_with_their_clause_and_page(opc):
+    pdf, texts = opc
+    texts = deleted(texts, "1", "and persisted according to a set of rules.")
+    texts = deleted(texts, "9.3.3", ' Type="http://schemas.openxmlformats.org/package/2006/relationships/')
+    texts = deleted(  # a run: three lines of one paragraph
+        texts,
+        "1",
+        "Because this Part of ECMA-376 might evolve",
+        "compatibility goals",
+        "compatibility between",
+    )
+    with PageWords(pdf) as pages:
+        report = check_source_text(texts, pages)
+    found = [(f.clause_id, f.severity, f.pages, f.subject) for f in report.findings if f.kind == "lost_line"]
+    assert found == [
+        ("1", Severity.WARN, (8,), "and persisted according to a set of rules. Parts can have r\u2026"),
+        ("1", Severity.ERROR, (8,), "Because this Part of ECMA-376 might evolve, packages are de\u2026"),
+        # a line of Example 9-4's markup, on the page after its heading
+        ("9.3.3", Severity.WARN, (32,), 'Type="http://schemas.openxmlformats.org/package/2006/relati\u2026'),
+    ]
+    assert sum(c.lines_lost for c in report.clauses) == 5 and sum(c.lines for c in report.clauses) > 2500

@@ -115,7 +115,10 @@ def test_the_clause_tree_matches_every_clause_and_links_every_reference(spine):
     manifest = read_tree_manifest(paths.trees / first.doc_id)
     assert first.tree_complete
     assert manifest.unmatched == [] and manifest.clauses_matched == len(plan.clauses)
-    assert manifest.blocks_dropped == 0 and manifest.blocks_assigned == first.blocks
+    assert manifest.heading_mismatch == []
+    assert all(c.opened_at == "destination" for c in manifest.clauses.values())
+    assert manifest.blocks_lost == 0 and manifest.blocks_assigned + manifest.blocks_dropped == first.blocks
+    assert set(manifest.drops) == {"page_header", "page_footer", "page_number", "toc", "empty"}
     assert manifest.references_found > 50
     assert manifest.references_linked == manifest.references_found
     assert manifest.clauses["7"].path == "7-processing-model/7-0-index.md"

@@ -289,3 +289,78 @@ def test_mineru4_flash_finds_tables_headings_and_code(mineru4: dict[str, Path]) 
 def test_block_rejects_unnormalised_bbox() -> None:
     with pytest.raises(ValueError, match="normalised"):
         Block(seq=0, page_index=0, kind=BlockKind.TEXT, source_type="text", bbox=(0, 0, 500, 10))
+
+
+# ── blank pages and what MinerU 4 leaves out ────────────────────────────────────────────────────────
+
+
+def _blank_pages_middle() -> dict[str, Any]:
+    """Real MinerU 4.0.12 flash output for pages 2-4 of `tests.blank_pages` (blank, text, blank)."""
+    from tests.blank_pages import FIXTURE
+
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def test_a_blank_page_of_a_real_mineru4_parse_is_an_empty_page() -> None:
+    from mineru.types import MiddleJson
+
+    from tests.blank_pages import BLANK_PAGES, FIXTURE_PAGES
+
+    middle = _blank_pages_middle()
+    MiddleJson.from_dict(middle)  # what MinerU itself accepts
+    first, last = FIXTURE_PAGES
+    assert [page["page_idx"] for page in middle["pages"]] == list(range(first, last + 1))
+    blank = [page for page in middle["pages"] if page["page_idx"] in BLANK_PAGES]
+    assert blank == [{"page_idx": 1}, {"page_idx": 3}]  # no `blocks` key at all: the crash of issue 11
+    blocks = blocks_from_middle_json(middle)
+    assert [(b.page_index, b.kind, b.text) for b in blocks] == [
+        (2, BlockKind.HEADING, "2 Terms"),
+        (2, BlockKind.TEXT, "This clause follows a blank page and is followed by a blank last page."),
+    ]
+    assert [b.seq for b in blocks] == [0, 1]
+
+
+@pytest.mark.parametrize("source", ["real blank pages", "hand-made block types"])
+def test_middle_json_reads_the_same_with_defaults_left_out_or_written_as_null(source: str) -> None:
+    """MinerU writes without defaults (a blank page has no `blocks`; no `index`, `bbox`, `image_path`,
+    `sub_type`, `guess_lang` where unset); the same model written out in full must give the same blocks."""
+    from mineru.types import MiddleJson
+
+    middle = _blank_pages_middle() if source == "real blank pages" else _hand_made_middle()
+    full = MiddleJson.from_dict(middle).to_dict(skip_defaults=False)
+    assert all("blocks" in page for page in full["pages"])
+    assert "null" in json.dumps(full)
+    assert blocks_from_middle_json(full) == blocks_from_middle_json(middle)
+
+
+def test_middle_json_blocks_without_optional_fields_still_become_blocks() -> None:
+    middle = _hand_made_middle()
+    middle["pages"] = [
+        {"page_idx": 6, "blocks": None},
+        {"page_idx": 7, "blocks": [{"type": "text", "content": _span("no index, no bbox")}]},
+        {"page_idx": 8},
+    ]
+    (block,) = blocks_from_middle_json(middle)
+    assert (block.page_index, block.text, block.bbox, block.image_path) == (
+        7,
+        "no index, no bbox",
+        None,
+        None,
+    )
+
+
+def test_load_blocks_of_a_batch_folder_with_blank_pages(tmp_path: Path) -> None:
+    (tmp_path / "middle_json.json").write_text(json.dumps(_blank_pages_middle()), encoding="utf-8")
+    blocks = load_blocks(tmp_path, first_page=1)
+    assert {b.page_index for b in blocks} == {2}
+
+
+@pytest.mark.slow
+def test_mineru4_still_writes_blank_pages_as_the_committed_fixture(tmp_path: Path) -> None:
+    """Regenerates the fixture's parse with the MinerU of this venv; after an upgrade that changes it,
+    rewrite it with `python -m tests.blank_pages` and re-read the adapter against it."""
+    from tests.blank_pages import FIXTURE_PAGES, build_blank_pages_pdf, parse_middle_json
+
+    fresh = parse_middle_json(build_blank_pages_pdf(tmp_path / "blank.pdf"), *FIXTURE_PAGES)
+    assert fresh["pages"] == _blank_pages_middle()["pages"]
+    assert blocks_from_middle_json(fresh) == blocks_from_middle_json(_blank_pages_middle())

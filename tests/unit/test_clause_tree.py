@@ -9,6 +9,7 @@ import pytest
 
 from platform_assets.domain.batch_plan import Clause
 from platform_assets.domain.blocks import Block, BlockKind
+from platform_assets.domain.clause_layout import relative_href
 from platform_assets.domain.clause_tree import (
     MANIFEST,
     SourceBatch,
@@ -139,3 +140,65 @@ def test_a_code_block_cut_at_a_buried_heading_is_counted_once_and_split_between_
     manifest = tree.manifest
     assert manifest.blocks_total == 2 == manifest.blocks_assigned and manifest.blocks_dropped == 0
     assert (manifest.clauses["2"].blocks, manifest.clauses["2.1"].blocks) == (2, 1)
+
+
+def test_a_printed_number_resolves_inside_the_referring_part_when_numbering_restarts(tmp_path):
+    clauses = [
+        Clause(id="a", title="a first.dtx", level=0, page_index=0, numbered=False),
+        Clause(id="a/1", title="1 Intro", level=1, page_index=0, number="1"),
+        Clause(id="a/2", title="2 Details", level=1, page_index=1, number="2"),
+        Clause(id="b", title="b second.dtx", level=0, page_index=2, numbered=False),
+        Clause(id="b/1", title="1 Intro", level=1, page_index=2, number="1"),
+        Clause(id="b/2", title="2 Details", level=1, page_index=3, number="2"),
+        Clause(id="c", title="c third.dtx", level=0, page_index=4, numbered=False),
+        Clause(id="c/7", title="7 Only here", level=1, page_index=4, number="7"),
+    ]
+    stream = [
+        block(0, 0, BlockKind.HEADING, "1 Intro"),
+        block(1, 0, BlockKind.TEXT, "As said in section 2, details follow."),
+        block(2, 2, BlockKind.HEADING, "1 Intro"),
+        block(3, 2, BlockKind.TEXT, "See section 2 and section 7 for more."),
+    ]
+    tree = build_clause_tree("d", "Parts", [SourceBatch("d~b001", stream, tmp_path)], clauses)
+    entries = tree.manifest.clauses
+    targets = {cid: [r.href for r in entry.references] for cid, entry in entries.items()}
+
+    def link(source: str, target: str) -> str:
+        return relative_href(entries[source].path, entries[target].path)
+
+    assert targets["a/1"] == [link("a/1", "a/2")]  # its own part's 2, not b's
+    assert targets["b/1"] == [link("b/1", "b/2"), link("b/1", "c/7")]  # 7 exists once: found anywhere
+
+
+def test_the_title_line_is_the_heading_as_printed_when_it_only_adds_a_label(tmp_path):
+    clauses = [Clause(id="4", title="Introduction", level=0, page_index=0, top=0.1, number="4")]
+    stream = [
+        Block(
+            seq=0,
+            page_index=0,
+            kind=BlockKind.HEADING,
+            source_type="title",
+            text="Chapter 4",
+            bbox=(0.1, 0.12, 0.4, 0.15),
+        ),
+        Block(
+            seq=1,
+            page_index=0,
+            kind=BlockKind.HEADING,
+            source_type="title",
+            text="Introduction",
+            bbox=(0.1, 0.2, 0.5, 0.25),
+        ),
+        Block(
+            seq=2,
+            page_index=0,
+            kind=BlockKind.TEXT,
+            source_type="text",
+            text="Body.",
+            bbox=(0.1, 0.3, 0.9, 0.4),
+        ),
+    ]
+    tree = build_clause_tree("d", "Book", [SourceBatch("d~b001", stream, tmp_path)], clauses)
+    page = tree.files[tree.manifest.clauses["4"].path]
+    assert page.splitlines()[0] == "# Chapter 4 Introduction" and "Body." in page
+    assert tree.manifest.clauses["4"].opened_at == "destination" and tree.manifest.heading_mismatch == []

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.clauses import clause_number, clauses_from_outline, roman_value, slug
+from platform_assets.domain.clauses import (
+    clause_number,
+    clauses_from_outline,
+    printed_number,
+    roman_value,
+    slug,
+)
 from platform_assets.domain.pdf_facts import OutlineEntry, read_pdf_facts
 
 ECMA = "fetched/standards/ecma-376_QtExcel-ecma-376-5th_6c1a7f9"
@@ -176,3 +182,74 @@ def test_real_word_junk_bookmarks_are_dropped(shared_corpus: Path) -> None:
     ids = [c.id for c in clauses]
     assert ids[:4] == ["table-of-contents", "foreword", "introduction", "1"]
     assert {"9.1.1.1.1", "A", "A.1", "J"} <= set(ids)
+
+
+def placed(
+    title: str, level: int, page: int, top: float, printed: list[str], left: float = 0.2
+) -> OutlineEntry:
+    return OutlineEntry(title=title, level=level, page_index=page, top=top, left=left, printed=printed)
+
+
+@pytest.mark.parametrize(
+    ("lines", "title", "number"),
+    [
+        (["1 Creating R packages", "Packages provide a mechanism"], "Creating R packages", "1"),
+        (["Chapter 4", "Introduction"], "Introduction", "4"),
+        (["CHAPTER 1", "Introduction"], "Introduction", "1"),
+        (["Part II", "Bootstrapping"], "Bootstrapping", "Part-II"),
+        (["Annex B", "(informative) Examples"], "(informative) Examples", "B"),
+        (["Appendix A.1 Foo"], "Foo", "A.1"),
+        (["1.1.3.1 Suggested packages"], "Suggested packages", "1.1.3.1"),
+        (["7", "1 A Brief Introduction"], "A Brief Introduction", None),  # a page number over the heading
+        (["12 Other words entirely"], "Creating R packages", None),  # body text at the destination
+        (["CHAPTER 1"], "Introduction", "1"),  # the title set too far below to be read with it
+        (["Chapter 4", "Something else"], "Introduction", None),
+        (["7"], "Introduction", None),
+        ([], "Introduction", None),
+    ],
+)
+def test_the_number_printed_at_a_destination_counts_only_over_its_own_title(lines, title, number) -> None:
+    assert printed_number(lines, title) == number
+
+
+def test_ids_come_from_the_print_when_the_outline_has_no_numbers() -> None:
+    outline = [
+        placed("Acknowledgements", 0, 1, 0.1, ["Acknowledgements"]),
+        placed("Creating R packages", 0, 2, 0.1, ["1 Creating R packages"]),
+        placed("Package structure", 1, 3, 0.6, ["1.1 Package structure"]),
+        placed("Writing R documentation", 0, 9, 0.1, ["Chapter 2", "Writing R documentation"]),
+        placed("Index", 0, 12, 0.1, ["Index"]),
+    ]
+    clauses, warnings = clauses_from_outline(outline, 20)
+    assert [c.id for c in clauses] == ["acknowledgements", "1", "1.1", "2", "index"]
+    assert [c.number for c in clauses] == [None, "1", "1.1", "2", None]
+    assert [c.top for c in clauses] == [0.1, 0.1, 0.6, 0.1, 0.1] and not warnings
+
+
+def test_an_appendix_with_a_dotted_number_keeps_it_whole() -> None:
+    assert clause_number("Appendix A.1 Creating an IRI") == "A.1"
+    assert clause_number("Section 8.7 Limits") == "8.7"
+
+
+def test_a_destination_above_the_previous_one_on_its_page_loses_its_position() -> None:
+    outline = [
+        placed("3.4 Profiling compiled code", 0, 116, 0.51, []),
+        placed("3.4.1 Linux", 1, 116, 0.64, []),
+        placed("sprof", 2, 116, 0.09, []),  # the generator's destination points at the page top
+        placed("oprofile", 2, 117, 0.09, []),
+    ]
+    clauses, warnings = clauses_from_outline(outline, 200)
+    assert [c.top for c in clauses] == [0.51, 0.64, None, 0.09]
+    assert any("above the previous bookmark" in w and "'sprof'" in w for w in warnings)
+
+
+def test_higher_on_the_page_in_another_column_is_not_backwards() -> None:
+    outline = [placed("1 Left", 0, 3, 0.8, [], left=0.08), placed("2 Right", 0, 3, 0.1, [], left=0.55)]
+    clauses, warnings = clauses_from_outline(outline, 10)
+    assert [c.top for c in clauses] == [0.8, 0.1] and not warnings
+
+
+def test_a_clamped_page_keeps_no_position() -> None:
+    outline = [placed("1 A", 0, 5, 0.5, []), placed("2 B", 0, 3, 0.2, [])]
+    clauses, _ = clauses_from_outline(outline, 10)
+    assert [(c.page_index, c.top) for c in clauses] == [(5, 0.5), (5, None)]

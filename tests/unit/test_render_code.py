@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from platform_assets.domain.adapters import blocks_from_middle_json
+from platform_assets.domain.block_triage import triage
 from platform_assets.domain.blocks import Block, BlockKind
 from platform_assets.domain.render_code import fence_label, fenced
-from platform_assets.domain.render_markdown import RenderContext, page_furniture, render_blocks
+from platform_assets.domain.render_markdown import RenderContext, render_blocks
 
 _KINDS = {
     "header": BlockKind.PAGE_HEADER,
@@ -44,12 +45,18 @@ def _furniture(page: int, number: str) -> list[tuple[int, str, str]]:
     ]
 
 
-SAMPLE = RenderContext(furniture=page_furniture(_blocks(*_furniture(1, "ii"), *_furniture(3, "iv"))))
-"""The sample's running headers and footers, as `page_furniture` finds them over the whole document."""
+AROUND = 10_000
+"""`seq` from which the blocks `_render` adds around the ones under test start."""
 
 
 def _render(blocks: list[Block]) -> str:
-    return render_blocks(blocks, SAMPLE)
+    """`blocks` rendered as the tree renders them: after triage of a document with the sample's running
+    headers and footers on the pages around them (triage tells furniture by repetition)."""
+    pages = range(max(min(b.page_index for b in blocks) - 3, 0), max(b.page_index for b in blocks) + 4)
+    around = _blocks(*(row for page in pages for row in _furniture(page, str(page + 1))))
+    around = [b.model_copy(update={"seq": AROUND + b.seq}) for b in around]
+    kept = triage([*around, *blocks]).kept
+    return render_blocks([b for b in kept if b.seq < AROUND], RenderContext())
 
 
 def _middle_code(**block: Any) -> Block:

@@ -1,4 +1,4 @@
-"""One clause body as Markdown: furniture out, headings judged, lists, equations, images, nothing lost."""
+"""One clause body as Markdown: after triage nothing left out, headings judged, lists, equations, images."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from platform_assets.domain.adapters import blocks_from_content_list, blocks_from_middle_json
+from platform_assets.domain.block_triage import triage
 from platform_assets.domain.blocks import Block, BlockKind
 from platform_assets.domain.render_markdown import (
     RenderContext,
     is_heading_like,
     normalize_inline,
-    page_furniture,
     render_blocks,
 )
 
@@ -80,11 +80,13 @@ PAGES_10_11 = [
 ]
 
 
+def _triaged(blocks: list[Block]) -> str:
+    """The blocks rendered as the tree renders them: what triage keeps of the whole stream."""
+    return render_blocks(triage(blocks).kept, RenderContext())
+
+
 def test_running_headers_are_furniture_but_a_one_off_header_stays_as_prose() -> None:
-    blocks = _blocks(*PAGES_10_11)
-    furniture = page_furniture(blocks)
-    assert furniture == {"acme-#:#(e)", "widget markup language", "© acme standards # – all rights reserved"}
-    assert render_blocks(blocks[2:], RenderContext(furniture=furniture)) == (
+    assert _triaged(_blocks(*PAGES_10_11)) == (
         "Every button element that is not visible still takes part in identifier resolution.\n\n"
         "## 7 Processing model\n\n"
         "process each image element in document order (see A.1).\n\n"
@@ -94,18 +96,15 @@ def test_running_headers_are_furniture_but_a_one_off_header_stays_as_prose() -> 
 
 def test_running_footers_match_across_page_numbers_of_any_length() -> None:
     footers = [(page, "footer", f"Page {page + 1} of 12") for page in (8, 9)]
-    blocks = _blocks(*footers, (9, "text", "Body."))
-    assert page_furniture(blocks) == {"page # of #"}
-    assert render_blocks(blocks, RenderContext(furniture=page_furniture(blocks))) == "Body.\n"
+    assert _triaged(_blocks(*footers, (9, "text", "Body."))) == "Body.\n"
 
 
-def test_page_numbers_and_discarded_text_never_render(shared_corpus: Path) -> None:
+def test_page_numbers_and_discarded_furniture_never_reach_the_tree(shared_corpus: Path) -> None:
     svolt = _content_list(shared_corpus, SVOLT)
     naacl = _content_list(shared_corpus, NAACL)
     assert any(b.kind is BlockKind.DISCARDED and b.text == "第 1 页 共 20 页" for b in svolt)
-    assert "第 1 页 共 20 页" not in render_blocks(svolt, RenderContext(furniture=page_furniture(svolt)))
-    rendered = render_blocks(naacl, RenderContext(furniture=page_furniture(naacl))).split("\n\n")
-    assert not {"1475", "1476", "1487"} & set(rendered)
+    assert "第 1 页 共 20 页" not in _triaged(svolt)
+    assert not {"1475", "1476", "1487"} & set(_triaged(naacl).split("\n\n"))
 
 
 def test_internal_table_of_contents_is_dropped() -> None:
@@ -115,7 +114,33 @@ def test_internal_table_of_contents_is_dropped() -> None:
         (2, "index", "Foreword ii\nIntroduction iv\n1 Scope 1"),
         (3, "paragraph_title", "Introduction"),
     )
-    assert render_blocks(blocks, RenderContext()) == "## Contents\n\n## Introduction\n"
+    assert _triaged(blocks) == "## Contents\n\n## Introduction\n"
+
+
+def test_rendering_leaves_out_no_kind_the_triage_kept_or_a_caller_passed() -> None:
+    """Only triage drops; whatever reaches rendering with text shows (furniture kinds as prose)."""
+    blocks = _blocks(
+        (4, "header", "Scope of this part"),
+        (4, "page_number", "4"),
+        (4, "footer", "Draft"),
+        (4, "index", "Foreword ii"),
+    )
+    discarded = Block(seq=9, page_index=4, kind=BlockKind.DISCARDED, source_type="discarded", text="kept")
+    assert render_blocks([*blocks, discarded], RenderContext()) == (
+        "Scope of this part\n\n4\n\nDraft\n\n- Foreword ii\n\nkept\n"
+    )
+
+
+def test_an_equation_without_latex_shows_its_image_and_renders_nothing_only_when_it_has_none() -> None:
+    cropped, bare = _middle(
+        {"type": "equation", "content": "", "image_path": "images/page_1_equation_1.jpg"},
+        {"type": "equation", "content": ""},
+    )
+    assert (cropped.latex, cropped.text) == (None, "")
+    context = RenderContext(image_href=lambda block: block.image_path)
+    assert render_blocks([cropped], context) == "![equation](images/page_1_equation_1.jpg)\n"
+    assert render_blocks([bare], context) == ""
+    assert triage([bare]).drops["empty"] == 1 and triage([cropped]).kept == [cropped]
 
 
 @pytest.mark.parametrize(
@@ -296,21 +321,24 @@ def test_footnotes_asides_references_and_unknown_blocks_render_as_prose_and_algo
 
 def test_every_text_of_a_real_paper_survives_except_page_furniture(shared_corpus: Path) -> None:
     naacl = _content_list(shared_corpus, NAACL)
-    rendered = render_blocks(naacl, RenderContext(furniture=page_furniture(naacl)))
-    kept = [b for b in naacl if b.kind not in (BlockKind.PAGE_NUMBER, BlockKind.TABLE) and b.text]
+    triaged = triage(naacl)
+    reasons = {reason for _, reason in triaged.dropped}
+    assert reasons == {"page_number", "empty"}  # 10 text blocks MinerU 3 left empty (no PDF here to fill)
+    rendered = render_blocks(triaged.kept, RenderContext())
+    kept = [b for b in triaged.kept if b.kind is not BlockKind.TABLE and b.text]
     missing = [b.seq for b in kept if " ".join(b.text.split()[:6]) not in " ".join(rendered.split())]
     assert missing == []
 
 
 def test_output_is_byte_stable_one_blank_line_apart_with_one_final_newline() -> None:
-    blocks = _blocks(*PAGES_10_11)
-    context = RenderContext(furniture=page_furniture(blocks))
+    blocks = triage(_blocks(*PAGES_10_11)).kept
+    context = RenderContext()
     rendered = render_blocks(blocks, context)
     assert rendered == render_blocks(list(blocks), context)
     assert rendered.endswith(".\n") and "\n\n\n" not in rendered
     assert not any(line.startswith("# ") for line in rendered.splitlines())
     assert render_blocks([], context) == ""
-    assert render_blocks(blocks[-2:], context) == ""
+    assert render_blocks(blocks[-1:], context) == "Unknown attributes on the button element are ignored.\n"
 
 
 def test_prose_never_turns_into_a_heading() -> None:

@@ -356,3 +356,179 @@ def test_fifty_thousand_blocks_and_ten_thousand_clauses_segment_fast() -> None:
     elapsed = time.perf_counter() - began
     assert result.unmatched == () and result.dropped == 0
     assert elapsed < len(stream) / 20_000  # the whole clause-tree step's budget; segmenting is a fraction
+
+
+# --- anchors: bookmarks with a destination position -----------------------------------------------
+
+
+def at(
+    value: str,
+    page: int,
+    top: float,
+    bottom: float,
+    kind: BlockKind = BlockKind.TEXT,
+    x0: float = 0.1,
+    width: float = 0.7,
+) -> Block:
+    """A block with a bbox: `top` and `bottom` as fractions of the page, top-down."""
+    return Block(
+        seq=0,
+        page_index=page,
+        kind=kind,
+        source_type=str(kind),
+        text=value,
+        bbox=(x0, top, x0 + width, bottom),
+    )
+
+
+def anchored(
+    title: str, page: int, top: float, id_: str, number: str | None = None, left: float = 0.1
+) -> Clause:
+    return Clause(id=id_, title=title, level=0, page_index=page, top=top, left=left, number=number)
+
+
+def test_a_clause_opens_at_its_destination_whatever_its_heading_prints() -> None:
+    stream = [
+        at("1 Scope", 0, 0.10, 0.12, BlockKind.HEADING),
+        at("Scope text.", 0, 0.13, 0.30),
+        at("Something the tier misread", 0, 0.40, 0.42, BlockKind.HEADING),
+        at("Terms text.", 0, 0.43, 0.60),
+    ]
+    clauses = [anchored("1 Scope", 0, 0.095, "1"), anchored("2 Terms and definitions", 0, 0.395, "2")]
+    result = segment(stream, clauses)
+    assert result.unmatched == () and result.mismatched == ("2",)
+    assert result.anchored == ("1", "2")
+    assert result.heading_of == {"1": (stream[0],)}
+    assert result.bodies == {"1": (stream[1],), "2": tuple(stream[2:])}
+    assert_lossless(result, stream)
+
+
+def test_a_label_printed_over_an_unnumbered_title_is_part_of_the_heading() -> None:
+    stream = [
+        at("Closing words of the part before.", 3, 0.10, 0.20),
+        at("Chapter 4", 4, 0.20, 0.24, BlockKind.HEADING),
+        at("Introduction", 4, 0.28, 0.33, BlockKind.HEADING),
+        at("What this chapter covers.", 4, 0.40, 0.50),
+    ]
+    result = segment(stream, [anchored("Introduction", 4, 0.18, "4", number="4")])
+    assert result.heading_of == {"4": tuple(stream[1:3])} and result.mismatched == ()
+    assert result.front == (stream[0],) and result.bodies["4"] == (stream[3],)
+
+
+@pytest.mark.parametrize(
+    ("title", "number", "printed"),
+    [
+        ("Part I Getting started", None, ["Part I", "Getting Started"]),
+        ("Creating R packages", "1", ["1 Creating R packages"]),
+        ("1.1 Package structure", "1.1", ["Package structure"]),  # numbered bookmark, unnumbered print
+        (
+            "2 Creating document commands and environments",
+            "2",
+            ["2 Creating document commands and environ-", "ments"],
+        ),
+        ("a ltdirchk.dtx", None, ["File a", "ltdirchk.dtx"]),
+    ],
+)
+def test_printed_headings_in_their_usual_shapes_are_found(title, number, printed) -> None:
+    stream = [
+        at(line, 1, 0.2 + 0.05 * n, 0.24 + 0.05 * n, BlockKind.HEADING) for n, line in enumerate(printed)
+    ]
+    stream.append(at("Body.", 1, 0.6, 0.7))
+    result = segment(stream, [anchored(title, 1, 0.19, "x", number=number)])
+    assert result.heading_of == {"x": tuple(stream[:-1])} and result.bodies["x"] == (stream[-1],)
+
+
+def test_a_block_straddling_the_anchor_stays_before_the_heading_found_after_it() -> None:
+    stream = [
+        at("Heading one", 0, 0.05, 0.08, BlockKind.HEADING),
+        at("A paragraph whose box reaches just past the next anchor.", 0, 0.10, 0.405),
+        at("Heading two", 0, 0.41, 0.44, BlockKind.HEADING),
+        at("Two's text.", 0, 0.45, 0.60),
+    ]
+    clauses = [anchored("Heading one", 0, 0.04, "one"), anchored("Heading two", 0, 0.40, "two")]
+    result = segment(stream, clauses)
+    assert result.bodies == {"one": (stream[1],), "two": (stream[3],)}
+    assert result.heading_of == {"one": (stream[0],), "two": (stream[2],)}
+
+
+def test_a_heading_merged_into_the_paragraph_before_it_is_cut_where_the_title_starts() -> None:
+    merged = at("The end of the first clause. 2.3 Foo bar The second clause begins here.", 2, 0.30, 0.50)
+    stream = [at("2.2 Before", 2, 0.1, 0.12, BlockKind.HEADING), merged]
+    clauses = [anchored("2.2 Before", 2, 0.09, "2.2"), anchored("2.3 Foo bar", 2, 0.40, "2.3")]
+    result = segment(stream, clauses)
+    assert result.split == 1 and result.mismatched == ()
+    assert [b.text for b in result.bodies["2.2"]] == ["The end of the first clause."]
+    assert [b.text for b in result.bodies["2.3"]] == ["2.3 Foo bar The second clause begins here."]
+    assert result.dropped == 0
+
+
+def test_a_block_read_after_an_anchor_but_printed_above_it_stays_with_the_clause_before() -> None:
+    stream = [
+        at("37.3 Additions", 5, 0.60, 0.62, BlockKind.HEADING),
+        at("37.4 More", 5, 0.75, 0.77, BlockKind.HEADING),
+        at("Text of 37.3 that the tier read last.", 5, 0.65, 0.69, BlockKind.FOOTNOTE),
+        at("Text of 37.4.", 5, 0.78, 0.90),
+    ]
+    clauses = [anchored("37.3 Additions", 5, 0.595, "37.3"), anchored("37.4 More", 5, 0.745, "37.4")]
+    result = segment(stream, clauses)
+    assert result.bodies == {"37.3": (stream[2],), "37.4": (stream[3],)}
+
+
+def test_a_right_column_anchor_leaves_the_left_column_where_it_was_read() -> None:
+    stream = [
+        at("Left column text before.", 0, 0.10, 0.80, x0=0.05, width=0.42),
+        at("B Right heading", 0, 0.30, 0.33, BlockKind.HEADING, x0=0.52, width=0.42),
+        at("Right text.", 0, 0.34, 0.60, x0=0.52, width=0.42),
+        at("Left column text read after the right column's heading.", 0, 0.81, 0.9, x0=0.05, width=0.42),
+    ]
+    clauses = [
+        anchored("A Left", 0, 0.05, "a", left=0.05),
+        anchored("B Right heading", 0, 0.295, "b", left=0.52),
+    ]
+    result = segment(stream, clauses)
+    assert result.bodies == {"a": (stream[0],), "b": (stream[2], stream[3])}
+
+
+def test_an_anchor_on_a_blank_page_or_below_the_last_block_opens_at_the_next_page() -> None:
+    stream = [at("Old text.", 0, 0.1, 0.3), at("Title page text", 2, 0.1, 0.2), at("More.", 2, 0.3, 0.4)]
+    blank = segment(stream, [anchored("Old", 0, 0.0, "old"), anchored("Fresh", 1, 0.2, "fresh")])
+    assert blank.bodies == {"old": (stream[0],), "fresh": tuple(stream[1:])}
+    below = segment(stream, [anchored("Old", 0, 0.0, "old"), anchored("Fresh", 0, 0.9, "fresh")])
+    assert below.bodies == blank.bodies
+    at_end = segment(stream, [anchored("Old", 0, 0.0, "old"), anchored("Gone", 2, 0.95, "gone")])
+    assert at_end.bodies["gone"] == () and at_end.unmatched == ()
+
+
+def test_bookmarks_without_a_position_or_blocks_without_a_bbox_fall_back_to_matching() -> None:
+    stream = [block("1 Scope", 0), text("scope"), block("2 Terms", 1), text("terms", 1)]
+    clauses = [anchored("1 Scope", 0, 0.1, "1"), Clause(id="2", title="2 Terms", level=0, page_index=1)]
+    result = segment(stream, clauses)  # no bbox anywhere: the position cannot be placed
+    assert result.anchored == () and result.heading_of == {"1": (stream[0],), "2": (stream[2],)}
+
+
+def test_fifty_thousand_anchored_blocks_segment_fast() -> None:
+    clauses, stream = [], []
+    for n in range(10_000):
+        number, page = f"{n // 100 + 1}.{n % 100 + 1}", n // 4
+        top = 0.2 * (n % 4) + 0.05
+        clauses.append(
+            Clause(id=number, title=f"{number} Requirement {n}", level=1, page_index=page, top=top)
+        )
+        stream += [
+            at(f"{number} Requirement {n}", page, top + 0.005, top + 0.02, BlockKind.HEADING),
+            at(
+                "A consumer shall process each element in document order (see 7.1). " * 3,
+                page,
+                top + 0.03,
+                top + 0.08,
+            ),
+            at(f"see {number} Requirement {n}", page, top + 0.09, top + 0.1),
+            at("<a/>", page, top + 0.11, top + 0.15, BlockKind.CODE),
+            at("Running header", page, 0.0, 0.01, BlockKind.PAGE_HEADER),
+        ]
+    began = time.perf_counter()
+    result = segment(stream, clauses)
+    elapsed = time.perf_counter() - began
+    assert result.unmatched == () and result.mismatched == () and result.dropped == 0
+    assert len(result.anchored) == 10_000
+    assert elapsed < len(stream) / 20_000

@@ -1,10 +1,12 @@
 """The source cross-check on the sample standard: clause files written from its own text layer are
-clean, and planted misreads, dropped letters and lost paragraphs are found on the right clause and page."""
+clean, and planted misreads, dropped letters, lost lines and lost paragraphs are found on the right
+clause and page."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -16,7 +18,13 @@ from platform_assets.domain.findings import CheckName, ClauseText, Severity
 from platform_assets.domain.near_miss import edit_distance
 from platform_assets.domain.pdf_facts import OutlineEntry, PdfError
 from platform_assets.domain.pdf_text import PageWords, keys, words
-from platform_assets.domain.source_check import check_source_text, clause_words
+from platform_assets.domain.source_check import (
+    MIN_LINE_CHARS,
+    MIN_LINE_KEYS,
+    SHOWN_LINE,
+    check_source_text,
+    clause_words,
+)
 from tests.text_layer import text_layer_clauses
 
 
@@ -45,6 +53,38 @@ def edited(texts: list[ClauseText], clause_id: str, old: str, new: str) -> list[
 
 def by_id(report, clause_id: str):
     return next(c for c in report.clauses if c.clause_id == clause_id)
+
+
+def without(texts: list[ClauseText], clause_id: str, *lines: str) -> list[ClauseText]:
+    """The clause files with consecutive lines (the first place they occur) deleted from one clause."""
+    return edited(texts, clause_id, "\n" + "\n".join(lines) + "\n", "\n")
+
+
+def is_checked(line: str) -> bool:
+    found = keys(line)
+    return len(found) >= MIN_LINE_KEYS and sum(map(len, found)) >= MIN_LINE_CHARS
+
+
+def shown(line: str) -> str:
+    line = " ".join(line.split())
+    return line if len(line) <= SHOWN_LINE else line[: SHOWN_LINE - 1].rstrip() + "\u2026"
+
+
+def lost_lines(report) -> list:
+    return [f for f in report.findings if f.kind == "lost_line"]
+
+
+def reflowed(markdown: str) -> str:
+    """A file as a parser writes it: each paragraph of up to five lines on one line, line-end hyphens
+    joined, a ligature and Markdown escapes."""
+    title, body = markdown.split("\n\n", 1)
+    lines = body.splitlines()
+    paragraphs = []
+    for start in range(0, len(lines), 5):
+        text = re.sub(r"(\w)-\n(\w)", r"\1\2", "\n".join(lines[start : start + 5]))
+        text = re.sub(r"([\\`*_\[\]#|])", r"\\\1", " ".join(text.split()))
+        paragraphs.append(text.replace("fi", "\ufb01"))
+    return title + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
 def test_keys_read_ligatures_soft_and_line_end_hyphens_entities_and_quotes_alike():
@@ -103,6 +143,7 @@ def test_clean_clause_files_give_no_findings_and_full_recall(clean, pages):
     report = check_source_text(clean, pages)
     assert report.findings == []
     assert all(c.recall == 1.0 and c.garbles == 0 and c.measured_with == () for c in report.clauses)
+    assert all(c.lines_lost == 0 for c in report.clauses) and sum(c.lines for c in report.clauses) > 800
     assert pages.reads == pages.page_count  # one walk, every page read once
     assert report.note == f"{len(clean)} clauses, recall 1.000, 0 garbles"
 
@@ -148,12 +189,19 @@ def test_a_lost_paragraph_lowers_recall_of_that_clause_only(clean, pages):
     shortened = "\n".join(lines[:20] + lines[80:])
     texts = [dataclasses.replace(t, markdown=shortened) if t is layout else t for t in clean]
     report = check_source_text(texts, pages)
-    (finding,) = report.findings
+    finding, lost = report.findings
     assert (finding.kind, finding.severity, finding.clause_id) == ("low_recall", Severity.WARN, "7.3")
     assert finding.score is not None and finding.score < 0.85
     assert finding.pages == tuple(range(layout.first_page, layout.last_page + 1))
     # 7.2 ends and 7.4 starts on pages 7.3 shares: they are measured apart and stay whole
     assert by_id(report, "7.2").recall == by_id(report, "7.4").recall == 1.0
+    # the lines themselves: one run of every checked line cut, page numbers and running heads aside
+    cut = [line for line in lines[20:80] if is_checked(line) and "ACME" not in line]
+    assert (lost.kind, lost.severity, lost.clause_id) == ("lost_line", Severity.ERROR, "7.3")
+    assert lost.subject == shown(cut[0]) and lost.message.endswith(f"'{shown(cut[-1])}'")
+    assert f"{len(cut)} consecutive lines of pages 20-23" in lost.message
+    assert by_id(report, "7.3").lines_lost == len(cut) == 48
+    assert by_id(report, "7.2").lines_lost == by_id(report, "7.4").lines_lost == 0
 
 
 def test_clauses_sharing_a_page_are_measured_apart_at_their_heading_lines(clean, pages):
@@ -197,6 +245,108 @@ def test_garbles_are_capped_per_clause_and_counted(clean, pages):
     assert by_id(report, "5.1.2.1").garbles == 2
 
 
+def test_a_lost_prose_line_is_reported_with_its_clause_page_and_text(clean, pages):
+    line = "inherited value. Unknown attributes on the label element are ignored, and a warning may be"
+    report = check_source_text(without(clean, "5.1.2.1", line), pages)
+    (finding,) = lost_lines(report)  # and a low recall (80%): a sixth of a short clause's words are gone
+    assert [f.kind for f in report.findings] == ["low_recall", "lost_line"]
+    assert (finding.check, finding.kind, finding.severity) == (
+        CheckName.SOURCE_TEXT,
+        "lost_line",
+        Severity.WARN,
+    )
+    assert (finding.clause_id, finding.path, finding.pages) == ("5.1.2.1", "5.1.2.1.md", (7,))
+    assert (
+        finding.subject == shown(line) == "inherited value. Unknown attributes on the label element ar\u2026"
+    )
+    assert finding.message == (
+        f"5.1.2.1.md: a line of page 8 is in neither this file nor its neighbours': '{shown(line)}'"
+    )
+    assert (by_id(report, "5.1.2.1").lines, by_id(report, "5.1.2.1").lines_lost) == (5, 1)  # heading, 4 lines
+
+
+def test_a_code_line_lost_from_a_listing_is_found_missing_though_its_twin_is_there(clean, pages):
+    # `<xs:element ref="label"/>` is in the listing twice (choices of widget and panel, both on page 33):
+    # every word of the lost one is still on the page and in the file
+    (listing,) = [t for t in clean if t.clause_id == "A.1"]
+    assert listing.markdown.count(' <xs:element ref="label"/>') == 2
+    report = check_source_text(without(clean, "A.1", ' <xs:element ref="label"/>'), pages)
+    (finding,) = report.findings
+    assert (finding.kind, finding.severity, finding.clause_id) == ("lost_line", Severity.WARN, "A.1")
+    assert (finding.pages, finding.subject) == ((32,), '<xs:element ref="label"/>')
+    assert by_id(report, "A.1").lines_lost == 1
+
+
+def test_a_lost_line_is_told_from_a_near_twin_and_reported_on_its_own_page(clean, pages):
+    # widget's `width` (page 33) differs from panel's `spacing` by one word; image's `width` is on page 34
+    width = ' <xs:attribute name="width" type="ST_Length" default="auto"/>'
+    report = check_source_text(without(clean, "A.1", width), pages)
+    (finding,) = report.findings
+    assert (finding.clause_id, finding.pages, finding.subject) == ("A.1", (32,), width.strip())
+
+
+def test_a_run_of_lost_lines_is_one_error(clean, pages):
+    run = [
+        "may cache the computed src of each wml element between layout passes. When two rules apply to",
+        "the same widget element, the rule given later in this clause takes precedence. Whitespace inside",
+        "each panel element is collapsed as for xs:token unless stated otherwise.",
+    ]
+    listing = [
+        ' <xs:enumeration value="push"/>',
+        ' <xs:enumeration value="toggle"/>',
+        ' <xs:enumeration value="radio"/>',
+    ]
+    texts = without(without(clean, "5.1.1", *run), "A.1", *listing)
+    report = check_source_text(texts, pages)
+    prose, code = lost_lines(report)
+    assert (prose.kind, prose.severity, prose.clause_id, prose.pages) == (
+        "lost_line",
+        Severity.ERROR,
+        "5.1.1",
+        (6,),
+    )
+    assert prose.message == (
+        "5.1.1.md: 3 consecutive lines of page 7 are in neither this file nor its neighbours': "
+        f"'{shown(run[0])}' to '{shown(run[-1])}'"
+    )
+    assert (code.severity, code.clause_id, code.pages, code.subject) == (
+        Severity.ERROR, "A.1", (32,), '<xs:enumeration value="push"/>',
+    )  # fmt: skip
+    assert by_id(report, "5.1.1").lines_lost == by_id(report, "A.1").lines_lost == 3
+    assert report.note.endswith(f"0 garbles, 6 of {sum(c.lines for c in report.clauses)} lines lost")
+
+
+def test_reflowed_reordered_and_misread_lines_are_not_lost(clean, pages):
+    texts = [dataclasses.replace(t, markdown=reflowed(t.markdown)) for t in clean]
+    (listing,) = [t for t in texts if t.clause_id == "7.1"]  # a paragraph moved to the end of its file
+    title, first, rest = listing.markdown.split("\n\n", 2)
+    moved = dataclasses.replace(listing, markdown=f"{title}\n\n{rest}\n{first}\n")
+    texts = [moved if t is listing else t for t in texts]
+    texts = edited(texts, "5.1.2.1", "The align attribute takes", "The algn attribute takes")
+    report = check_source_text(texts, pages)
+    assert [f.kind for f in report.findings] == ["garble"]
+    assert all(c.lines_lost == 0 for c in report.clauses)
+
+
+def test_a_line_written_into_the_neighbouring_file_is_not_lost(clean, pages):
+    # a block the parser gave to the next clause: the page they share holds both
+    line = "each panel element is collapsed as for xs:token unless stated otherwise."
+    texts = edited(clean, "5.1.1", f"\n{line}\n", "\n")
+    texts = edited(texts, "5.1.2", "# 5.1.2 Attributes\n\n", f"# 5.1.2 Attributes\n\n{line}\n")
+    assert lost_lines(check_source_text(texts, pages)) == []
+
+
+def test_lost_lines_are_capped_per_clause_and_counted(clean, pages):
+    first = "The align attribute takes one of the values left, center or right of ST_Align, with the meaning "
+    first += "given in"  # two runs: the line between them is kept
+    second = "inherited value. Unknown attributes on the label element are ignored, and a warning may be"
+    report = check_source_text(
+        without(without(clean, "5.1.2.1", first), "5.1.2.1", second), pages, max_lost=1
+    )
+    assert [f.subject for f in lost_lines(report)] == [shown(first)]
+    assert by_id(report, "5.1.2.1").lines_lost == 2
+
+
 def test_the_child_links_of_a_barrel_are_not_compared():
     barrel = "# 5 Markup\n\nThis clause.\n\n## Contents\n\n- [5.1 The wdget element](5-1/5-1-0-index.md)\n"
     assert set(clause_words(barrel).counts) == {"5", "markup", "this", "clause"}
@@ -219,7 +369,14 @@ def half_scanned(tmp_path):
 
 def test_a_scanned_page_gives_unknown_recall_and_skips_the_garble_check(half_scanned):
     texts = [
-        ClauseText("1", "1.md", "1 Widgets", 0, 1, "# 1 Widgets\n\nThe wdget element is the unit.\n"),
+        ClauseText(
+            "1",
+            "1.md",
+            "1 Widgets",
+            0,
+            1,
+            "# 1 Widgets\n\nThe wdget element is the unit of composition of every document.",
+        ),
         ClauseText("2", "2.md", "2 Scan", 1, 1, "# 2 Scan\n\nText read from the scan.\n"),
     ]
     with PageWords(half_scanned) as pages:

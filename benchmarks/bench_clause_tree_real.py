@@ -1,0 +1,133 @@
+"""The clause tree on whole real PDFs: is every outline entry a clause with its own text, is every block
+placed or dropped for a reason?
+
+For each PDF with an outline in the given folders (default `.cache/corpus`, fetched by `make corpus`),
+parses it with MinerU's flash tier in 100-page calls (cached under `.cache/parsed/`, so a re-run only
+rebuilds the tree), builds the tree as `clause_tree` does and prints per document:
+- opened: outline entries that got a clause opened where their text starts (goal >= 99%), and how many
+  of those at their bookmark's destination; `mismatch`: opened there, no printed heading matched;
+- empty: clause files with no text of their own while the PDF's region of that clause (from its start to
+  the next clause's start, less its title and running headers and footers) holds words (goal 0);
+- dropped, per reason, and lost (dropped without a reason, goal 0); blocks filled from the text layer;
+- build blocks/s (one core).
+
+Usage: `.venv/bin/python benchmarks/bench_clause_tree_real.py [FOLDER_OR_PDF ...]`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from gpu_image.worker.parse import parse_pdf  # noqa: E402
+from platform_assets.domain.adapters import blocks_from_middle_json  # noqa: E402
+from platform_assets.domain.clause_regions import own_words  # noqa: E402
+from platform_assets.domain.clause_tree import SourceBatch, body_text, build_clause_tree  # noqa: E402
+from platform_assets.domain.clauses import clauses_from_outline  # noqa: E402
+from platform_assets.domain.pdf_facts import PdfError, read_pdf_facts  # noqa: E402
+from platform_assets.domain.pdf_text import keys  # noqa: E402
+
+CACHE = REPO / ".cache" / "parsed"
+CHUNK = 100
+MIN_OWN_WORDS = 3
+"""A clause region holding at least this many words of its own should not render empty."""
+
+
+def parsed_blocks(pdf: Path, sha256: str, page_count: int) -> list:
+    """The document's blocks, parsed in `CHUNK`-page calls, each call's middle json cached."""
+    folder = CACHE / f"{pdf.stem}-{sha256[:12]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    blocks = []
+    for first in range(0, page_count, CHUNK):
+        last = min(first + CHUNK - 1, page_count - 1)
+        cached = folder / f"{first:05d}-{last:05d}.json"
+        if not cached.is_file():
+            result = parse_pdf(pdf, "flash", first, last).result
+            cached.write_text(json.dumps(result.to_dict()), encoding="utf-8")
+        blocks += blocks_from_middle_json(json.loads(cached.read_text(encoding="utf-8")))
+    return blocks
+
+
+def measure(pdf: Path) -> dict | None:
+    try:
+        facts = read_pdf_facts(pdf)
+    except PdfError as err:
+        print(f"{pdf.name}: skipped ({err})")
+        return None
+    clauses, _ = clauses_from_outline(facts.outline, facts.page_count)
+    if not clauses:
+        return None
+    digest = facts.sha256 or hashlib.sha256(pdf.read_bytes()).hexdigest()
+    blocks = parsed_blocks(pdf, digest, facts.page_count)
+    began = time.perf_counter()
+    tree = build_clause_tree(pdf.stem, pdf.stem, [SourceBatch("all", blocks, pdf.parent)], clauses, pdf=pdf)
+    elapsed = time.perf_counter() - began
+    m = tree.manifest
+    regions = own_words(pdf, clauses)
+    empty = [
+        (clause.id, len(words))
+        for clause, words in zip(clauses, regions, strict=True)
+        if len(words) >= MIN_OWN_WORDS and not keys(body_text(tree.files[m.clauses[clause.id].path]))
+    ]
+    return {
+        "doc": pdf.name,
+        "pages": facts.page_count,
+        "clauses": m.outline_entries,
+        "opened": m.clauses_matched,
+        "at_destination": sum(1 for c in m.clauses.values() if c.opened_at == "destination"),
+        "mismatch": len(m.heading_mismatch),
+        "empty": empty,
+        "blocks": m.blocks_total,
+        "drops": m.drops,
+        "lost": m.blocks_lost,
+        "from_text_layer": m.from_text_layer,
+        "blocks_per_s": m.blocks_total / elapsed if elapsed else 0.0,
+    }
+
+
+def main(arguments: list[str]) -> int:
+    targets = [Path(a) for a in arguments] or [REPO / ".cache" / "corpus"]
+    pdfs = sorted(p for t in targets for p in ([t] if t.is_file() else t.glob("*.pdf")))
+    header = (
+        f"{'document':<30} {'pages':>5} {'clauses':>7} {'opened':>7} {'at dest':>7} {'mismatch':>8} "
+        f"{'empty':>5} {'blocks':>6} {'dropped (reason: n)':<44} {'lost':>4} {'filled':>6} {'blocks/s':>8}"
+    )
+    print(header)
+    rows = []
+    for pdf in pdfs:
+        row = measure(pdf)
+        if row is None:
+            continue
+        rows.append(row)
+        drops = ", ".join(f"{reason} {n}" for reason, n in row["drops"].items() if n)
+        opened, at_destination = (100 * row[key] / row["clauses"] for key in ("opened", "at_destination"))
+        print(
+            f"{row['doc'][:30]:<30} {row['pages']:>5} {row['clauses']:>7} "
+            f"{opened:>6.1f}% {at_destination:>6.1f}% "
+            f"{row['mismatch']:>8} {len(row['empty']):>5} {row['blocks']:>6} {drops[:44]:<44} "
+            f"{row['lost']:>4} {row['from_text_layer']:>6} {row['blocks_per_s']:>8.0f}",
+            flush=True,
+        )
+    for row in rows:
+        if row["empty"]:
+            shown = ", ".join(f"{cid} ({n} words)" for cid, n in row["empty"][:8])
+            print(f"empty with text of their own in {row['doc']}: {shown}")
+    if rows:
+        clauses = sum(r["clauses"] for r in rows)
+        print(
+            f"all: {len(rows)} documents, {clauses} clauses, "
+            f"{100 * sum(r['opened'] for r in rows) / clauses:.2f}% opened, "
+            f"{sum(len(r['empty']) for r in rows)} empty with text of their own, "
+            f"{sum(r['lost'] for r in rows)} blocks lost"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# fetch_more_pdfs.sh DEST [HOLDOUT_DEST]
+#
+# Extra REAL third-party PDFs chosen for clause-tree failure classes (see
+# tests/corpus/EXTRA.md): label lines before titles ("Part I", "Chapter 4",
+# "CHAPTER / ONE"), printed numbers missing from the bookmarks, outlines
+# without numbers, truly empty pages, math in headings, bookmarks without a
+# position (/Fit), rotated pages.
+#
+#   DEST           development set (e.g. .cache/corpus, next to the shared corpus)
+#   HOLDOUT_DEST   hold-out set (e.g. .cache/holdout); also $CORPUS_HOLDOUT_DIR.
+#                  Without it the hold-out is not fetched. Do not open the
+#                  hold-out files while developing: it measures generalisation.
+#
+# Only ordinary package clients are used: `apt-get download PKG=VERSION` and
+# `dpkg-deb --fsys-tarfile | tar -x` of the chosen paths (nothing is installed).
+# A pinned version that Debian no longer serves falls back to the current
+# candidate with a warning; a sha256 that differs from the recorded one is a
+# warning too (column sha_match of the manifest).
+#
+# Environment knobs:
+#   CORPUS_HOLDOUT_DIR=/path  same as the second argument
+#   CORPUS_SKIP_DEV=1         fetch only the hold-out (DEST may then be "-")
+#   CORPUS_VENV=/path         venv with (or to receive) pypdfium2 for the manifest;
+#                             default: the repo's .venv if it has pypdfium2, else a temp venv
+#   CORPUS_KEEP_WORK=1        keep the temporary download directory
+#
+# Output: DEST/*.pdf, DEST/licenses/*.copyright, DEST/MANIFEST-extra.tsv
+#         (file, pages, bookmarks, sha256, classes, source, + set, views, ...);
+#         the same in HOLDOUT_DEST. About 88 MB of .deb for the dev set, 11 MB
+#         for the hold-out; ~30-60 s.
+set -euo pipefail
+
+DEST=${1:?"usage: $0 DEST [HOLDOUT_DEST]"}
+HOLDOUT=${2:-${CORPUS_HOLDOUT_DIR:-}}
+SKIP_DEV=${CORPUS_SKIP_DEV:-0}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+
+log() { echo "[fetch_more] $*" >&2; }
+if [ "$SKIP_DEV" != 1 ]; then mkdir -p "$DEST/licenses"; DEST=$(cd "$DEST" && pwd); fi
+if [ -n "$HOLDOUT" ]; then mkdir -p "$HOLDOUT/licenses"; HOLDOUT=$(cd "$HOLDOUT" && pwd); fi
+if [ "$SKIP_DEV" = 1 ] && [ -z "$HOLDOUT" ]; then log "CORPUS_SKIP_DEV=1 but no hold-out folder given"; exit 2; fi
+
+WORK=$(mktemp -d -t fetch_more.XXXXXX)
+cleanup() { if [ "${CORPUS_KEEP_WORK:-0}" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+mkdir -p "$WORK/debs" "$WORK/x"
+
+# ---------------------------------------------------------------------------
+# Catalogue (|-separated):
+#   set | dest name | package | version | path inside package | classes | sha256
+# (a path ending in .gz is decompressed; the sha256 is that of the PDF)
+# classes: label_before_title, printed_number_unnumbered_bookmark,
+#   outline_without_numbers, blank_pages, heading_as_equation,
+#   bookmark_without_position, rotated_or_cropped, bad_destination
+# ---------------------------------------------------------------------------
+CATALOGUE=$(cat <<'EOF'
+dev|tl-memman.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/memoir/memman.pdf|label_before_title,blank_pages,bad_destination|9ac1b662ce46a3a8eeb74386c76b440687564c02b9783b8f5d490af4b5729277
+dev|tl-beameruserguide.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/beamer/beameruserguide.pdf|label_before_title|9a1f87ab1036dec58ac19b59a27607d5ed51d115103cec41f8fd4d963ef9eb68
+dev|tl-semsamp2.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/seminar/semsamp2.pdf|rotated_or_cropped|ad3593e0ceb4dfbc8beacf16e0ad5439ed0da8494041cd21f71ec358ed680bcd
+dev|deb-gnuplot.pdf|gnuplot-doc|5.4.4+dfsg1-2|usr/share/doc/gnuplot/gnuplot.pdf|label_before_title,outline_without_numbers|df68dd0613f043141512fc4436d17aaf96727d5a758d85233915ac5056a97206
+dev|deb-glpk.pdf|glpk-doc|5.0-1|usr/share/doc/glpk-doc/glpk.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers|002d0328518a17b58919a2860b7f72d52594a73008f72c85f0dd70dfa138250f
+dev|deb-maximabook.pdf|maxima-doc|5.46.0-11|usr/share/doc/maxima-doc/maximabook-19-Sept-2004.pdf.gz|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,bad_destination|022b4e349977d8ac6493259215092644384b76209aa79f7c7ca70902eda9b6c2
+dev|deb-debian-reference.pdf|debian-reference-en|2.100|usr/share/debian-reference/debian-reference.en.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers|32775deeca0770ac25282b0c894cbaae83f4dd4ab00e891b94e8f009c0366728
+dev|deb-reportlab-userguide.pdf|python-reportlab-doc|3.6.12-1+deb12u1|usr/share/doc/python-reportlab-doc/reportlab-userguide.pdf|bookmark_without_position|91ad5429d7b2907b8efefd7b95facfe2fb01ec31b8cefb024e47b0a7ac713420
+dev|deb-pari-libpari.pdf|pari-doc|2.15.2-1|usr/share/pari/doc/libpari.pdf|label_before_title,heading_as_equation|5a8ee8eb99dfbdc7f0f61c267b331038df3c647aaafabed97315f4529f0330dc
+dev|deb-octave.pdf|octave-doc|7.3.0-2|usr/share/doc/octave/octave.pdf|blank_pages,printed_number_unnumbered_bookmark|ddd24489f87b46fbf99c15cc34aa865ae66775fb7c21927f7f2d6be9470becb8
+dev|deb-xfig-howto.pdf|xfig-doc|1:3.2.8b-2|usr/share/doc/xfig/xfig-howto.pdf|rotated_or_cropped|807fa165ab27848bcf29b7869729af400d5fa8e669f8ce92c34be8a0532cddb5
+holdout|deb-why3-manual.pdf|why3-doc-pdf|1.5.1-1|usr/share/doc/why3-doc-pdf/manual.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|97e30e4ec94e0fe52221faf9ab58d5d959c320acafc4bd2362ed5cd0067dbda2
+holdout|deb-siscone-refman.pdf|siscone-doc-pdf|3.0.5-2|usr/share/doc/siscone-doc-pdf/pdf/refman.pdf.gz|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|53c94799c44b81abf805171f6370db33b3e3b286f4672f5259cfb5ac1b773dd4
+holdout|deb-gri.pdf|gri-pdf-doc|2.12.27-1.1|usr/share/doc/gri/gri.pdf.gz|blank_pages,printed_number_unnumbered_bookmark,bad_destination|c9aa03e8456ac05558d0b0f21039327ddca565b9ceea94aa09d1600d7b479b63
+holdout|deb-gap-tut.pdf|gap-doc|4.12.1-2|usr/share/gap/doc/tut/manual.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers|de1fb229c3f0873992c313e96b052fa221b73f5870a490dc1a5a759149f8226d
+EOF
+)
+
+wanted() { # $1 = set
+  case "$1" in
+    dev) [ "$SKIP_DEV" != 1 ] ;;
+    holdout) [ -n "$HOLDOUT" ] ;;
+    *) return 1 ;;
+  esac
+}
+dest_of() { if [ "$1" = holdout ]; then echo "$HOLDOUT"; else echo "$DEST"; fi; }
+
+# ---------------------------------------------------------------------------
+# 1. Debian packages: download once per package, extract only the chosen paths
+# ---------------------------------------------------------------------------
+apt_updated=0
+apt_download() { # $1 = package, $2 = version
+  local pkg=$1 ver=$2
+  ( cd "$WORK/debs" && apt-get download "$pkg=$ver" >/dev/null 2>&1 ) && return 0
+  if [ $apt_updated = 0 ] && [ "$(id -u)" = 0 ]; then
+    log "apt-get download $pkg=$ver failed; running apt-get update once"
+    apt-get update >/dev/null 2>&1 || true
+    apt_updated=1
+    ( cd "$WORK/debs" && apt-get download "$pkg=$ver" >/dev/null 2>&1 ) && return 0
+  fi
+  local cand
+  cand=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/{print $2}')
+  log "WARNING: $pkg=$ver not available; using the current candidate ${cand:-?} (sha256 may differ)"
+  ( cd "$WORK/debs" && apt-get download "$pkg" >/dev/null 2>&1 )
+}
+
+declare -A DEB_DONE=()
+deb_bytes=0
+t0=$(date +%s)
+while IFS='|' read -r set name pkg ver path classes sha; do
+  wanted "$set" || continue
+  [ -z "${DEB_DONE[$pkg]:-}" ] || continue
+  log "apt-get download $pkg=$ver"
+  apt_download "$pkg" "$ver" || { log "ERROR: cannot download $pkg"; exit 1; }
+  deb=$(ls "$WORK/debs/${pkg}_"*.deb | head -n1)
+  deb_bytes=$((deb_bytes + $(stat -c %s "$deb")))
+  # every wanted path of this package (+ its copyright file) in one tar pass
+  members=("./usr/share/doc/$pkg/copyright")
+  while IFS='|' read -r s2 _n p2 _v path2 _c _s; do
+    [ "$p2" = "$pkg" ] && wanted "$s2" && members+=("./$path2")
+  done <<< "$CATALOGUE"
+  mkdir -p "$WORK/x/$pkg"
+  dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$WORK/x/$pkg" "${members[@]}" 2>/dev/null || true
+  DEB_DONE[$pkg]=$(basename "$deb")
+  rm -f "$deb"
+done <<< "$CATALOGUE"
+log "downloaded $((deb_bytes / 1000000)) MB of .deb in $(( $(date +%s) - t0 )) s"
+
+# ---------------------------------------------------------------------------
+# 2. Copy the chosen files into their set's folder
+# ---------------------------------------------------------------------------
+: > "$WORK/entries.tsv"
+missing=0
+while IFS='|' read -r set name pkg ver path classes sha; do
+  wanted "$set" || continue
+  out=$(dest_of "$set")
+  src="$WORK/x/$pkg/$path"
+  if [ ! -f "$src" ]; then log "ERROR: $pkg:/$path missing"; missing=1; continue; fi
+  case "$path" in
+    *.gz) gzip -dc "$src" > "$out/$name" ;;   # Debian compresses some docs; we keep the PDF
+    *) cp "$src" "$out/$name" ;;
+  esac
+  cp "$WORK/x/$pkg/usr/share/doc/$pkg/copyright" "$out/licenses/$pkg.copyright" 2>/dev/null || true
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$set" "$out" "$name" "$sha" "debian:${DEB_DONE[$pkg]}:/$path" "$classes" \
+    >> "$WORK/entries.tsv"
+done <<< "$CATALOGUE"
+
+# ---------------------------------------------------------------------------
+# 3. Manifest (pypdfium2)
+# ---------------------------------------------------------------------------
+has_pdfium() { [ -x "$1/bin/python" ] && "$1/bin/python" -c 'import pypdfium2' 2>/dev/null; }
+if [ -n "${CORPUS_VENV:-}" ]; then VENV=$CORPUS_VENV
+elif has_pdfium "$REPO/.venv"; then VENV=$REPO/.venv
+else VENV=$WORK/venv; fi
+if [ ! -x "$VENV/bin/python" ]; then log "creating venv $VENV"; "${PYTHON:-python3}" -m venv "$VENV"; fi
+if ! has_pdfium "$VENV"; then log "pip install pypdfium2 into $VENV"; "$VENV/bin/pip" install -q pypdfium2 >/dev/null; fi
+
+"$VENV/bin/python" - "$WORK/entries.tsv" <<'PYEOF'
+import collections, hashlib, os, sys
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+MODES = {0: "unknown", 1: "XYZ", 2: "Fit", 3: "FitH", 4: "FitV", 5: "FitR", 6: "FitB", 7: "FitBH", 8: "FitBV"}
+COLS = ["file", "pages", "bookmarks", "sha256", "classes", "source", "set", "views", "no_position",
+        "empty_pages", "rotated_pages", "cropped_pages", "bytes", "sha_match"]
+
+def no_position(mode, view):
+    if mode in ("Fit", "FitB", "unknown"):
+        return True
+    if mode in ("FitH", "FitBH"):
+        return not view or view[0] is None
+    if mode == "XYZ":
+        return len(view) < 2 or view[1] is None
+    return False
+
+def facts(path):
+    doc = pdfium.PdfDocument(path)
+    n = len(doc)
+    views, nopos = collections.Counter(), 0
+    toc = list(doc.get_toc(max_depth=64))
+    for b in toc:
+        d = b.get_dest()
+        if d is None or d.get_index() is None:
+            views["none"] += 1
+            nopos += 1
+            continue
+        mode, view = d.get_view()
+        m = MODES.get(mode, str(mode))
+        views[m] += 1
+        nopos += no_position(m, list(view))
+    empty, rotated, cropped = [], 0, 0
+    for i in range(n):
+        page = doc[i]
+        rotated += bool(page.get_rotation())
+        cb = tuple(round(x, 1) for x in page.get_cropbox())
+        mb = tuple(round(x, 1) for x in page.get_mediabox())
+        cropped += cb != mb
+        tp = page.get_textpage()
+        if tp.count_chars() == 0:
+            kinds = [o.type for o in page.get_objects(max_depth=3)]
+            if pdfium_c.FPDF_PAGEOBJ_IMAGE not in kinds:
+                empty.append(i + 1)
+        tp.close()
+        page.close()
+    return dict(pages=n, bookmarks=len(toc), views=",".join(f"{k}:{v}" for k, v in sorted(views.items())) or "-",
+                no_position=nopos, empty_pages=(f"{len(empty)}:" + " ".join(map(str, empty[:40]))) if empty else "0",
+                rotated_pages=rotated, cropped_pages=cropped)
+
+by_dest = collections.defaultdict(list)
+for line in open(sys.argv[1], encoding="utf-8"):
+    set_, out, name, sha_exp, source, classes = line.rstrip("\n").split("\t")
+    p = os.path.join(out, name)
+    sha = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    r = dict(file=name, sha256=sha, classes=classes, source=source, set=set_, bytes=os.path.getsize(p),
+             sha_match=(sha == sha_exp))
+    r.update(facts(p))
+    by_dest[(out, set_)].append(r)
+
+bad = []
+for (out, set_), rows in by_dest.items():
+    with open(os.path.join(out, "MANIFEST-extra.tsv"), "w", encoding="utf-8") as f:
+        f.write("\t".join(COLS) + "\n")
+        for r in rows:
+            f.write("\t".join(str(r[c]) for c in COLS) + "\n")
+    bad += [r["file"] for r in rows if not r["sha_match"]]
+    if set_ == "holdout":   # keep the hold-out out of sight: a summary only
+        print(f"hold-out: {len(rows)} PDFs, {sum(r['pages'] for r in rows)} pages -> {out}")
+        continue
+    print("\t".join(COLS[:3] + ["views", "no_position", "empty_pages", "rotated_pages", "sha_match"]))
+    for r in rows:
+        print("\t".join(str(r[c]) for c in COLS[:3] + ["views", "no_position", "empty_pages", "rotated_pages", "sha_match"]))
+if bad:
+    print("WARNING: sha256 differs from the recorded value for: " + ", ".join(bad), file=sys.stderr)
+PYEOF
+
+[ "$SKIP_DEV" = 1 ] || log "dev set: $(grep -c "^dev|" <<< "$CATALOGUE") PDFs into $DEST (manifest: $DEST/MANIFEST-extra.tsv)"
+[ -z "$HOLDOUT" ] || log "hold-out: $HOLDOUT (manifest: $HOLDOUT/MANIFEST-extra.tsv)"
+exit $missing

@@ -1,0 +1,92 @@
+"""The clause tree on real third-party PDFs, one small page range per failure class (tests/corpus/EXTRA.md):
+real MinerU flash parses, the real outline, the real text layer.
+
+On each range: every outline entry of the range opens a clause, no clause file is empty while its own
+region of the PDF holds words, and every block is placed or dropped for a named reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gpu_image.worker.parse import parse_pdf
+from platform_assets.domain.adapters import blocks_from_middle_json
+from platform_assets.domain.clause_regions import own_words
+from platform_assets.domain.clause_tree import ClauseTree, SourceBatch, body_text, build_clause_tree
+from platform_assets.domain.clauses import clauses_from_outline
+from platform_assets.domain.pdf_facts import read_pdf_facts
+from platform_assets.domain.pdf_text import keys
+
+pytestmark = pytest.mark.slow
+MIN_OWN_WORDS = 3
+
+
+def tree_of_pages(pdf: Path, first: int, last: int) -> tuple[ClauseTree, list]:
+    """The tree of pages `first..last` (0-based) with the outline entries that start there."""
+    facts = read_pdf_facts(pdf)
+    clauses, _ = clauses_from_outline(facts.outline, facts.page_count)
+    clauses = [clause for clause in clauses if first <= clause.page_index <= last]
+    blocks = blocks_from_middle_json(parse_pdf(pdf, "flash", first, last).result.to_dict())
+    tree = build_clause_tree(pdf.stem, pdf.stem, [SourceBatch("b001", blocks, pdf.parent)], clauses, pdf=pdf)
+    return tree, clauses
+
+
+def assert_whole(tree: ClauseTree, clauses: list, pdf: Path, last: int) -> None:
+    manifest = tree.manifest
+    assert clauses and manifest.unmatched == [], manifest.unmatched
+    assert manifest.blocks_lost == 0
+    assert manifest.blocks_assigned + manifest.blocks_dropped == manifest.blocks_total
+    regions = own_words(pdf, clauses, end_page=last)
+    empty = [
+        (clause.id, words[:6])
+        for clause, words in zip(clauses, regions, strict=True)
+        if len(words) >= MIN_OWN_WORDS and not keys(body_text(tree.files[manifest.clauses[clause.id].path]))
+    ]
+    assert empty == []
+
+
+def heading(tree: ClauseTree, clause_id: str) -> str:
+    return tree.files[tree.manifest.clauses[clause_id].path].splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "last"),
+    [
+        (
+            "deb-glpk.pdf",
+            8,
+            12,
+        ),  # `Chapter 1` over `Introduction`; `1.1 LP problem` for bookmark `LP problem`
+        ("tl-beameruserguide.pdf", 10, 12),  # `Part I` over `Getting Started`; bookmark `I Getting Started`
+        ("deb-maximabook.pdf", 6, 9),  # `Part I` over a title wrapped on two lines; `CHAPTER 1` alone
+        ("tl-memman.pdf", 36, 40),  # `One` over `Starting off`, blank page 37
+        ("deb-gnuplot.pdf", 20, 23),  # no number in the outline nor in the print; sections mid-page
+        ("r-R-exts.pdf", 7, 11),  # outline without numbers, the body numbered
+        ("deb-debian-reference.pdf", 28, 31),  # destinations a line above their headings (DocBook)
+        ("deb-reportlab-userguide.pdf", 5, 8),  # /Fit destinations: no position, headings matched
+        ("tl-interface3.pdf", 26, 28),  # function signatures that flash returns as empty equations
+    ],
+)
+def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:
+    pdf = (extra_pdfs if (extra_pdfs / name).is_file() else real_pdfs) / name
+    tree, clauses = tree_of_pages(pdf, first, last)
+    assert_whole(tree, clauses, pdf, last)
+
+
+def test_a_label_and_a_printed_number_give_the_id_and_the_title_line(extra_pdfs) -> None:
+    tree, clauses = tree_of_pages(extra_pdfs / "deb-glpk.pdf", 8, 9)
+    assert [c.id for c in clauses][:3] == ["1", "1.1", "1.2"]  # the bookmarks say only `Introduction` ...
+    assert heading(tree, "1") == "# Chapter 1 Introduction"
+    assert heading(tree, "1.1") == "# 1.1 LP problem"
+    assert tree.manifest.clauses["1"].opened_at == "destination" and tree.manifest.heading_mismatch == []
+
+
+def test_blank_pages_are_pages_without_blocks(extra_pdfs) -> None:
+    pdf = extra_pdfs / "tl-memman.pdf"
+    assert read_pdf_facts(pdf).text_chars[37] == 0  # a truly empty page between two chapters
+    tree, clauses = tree_of_pages(pdf, 36, 38)
+    spans = [(c.first_page, c.last_page) for c in tree.manifest.clauses.values()]
+    assert tree.manifest.blocks_total > 0 and not any(first == 37 for first, _ in spans)
+    assert_whole(tree, clauses, pdf, 38)
