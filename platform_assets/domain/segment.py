@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
+from itertools import pairwise
 from statistics import quantiles
 
 from platform_assets.domain.batch_plan import Clause
@@ -126,10 +127,12 @@ def _target(clause: Clause) -> _Target:
 
 def _key(words: Tokens) -> str:
     """Words run together, a space only between two numbers: blind to words broken over lines."""
-    return "".join(
-        f" {word}" if index and word.isdigit() and words[index - 1].isdigit() else word
-        for index, word in enumerate(words)
-    )
+    if not words:
+        return ""
+    parts = [words[0]]
+    for before, word in pairwise(words):
+        parts.append(f" {word}" if word.isdigit() and before.isdigit() else word)
+    return "".join(parts)
 
 
 def _sentence_like(text: str) -> bool:
@@ -334,22 +337,23 @@ class _Outline:
         return found
 
 
-def printed_heading(stream: Sequence[Block], at: int, forms: frozenset[str]) -> int:
+def printed_heading(heads: Sequence[Tokens | None], at: int, forms: frozenset[str]) -> int:
     """Blocks from `at` (1-3) that together print a heading whose `_key` is in `forms`; 0 if none.
 
     A label word opening a block (`Chapter`, `Part`, `Annex`, `File` ...) may be set aside, so
     `Chapter 1` over `Introduction` prints `1 Introduction`; the title may be printed with or without
-    its number, and a word broken over two blocks (`environ-` / `ments`) is one word.
+    its number, and a word broken over two blocks (`environ-` / `ments`) is one word. `heads` holds
+    each block's `_heading_words`.
     """
     raw: Tokens = ()
     bare: Tokens = ()
     for extra in range(MAX_SPLIT_BLOCKS):
-        own = _heading_words(stream[at + extra]) if at + extra < len(stream) else None
+        own = heads[at + extra] if at + extra < len(heads) else None
         if own is None:
             return 0
         raw += own
         bare += own[1:] if own[0] in _LABELS else own
-        keys = {_key(raw), _key(bare)}
+        keys = {_key(raw), _key(bare)} if bare != raw else {_key(raw)}
         if keys & forms:
             return extra + 1
         if not any(form.startswith(key) for form in forms for key in keys):
@@ -358,7 +362,10 @@ def printed_heading(stream: Sequence[Block], at: int, forms: frozenset[str]) -> 
 
 
 def anchor_offset(
-    stream: Sequence[Block], clauses: Sequence[Clause], forms: Sequence[frozenset[str]]
+    stream: Sequence[Block],
+    heads: Sequence[Tokens | None],
+    clauses: Sequence[Clause],
+    forms: Sequence[frozenset[str]],
 ) -> float:
     """How far below its destination a printed heading's top lies in this document (the lowest fifth of
     the distances found, so a shifted destination stays above nearly every heading; negative: the
@@ -378,7 +385,7 @@ def anchor_offset(
             box = stream[at].bbox
             if box is None or not -CALIBRATION_ABOVE <= box[1] - clause.top <= CALIBRATION_BELOW:
                 continue
-            if printed_heading(stream, at, keys) and (
+            if printed_heading(heads, at, keys) and (
                 nearest is None or abs(box[1] - clause.top) < abs(nearest)
             ):
                 nearest = box[1] - clause.top
@@ -452,6 +459,7 @@ class _Walk:
     """The blocks placed so far: `front`, then each opened clause's body and heading."""
 
     stream: Sequence[Block]
+    heads: Sequence[Tokens | None]  # each block's `_heading_words`
     front: list[Block]
     bodies: dict[str, list[Block]]
     heading_of: dict[str, tuple[Block, ...]]
@@ -499,15 +507,16 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     if len({clause.id for clause in clauses}) != len(clauses):
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
     words = [_own_words(block) for block in stream]
+    heads = [_heading_words(block) for block in stream]
     targets = [_target(clause) for clause in clauses]
-    offset = anchor_offset(stream, clauses, [target.keys for target in targets])
+    offset = anchor_offset(stream, heads, clauses, [target.keys for target in targets])
     if offset:
         clauses = [_shifted(clause, offset) for clause in clauses]
         targets = [replace(target, top=clause.top) for target, clause in zip(targets, clauses, strict=True)]
     anchors = anchor_blocks(stream, clauses)
     outline = _Outline(targets, anchors)
     waiting = sorted((at, index) for index, at in enumerate(anchors) if at is not None)
-    walk = _Walk(stream, [], {clause.id: [] for clause in clauses}, {})
+    walk = _Walk(stream, heads, [], {clause.id: [] for clause in clauses}, {})
     mismatched: list[str] = []
     anchored: list[str] = []
     cursor, at, next_anchor = 0, 0, 0
@@ -611,7 +620,7 @@ def _open_at_anchor(
     for probe in range(at, min(len(stream), at + HEADING_REACH, bound)):
         if stream[probe].page_index > target.page + 1:
             break
-        heading = printed_heading(stream, probe, target.keys)
+        heading = printed_heading(walk.heads, probe, target.keys)
         if heading:
             labels = probe
             while labels > at and _label(words[labels - 1]) and not _straddles(stream[labels - 1], target):
@@ -639,7 +648,7 @@ def _open_at_anchor(
         walk.bodies[clause_id].append(rest)
         walk.split += 1
         return at + 1, True
-    own = _heading_words(block)
+    own = walk.heads[at]
     if buried is not None or (own and any(_extends(own, form) for form in target.forms)):
         walk.bodies[clause_id].append(block)  # the heading opens a block that carries more
         return at + 1, True
@@ -656,7 +665,7 @@ def _reclaim(walk: _Walk, at: int, target: _Target, previous: str | None) -> boo
     if (
         not body
         or body[-1] is not walk.stream[before]
-        or printed_heading(walk.stream, before, target.keys) != 1
+        or printed_heading(walk.heads, before, target.keys) != 1
     ):
         return False
     walk.heading_of[target.id] = (body.pop(),)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -196,15 +195,12 @@ def test_page_ranges_are_compact() -> None:
     assert page_ranges([]) == ""
 
 
-def test_large_outline_is_planned_well_under_a_second() -> None:
+def test_large_outline_is_planned_within_bounds() -> None:
     outline = []
     for part in range(60):
         outline.append((f"Part {part + 1}", 0, part * 22))
         outline += [(f"{n} Section", 1, part * 22 + n * 7 // 10) for n in range(1, 30)]
-    big = facts(1_320, outline)
-    began = time.perf_counter()
-    plan = plan_batches("doc", big, PlanConfig())
-    assert time.perf_counter() - began < 1.0
+    plan = plan_batches("doc", facts(1_320, outline), PlanConfig())  # speed: benchmarks/bench_planner.py
     assert len(plan.clauses) == 1_800
     assert_plan_invariants(plan)
 
