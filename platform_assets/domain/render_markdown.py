@@ -176,7 +176,31 @@ def _render_unit(unit: Block | Fence, context: RenderContext) -> str:
     return _RENDERERS.get(unit.kind, _render_prose)(unit, context)
 
 
+@dataclass(frozen=True)
+class RenderedUnit:
+    """The Markdown of one unit of a clause body (a block, or a fence assembled from several)."""
+
+    markdown: str
+    page_index: int
+    """The page the unit starts on (0-based)."""
+    code: bool
+    """A code fence: its text is verbatim, never linked."""
+
+
+def render_units(blocks: Sequence[Block], context: RenderContext) -> list[RenderedUnit]:
+    """The units of one clause body in order, those that render to nothing left out."""
+    rendered = (
+        RenderedUnit(
+            _render_unit(unit, context),
+            unit.first_page if isinstance(unit, Fence) else unit.page_index,
+            isinstance(unit, Fence),
+        )
+        for unit in code_units(blocks)
+    )
+    return [unit for unit in rendered if unit.markdown]
+
+
 def render_blocks(blocks: Sequence[Block], context: RenderContext) -> str:
     """Markdown of one clause body: blocks one blank line apart, ending in one newline ("" when empty)."""
-    body = _paragraphs(*(_render_unit(unit, context) for unit in code_units(blocks)))
+    body = _paragraphs(*(unit.markdown for unit in render_units(blocks, context)))
     return f"{body}\n" if body else ""

@@ -16,6 +16,7 @@ from platform_assets.domain.render_markdown import (
     is_heading_like,
     normalize_inline,
     render_blocks,
+    render_units,
 )
 
 MINERU = "fetched/mineru"
@@ -129,6 +130,23 @@ def test_rendering_leaves_out_no_kind_the_triage_kept_or_a_caller_passed() -> No
     assert render_blocks([*blocks, discarded], RenderContext()) == (
         "Scope of this part\n\n4\n\nDraft\n\n- Foreword ii\n\nkept\n"
     )
+
+
+def test_units_carry_their_page_and_whether_they_are_code() -> None:
+    def make(seq: int, page: int, kind: BlockKind, value: str, **fields) -> Block:
+        return Block(seq=seq, page_index=page, kind=kind, source_type=str(kind), text=value, **fields)
+
+    blocks = [
+        make(0, 3, BlockKind.TEXT, "See 4.2."),
+        make(1, 3, BlockKind.CODE, "<a>", code="<a>", language="xml"),
+        make(2, 4, BlockKind.CODE, "</a>", code="</a>", language="xml"),  # continues over the page break
+        make(3, 4, BlockKind.EQUATION, ""),  # neither LaTeX nor image: renders nothing
+        make(4, 4, BlockKind.TEXT, "End."),
+    ]
+    units = render_units(blocks, RenderContext())
+    assert [(u.page_index, u.code) for u in units] == [(3, False), (3, True), (4, False)]
+    assert units[1].markdown == "```xml\n<a>\n</a>\n```"
+    assert render_blocks(blocks, RenderContext()) == "\n\n".join(u.markdown for u in units) + "\n"
 
 
 def test_an_equation_without_latex_shows_its_image_and_renders_nothing_only_when_it_has_none() -> None:
