@@ -153,11 +153,13 @@ def relative_href(from_path: str, to_path: str) -> str:
     Same result as `posixpath.relpath(to_path, dirname(from_path))`, without touching the working
     directory: `relative_href("7/7-1-parsing.md", "a/a-0-index.md") == "../a/a-0-index.md"`.
     """
-    for path in (from_path, to_path):
-        if path.startswith("/") or ".." in path.split("/"):
-            raise ValueError(f"not a path inside the tree: {path!r}")
-    here = [part for part in posixpath.normpath(posixpath.dirname(from_path)).split("/") if part != "."]
-    there = [part for part in posixpath.normpath(to_path).split("/") if part != "."]
+    source, there = from_path.split("/"), to_path.split("/")
+    if not source[0] or not there[0] or ".." in source or ".." in there:
+        raise ValueError(f"not a path inside the tree: {from_path!r} -> {to_path!r}")
+    here = source[:-1]
+    if "" in here or "." in here or "" in there or "." in there:  # not as `layout_tree` writes them
+        here = [part for part in posixpath.normpath(posixpath.dirname(from_path)).split("/") if part != "."]
+        there = [part for part in posixpath.normpath(to_path).split("/") if part != "."]
     common = 0
     while common < min(len(here), len(there) - 1) and here[common] == there[common]:
         common += 1

@@ -139,16 +139,12 @@ def _sentence_like(text: str) -> bool:
     return text.count("\n") > 1 or (text.endswith(_SENTENCE_END) and text.count(" ") >= 3)
 
 
-def _own_words(block: Block) -> Tokens | None:
-    """Words of a block whose whole text could be a heading; None for anything else."""
-    if block.kind not in _TEXT_KINDS:
+def _own_words(block: Block, heading_words: Tokens | None) -> Tokens | None:
+    """Words of a block whose whole text could be a heading (from its `_heading_words`); None for
+    sentence-like text that is not typed as a heading."""
+    if heading_words is None or (block.kind != BlockKind.HEADING and _sentence_like(block.text.strip())):
         return None
-    text = block.text.strip()
-    if not text or len(text) > MAX_HEADING_CHARS:
-        return None
-    if block.kind != BlockKind.HEADING and _sentence_like(text):
-        return None
-    return tokens(text) or None
+    return heading_words
 
 
 def _heading_words(block: Block) -> Tokens | None:
@@ -347,9 +343,13 @@ def printed_heading(heads: Sequence[Tokens | None], at: int, forms: frozenset[st
     """
     raw: Tokens = ()
     bare: Tokens = ()
+    room = max(map(len, forms), default=0)  # a key is at least as long as its words together
     for extra in range(MAX_SPLIT_BLOCKS):
         own = heads[at + extra] if at + extra < len(heads) else None
         if own is None:
+            return 0
+        room -= sum(map(len, own[1:] if own[0] in _LABELS else own))
+        if room < 0:
             return 0
         raw += own
         bare += own[1:] if own[0] in _LABELS else own
@@ -506,8 +506,8 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     """
     if len({clause.id for clause in clauses}) != len(clauses):
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
-    words = [_own_words(block) for block in stream]
     heads = [_heading_words(block) for block in stream]
+    words = [_own_words(block, head) for block, head in zip(stream, heads, strict=True)]
     targets = [_target(clause) for clause in clauses]
     offset = anchor_offset(stream, heads, clauses, [target.keys for target in targets])
     if offset:
