@@ -53,6 +53,8 @@ class _Node:
 
 def tokens(text: str) -> Tokens:
     """Case-, punctuation- and OCR-spacing-blind words: `17 .4.2Foo` -> ('17', '4', '2', 'foo')."""
+    if text.isascii() and "\x02" not in text:  # NFKC and casefold are lower() here
+        return tuple(_TOKEN.findall(text.lower()))
     return tuple(_TOKEN.findall(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold()))
 
 

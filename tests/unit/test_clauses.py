@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import unicodedata
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from platform_assets.domain.clauses import (
+    _INVISIBLE,
+    _TOKEN,
     clause_number,
     clauses_from_outline,
     printed_number,
     roman_value,
     slug,
+    tokens,
 )
 from platform_assets.domain.pdf_facts import OutlineEntry, read_pdf_facts
 
@@ -253,3 +257,11 @@ def test_a_clamped_page_keeps_no_position() -> None:
     outline = [placed("1 A", 0, 5, 0.5, []), placed("2 B", 0, 3, 0.2, [])]
     clauses, _ = clauses_from_outline(outline, 10)
     assert [(c.page_index, c.top) for c in clauses] == [(5, 0.5), (5, None)]
+
+
+def test_ascii_fast_path_of_tokens_agrees_with_the_unicode_path() -> None:
+    samples = [chr(code) * 2 + " x" + chr(code) + "7.1" for code in range(128)]
+    samples += ["17 .4.2Foo-Bar", "ANNEX  B (informative)", "a\x02b", "Foo_Bar 2nd", "MiXeD Case IX"]
+    for text in samples:
+        slow = tuple(_TOKEN.findall(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold()))
+        assert tokens(text) == slow, repr(text)
