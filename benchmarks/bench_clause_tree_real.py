@@ -9,7 +9,10 @@ rebuilds the tree), builds the tree as `clause_tree` does and prints per documen
 - empty: clause files with no text of their own while the PDF's region of that clause (from its start to
   the next clause's start, less its title and running headers and footers) holds words (goal 0);
 - dropped, per reason, and lost (dropped without a reason, goal 0); blocks filled from the text layer;
-- build blocks/s (one core).
+- build blocks/s (one core);
+- code, read back from the Markdown with a CommonMark parser (markdown-it-py): headings whose text is a code
+  line (goal 0), prose lines that are code lines, outside any fence (goal 0), fences, fences whose every
+  line is prose (goal 0), and links whose target is no file of the tree (made from source text, goal 0).
 
 Usage: `.venv/bin/python benchmarks/bench_clause_tree_real.py [FOLDER_OR_PDF ...]`.
 """
@@ -32,6 +35,7 @@ from platform_assets.domain.clause_tree import SourceBatch, body_text, build_cla
 from platform_assets.domain.clauses import clauses_from_outline  # noqa: E402
 from platform_assets.domain.pdf_facts import PdfError, read_pdf_facts  # noqa: E402
 from platform_assets.domain.pdf_text import keys  # noqa: E402
+from tests.markdown_figures import code_figures  # noqa: E402
 
 CACHE = REPO / ".cache" / "parsed"
 CHUNK = 100
@@ -88,6 +92,7 @@ def measure(pdf: Path) -> dict | None:
         "lost": m.blocks_lost,
         "from_text_layer": m.from_text_layer,
         "blocks_per_s": m.blocks_total / elapsed if elapsed else 0.0,
+        **code_figures(tree.files, frozenset(tree.files) | frozenset(tree.images)),
     }
 
 
@@ -96,7 +101,8 @@ def main(arguments: list[str]) -> int:
     pdfs = sorted(p for t in targets for p in ([t] if t.is_file() else t.glob("*.pdf")))
     header = (
         f"{'document':<30} {'pages':>5} {'clauses':>7} {'opened':>7} {'at dest':>7} {'mismatch':>8} "
-        f"{'empty':>5} {'blocks':>6} {'dropped (reason: n)':<44} {'lost':>4} {'filled':>6} {'blocks/s':>8}"
+        f"{'empty':>5} {'blocks':>6} {'dropped (reason: n)':<44} {'lost':>4} {'filled':>6} {'blocks/s':>8} "
+        f"{'code #':>6} {'code ¶':>6} {'fences':>6} {'prose ```':>9} {'foreign links':>13}"
     )
     print(header)
     rows = []
@@ -111,7 +117,9 @@ def main(arguments: list[str]) -> int:
             f"{row['doc'][:30]:<30} {row['pages']:>5} {row['clauses']:>7} "
             f"{opened:>6.1f}% {at_destination:>6.1f}% "
             f"{row['mismatch']:>8} {len(row['empty']):>5} {row['blocks']:>6} {drops[:44]:<44} "
-            f"{row['lost']:>4} {row['from_text_layer']:>6} {row['blocks_per_s']:>8.0f}",
+            f"{row['lost']:>4} {row['from_text_layer']:>6} {row['blocks_per_s']:>8.0f} "
+            f"{row['code_headings']:>6} {row['code_lines_outside']:>6} {row['fences']:>6} "
+            f"{row['prose_fences']:>9} {row['foreign_links']:>13}",
             flush=True,
         )
     for row in rows:

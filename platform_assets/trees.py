@@ -15,6 +15,7 @@ from platform_assets.domain.clause_tree import (
     build_clause_tree,
     write_clause_tree,
 )
+from platform_assets.domain.corrections import ReferenceConfig
 from platform_assets.domain.intake import landing_path
 from platform_assets.domain.page_names import PageNames
 from platform_assets.domain.tree_corrections import correct_tree
@@ -69,8 +70,11 @@ def build_clause_tree_asset(
         record = data.registry.document(doc_id)
         title = load_facts(data, doc_id).title or record.filename
         pdf = landing_path(data.paths.landing, record.sha256)
-        tree = build_clause_tree(doc_id, title, batches, plan.clauses, pdf=pdf)
         config = document_config(data, doc_id, record.filename)
+        references = config.corrections.references if config is not None else ReferenceConfig()
+        tree = build_clause_tree(
+            doc_id, title, batches, plan.clauses, references.patterns, pdf=pdf, not_ours=references.not_ours
+        )
         if config is not None:
             with PageNames(pdf) as page_names:
                 names = config.vocabulary or frozenset()
@@ -117,6 +121,7 @@ def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue
         "heading_mismatch": dg.MetadataValue.text(", ".join(m.heading_mismatch) or "none"),
         "references_found": dg.MetadataValue.int(m.references_found),
         "references_linked": dg.MetadataValue.int(m.references_linked),
+        "references_external": dg.MetadataValue.int(m.references_external),
         "unresolved_references": dg.MetadataValue.text("\n".join(unresolved) or "none"),
         "blocks_assigned": dg.MetadataValue.int(m.blocks_assigned),
         "blocks_dropped": dg.MetadataValue.int(m.blocks_dropped),

@@ -23,19 +23,21 @@ from platform_assets.domain.block_triage import REASONS, triage
 from platform_assets.domain.blocks import Block
 from platform_assets.domain.clause_hierarchy import ClauseNode, clause_hierarchy
 from platform_assets.domain.clause_layout import ROOT_INDEX, layout_tree, name_slug, relative_href
-from platform_assets.domain.clauses import tokens
+from platform_assets.domain.clauses import clause_number, tokens
 from platform_assets.domain.corrections import Applied, StalePatch, Unproven
 from platform_assets.domain.cross_references import (
     DEFAULT_PATTERNS,
+    INTERNAL,
     Reference,
     ReferencePattern,
     link_references,
 )
-from platform_assets.domain.render_markdown import RenderContext, render_blocks
+from platform_assets.domain.render_markdown import RenderContext, render_units
 from platform_assets.domain.segment import Segmentation, segment
 from platform_assets.domain.text_layer_fill import fill_from_text_layer
 
 MANIFEST = "manifest.json"
+_UNKNOWN = object()
 IMAGES = "_images"
 WRITER_THREADS = 8
 LABEL_WORDS = 4
@@ -53,8 +55,10 @@ class SourceBatch:
 
 class ReferenceEntry(BaseModel):
     text: str
-    target: str
+    target: str = Field(description="the id as printed: `8.7`, `A.1`, `Table 12`")
     href: str | None
+    kind: str = Field(default=INTERNAL, description="`internal`, or `external`: another document's clause")
+    page: int | None = Field(default=None, description="0-based page of the unit it was found in")
 
 
 class ClauseEntry(BaseModel):
@@ -107,14 +111,21 @@ class TreeManifest(BaseModel):
     drops: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     blocks_lost: int = Field(default=0, description="blocks neither placed nor dropped for a reason")
     from_text_layer: int = Field(default=0, description="empty blocks given their text from the PDF")
-    references_found: int
+    references_found: int = Field(description="references to this document's own clauses, tables, figures")
     references_linked: int
+    references_external: int = Field(default=0, description="references to other documents, never linked")
     clauses: dict[str, ClauseEntry]
     corrections: CorrectionLog = Field(default_factory=CorrectionLog)
 
     @property
     def unresolved(self) -> list[tuple[str, ReferenceEntry]]:
-        return [(cid, r) for cid, c in self.clauses.items() for r in c.references if r.href is None]
+        """Internal references left unlinked, by clause id."""
+        return [
+            (cid, r)
+            for cid, c in self.clauses.items()
+            for r in c.references
+            if r.href is None and r.kind == INTERNAL
+        ]
 
 
 @dataclass
@@ -138,12 +149,15 @@ def build_clause_tree(
     patterns: Sequence[ReferencePattern] = DEFAULT_PATTERNS,
     pdf: Path | None = None,
     password: str | None = None,
+    not_ours: frozenset[str] = frozenset(),
 ) -> ClauseTree:
     """The tree of the batches' blocks under the outline's clauses.
 
     With the source `pdf`, blocks MinerU returned empty take their text from its text layer first; then
     page furniture, contents and empty blocks are dropped, each for a counted reason (`block_triage`),
-    and the rest is segmented, rendered and linked.
+    and the rest is segmented, rendered and linked unit by unit (code never). References in the clauses
+    of `not_ours` and their subclauses (a quoted licence) are another document's: listed as external,
+    never linked.
     """
     stream = [block for batch in batches for block in batch.blocks]
     images = _image_sources(batches)
@@ -155,8 +169,11 @@ def build_clause_tree(
     used_images: dict[str, Path] = {}
     href = functools.cache(relative_href)  # ~2 links per block, few distinct (from, to) pairs
     resolve_number = _number_resolver(clauses, nodes)
+    captions = _caption_paths(segmentation, paths)
+    quoted = {cid for cid in nodes if not_ours.intersection(_lineage(cid, nodes))}
+    target_paths: dict[tuple[str | None, str], str | None] = {}  # (top-level clause, target) -> file
 
-    def render(path: str, owner: str | None, blocks: Sequence[Block]) -> tuple[str, list[Reference]]:
+    def render(path: str, owner: str | None, blocks: Sequence[Block]) -> tuple[str, list[ReferenceEntry]]:
         def image_href(block: Block) -> str | None:
             located = images.get(_image_key(block))
             if located is None:
@@ -165,11 +182,27 @@ def build_clause_tree(
             return href(path, located[0])
 
         def resolve(target: str) -> str | None:
-            clause_id = target if target in paths else resolve_number(target, owner)
-            return href(path, paths[clause_id]) if clause_id is not None else None
+            key = (root, target)
+            if (to := target_paths.get(key, _UNKNOWN)) is _UNKNOWN:
+                to = captions.get(target) if target[0] in "TF" and " " in target else None
+                if to is None:
+                    clause_id = target if target in paths else resolve_number(target, owner)
+                    to = paths[clause_id] if clause_id is not None else None
+                target_paths[key] = to
+            return href(path, to) if to is not None else None
 
-        body = render_blocks(blocks, RenderContext(image_href=image_href))
-        return link_references(body, resolve, patterns)
+        root = owner and _lineage(owner, nodes)[-1]
+        external = owner in quoted
+        parts: list[str] = []
+        entries: list[ReferenceEntry] = []
+        for unit in render_units(blocks, RenderContext(image_href=image_href)):
+            if unit.code:
+                parts.append(unit.markdown)
+                continue
+            linked, found = link_references(unit.markdown, resolve, patterns, external=external)
+            parts.append(linked)
+            entries += (_ref(r, unit.page_index) for r in found)
+        return ("\n\n".join(parts) + "\n" if parts else ""), entries
 
     files: dict[str, str] = {}
     entries: dict[str, ClauseEntry] = {}
@@ -185,7 +218,8 @@ def build_clause_tree(
     front, front_refs = render(ROOT_INDEX, None, segmentation.front)
     top = [(n, href(ROOT_INDEX, paths[n.id])) for n in nodes.values() if n.parent is None]
     files[ROOT_INDEX] = _page(title, front, top)
-    found = [r for e in entries.values() for r in e.references] + [_ref(r) for r in front_refs]
+    found = [r for e in entries.values() for r in e.references] + front_refs
+    internal = [r for r in found if r.kind == INTERNAL]
     dropped = sum(triaged.drops.values())
     manifest = TreeManifest(
         doc_id=doc_id,
@@ -202,8 +236,9 @@ def build_clause_tree(
         drops=triaged.drops,
         blocks_lost=len(stream) - segmentation.assigned - dropped,
         from_text_layer=from_text_layer,
-        references_found=len(found),
-        references_linked=sum(1 for r in found if r.href is not None),
+        references_found=len(internal),
+        references_linked=sum(1 for r in internal if r.href is not None),
+        references_external=len(found) - len(internal),
         clauses=entries,
     )
     return ClauseTree(files=files, images=dict(sorted(used_images.items())), manifest=manifest)
@@ -231,15 +266,32 @@ def printed_title(title: str, heading: Sequence[Block]) -> str:
     return title.strip()
 
 
+def _lineage(clause_id: str, nodes: dict[str, ClauseNode]) -> list[str]:
+    """The clause and its ancestors."""
+    lineage: list[str] = []
+    current: str | None = clause_id
+    while current is not None:
+        lineage.append(current)
+        current = nodes[current].parent
+    return lineage
+
+
 def _number_resolver(
     clauses: Sequence[Clause], nodes: dict[str, ClauseNode]
 ) -> Callable[[str, str | None], str | None]:
-    """A printed number (`8.7`) -> the clause that prints it: the one under the referring clause's own
-    top-level clause, else the only one in the document (ids of restarting numberings are prefixed)."""
+    """A printed id (`8.7`, `A.1`) -> the clause that prints it: the one under the referring clause's own
+    top-level clause, else the only one in the document. A clause prints its number, the number its
+    title starts with (`Appendix A.1 Tools` answers `A.1` whatever its id) and its id without the prefix
+    a restarting numbering adds (`A/2` answers `2`)."""
     by_number: dict[str, list[str]] = {}
     for clause in clauses:
-        if clause.number:
-            by_number.setdefault(clause.number, []).append(clause.id)
+        printed = {
+            clause.number,
+            clause_number(clause.title),
+            clause.id.rsplit("/", 1)[-1] if clause.number else None,
+        }
+        for number in printed - {None}:
+            by_number.setdefault(number, []).append(clause.id)
     roots: dict[str, str] = {}
     for clause_id, node in nodes.items():
         parent = node.parent
@@ -247,13 +299,38 @@ def _number_resolver(
 
     def resolve(number: str, owner: str | None) -> str | None:
         candidates = by_number.get(number, [])
-        if owner is not None:
+        if owner is not None and len(candidates) > 1:
             same_root = [cid for cid in candidates if roots[cid] == roots[owner]]
             if len(same_root) == 1:
                 return same_root[0]
         return candidates[0] if len(candidates) == 1 else None
 
     return resolve
+
+
+_CAPTION = re.compile(
+    r"^(Table|TABLE|Figure|FIGURE|Fig\.)\s+((?:[A-Z]|[1-9]\d{0,2})(?:[.–-][1-9]\d{0,2})*)"
+    r"(?=\s*[:.—–-](?:\s|$)|\s*$)",
+    re.MULTILINE,
+)
+"""A caption line: `Table 3 — Simple types`, `Figure C–1. Access`, `Table 1.2: List of ...`."""
+_CAPTION_WORD = {"Table": "Table", "TABLE": "Table", "Figure": "Figure", "FIGURE": "Figure", "Fig.": "Figure"}
+
+
+def _caption_paths(segmentation: Segmentation, paths: dict[str, str]) -> dict[str, str]:
+    """`Table 12` / `Figure C-1` -> the file of the clause whose body holds that caption line: a block's
+    caption first, else a line of a block's text (a caption the parse kept inside a table or paragraph)."""
+    found: dict[str, str] = {}
+    lines: dict[str, str] = {}
+    for clause_id, blocks in segmentation.bodies.items():
+        path = paths[clause_id]
+        for block in blocks:
+            for holder, texts in ((found, block.caption), (lines, (block.text,))):
+                for text in texts:
+                    for match in _CAPTION.finditer(text):
+                        target = f"{_CAPTION_WORD[match.group(1)]} {match.group(2).replace('–', '-')}"
+                        holder.setdefault(target, path)
+    return {**lines, **found}
 
 
 def write_clause_tree(tree: ClauseTree, dest: Path) -> None:
@@ -317,15 +394,18 @@ def _page(title: str, body: str, children: list[tuple[ClauseNode, str]]) -> str:
     return "\n".join(parts)
 
 
-def _ref(reference: Reference) -> ReferenceEntry:
-    return ReferenceEntry(text=reference.text, target=reference.target, href=reference.href)
+def _ref(reference: Reference, page: int) -> ReferenceEntry:
+    """The manifest entry, built without validation: the linker's fields are typed already (~70k a book)."""
+    return ReferenceEntry.model_construct(
+        text=reference.text, target=reference.target, href=reference.href, kind=reference.kind, page=page
+    )
 
 
 def _entry(
     node: ClauseNode,
     path: str,
     seg: Segmentation,
-    references: list[Reference],
+    references: list[ReferenceEntry],
     anchored: bool,
 ) -> ClauseEntry:
     blocks = [*seg.heading_of.get(node.id, ()), *seg.bodies[node.id]]
@@ -341,5 +421,5 @@ def _entry(
         blocks=len(blocks),
         heading_matched=node.id in seg.heading_of,
         opened_at=opened_at,
-        references=[_ref(r) for r in references],
+        references=references,
     )

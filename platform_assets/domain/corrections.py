@@ -25,6 +25,15 @@ The file is TOML, one per document (see `verification_config.py` for where it is
     expected = "SourceId"
     clause = "9.1.2"           # optional: only this clause's findings
     note = "as printed"        # optional: why it is benign
+
+    [references]               # optional: how this document writes references (read before the build)
+    disable = ["bare_dotted"]  # default patterns switched off, by name (`cross_references.DEFAULT_PATTERNS`)
+    not_ours = ["G"]           # clauses quoting another document (a licence): references external, unlinked
+
+    [[references.patterns]]    # added patterns: a Python regex with a group `id` (see `ReferencePattern`)
+    name = "article"
+    regex = 'Art\\.\\s?(?P<id>\\d+)'
+    target_prefix = ""         # optional: put before the id (`Part-`)
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any, Literal
 
+from platform_assets.domain.cross_references import ReferencePattern, check_patterns, configured_patterns
 from platform_assets.domain.findings import ClauseText, Finding, Severity
 from platform_assets.domain.vocabulary import CODE_SPAN, name_cell
 
@@ -49,7 +59,9 @@ _PIPE = re.compile(r"(?<!\\)\|")
 _HTML_CELL = re.compile(r"<t[dh](?:\s[^>]*)?>([^<]*)</t[dh]\s*>", re.IGNORECASE)
 _NAME_END = r"(?![.-]*\w|:[A-Za-z_])"
 """A garble matches a whole name: `pPR` in `w:pPR` and `<pPR>`, not in `pPRx`, `a-pPR` or `pPR.b`."""
-_TOP_LEVEL = frozenset({"schemas", "corrections", "patches", "benign"})
+_TOP_LEVEL = frozenset({"schemas", "corrections", "patches", "benign", "references"})
+_REFERENCE_KEYS = frozenset({"disable", "not_ours", "patterns"})
+_PATTERN_KEYS = frozenset({"name", "regex", "target_prefix"})
 _PATCH_KEYS = frozenset({"find", "replace", "regex"})
 _BENIGN_KEYS = frozenset({"subject", "expected", "clause", "note"})
 
@@ -88,13 +100,24 @@ class BenignPair:
 
 
 @dataclass(frozen=True)
+class ReferenceConfig:
+    """How one document writes references: the patterns to link with, the clauses whose references are
+    another document's (a quoted licence)."""
+
+    patterns: tuple[ReferencePattern, ...] = field(default_factory=configured_patterns)
+    not_ours: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class DocumentCorrections:
-    """One document's corrections file as read: schemas, garble -> correct, patches by clause id, benign."""
+    """One document's corrections file as read: schemas, garble -> correct, patches by clause id, benign,
+    reference patterns."""
 
     corrections: Mapping[str, str] = field(default_factory=dict)
     patches: Mapping[str, tuple[Patch, ...]] = field(default_factory=dict)
     benign: tuple[BenignPair, ...] = ()
     schemas: tuple[Path, ...] = ()
+    references: ReferenceConfig = field(default_factory=ReferenceConfig)
 
 
 @dataclass(frozen=True)
@@ -215,6 +238,36 @@ def _benign(value: Any, source: str) -> tuple[BenignPair, ...]:
     return tuple(pairs)
 
 
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise CorrectionsError(f"{where}: must be an array of strings, got {value!r}")
+    return tuple(_string(item, where) for item in value)
+
+
+def _references(value: Any, source: str) -> ReferenceConfig:
+    where = f"{source}: [references]"
+    table = _table(value, where, _REFERENCE_KEYS)
+    if not isinstance(added := table.get("patterns", []), list):
+        raise CorrectionsError(f"{where} patterns: must be an array of tables ([[references.patterns]])")
+    extra = []
+    for n, entry in enumerate(added, 1):
+        at = f"{where} patterns[{n}]"
+        pattern = _table(entry, at, _PATTERN_KEYS, frozenset({"name", "regex"}))
+        extra.append(
+            ReferencePattern(
+                _string(pattern["name"], f"{at} name"),
+                _string(pattern["regex"], f"{at} regex"),
+                _string(pattern.get("target_prefix", ""), f"{at} target_prefix", empty=True),
+            )
+        )
+    try:
+        patterns = configured_patterns(_strings(table.get("disable", []), f"{where} disable"), extra)
+        check_patterns(patterns)
+    except ValueError as error:
+        raise CorrectionsError(f"{where}: {error}") from error
+    return ReferenceConfig(patterns, frozenset(_strings(table.get("not_ours", []), f"{where} not_ours")))
+
+
 def load_corrections(path: Path) -> DocumentCorrections:
     """Read a document's corrections file; `CorrectionsError` names the file and the key at fault."""
     try:
@@ -231,6 +284,7 @@ def load_corrections(path: Path) -> DocumentCorrections:
         corrections=_corrections(data.get("corrections", {}), source),
         patches=_patches(data.get("patches", {}), source),
         benign=_benign(data.get("benign", []), source),
+        references=_references(data.get("references", {}), source),
     )
 
 

@@ -1,4 +1,5 @@
-"""Cross-references in a clause's rendered Markdown (`§ 17.9.4`, `see 17.9.4`, `Annex B`) -> relative links.
+"""Cross-references in a clause's rendered Markdown (`§ 17.9.4`, `section 8.7`, `Annex B`, `Table 12`) ->
+relative links; references into other documents (`§5.2 of RFC 3986`) are listed as external, never linked.
 
 Invariant: only prose changes, and only by wrapping a resolvable reference in a link; code, headings, links,
 URLs, HTML tags, math and front matter keep their bytes, and linking linked Markdown again changes nothing.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from itertools import groupby
@@ -27,23 +28,33 @@ class ReferencePattern:
     conditionals (the scan runs patterns inside a lookbehind); a leading global flag such as `(?i)`
     applies to this pattern alone.
     `target_prefix` goes before the normalized id (`Part-` turns `Part II` into the clause id `Part-II`).
+    With `needs_target`, a match that names no existing target is no reference at all (a bare `4.2`).
     """
 
     name: str
     regex: str
     target_prefix: str = ""
+    needs_target: bool = False
 
 
-@dataclass(frozen=True)
+INTERNAL = "internal"
+EXTERNAL = "external"
+
+
+@dataclass(slots=True)
 class Reference:
     """A reference found in the text, resolved or not."""
 
     text: str
     """The linked span as written (`§ 17.9.4`, `Annex B`, `17.9.5` in `§§ 17.9.4 and 17.9.5`)."""
     target: str
-    """Normalized clause id (`17.9.4`, `B`, `B.2.1`); a short range end `17.9.4–6` gives `17.9.6`."""
+    """Normalized id (`17.9.4`, `B`, `B.2.1`, `Table C-1`); a short range end `17.9.4–6` gives `17.9.6`."""
     href: str | None
-    """The relative link used, None when `resolve` knows no such clause."""
+    """The relative link used, None when `resolve` knows no such target or the reference is external."""
+    kind: str = INTERNAL
+    """`internal`, or `external`: a clause of another document (`§5.2 of RFC 3986`), never linked."""
+    start: int = field(default=-1, compare=False)
+    """Offset of `text` in the Markdown given to `link_references`."""
 
 
 Resolve = Callable[[str], str | None]
@@ -66,26 +77,62 @@ def after_words(words: Iterable[str], *, lead: bool) -> str:
 
 
 # Clause ids as `clauses.clause_number` reads them: up to three digits a level, none starting with 0 (so
-# `2024`, `0.5` and `1.0` are no ids) or lettered annex clauses `B.2.1`. `_END` rejects `17.9.4a` and the
-# `17.9.4` of `17.9.4.1234`.
+# `2024`, `0.5` and `1.0` are no ids) or lettered annex clauses `B.2.1`. `_END` rejects `17.9.4a`, the
+# `17.9.4` of `17.9.4.1234` and the `1.41` of the ratio `1.41:1`.
 _NUM = r"[1-9]\d{0,2}+(?:\.[1-9]\d{0,2}+)*+"
 _DOTTED = r"[1-9]\d{0,2}+(?:\.[1-9]\d{0,2}+)++"
 _LETTERED = r"[A-Z](?:\.[1-9]\d{0,2}+)++"
 _BARE_LETTERED = r"[A-Z](?:\.[1-9]\d?+)++"
 """Alone, two digits a level at most: `X.509`, `H.264`, `E.164` are ITU-T recommendations, not annexes."""
-_END = r"(?!\w|\.\d)"
+_END = r"(?!\w|\.\d|:\d)"
 _SECTION_SIGN = r"(?:§|&(?:sect|#167|#[xX]0*[aA]7);)"
 _MATH_SIGN = r"(?:§|\\S|\\mathsection)"
 _SPACED_NUM = r"[1-9](?:\s?\d){0,2}(?:\s?\.\s?\d(?:\s?\d){0,2})*"
 _SPACED_LETTERED = r"[A-Z](?:\s?\.\s?\d(?:\s?\d){0,2})+"
 _UNITS = (
     r"(?!\s?(?:[%‰°]|(?:pt|px|em|mm|cm|km|kg|mg|ms|µs|ns|Hz|kHz|MHz|GHz|V|mV|kV|mA|Ah|mAh|W|mW|kW|Wh|kWh"
-    r"|KB|MB|GB|TB|KiB|MiB|GiB|bytes?|bits?|dpi|inch(?:es)?|times|seconds?|degrees?)\b))"
+    r"|KB|MB|GB|TB|KiB|MiB|GiB|bytes?|bits?|dpi|inch(?:es)?|times|(?:milli|micro|nano)?seconds?|minutes?"
+    r"|hours?|days?|percent|degrees?)\b))"
 )
-"""After a bare number: `in 0.5 pt`, `to 3.65V`, `of 2.5 mm` are measurements, not references."""
-_LINKING_WORDS = ("see", "also", "cf.", "in", "of", "to", "and", "or", "under", "per", "within")
-_CLAUSE_WORDS = ("clause", "clauses", "subclause", "subclauses", "section", "sections", "chapter", "chapters")
+"""After a bare number: `in 0.5 pt`, `to 3.65V`, `and 1.3 milliseconds` are measurements, not references."""
+_NOT_A_LIST_LABEL = r"(?:(?<=[^\n])(?<![.:;!?]\s)|(?!{id}\)))"
+"""`B.1)` at a line or sentence start labels a list item; `(see B.1)` is a reference."""
+_ALONE = r"(?<![\w.§/#\\‘'\"“(-])(?<![A-Za-z\d=<>+*/$-]\s)"
+_ALONE_AFTER = r"(?![-–]\d|[’'\"”])(?!\s++\w)"
+"""Where a bare id may stand: not after a word (`R 4.2`, `version 1.1`), a number (`5.7 1.44`), an
+operator or a shell prompt (`>= 2.10`, `x - 1.5`, `$ 1.4`), not quoted (`‘1.6’`), hyphenated (`libc-2.16`,
+`1.4-0`) or in parentheses of its own (the equation number `(2.1)`; `(see 2.1)` is a reference), and followed
+by punctuation or nothing, never by a word or number (a heading `9.1.3 Growth Hint`, a table of figures)."""
+_LINKING_WORDS = ("see", "also", "cf.", "in", "of", "to", "and", "or", "under", "per", "within", "by")
+_CLAUSE_WORDS = (
+    *("clause", "clauses", "subclause", "subclauses", "section", "sections", "subsection", "subsections"),
+    *("chapter", "chapters"),
+)
+_MAN_WORDS = ("section", "sections")
+_NOT_A_MACRO_OR_MAN_SECTION = "".join(
+    (
+        *(rf"(?<!\\(?i:{word})\s)" for word in _CLAUSE_WORDS),
+        *(rf"(?<!\b(?i:{man})\s(?i:{word})\s)" for man in ("man", "manual") for word in _MAN_WORDS),
+    )
+)
+"""`\\section 1` is a TeX sectioning macro, `man section 8` a Unix manual section: no clause."""
+_ELEMENT_WORDS = ("element", "elements")
 _ANNEX_WORDS = ("annex", "annexes", "appendix", "appendices")
+_NAME = r"(?:[A-Za-z0-9_.:-]|\\[_*])"
+_AFTER_LINKING_WORD = after_words((*_LINKING_WORDS, "from", "with", "as"), lead=False)
+_CAPTION_ID = r"(?:[A-Z]|[1-9]\d{0,2}+)(?:[.–-][1-9]\d{0,2}+)*+"
+
+
+def _caption_reference(words: str) -> str:
+    """`Table 12`, `Figures 3 and 4`, `Figure C–1`; never a caption itself: `Table 1.2: List of ...`,
+    `Table 12 — Attributes`, and `Table C–1. Support for ...` unless a linking word, a comma or a
+    parenthesis comes before (`see Table 3. Then`)."""
+    head = rf"(?:{words})\s+{_CAPTION_ID}"
+    return (
+        rf"(?=(?:{words})\s)(?!{head}(?:\s*:\s|\s+[—–-]\s))(?:{_AFTER_LINKING_WORD}|(?<=[,;(]\s)|(?<=\()|(?!{head}\.\s))"
+        rf"(?:{words})\s+(?P<id>{_CAPTION_ID}){_END}"
+    )
+
 
 DEFAULT_PATTERNS: tuple[ReferencePattern, ...] = (
     ReferencePattern(  # `$§17.4.62$`, `$\S 1 7 . 4 . 6 2$`: a section sign OCR'd as math, the id with it
@@ -96,25 +143,65 @@ DEFAULT_PATTERNS: tuple[ReferencePattern, ...] = (
         "math_sign_then_id", rf"\$\s*{_MATH_SIGN}\s*\$\s*(?P<id>{_NUM}|{_LETTERED}){_END}"
     ),
     ReferencePattern("section_sign", rf"{_SECTION_SIGN}{_SECTION_SIGN}?\s*(?P<id>{_NUM}|{_LETTERED}){_END}"),
-    ReferencePattern(
-        "clause_word", rf"(?=[1-9A-Z]){after_words(_CLAUSE_WORDS, lead=True)}(?P<id>{_NUM}|{_LETTERED}){_END}"
+    ReferencePattern(  # `clause 6`, `Sections 5.2 and 5.3`, `subclause 7.3.1`, `chapter 2`
+        "clause_word",
+        rf"(?=[1-9A-Z]){after_words(_CLAUSE_WORDS, lead=True)}{_NOT_A_MACRO_OR_MAN_SECTION}"
+        rf"(?P<id>{_NUM}|{_LETTERED}){_END}",
+    ),
+    ReferencePattern(  # `element 4.3`: a standard's clause, numbered (`element Types` is a schema name)
+        "element_word", rf"(?=[1-9]){after_words(_ELEMENT_WORDS, lead=True)}(?P<id>{_DOTTED}){_END}"
     ),
     ReferencePattern(
-        "annex", rf"(?=[A-Z]){after_words(_ANNEX_WORDS, lead=True)}(?P<id>[A-Z](?:\.[1-9]\d{{0,2}}+)*+){_END}"
+        "annex",
+        rf"(?=[A-Z]){after_words(_ANNEX_WORDS, lead=True)}(?P<id>[A-Z](?:\.[1-9]\d{{0,2}}+)*+){_END}"
+        r"(?!\.?\s*\((?i:normative|informative)\))",  # `Annex B (informative)` is the annex's heading
+    ),
+    ReferencePattern(  # `See also SUM 6.16.19`, `see also ABS\_X 6.16.2`: a named clause
+        "see_also_name",
+        rf"(?=[A-Z\\])(?<=[oO]\s)(?<=\b(?i:see also)\s)(?:[A-Z]|\\_){_NAME}*+\s(?P<id>{_DOTTED}){_END}",
     ),
     ReferencePattern(
         "see_clause", rf"(?=[1-9]){after_words(_LINKING_WORDS, lead=False)}(?P<id>{_DOTTED}){_END}{_UNITS}"
     ),
-    ReferencePattern("lettered", rf"(?=[A-Z]\.\d)(?<![\w.§/#-])(?P<id>{_BARE_LETTERED}){_END}"),
+    ReferencePattern(  # `B.2.1`; followed by a word only after a linking word (`E.4 zlib` is a heading)
+        "lettered",
+        rf"(?=[A-Z]\.\d)(?<![\w.§/#(-]){_NOT_A_LIST_LABEL.format(id=_BARE_LETTERED)}"
+        rf"(?:{_AFTER_LINKING_WORD}|(?!{_BARE_LETTERED}\s++\w))(?P<id>{_BARE_LETTERED}){_END}",
+    ),
+    ReferencePattern(  # `17.4.62` alone, as in a table's reference column; only where the clause exists
+        "bare_dotted",
+        rf"(?=[1-9]){_ALONE}{_NOT_A_LIST_LABEL.format(id=_DOTTED)}(?P<id>{_DOTTED}){_END}{_ALONE_AFTER}{_UNITS}",
+        needs_target=True,
+    ),
+    ReferencePattern("table", _caption_reference(r"Tables?|TABLES?"), target_prefix="Table "),
+    ReferencePattern("figure", _caption_reference(r"Figures?|FIGURES?|Figs?\."), target_prefix="Figure "),
 )
-"""ECMA/ISO style. A bare number is a reference only after `§`, a clause word or a linking word, and after
-a linking word only with a dot (`in 3 steps` is none); a lettered id `B.2.1` is distinctive on its own."""
+"""The forms standards and manuals use. A bare number is a reference after `§`, a clause word or a linking
+word (with a dot: `in 3 steps` is none), or alone where its clause exists; a lettered id `B.2.1` is
+distinctive on its own. Switch one off or add one in the document's config (`configured_patterns`)."""
+
+
+def configured_patterns(
+    disable: Iterable[str] = (), extra: Iterable[ReferencePattern] = ()
+) -> tuple[ReferencePattern, ...]:
+    """`DEFAULT_PATTERNS` without the named ones, then `extra`; an unknown name is an error."""
+    names = {pattern.name for pattern in DEFAULT_PATTERNS}
+    off = set(disable)
+    if unknown := sorted(off - names):
+        raise ValueError(
+            f"no default reference pattern named {', '.join(unknown)} (known: {', '.join(sorted(names))})"
+        )
+    if not off and not extra:
+        return DEFAULT_PATTERNS
+    return (*(p for p in DEFAULT_PATTERNS if p.name not in off), *extra)
+
 
 _LABEL_WORDS = (
     *("Table", "Figure", "Equation", "Formula", "Example", "Note", "Listing", "Page", "Version", "Step"),
     *("Row", "Column", "Line", "Item", "Part"),
 )
-"""Numbered things that are no clauses (`Table 2`, `Figures B.3 and B.4`, `NOTE 2`, `Part 1`)."""
+"""Numbered things that are no clauses (`NOTE 2`, `Part 1`; `Table 2`, `Figures B.3 and B.4` where the
+table and figure patterns are off), skipped after the reference patterns were tried."""
 
 
 def _label_words() -> str:
@@ -174,11 +261,49 @@ _CONTINUATION = re.compile(
     r"(?:(?P<range>\s*[–—~～-]\s*|\s+(?:to|through)\s+)|\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)"
     rf"(?P<id>{_NUM}|{_LETTERED}|[A-Z]{_LONE_LETTER_GOES_ON}){_END}"
 )
+_CONTINUATION_STARTS = frozenset(" \t\n,–—~～-")
 """The rest of a list or range: `§§ 17.9.4 and 17.9.5`, `17.9.4–17.9.6`, `Annexes A, B, and F form`, but
 not the `A` of `Annex B, A producer shall`."""
-_EXTERNAL_AFTER = re.compile(r",?\s+of\s+(?!this\b|these\b|the\s+present\b)(?:the\s|[A-Z\[])")
-_EXTERNAL_BEFORE = re.compile(r"(?:RFC|ISO|IEC|ECMA|ITU-T|IEEE|W3C|Part)\b[^;()§]{0,30}?\d\s*,?\s*$")
-"""`§3.2 of RFC 3987`, `§4.1 of the XML 1.0 specification`, `RFC 2616, §3.7`: another document's clause."""
+_NOT_THIS = r"(?!this\b|these\b|the\s+present\b)"
+_EXTERNAL_AFTER = re.compile(
+    rf",?\s+(?:of\s+{_NOT_THIS}(?:the\s|[A-Z]|\\?\[)|in\s+\\?\[(?=[A-Za-z]{{2}}))"
+    rf"|\s*(?:“[^”\n]{{1,100}}”|\\?\[[^\]\n]{{1,100}}\\?\]),?\s+in\s+{_NOT_THIS}(?:the\s+)?[A-Z]"
+)
+_EXTERNAL_BEFORE = re.compile(
+    r"(?:(?:RFC|ISO|IEC|ECMA|ITU-T|IEEE|W3C|Part)(?:\b|(?=\d))[^;()§]{0,30}?\d"
+    r"|\\?\[(?!(?i:end|note|example)\b)[A-Za-z]{2}[^\[\]\n]{0,38}\\?\])[\s,(]*$"
+)
+"""`§3.2 of RFC 3987`, `section 4.4 of [some-spec]`, `RFC 2616, §3.7`, `[RFC 3986] section 5.2`,
+`ISO 8601 clause 4`, `RFC8446 (section 4.2.3)`, and texinfo's `Section 2.1 [Title] in Other Manual`:
+another document's clause."""
+_EXTERNAL_AFTER_STARTS = frozenset(" \t\n,“[\\")
+"""How `_EXTERNAL_AFTER` can start: most references are followed by other punctuation, checked at a glance."""
+_LICENCE_TERMS = re.compile(
+    r"\b(?:this\s+Licen[cs]e|the\s+(?:Document|Program|Licensor)|Modified\s+Version|Invariant|Cover\s+Texts?)\b"
+)
+"""The defined terms of a quoted software or documentation licence (`the conditions of sections 2 and 3
+above ... this License`, `the terms of section 4 ... the Document`): its sections are the licence's."""
+_LICENCE_HINT = re.compile(r"Licen[cs]e|Document|Program|Licensor|Version|Invariant|Cover")
+"""A capitalized word of `_LICENCE_TERMS`: a block without any is no licence, found at C speed."""
+_LICENCE_CONTEXT = 300
+_MAY_RUN_ON_STARTS = frozenset(" \t\n:.")
+_MAY_RUN_ON = re.compile(r"\s*:|\s+[\dA-Zm]|\.\s+[A-Z]")
+"""What may follow an id where a title, a value, `man pages` or a running head's colon comes next: a cheap
+first look at the next three characters before `_not_a_reference` looks closer."""
+_TITLE_AFTER = re.compile(r"\.?\s+[A-Z]")
+"""After an id at a line or sentence start: a heading run into the text (`2.4. The typeblock`, `Chapter 1
+Demonstration of ...`); a reference there goes on in lower case or punctuation (`Annex B describes`)."""
+_NOT_A_REFERENCE_AFTER = re.compile(r"\s*:\s+[A-Z]|[ \t]+\d|\s+(?i:man(?:ual)?[\s-]?pages?)\b")
+"""After an id: `Chapter 3: Making configure Scripts 11`, `Appendix A: GNU Free Documentation License 367`
+are running heads (page furniture) or headings; an id followed by a bare number is a row of values
+(`section 1 1.5 2.3` in a table of indents) or a page number (a list goes on with `,`, `and`, `to` or a
+dash); `section 1 man pages` is a Unix manual section."""
+_EXTERNAL_TITLES = (
+    *("License", "Licence", "Specification", "Standard", "Standards", "Recommendation"),
+    *("Manual", "Guide", "Handbook"),
+)
+"""`the GNU Affero General Public License, section 13`, `the Bash Reference Manual, section 3.2`: a named
+document's clause."""
 _EXTERNAL_CONTEXT = 40
 _FLAGS_AT_START = re.compile(r"^\(\?([aiLmsux]+)\)")
 _GROUP_NAME = re.compile(r"\(\?P<(\w+)>|\(\?P=(\w+)\)|\(\?\((\w+)\)")
@@ -308,67 +433,121 @@ def _scanner_for(patterns: Sequence[ReferencePattern]) -> _Scanner:
     return scanner
 
 
+def check_patterns(patterns: Sequence[ReferencePattern]) -> None:
+    """Compile `patterns` into the scan now; `ValueError` names a pattern the scan cannot use."""
+    _scanner_for(patterns)
+
+
+@lru_cache(maxsize=8192)
 def _normalize(written: str) -> str:
-    """The clause id as written, without the spaces OCR puts inside math or a trailing dot."""
-    return "".join(written.split()).rstrip(".")
+    """The id as written, without the spaces OCR puts inside math or a trailing dot; `C–1` -> `C-1`."""
+    normal = "".join(written.split()).rstrip(".")
+    return normal.replace("–", "-") if "–" in normal else normal
 
 
 def _continues(previous: str, written: str, is_range: bool) -> str | None:
     """Target of the next id in a list or range, None where it does not continue the reference.
 
     A single-level id (`5`, `C`) continues only a single-level one (`clauses 4 and 5`), so `17.9.4 and
-    5 more` and `Annex C-3` stop there; a shorter range end takes the start's leading levels (`17.9.4–6`).
+    5 more` and `Annex C-3` stop there; a number never continues a letter or the other way round; a
+    shorter range end takes the start's leading levels (`17.9.4–6`).
     """
+    if previous[0].isdigit() != written[0].isdigit():
+        return None
     previous_parts, parts = previous.split("."), written.split(".")
     if is_range and len(parts) < len(previous_parts):
         return ".".join(previous_parts[: len(previous_parts) - len(parts)] + parts)
     if len(parts) == 1 and len(previous_parts) > 1:
         return None
-    if previous[0].isdigit() != written[0].isdigit() and (is_range or len(parts) == 1):
-        return None
     return written
 
 
 @lru_cache(maxsize=4096)
-def _destination(href: str, mode: _Mode) -> str:
-    """The href as a Markdown destination (`<...>` around spaces or parentheses) or an HTML attribute."""
-    if mode is _Mode.HTML:
-        return html.escape(href, quote=True)
+def _markdown_destination(href: str) -> str:
+    """The href as a Markdown destination: in `<...>` where it holds spaces or parentheses."""
     return f"<{href}>" if _DESTINATION_NEEDS_BRACKETS.search(href) else href
+
+
+@lru_cache(maxsize=4096)
+def _html_destination(href: str) -> str:
+    return html.escape(href, quote=True)
 
 
 def _link(label: str, href: str, mode: _Mode) -> str:
     if mode is _Mode.HTML:
-        return f'<a href="{_destination(href, mode)}">{label}</a>'
-    return f"[{label}]({_destination(href, mode)})"
+        return f'<a href="{_html_destination(href)}">{label}</a>'
+    return f"[{label}]({_markdown_destination(href)})"
 
 
 def _is_external(text: str, start: int, head_start: int, chain_end: int, end: int) -> bool:
-    """A reference into another document: `§3.2 of RFC 3987`, `RFC 2616, §3.7`."""
-    if _EXTERNAL_AFTER.match(text, chain_end, end):
+    """A reference into another document: `§3.2 of RFC 3987`, `RFC 2616, §3.7`, `[RFC 3986] section 5.2`,
+    `the GNU General Public License, section 13`."""
+    follows = text[chain_end : chain_end + 1]
+    if follows in _EXTERNAL_AFTER_STARTS and _EXTERNAL_AFTER.match(text, chain_end, end):
         return True
     before = head_start - 1
-    while before > start and text[before] in " ,":
+    while before > start and text[before] in " ,(":
         before -= 1
-    if before < start or not text[before].isdigit():  # `RFC 2616, §3.7`, `Part 1, 17.4`
+    if before < start:
         return False
+    if not (text[before].isdigit() or text[before] == "]"):
+        return text.endswith(_EXTERNAL_TITLES, start, before + 1)
     return bool(_EXTERNAL_BEFORE.search(text, max(start, head_start - _EXTERNAL_CONTEXT), head_start))
 
 
+def _not_a_reference(text: str, start: int, head_start: int, head_end: int, end: int) -> bool:
+    """A match that is no reference: a running head or heading (`Chapter 3: Title 11`, `2.4. The typeblock`
+    at a line or sentence start), a row of values (`section 1 1.5 2.3`), a Unix manual section (`section 1
+    man pages`). `_MAY_RUN_ON` looked first."""
+    if _NOT_A_REFERENCE_AFTER.match(text, head_end, end):
+        return True
+    title = _TITLE_AFTER.match(text, head_end, end) is not None
+    if not title:
+        return False
+    before = head_start - 1
+    while before >= start and text[before] in " \t":
+        before -= 1
+    if before >= start and text[before].isdigit():  # `363 Appendix A GNU ...`: after a page number
+        while before >= start and (text[before].isdigit() or text[before] in " \t"):
+            before -= 1
+    return before < start or text[before] in "\n.!?"
+
+
+def _in_licence(text: str, start: int, head_start: int, end: int) -> bool:
+    """Whether a licence's defined terms stand near the reference: the licence's own section."""
+    return bool(
+        _LICENCE_TERMS.search(
+            text, max(start, head_start - _LICENCE_CONTEXT), min(end, head_start + _LICENCE_CONTEXT)
+        )
+    )
+
+
 def _scan(
-    text: str, start: int, end: int, mode: _Mode, scanner: _Scanner, resolve: Resolve, found: list[Reference]
+    text: str,
+    start: int,
+    end: int,
+    mode: _Mode,
+    scanner: _Scanner,
+    resolve: Resolve,
+    found: list[Reference],
+    external: bool,
 ) -> str:
-    """`text[start:end]` with its references linked; the references found are appended to `found`."""
-    search, alternatives = scanner.regex.search, scanner.alternatives
+    """`text[start:end]` with its references linked; the references found are appended to `found`.
+
+    With `external`, every reference is another document's (a quoted licence): listed, never linked.
+    """
+    search, alternatives, follow_match = scanner.regex.search, scanner.alternatives, _CONTINUATION.match
+    may_run_on = _MAY_RUN_ON.match
     out: list[str] = []
     position = written_until = start
+    licence: bool | None = None  # whether the block holds a licence's terms at all, looked up once
     while match := search(text, position, end):
         marker = match.lastgroup or "p0"
         alternative = alternatives[marker]
         head_start, head_end = match.start(), match.end(marker)
         pattern = alternative.pattern
         if pattern is None:
-            position = max(head_end, head_start + 1)
+            position = head_end if head_end > head_start else head_start + 1
             continue
         for lead in alternative.lead_groups:
             lead_start = match.start(lead)
@@ -377,25 +556,44 @@ def _scan(
         previous = _normalize(match.group(alternative.id_group))
         items = [(head_start, head_end, previous)]
         chain_end = head_end
-        while follow := _CONTINUATION.match(text, chain_end, end):
+        while text[chain_end : chain_end + 1] in _CONTINUATION_STARTS and (
+            follow := follow_match(text, chain_end, end)
+        ):
             continued = _continues(previous, follow.group("id"), follow.group("range") is not None)
             if continued is None:
                 break
             items.append((*follow.span("id"), continued))
             chain_end, previous = follow.end(), continued
-        position = max(chain_end, match.end())
-        if _is_external(text, start, head_start, chain_end, end):
+        match_end = match.end()
+        position = chain_end if chain_end > match_end else match_end
+        if (
+            text[head_end : head_end + 1] in _MAY_RUN_ON_STARTS
+            and may_run_on(text, head_end, end)
+            and _not_a_reference(text, start, head_start, head_end, end)
+        ):
+            continue
+        prefix = pattern.target_prefix
+        quoted = external
+        if not quoted and licence is not False and items[0][2].isdigit():  # a licence's sections: `section 4`
+            if licence is None:
+                licence = _LICENCE_HINT.search(text, start, end) is not None
+            quoted = licence and _in_licence(text, start, head_start, end)
+        if quoted or _is_external(text, start, head_start, chain_end, end):
+            found.extend(Reference(text[s:e], prefix + t, None, EXTERNAL, s) for s, e, t in items)
             continue
         for item_start, item_end, clause_id in items:
-            label, target = text[item_start:item_end], pattern.target_prefix + clause_id
+            label, target = text[item_start:item_end], prefix + clause_id
             href = resolve(target)
-            found.append(Reference(label, target, href))
-            if href is not None:
-                if label.startswith("$"):  # `$\S 17.4.62$` reads `§17.4.62` once linked
-                    label = f"§{clause_id}"
-                out.append(text[written_until:item_start])
-                out.append(_link(label, href, mode))
-                written_until = item_end
+            if href is None:
+                if not pattern.needs_target:
+                    found.append(Reference(label, target, None, INTERNAL, item_start))
+                continue
+            found.append(Reference(label, target, href, INTERNAL, item_start))
+            if label[0] == "$":  # `$\S 17.4.62$` reads `§17.4.62` once linked
+                label = f"§{clause_id}"
+            out.append(text[written_until:item_start])
+            out.append(_link(label, href, mode))
+            written_until = item_end
     out.append(text[written_until:end])
     return "".join(out)
 
@@ -469,20 +667,33 @@ def _blocks(markdown: str) -> list[tuple[int, int, _Mode | None]]:
     return spans
 
 
+_MAY_REFER = re.compile(r"[0-9§]|(?i:annex|appendi)")
+"""Text without a digit, a section sign or an annex word holds no reference: left as it is, unscanned."""
+
+
 def link_references(
-    markdown: str, resolve: Resolve, patterns: Sequence[ReferencePattern] = DEFAULT_PATTERNS
+    markdown: str,
+    resolve: Resolve,
+    patterns: Sequence[ReferencePattern] = DEFAULT_PATTERNS,
+    *,
+    external: bool = False,
 ) -> tuple[str, list[Reference]]:
     """The Markdown with every resolvable reference linked, and every reference found, in order.
 
-    `resolve(clause_id)` gives the href relative to the file being written, or None for no such clause
-    (the reference is then listed with `href=None` and left as text). References to another document's
-    clauses (`§3.2 of RFC 3987`) are neither linked nor listed. Inside an HTML block (a table MinerU gave
-    as HTML) the link is an `<a href>`, since Markdown is not read there.
+    `resolve(target)` gives the href relative to the file being written, or None for no such target (the
+    reference is then listed with `href=None` and left as text). References to another document's
+    clauses (`§3.2 of RFC 3987`), and with `external` all references, are listed as `external` and never
+    linked. Inside an HTML block (a table MinerU gave as HTML) the link is an `<a href>`, since Markdown is
+    not read there.
     """
-    scanner = _scanner_for(patterns)
     found: list[Reference] = []
+    if not _MAY_REFER.search(markdown):
+        return markdown, found
+    scanner = _scanner_for(patterns)
     parts = [
-        markdown[start:end] if mode is None else _scan(markdown, start, end, mode, scanner, resolve, found)
+        markdown[start:end]
+        if mode is None
+        else _scan(markdown, start, end, mode, scanner, resolve, found, external)
         for start, end, mode in _blocks(markdown)
     ]
     return "".join(parts), found

@@ -1,5 +1,6 @@
-"""Links: every relative link in the tree resolves to a file inside it, and every reference that names
-a clause of the document was linked.
+"""Links: every relative link in the tree resolves to a file inside it, every reference that names a clause
+of the document was linked (`reference_unlinked`), and references to no such target are shown
+(`reference_unresolved`); references to other documents are not checked.
 
 Invariant: reads the files as written (after corrections and patches), so a patch cannot break a link
 unnoticed.
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from platform_assets.domain.clause_tree import TreeManifest
+from platform_assets.domain.clauses import clause_number
+from platform_assets.domain.cross_references import INTERNAL
 from platform_assets.domain.findings import CheckName, Finding, Severity
 from platform_assets.domain.markdown_parts import split_markdown
 
@@ -51,21 +54,50 @@ def check_links(files: Mapping[str, str], existing: frozenset[str], manifest: Tr
                         subject=link.href,
                     )
                 )
+    printed = _printed_ids(manifest)
     for clause_id, entry in manifest.clauses.items():
         for reference in entry.references:
-            if reference.href is None and reference.target in manifest.clauses:
+            if reference.href is not None or reference.kind != INTERNAL:
+                continue
+            pages = entry.pages if reference.page is None else (reference.page,)
+            where = f"{entry.path} (page {pages[0] + 1})" if pages else entry.path
+            if (target := printed.get(reference.target)) is not None:
                 findings.append(
                     Finding(
                         check=CheckName.LINKS,
                         kind="reference_unlinked",
                         severity=Severity.ERROR,
-                        message=f"{entry.path}: {reference.text!r} names clause {reference.target}, "
-                        "which is in the tree, but was not linked",
+                        message=f"{where}: {reference.text!r} names {reference.target}, which is in the "
+                        "tree, but was not linked",
                         clause_id=clause_id,
                         path=entry.path,
-                        pages=entry.pages,
+                        pages=pages,
                         subject=reference.text,
-                        expected=manifest.clauses[reference.target].path,
+                        expected=target,
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        check=CheckName.LINKS,
+                        kind="reference_unresolved",
+                        severity=Severity.WARN,
+                        message=f"{where}: {reference.text!r} names {reference.target}, which the tree does "
+                        "not hold",
+                        clause_id=clause_id,
+                        path=entry.path,
+                        pages=pages,
+                        subject=reference.text,
                     )
                 )
     return findings
+
+
+def _printed_ids(manifest: TreeManifest) -> dict[str, str]:
+    """Every id a clause answers to -> its file: its id, the number its title prints, its id without the
+    prefix of a restarting numbering (`A/2` -> `2`); an id two clauses answer to is left out."""
+    by_id: dict[str, set[str]] = {}
+    for clause_id, entry in manifest.clauses.items():
+        for printed in {clause_id, clause_number(entry.title), clause_id.rsplit("/", 1)[-1]} - {None}:
+            by_id.setdefault(printed, set()).add(entry.path)
+    return {printed: next(iter(paths)) for printed, paths in by_id.items() if len(paths) == 1}

@@ -2,7 +2,8 @@
 
 Invariant: same blocks, same bytes; every block with something to show renders (what to leave out is
 `block_triage`'s decision, made before); no H1 (the caller writes the clause title); blocks apart by one
-blank line, one final newline.
+blank line, one final newline; source text shows its own characters (escaped), so no link, image,
+emphasis or HTML comes from it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from platform_assets.domain.blocks import Block, BlockKind
-from platform_assets.domain.render_code import Fence, code_units, fenced
+from platform_assets.domain.markdown_escape import escape_block_starts, escape_heading, escape_inline
+from platform_assets.domain.render_code import Fence, code_fence, code_units, fenced
 from platform_assets.domain.render_tables import html_table, text_table
 
 _HEADING_MAX_CHARS = 120
@@ -24,11 +26,21 @@ _EXAMPLE_MARKER = re.compile(r"^\[example\b|\bend example\]$", re.IGNORECASE)
 _INLINE_MATH = re.compile(r"\$[^$]+\$")
 _SECTION_MATH = re.compile(r"\$\s*(?:§|\\S)\s*((?:[A-Z]\s*\.\s*)?\d[\d\s.]*?)\s*\$")
 _TAG_MATH = re.compile(r"\$\s*(<[^$\n]*>)\s*\$")
+_TAG_RUN = re.compile(r"</?[A-Za-z_][\w.:-]*(?:\s[^<>]*)?/?>(?:\s*</?[A-Za-z_][\w.:-]*(?:\s[^<>]*)?/?>)*")
+_MATH = r"\$(?![\s({])[^$\n]*?(?<![\s\\])\$"
+"""MinerU's inline math, not a shell or make variable (`$(CC)`, `${HOME}`)."""
+_SCRIPT = r"<(?P<script>su[pb])>([^<>\n]{1,40})</(?P=script)>"
+"""MinerU's own superscript or subscript markup (`<sup>1</sup>`), kept as such around escaped text."""
+_OWN_SPANS = re.compile(
+    f"{_SECTION_MATH.pattern}|{_TAG_MATH.pattern}|{_SCRIPT}|({_TAG_RUN.pattern})|({_MATH})"
+)
+"""What `normalize_inline` writes itself: a section sign out of math, MinerU's scripts, tags as code
+spans, math as it is."""
 _ESCAPED_BULLET = re.compile(r"^\\-[ \t]?", re.MULTILINE)
 _SPACES = re.compile(r" {2,}")
+_BRACKET = re.compile(r"(\\*)([\[\]])")
 _BULLET = re.compile(r"[-•*·◦▪●–—](?:\s+|$)")
 _NUMBERED = re.compile(r"(\d{1,9}[.)])\s")
-_ATX_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)", re.MULTILINE)
 _UNSAFE_HREF = re.compile(r"[\s()]")
 
 
@@ -53,22 +65,45 @@ def is_heading_like(block: Block) -> bool:
     text = " ".join(block.text.split())
     if block.kind is not BlockKind.HEADING or not text or _EXAMPLE_MARKER.search(text):
         return False
-    visible = _INLINE_MATH.sub("$", text)  # MinerU spaces out LaTeX tokens: `$2 5 ^ { \circ }$`
+    visible = _INLINE_MATH.sub("$", text) if "$" in text else text  # MinerU spaces out `$2 5 ^ { \circ }$`
     if len(visible) > _HEADING_MAX_CHARS or len(visible.split()) > _HEADING_MAX_WORDS:
         return False
     return text[-1] not in _SENTENCE_ENDS or bool(_ABBREVIATION.fullmatch(text.split()[-1]))
 
 
-def normalize_inline(text: str) -> str:
-    """Inline text cleaned of MinerU's habits, everything else verbatim.
+def _own_span(match: re.Match[str]) -> str:
+    section, math_tag, script, scripted, tags, math = match.groups()
+    if section is not None:
+        return "§" + "".join(section.split())
+    if script is not None:
+        return f"<{script}>{escape_inline(scripted, '>', '<')}</{script}>"
+    if math is not None:
+        return math
+    code = math_tag or tags
+    return f"`{code}`" if "`" not in code else escape_inline(code)
 
-    `$§17.4.62$` and `$\\S 17.4.62$` -> `§17.4.62`; `$<w:p>$` -> `` `<w:p>` ``; a leading `\\-` -> `- `;
-    runs of spaces -> one space.
+
+def normalize_inline(text: str) -> str:
+    """Inline text as Markdown: MinerU's habits cleaned, every other character shown as it is.
+
+    `$§17.4.62$` and `$\\S 17.4.62$` -> `§17.4.62`; `$<w:p>$` and bare tags -> `` `<w:p>` ``; a leading
+    `\\-` -> `- `; runs of spaces -> one space; other inline math (`$x_1$`) as it is, for a math renderer;
+    the rest escaped where Markdown would read it as syntax.
     """
-    text = _SECTION_MATH.sub(lambda match: "§" + "".join(match.group(1).split()), text)
-    text = _TAG_MATH.sub(lambda match: f"`{match.group(1)}`", text)
-    text = _ESCAPED_BULLET.sub("- ", text)
-    return _SPACES.sub(" ", text).strip()
+    if "\\-" in text:
+        text = _ESCAPED_BULLET.sub("- ", text)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    text = text.strip()
+    if "$" not in text and "<" not in text:
+        return escape_inline(text)
+    parts, last = [], 0
+    for match in _OWN_SPANS.finditer(text):
+        start, end = match.span()
+        parts += [escape_inline(text[last:start], text[:last], text[start:]), _own_span(match)]
+        last = end
+    parts.append(escape_inline(text[last:], text[:last]))
+    return "".join(parts)
 
 
 def _paragraphs(*parts: str) -> str:
@@ -76,8 +111,8 @@ def _paragraphs(*parts: str) -> str:
 
 
 def _paragraph(text: str) -> str:
-    """Normalised text; a line that would read as an ATX heading (`# ...`) has its `#` escaped."""
-    return _ATX_HEADING.sub(r"\1\\\2", normalize_inline(text))
+    """Normalised text that stays one paragraph: what would open a heading, list or quote is escaped."""
+    return escape_block_starts(normalize_inline(text))
 
 
 def _with_notes(caption: Sequence[str], body: str, footnote: Sequence[str]) -> str:
@@ -90,8 +125,9 @@ def _render_prose(block: Block, context: RenderContext) -> str:
 
 
 def _render_heading(block: Block, context: RenderContext) -> str:
+    """A heading that reads as one (code headings are fences already, see `render_code`), else prose."""
     if is_heading_like(block):
-        return f"## {normalize_inline(' '.join(block.text.split()))}"
+        return f"## {escape_heading(normalize_inline(' '.join(block.text.split())))}"
     return _render_prose(block, context)
 
 
@@ -99,10 +135,10 @@ def _list_line(item: str) -> tuple[str, str]:
     """Marker and text of one list entry: its own number kept, its own bullet replaced by `-`."""
     text = normalize_inline(item)
     if bullet := _BULLET.match(text):
-        return "-", text[bullet.end() :]
+        return "-", escape_block_starts(text[bullet.end() :])
     if number := _NUMBERED.match(text):
-        return number.group(1), text[number.end() :]
-    return "-", text
+        return number.group(1), escape_block_starts(text[number.end() :])
+    return "-", escape_block_starts(text)
 
 
 def _render_list(block: Block, context: RenderContext) -> str:
@@ -125,8 +161,8 @@ def _image_link(block: Block, context: RenderContext, default_alt: str) -> str:
     href = context.image_href(block)
     if not href:
         return ""
-    alt = " ".join((block.caption[0] if block.caption else default_alt).split())
-    alt = alt.replace("[", "\\[").replace("]", "\\]")
+    alt = normalize_inline(block.caption[0] if block.caption else default_alt)
+    alt = _BRACKET.sub(lambda m: m[1] + ("" if len(m[1]) % 2 else "\\") + m[2], alt)
     return f"![{alt}](<{href}>)" if _UNSAFE_HREF.search(href) else f"![{alt}]({href})"
 
 
@@ -142,11 +178,12 @@ def _render_table(block: Block, context: RenderContext) -> str:
 
 
 def _render_image(block: Block, context: RenderContext) -> str:
-    """The image link, then captions, the description MinerU read from it, footnotes."""
+    """The image link, then captions, the description MinerU read from it (a fence where every line of it
+    is code: a boxed syntax summary), footnotes."""
     description = "" if block.text.strip() == "\n".join(block.caption).strip() else block.text
     return _paragraphs(
         _image_link(block, context, "image"),
-        _with_notes(block.caption, _paragraph(description), block.footnote),
+        _with_notes(block.caption, code_fence(description) or _paragraph(description), block.footnote),
     )
 
 

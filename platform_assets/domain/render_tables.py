@@ -1,11 +1,13 @@
 """Table bodies as Markdown: MinerU's HTML as a pipe table, or the HTML itself where a grid would lie.
 
-Invariant: no cell text is lost. Spans are expanded into a grid whose spanned text sits in the span's top-left
-cell, the cells it covers left empty; a table a grid cannot hold faithfully is embedded as HTML unchanged.
+Invariant: no cell text is lost, and one table stays one table. Spans are expanded into a grid whose spanned
+text sits in the span's top-left cell, the cells it covers left empty; a table a grid cannot hold faithfully
+is embedded as HTML. Tables MinerU ran together (a row holding only a caption) come apart at that caption.
 """
 
 from __future__ import annotations
 
+import html as markup
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +32,8 @@ _MAX_ROWSPAN = 65534
 _TAG = r"</?[A-Za-z_][\w.:-]*(?:\s[^<>]*)?/?>"
 _TAG_RUN = re.compile(rf"{_TAG}(?:\s*{_TAG})*")
 _CODE_SPAN = re.compile(r"(`[^`]*`)")
+CAPTION = re.compile(r"^\W*table\s+[a-z]?[\d.\-–]*\d\s*[—–:.\-]", re.IGNORECASE)
+"""A table caption's start: `Table 3 - Simple types`, `Table 9–1. Part properties`, `Table C–2:`."""
 
 Inline = Callable[[str], str]
 
@@ -128,10 +132,10 @@ def _grid(rows: list[list[_Cell]]) -> list[list[str]]:
     return [[taken.get((r, c), "") for c in range(width)] for r in range(len(rows))]
 
 
-def _has_complex_header(parser: _TableParser) -> bool:
+def _has_complex_header(rows: list[list[_Cell]], head_rows: int) -> bool:
     """More than one header row, or a first row whose cells reach down into the body."""
-    first = parser.rows[0] if parser.rows else []
-    return parser.head_rows > 1 or (len(parser.rows) > 1 and any(cell.rowspan > 1 for cell in first))
+    first = rows[0] if rows else []
+    return head_rows > 1 or (len(rows) > 1 and any(cell.rowspan > 1 for cell in first))
 
 
 def _cell_markdown(text: str, inline: Inline) -> str:
@@ -157,20 +161,83 @@ def _embedded_html(html: str) -> str:
     return "\n".join(line for line in html.strip().splitlines() if line.strip())
 
 
+def _caption(texts: list[str]) -> str | None:
+    """The caption a row holds alone (its only cell with text), None for any other row."""
+    filled = [text for text in texts if text.strip()]
+    return filled[0] if len(filled) == 1 and CAPTION.match(filled[0]) else None
+
+
+def _caption_rows(rows: list[list[_Cell]]) -> dict[int, str]:
+    """Rows that hold a caption alone and that no rowspan from a row above reaches into."""
+    captions, reach = {}, 0
+    for number, row in enumerate(rows):
+        caption = _caption([cell.text for cell in row])
+        if caption is not None and reach <= number and all(cell.rowspan == 1 for cell in row):
+            captions[number] = caption
+        reach = max([reach, *(number + cell.rowspan for cell in row)])
+    return captions
+
+
+def _cells_html(rows: list[list[_Cell]]) -> str:
+    """Rows as a plain HTML table (cell text escaped, spans kept): a part of a table split at a caption."""
+    lines = ["<table>"]
+    for row in rows:
+        cells = []
+        for cell in row:
+            spans = "".join(
+                f" {name}={n}" for name, n in (("rowspan", cell.rowspan), ("colspan", cell.colspan)) if n > 1
+            )
+            cells.append(f"<td{spans}>{markup.escape(cell.text, quote=False)}</td>")
+        lines.append(f"<tr>{''.join(cells)}</tr>")
+    return "\n".join([*lines, "</table>"])
+
+
+def _part(rows: list[list[_Cell]], head_rows: int, inline: Inline) -> str:
+    """One table of a split body: a pipe table, or HTML when its header is not one plain row."""
+    if _has_complex_header(rows, head_rows):
+        return _cells_html(rows)
+    return _pipe_table(_grid(rows), inline)
+
+
 def html_table(html: str, inline: Inline) -> str:
-    """A MinerU HTML table as a pipe table, or embedded as HTML when spans or nesting defeat a grid."""
+    """A MinerU HTML table as a pipe table, or embedded as HTML when spans or nesting defeat a grid; a body
+    holding tables MinerU ran together gives each its own table, the caption rows between as paragraphs."""
     parser = _TableParser()
     parser.feed(html)
     parser.close()
-    if not parser.faithful or _has_complex_header(parser):
-        return _embedded_html(html)
-    return _pipe_table(_grid(parser.rows), inline)
+    captions = _caption_rows(parser.rows) if parser.faithful else {}
+    if not captions:
+        if not parser.faithful or _has_complex_header(parser.rows, parser.head_rows):
+            return _embedded_html(html)
+        return _pipe_table(_grid(parser.rows), inline)
+    parts, start = [], 0
+    for number in [*sorted(captions), len(parser.rows)]:
+        if number > start:
+            head_rows = parser.head_rows if start == 0 else 0
+            parts.append(_part(parser.rows[start:number], head_rows, inline))
+        if number in captions:
+            parts.append(inline(captions[number]))
+        start = number + 1
+    return "\n\n".join(part for part in parts if part)
 
 
 def text_table(text: str, inline: Inline) -> str:
-    """A table MinerU gave as text: ` | `-separated rows as a pipe table, layout text in a `text` fence."""
-    rows = [line.split(" | ") for line in text.splitlines() if line.strip()]
+    """A table MinerU gave as text: ` | `-separated rows as a pipe table (split at rows holding a caption
+    alone, as `html_table` splits), layout text in a `text` fence."""
+    rows = [[cell.strip() for cell in line.split(" | ")] for line in text.splitlines() if line.strip()]
     if not any(len(row) > 1 for row in rows):
         return fenced(text, "text")
-    width = max(len(row) for row in rows)
-    return _pipe_table([[cell.strip() for cell in row] + [""] * (width - len(row)) for row in rows], inline)
+    parts: list[str] = []
+    table: list[list[str]] = []
+    for row in [*rows, None]:
+        caption = None if row is None else _caption(row)
+        if row is not None and caption is None:
+            table.append(row)
+            continue
+        if table:
+            width = max(len(cells) for cells in table)
+            parts.append(_pipe_table([cells + [""] * (width - len(cells)) for cells in table], inline))
+            table = []
+        if caption is not None:
+            parts.append(inline(caption))
+    return "\n\n".join(part for part in parts if part)

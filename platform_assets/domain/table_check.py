@@ -1,4 +1,5 @@
-"""A clause tree's tables against pdfplumber's ruled tables on the same pages: lost columns, rows, tables.
+"""A clause tree's tables against pdfplumber's ruled tables on the same pages: lost columns, rows, tables,
+and tables run together.
 
 Invariant: only pages of clauses that hold a table are read, each once; a pdfplumber table is compared only
 with the tables of the clauses on its page, and an empty cell is never counted (spans and spacers leave them).
@@ -24,6 +25,7 @@ import pypdfium2 as pdfium
 
 from platform_assets.domain.findings import CheckName, ClauseText, Finding, Severity
 from platform_assets.domain.markdown_parts import split_markdown
+from platform_assets.domain.render_tables import CAPTION
 
 MIN_AGREEMENT = 1.0
 """A matched table with less of pdfplumber's cells found in it is a warning, else missing cells are info.
@@ -54,7 +56,6 @@ _MARKS = str.maketrans(
 )
 _DROPPED = re.compile(r"\(cid:\d+\)|[`*\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _APART = " \0 "
-_CAPTION = re.compile(r"^\W*table\s+[a-z]?[\d.\-–]*\d\s*[—–:.\-]", re.IGNORECASE)
 _SUBJECT_CHARS = 80
 
 
@@ -264,7 +265,7 @@ def _mineru_tables(clauses: Sequence[ClauseText]) -> list[_MinerUTable]:
     for clause in clauses:
         parts = split_markdown(clause.markdown)
         grids = [grid for grid in (tuple(map(tuple, table)) for table in parts.tables) if _shape(grid)[0]]
-        captions = [" ".join(line.replace("*", "").split()) for line in parts.prose if _CAPTION.match(line)]
+        captions = [" ".join(line.replace("*", "").split()) for line in parts.prose if CAPTION.match(line)]
         subjects = captions if len(captions) == len(grids) else [_first_row(grid) for grid in grids]
         for position, (grid, subject) in enumerate(zip(grids, subjects, strict=True)):
             normal = _normal(grid)
@@ -404,7 +405,8 @@ def _matched(
 ) -> tuple[TableComparison, list[Finding]]:
     """A MinerU table against its pdfplumber tables (one per page it spans, or the tables it ran together):
     a lost column (error), lost rows (warn), else the cells not found (warn below `min_agreement`, else
-    info). A lost column needs MinerU's cells to be pdfplumber's (`STRUCTURE_PRECISION`)."""
+    info); and two or more tables of one page run together (warn). A lost column needs MinerU's cells to be
+    pdfplumber's (`STRUCTURE_PRECISION`)."""
     results = [_against(pdf, mineru, elsewhere[pdf.page]) for pdf in pdfs]
     cells = sum(result.cells for result in results)
     missing = [cell for result in results for cell in result.missing]
@@ -453,6 +455,16 @@ def _matched(
         )
         severity = Severity.WARN if low else Severity.INFO
         findings.append(_finding("table_cells", severity, message, comparison, [pdf.page for pdf in pdfs]))
+    per_page = Counter(pdf.page for pdf in pdfs)
+    if merged := [pdf for pdf in pdfs if per_page[pdf.page] > 1]:
+        message = (
+            f"{mineru.where}: holds {len(merged)} of pdfplumber's tables on page "
+            f"{_pages_text(sorted({pdf.page for pdf in merged}))} (first rows "
+            f"{_quoted([_first_row(pdf.rows) for pdf in merged])}): tables run together into one"
+        )
+        expected = "; ".join(_first_row(pdf.rows) for pdf in merged)
+        pages = [pdf.page for pdf in merged]
+        findings.append(_finding("table_merged", Severity.WARN, message, comparison, pages, expected))
     return comparison, findings
 
 
@@ -490,7 +502,7 @@ class _ClauseWords:
     @classmethod
     def of(cls, clause: ClauseText) -> _ClauseWords:
         parts = split_markdown(clause.markdown)
-        captions = sum(1 for line in parts.prose if _CAPTION.match(line))
+        captions = sum(1 for line in parts.prose if CAPTION.match(line))
         tables = sum(1 for table in parts.tables if any(cell.strip() for row in table for cell in row))
         return cls(clause, f" {normalize_cell(parts.text())} ", captions > tables)
 

@@ -5,7 +5,9 @@
 # tests/corpus/EXTRA.md): label lines before titles ("Part I", "Chapter 4",
 # "CHAPTER / ONE"), printed numbers missing from the bookmarks, outlines
 # without numbers, truly empty pages, math in headings, bookmarks without a
-# position (/Fit), rotated pages.
+# position (/Fit), rotated pages; and (issue 12) references in a document's own
+# style, external citations, quoted licences, LaTeX code lines, line-numbered
+# listings, consecutive small tables, specs with their schema.
 #
 #   DEST           development set (e.g. .cache/corpus, next to the shared corpus)
 #   HOLDOUT_DEST   hold-out set (e.g. .cache/holdout); also $CORPUS_HOLDOUT_DIR.
@@ -27,8 +29,10 @@
 #
 # Output: DEST/*.pdf, DEST/licenses/*.copyright, DEST/MANIFEST-extra.tsv
 #         (file, pages, bookmarks, sha256, classes, source, + set, views, ...);
-#         the same in HOLDOUT_DEST. About 88 MB of .deb for the dev set, 11 MB
-#         for the hold-out; ~30-60 s.
+#         DEST/schemas/* + DEST/SCHEMAS-extra.tsv (schemas shipped with a spec);
+#         the same in HOLDOUT_DEST. About 92 MB of .deb for the dev set, 70 MB
+#         for the hold-out alone (50 MB of it texlive-latex-recommended-doc,
+#         shared with the dev set), ~113 MB for both; ~30-90 s.
 set -euo pipefail
 
 DEST=${1:?"usage: $0 DEST [HOLDOUT_DEST]"}
@@ -53,11 +57,16 @@ mkdir -p "$WORK/debs" "$WORK/x"
 # (a path ending in .gz is decompressed; the sha256 is that of the PDF)
 # classes: label_before_title, printed_number_unnumbered_bookmark,
 #   outline_without_numbers, blank_pages, heading_as_equation,
-#   bookmark_without_position, rotated_or_cropped, bad_destination
+#   bookmark_without_position, rotated_or_cropped, bad_destination;
+#   issue 12: own_style_references, external_citations, quoted_licence,
+#   tex_code_lines, numbered_listing, consecutive_tables, schema_vocabulary.
+# A dest name under schemas/ is a schema file (classes = schema_for:PDF): it is
+# copied to DEST/schemas/ and listed in DEST/SCHEMAS-extra.tsv, not in the
+# PDF manifest.
 # ---------------------------------------------------------------------------
 CATALOGUE=$(cat <<'EOF'
 dev|tl-memman.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/memoir/memman.pdf|label_before_title,blank_pages,bad_destination|9ac1b662ce46a3a8eeb74386c76b440687564c02b9783b8f5d490af4b5729277
-dev|tl-beameruserguide.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/beamer/beameruserguide.pdf|label_before_title|9a1f87ab1036dec58ac19b59a27607d5ed51d115103cec41f8fd4d963ef9eb68
+dev|tl-beameruserguide.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/beamer/beameruserguide.pdf|label_before_title,tex_code_lines|9a1f87ab1036dec58ac19b59a27607d5ed51d115103cec41f8fd4d963ef9eb68
 dev|tl-semsamp2.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/seminar/semsamp2.pdf|rotated_or_cropped|ad3593e0ceb4dfbc8beacf16e0ad5439ed0da8494041cd21f71ec358ed680bcd
 dev|deb-gnuplot.pdf|gnuplot-doc|5.4.4+dfsg1-2|usr/share/doc/gnuplot/gnuplot.pdf|label_before_title,outline_without_numbers|df68dd0613f043141512fc4436d17aaf96727d5a758d85233915ac5056a97206
 dev|deb-glpk.pdf|glpk-doc|5.0-1|usr/share/doc/glpk-doc/glpk.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers|002d0328518a17b58919a2860b7f72d52594a73008f72c85f0dd70dfa138250f
@@ -65,12 +74,28 @@ dev|deb-maximabook.pdf|maxima-doc|5.46.0-11|usr/share/doc/maxima-doc/maximabook-
 dev|deb-debian-reference.pdf|debian-reference-en|2.100|usr/share/debian-reference/debian-reference.en.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers|32775deeca0770ac25282b0c894cbaae83f4dd4ab00e891b94e8f009c0366728
 dev|deb-reportlab-userguide.pdf|python-reportlab-doc|3.6.12-1+deb12u1|usr/share/doc/python-reportlab-doc/reportlab-userguide.pdf|bookmark_without_position|91ad5429d7b2907b8efefd7b95facfe2fb01ec31b8cefb024e47b0a7ac713420
 dev|deb-pari-libpari.pdf|pari-doc|2.15.2-1|usr/share/pari/doc/libpari.pdf|label_before_title,heading_as_equation|5a8ee8eb99dfbdc7f0f61c267b331038df3c647aaafabed97315f4529f0330dc
-dev|deb-octave.pdf|octave-doc|7.3.0-2|usr/share/doc/octave/octave.pdf|blank_pages,printed_number_unnumbered_bookmark|ddd24489f87b46fbf99c15cc34aa865ae66775fb7c21927f7f2d6be9470becb8
+dev|deb-octave.pdf|octave-doc|7.3.0-2|usr/share/doc/octave/octave.pdf|blank_pages,printed_number_unnumbered_bookmark,own_style_references,quoted_licence|ddd24489f87b46fbf99c15cc34aa865ae66775fb7c21927f7f2d6be9470becb8
 dev|deb-xfig-howto.pdf|xfig-doc|1:3.2.8b-2|usr/share/doc/xfig/xfig-howto.pdf|rotated_or_cropped|807fa165ab27848bcf29b7869729af400d5fa8e669f8ce92c34be8a0532cddb5
+dev|deb-autoconf.pdf|autoconf-doc|2.71-3|usr/share/doc/autoconf/autoconf.pdf.gz|own_style_references,external_citations,quoted_licence|69fb25eabaffeb85f41c7fbbd552df154457c344d5c8288b6c5386124a32f767
+dev|deb-docbook5-spec.pdf|docbook5-xml|5.0-3|usr/share/doc/docbook5-xml/docs/docbook-5.0-spec-cd-01.pdf.gz|schema_vocabulary,external_citations|a3555f07b06b0ee33a35f069ae7c16950e318d8b902da4bdc30af997de6fa4bb
+dev|schemas/docbook-5.0.rng|docbook5-xml|5.0-3|usr/share/xml/docbook/schema/rng/5.0/docbook.rng|schema_for:deb-docbook5-spec.pdf,deb-docbook5-howto.pdf|93e9d4a35a423488c909b97d3e43a9e7f5c7a3ca1320d8287d80de06c1de35d5
+dev|schemas/docbook-5.0.xsd|docbook5-xml|5.0-3|usr/share/xml/docbook/schema/xsd/5.0/docbook.xsd|schema_for:deb-docbook5-spec.pdf,deb-docbook5-howto.pdf|712815212f71635ca083f68096bf4315ca23e39faf3c357f2dbe5407db1ab895
+dev|deb-docbook5-howto.pdf|docbook5-xml|5.0-3|usr/share/doc/docbook5-xml/docs/howto.pdf.gz|schema_vocabulary|57ef2fc2bc7c37e0884e4bc34a63eb75d515d0ccfb9eee082a07a71cb7a5a8e9
+dev|deb-gpsbabel.pdf|gpsbabel-doc|1.8.0+ds-5|usr/share/doc/gpsbabel/gpsbabel.pdf.gz|consecutive_tables|8932386078ad6c97081ab62332f0af11f74a48176bb1b94a19d2d25c530dc690
+dev|tl-mathtools.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/mathtools/mathtools.pdf|tex_code_lines|3f85578545dedbe9ba351fbd568e53e60890585f0061efb2ab94272ad9035d97
+dev|tl-fontspec-code.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/fontspec/fontspec-code.pdf|numbered_listing,tex_code_lines|a48c7084c39a2a5233823f8a1a2ee0c59cdffe44e44b263640812a5722241220
 holdout|deb-why3-manual.pdf|why3-doc-pdf|1.5.1-1|usr/share/doc/why3-doc-pdf/manual.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|97e30e4ec94e0fe52221faf9ab58d5d959c320acafc4bd2362ed5cd0067dbda2
 holdout|deb-siscone-refman.pdf|siscone-doc-pdf|3.0.5-2|usr/share/doc/siscone-doc-pdf/pdf/refman.pdf.gz|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|53c94799c44b81abf805171f6370db33b3e3b286f4672f5259cfb5ac1b773dd4
 holdout|deb-gri.pdf|gri-pdf-doc|2.12.27-1.1|usr/share/doc/gri/gri.pdf.gz|blank_pages,printed_number_unnumbered_bookmark,bad_destination|c9aa03e8456ac05558d0b0f21039327ddca565b9ceea94aa09d1600d7b479b63
 holdout|deb-gap-tut.pdf|gap-doc|4.12.1-2|usr/share/gap/doc/tut/manual.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers|de1fb229c3f0873992c313e96b052fa221b73f5870a490dc1a5a759149f8226d
+holdout|deb-bashref.pdf|bash-doc|5.2.15-2|usr/share/doc/bash/bashref.pdf|own_style_references,quoted_licence|104971d389c0b9b7a261b0b3070a53b0d8cce6db1ffddefcc8423ddda92acd87
+holdout|deb-gnu-standards.pdf|gnu-standards|2022.03.23-0.1|usr/share/doc/gnu-standards/standards.pdf.gz|own_style_references,external_citations,quoted_licence|7986330133c982d8b35e14c42f847bf7d19afdc2a080ebf8db9b223c0888021f
+holdout|deb-gnutls.pdf|gnutls-doc|3.7.9-2+deb12u7|usr/share/doc/gnutls-doc/gnutls.pdf|external_citations,own_style_references,quoted_licence|d195eaf9663c9e76b580c32624209491455afaf670817e42298ac29c26716f82
+holdout|deb-xsdcxx-tree-guide.pdf|xsdcxx|4.0.0-9|usr/share/doc/xsdcxx/cxx/tree/guide/cxx-tree-guide.pdf.gz|schema_vocabulary|b9b36e465b5d7903c49cfe8cc3f1f38033f33333a552014b82b923fa4e4b01a2
+holdout|schemas/xsdcxx-tree-hello.xsd|xsdcxx|4.0.0-9|usr/share/doc/xsdcxx/examples/cxx/tree/hello/hello.xsd|schema_for:deb-xsdcxx-tree-guide.pdf|98c5f983a12e68c67eb0c6c4d9bb26e3948298a06992cb0f51e1177821f47f09
+holdout|tl-ctable.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/ctable/ctable.pdf|consecutive_tables,tex_code_lines|f608ca370771ad8fc6c6e28460361b1292c6cbbc177979cd64b1b8bbe2bac5ed
+holdout|tl-etoolbox.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/etoolbox/etoolbox.pdf|tex_code_lines|d3e48222e5b26d15d5b2ac6362b5c48c82ffc87828dbd618ba79f40d7328a0de
+holdout|tl-unicode-math-code.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/unicode-math/unicode-math-code.pdf|numbered_listing,tex_code_lines|bfdbdde9946448341a401e49f1c9ec32544f16a9165590599e87772be7b87d47
 EOF
 )
 
@@ -134,6 +159,7 @@ while IFS='|' read -r set name pkg ver path classes sha; do
   out=$(dest_of "$set")
   src="$WORK/x/$pkg/$path"
   if [ ! -f "$src" ]; then log "ERROR: $pkg:/$path missing"; missing=1; continue; fi
+  mkdir -p "$(dirname "$out/$name")"
   case "$path" in
     *.gz) gzip -dc "$src" > "$out/$name" ;;   # Debian compresses some docs; we keep the PDF
     *) cp "$src" "$out/$name" ;;
@@ -205,16 +231,28 @@ def facts(path):
                 rotated_pages=rotated, cropped_pages=cropped)
 
 by_dest = collections.defaultdict(list)
+schemas = collections.defaultdict(list)
 for line in open(sys.argv[1], encoding="utf-8"):
     set_, out, name, sha_exp, source, classes = line.rstrip("\n").split("\t")
     p = os.path.join(out, name)
     sha = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    if not name.lower().endswith(".pdf"):   # a schema shipped with a spec PDF
+        schemas[(out, set_)].append(dict(file=name, for_pdf=classes.split(":", 1)[-1], sha256=sha,
+                                          source=source, bytes=os.path.getsize(p), sha_match=(sha == sha_exp)))
+        continue
     r = dict(file=name, sha256=sha, classes=classes, source=source, set=set_, bytes=os.path.getsize(p),
              sha_match=(sha == sha_exp))
     r.update(facts(p))
     by_dest[(out, set_)].append(r)
 
 bad = []
+SCOLS = ["file", "for_pdf", "sha256", "source", "bytes", "sha_match"]
+for (out, set_), rows in schemas.items():
+    with open(os.path.join(out, "SCHEMAS-extra.tsv"), "w", encoding="utf-8") as f:
+        f.write("\t".join(SCOLS) + "\n")
+        for r in rows:
+            f.write("\t".join(str(r[c]) for c in SCOLS) + "\n")
+    bad += [r["file"] for r in rows if not r["sha_match"]]
 for (out, set_), rows in by_dest.items():
     with open(os.path.join(out, "MANIFEST-extra.tsv"), "w", encoding="utf-8") as f:
         f.write("\t".join(COLS) + "\n")
@@ -231,6 +269,6 @@ if bad:
     print("WARNING: sha256 differs from the recorded value for: " + ", ".join(bad), file=sys.stderr)
 PYEOF
 
-[ "$SKIP_DEV" = 1 ] || log "dev set: $(grep -c "^dev|" <<< "$CATALOGUE") PDFs into $DEST (manifest: $DEST/MANIFEST-extra.tsv)"
+[ "$SKIP_DEV" = 1 ] || log "dev set: $(grep -cE '^dev\|[^|]*\.pdf\|' <<< "$CATALOGUE") PDFs into $DEST (manifest: $DEST/MANIFEST-extra.tsv)"
 [ -z "$HOLDOUT" ] || log "hold-out: $HOLDOUT (manifest: $HOLDOUT/MANIFEST-extra.tsv)"
 exit $missing

@@ -202,3 +202,45 @@ def test_the_title_line_is_the_heading_as_printed_when_it_only_adds_a_label(tmp_
     page = tree.files[tree.manifest.clauses["4"].path]
     assert page.splitlines()[0] == "# Chapter 4 Introduction" and "Body." in page
     assert tree.manifest.clauses["4"].opened_at == "destination" and tree.manifest.heading_mismatch == []
+
+
+def test_references_resolve_by_printed_id_captions_and_pages_and_quoted_clauses_are_external(tmp_path):
+    clauses = [
+        Clause(id="1", title="1 Scope", level=0, page_index=0),
+        Clause(id="A", title="Annex A Tools", level=0, page_index=1),
+        Clause(id="A/A", title="Appendix A.1 Shell tools", level=1, page_index=2, number="A"),
+        Clause(id="G", title="Annex G GNU General Public License", level=0, page_index=3),
+        Clause(id="G.1", title="G.1 Terms", level=1, page_index=3),
+    ]
+    stream = [
+        block(0, 0, BlockKind.HEADING, "1 Scope"),
+        block(1, 0, BlockKind.TEXT, "Tools are in appendix A.1; see Table 4 and section 4.4 of [RFC 9999]."),
+        block(2, 1, BlockKind.TEXT, "On the next page, see Figure 9 and section 8.7."),
+        block(3, 1, BlockKind.CODE, code="see appendix A.1", language="text"),
+        block(4, 1, BlockKind.HEADING, "Annex A Tools"),
+        block(5, 2, BlockKind.HEADING, "Appendix A.1 Shell tools"),
+        block(6, 2, BlockKind.TABLE, html="<table><tr><td>ls</td></tr></table>", caption=["Table 4 — Tools"]),
+        block(7, 3, BlockKind.HEADING, "Annex G GNU General Public License"),
+        block(8, 3, BlockKind.HEADING, "G.1 Terms"),
+        block(9, 3, BlockKind.TEXT, "Sections 1 and 2 of this License apply."),
+    ]
+    tree = build_clause_tree(
+        "d", "Manual", [SourceBatch("d~b001", stream, tmp_path)], clauses, not_ours=frozenset({"G"})
+    )
+    manifest = tree.manifest
+    scope = manifest.clauses["1"]
+    appendix = manifest.clauses["A/A"].path
+    assert [(r.text, r.target, r.href, r.kind, r.page) for r in scope.references] == [
+        ("appendix A.1", "A.1", relative_href(scope.path, appendix), "internal", 0),
+        ("Table 4", "Table 4", relative_href(scope.path, appendix), "internal", 0),
+        ("section 4.4", "4.4", None, "external", 0),
+        ("Figure 9", "Figure 9", None, "internal", 1),
+        ("section 8.7", "8.7", None, "internal", 1),
+    ]
+    assert "see appendix A.1\n```" in tree.files[scope.path]  # code is never linked
+    assert [(r.target, r.kind) for r in manifest.clauses["G.1"].references] == [
+        ("1", "external"),
+        ("2", "external"),
+    ]
+    assert "[Sections" not in tree.files[manifest.clauses["G.1"].path]
+    assert (manifest.references_found, manifest.references_linked, manifest.references_external) == (4, 2, 3)

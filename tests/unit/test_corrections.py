@@ -20,6 +20,7 @@ from platform_assets.domain.corrections import (
     mark_benign,
     name_spans,
 )
+from platform_assets.domain.cross_references import DEFAULT_PATTERNS, ReferencePattern
 from platform_assets.domain.findings import CheckName, ClauseText, Finding, Severity
 from platform_assets.domain.vocabulary import Vocabulary, check_vocabulary, load_vocabulary, name_uses
 from samples.standard import XSD
@@ -137,6 +138,11 @@ def test_a_corrections_file_gives_its_corrections_patches_and_benign_pairs(tmp_p
         ('[patches]\n"5.1" = "a"\n', "must be an array of tables"),
         ('[[benign]]\nsubject = "a"\n', r"\[\[benign\]\]\[1\]: missing key\(s\) \['expected'\]"),
         ('[benign]\nsubject = "a"\n', r"\[benign\]: must be an array of tables"),
+        ('[references]\ndisable = ["nope"]\n', r"\[references\]: no default reference pattern named nope"),
+        ('[references]\nnot_ours = "G"\n', r"\[references\] not_ours: must be an array of strings"),
+        ("[references]\nlink = true\n", r"unknown key\(s\) \['link'\]"),
+        ("[[references.patterns]]\nname = 'x'\nregex = '\\d+'\n", r"'x' has no named group 'id'"),
+        ("[[references.patterns]]\nregex = '(?P<id>\\d+)'\n", r"patterns\[1\]: missing key\(s\) \['name'\]"),
     ],
 )
 def test_a_bad_corrections_file_is_refused_naming_the_file_and_key(tmp_path, text, message):
@@ -144,6 +150,20 @@ def test_a_bad_corrections_file_is_refused_naming_the_file_and_key(tmp_path, tex
     with pytest.raises(CorrectionsError, match=message) as error:
         load_corrections(path)
     assert str(path) in str(error.value)
+
+
+def test_a_references_table_switches_patterns_adds_its_own_and_marks_quoted_clauses(tmp_path):
+    text = (
+        '[references]\ndisable = ["bare_dotted", "table"]\nnot_ours = ["G"]\n\n'
+        "[[references.patterns]]\nname = 'article'\n"
+        "regex = 'Art\\.\\s?(?P<id>\\d+)'\ntarget_prefix = 'Art-'\n"
+    )
+    references = load_corrections(write(tmp_path, text)).references
+    names = [pattern.name for pattern in references.patterns]
+    assert names[-1] == "article" and "bare_dotted" not in names and "table" not in names
+    assert references.patterns[-1] == ReferencePattern("article", r"Art\.\s?(?P<id>\d+)", "Art-")
+    assert references.not_ours == frozenset({"G"})
+    assert load_corrections(write(tmp_path, "")).references.patterns == DEFAULT_PATTERNS
 
 
 def test_corrections_apply_in_name_contexts_only_and_to_whole_names():

@@ -126,7 +126,7 @@ def test_broken_and_escaping_links_are_errors_with_clause_and_pages():
 
 def test_a_reference_to_a_clause_in_the_tree_that_was_not_linked_is_an_error():
     unlinked = ReferenceEntry(text="see 2", target="2", href=None)
-    external = ReferenceEntry(text="ISO 1234 clause 9", target="9", href=None)
+    external = ReferenceEntry(text="ISO 1234 clause 9", target="9", href=None, kind="external")
     tree = manifest({"1": entry("1.md", 0, 0, [unlinked, external]), "2": entry("2.md", 1, 1)})
     [finding] = check_links({}, frozenset(), tree)
     assert finding.kind == "reference_unlinked" and finding.subject == "see 2" and finding.expected == "2.md"

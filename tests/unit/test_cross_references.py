@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -12,9 +15,12 @@ from platform_assets.domain import cross_references
 from platform_assets.domain.clauses import clauses_from_outline
 from platform_assets.domain.cross_references import (
     DEFAULT_PATTERNS,
+    EXTERNAL,
+    INTERNAL,
     Reference,
     ReferencePattern,
     after_words,
+    configured_patterns,
     link_references,
 )
 from platform_assets.domain.pdf_facts import page_texts, read_pdf_facts
@@ -65,6 +71,7 @@ def test_a_paragraph_from_a_standard_links_every_reference_and_nothing_else() ->
         ("17.9.6", "17.9.6"),
         ("Annex B", "B"),
         ("B.2.1", "B.2.1"),
+        ("Table 2", "Table 2"),  # listed, unlinked: this resolver knows no tables
         ("subclause 7.3.1", "7.3.1"),
     ]
 
@@ -87,7 +94,7 @@ def test_a_paragraph_from_a_standard_links_every_reference_and_nothing_else() ->
         ("clause 7 says", "[clause 7](../7.md) says"),
         ("Clause 7.3 says", "[Clause 7.3](../7.3.md) says"),
         ("in subclause 7.3.1.", "in [subclause 7.3.1](../7.3.1.md)."),
-        ("Annex B (informative)", "[Annex B](../B.md) (informative)"),
+        ("Annex B applies", "[Annex B](../B.md) applies"),
         ("see Annex B.2.", "see [Annex B.2](../B.2.md)."),
         ("as in B.2.1, ", "as in [B.2.1](../B.2.1.md), "),
         ("§B.2 defines", "[§B.2](../B.2.md) defines"),
@@ -151,10 +158,19 @@ def test_unresolved_references_are_listed_with_no_href_and_left_as_text() -> Non
         "media types as specified in RFC\n2616, §3.7.",
         "ECMA-376 Part 1, §17.4.62 says",
         "clause 7 of ISO 9000",
+        "as in [RFC 3986] section 5.2 says",
+        "as in \\[RFC 3986\\] section 5.2 says",
+        "see section 4.4 of [some-spec]",
+        "see section 4.4 of \\[some-spec\\]",
+        "ISO 8601 clause 4 says",
+        "the GNU Affero General Public License, section 13, applies",
     ],
 )
-def test_a_clause_of_another_document_is_neither_linked_nor_listed(text: str) -> None:
-    assert link_references(text, resolve) == (text, [])
+def test_a_clause_of_another_document_is_listed_as_external_and_never_linked(text: str) -> None:
+    linked, references = link_references(text, resolve)
+    assert linked == text
+    assert [r.kind for r in references] == [EXTERNAL]
+    assert references[0].href is None
 
 
 def test_a_reference_qualified_by_this_document_is_linked() -> None:
@@ -168,8 +184,19 @@ def test_a_reference_qualified_by_this_document_is_linked() -> None:
         "released 2024-06 and 2024.06.01",
         "pi is 3.14 and e is 2.72",
         "margins of 0.5 pt, widths in 2.5 mm, charge to 3.65V, 17.9 % of cells",
-        "Table 2 and Figure 3 and Tables B.2 and B.3",
-        "Equation 1.2 in Figure 4.1.2 on page 17",
+        "Equation 1.2 on page 17, Example 3, Note 2, Part 1",
+        "Table 1.2: List of informative documentation packages",
+        "Table C–1. Support for records",
+        "Figure 3 — The package model",
+        "B.1) first item\nC.1) second item",
+        "a ratio of 1.41:1 and 17.9.4:2",
+        "R 4.2.0 and version 1.1, ‘1.6’, libc-2.16.so, pkg 1.4-0, R (>= 2.10), x - 1.5",
+        "name 7.3 1.44 9.1.1 0.92 17.9.4 17.9.5",
+        "end note] 9.1.1 Growth Hint Sometimes",
+        "Annex B (informative) Schemas and Annex D. (normative)",
+        "the element Types and elements Default",
+        "the LP problem (1.1)—(1.3) and condition (2.1) hold",
+        "MiniSat E.4 zlib zlib version 1.2.5",
         "repeat this in 3 steps, up to 4 times",
         "values 17.9.4, 1.5 without a keyword",
         "the ITU-T X.509 certificate and H.264 video",
@@ -338,8 +365,12 @@ def test_every_section_reference_of_the_real_opc_standard_resolves_or_is_externa
                 or "RFC" in page[sign.start() - 12 : sign.start()]
             ), page[sign.start() - 60 : sign.end() + 30]
     assert len(references) > 200
-    assert all(reference.href for reference in references)
-    assert not any(reference.target.startswith(("X.", "3.")) for reference in references)
+    internal = [
+        r for r in references if r.kind == INTERNAL and not r.target.startswith(("Table ", "Figure "))
+    ]
+    assert all(reference.href for reference in internal)
+    assert sum(r.kind == EXTERNAL for r in references) >= 20
+    assert not any(reference.target.startswith(("X.", "3.")) for reference in internal)
 
 
 class _Tags(HTMLParser):
@@ -373,3 +404,190 @@ def test_a_real_mineru_table_gains_anchors_in_cell_text_only(shared_corpus: Path
     assert sum(1 for r in references if r.href) >= 8
     unlinked = re.sub(r'<a href="[^"]*\.md">([^<]*)</a>', r"\1", linked)
     assert re.sub(r"\[([^\]]*)\]\([^)]*\.md\)", r"\1", unlinked) == markdown
+
+
+@pytest.mark.parametrize(
+    ("text", "linked"),
+    [
+        ("see section 8.7 for", "see [section 8.7](../8.7.md) for"),
+        ("in Sections 5.2 and 5.3", "in [Sections 5.2](../5.2.md) and [5.3](../5.3.md)"),
+        ("see subsection 7.3.1", "see [subsection 7.3.1](../7.3.1.md)"),
+        ("as in element 4.3, the", "as in [element 4.3](../4.3.md), the"),
+        ("see Appendix A.1 for", "see [Appendix A.1](../A.1.md) for"),
+        ("shown in Table 12.", "shown in [Table 12](<../Table 12.md>)."),
+        ("(see Figure 3)", "(see [Figure 3](<../Figure 3.md>))"),
+        ("in Table C–1, the", "in [Table C–1](<../Table C-1.md>), the"),
+        ("See also SUM 6.16.19", "See also [SUM 6.16.19](../6.16.19.md)"),
+        ("See also ROUND\\_UP 6.16.19.", "See also [ROUND\\_UP 6.16.19](../6.16.19.md)."),
+        ("empty. 9.1.1, 17.4.62 × M1.2", "empty. [9.1.1](../9.1.1.md), [17.4.62](../17.4.62.md) × M1.2"),
+        ("(see B.1) and", "(see [B.1](../B.1.md)) and"),
+        ("see B.1 for details", "see [B.1](../B.1.md) for details"),
+    ],
+)
+def test_the_forms_standards_and_manuals_use_are_linked(text: str, linked: str) -> None:
+    known = KNOWN | {"8.7", "5.2", "5.3", "4.3", "A.1", "Table 12", "Figure 3", "Table C-1", "6.16.19", "B.1"}
+    assert link_references(text, lambda t: f"../{t}.md" if t in known else None)[0] == linked
+
+
+def test_a_bare_number_is_a_reference_only_where_its_clause_exists() -> None:
+    assert link_references("x. 17.9.99, 9.1.1 ×", resolve)[1] == [Reference("9.1.1", "9.1.1", "../9.1.1.md")]
+
+
+def test_each_reference_records_its_offset_in_the_markdown() -> None:
+    text = "see §17.9.4 and Annex B"
+    assert [(r.start, text[r.start : r.start + len(r.text)]) for r in link_references(text, resolve)[1]] == [
+        (4, "§17.9.4"),
+        (16, "Annex B"),
+    ]
+
+
+def test_references_in_a_quoted_document_are_all_external() -> None:
+    text = "Sections 1 and 2 of this License; see clause 7"
+    linked, references = link_references(text, resolve, external=True)
+    assert linked == text
+    assert [(r.target, r.kind) for r in references] == [("1", EXTERNAL), ("2", EXTERNAL), ("7", EXTERNAL)]
+
+
+def test_text_without_a_digit_section_sign_or_annex_word_is_returned_as_it_is() -> None:
+    text = "Plain prose with [brackets] and `code`."
+    assert link_references(text, resolve) == (text, [])
+
+
+def test_a_document_config_switches_default_patterns_off_and_adds_its_own() -> None:
+    sect = ReferencePattern("sect", r"Sect\.\s?(?P<id>\d+(?:\.\d+)*)(?!\w|\.\d)")
+    patterns = configured_patterns(disable=["bare_dotted", "table"], extra=[sect])
+    assert [p.name for p in patterns][-1] == "sect"
+    assert {"bare_dotted", "table"}.isdisjoint(p.name for p in patterns)
+    linked, _ = link_references("x. 9.1.1 ×, Table 12 and Sect. 7", resolve, patterns)
+    assert linked == "x. 9.1.1 ×, Table 12 and [Sect. 7](../7.md)"
+    with pytest.raises(ValueError, match="no default reference pattern named nope"):
+        configured_patterns(disable=["nope"])
+
+
+@pytest.mark.parametrize(
+    ("sample", "precision", "recall"),
+    [
+        ("sample.jsonl", None, None),  # the issue's goals
+        # texinfo and LaTeX manuals with running heads, quoted licences and other manuals: its floor as
+        # measured (one licence section whose passage holds none of the licence's terms is linked)
+        ("sample-texinfo.jsonl", 0.98, 0.97),
+    ],
+)
+def test_the_labelled_sample_of_real_documents_meets_the_precision_and_recall_goals(
+    sample: str, precision: float | None, recall: float | None
+) -> None:
+    bench = _load_benchmark()
+    scores = bench.score_files([bench.SAMPLE.with_name(sample)])
+    total = bench.Score()
+    for score in scores.values():
+        total.add(score)
+    assert len(scores) >= 3
+    assert sum(total.labels.values()) >= 200
+    assert total.precision >= (precision or bench.PRECISION_GOAL), total.errors
+    assert total.recall >= (recall or bench.RECALL_GOAL), total.errors
+
+
+MANUAL = KNOWN | {"3", "3.1.2", "4.5", "6.3", "18.6.3", "2.4", "4.2", "4.2.3", "7.4.1", "8"}
+
+
+def manual_references(text: str) -> list[tuple[str, str, str | None]]:
+    """(text, kind, href) of each reference in `text`, against the ids of a texinfo-style manual."""
+    references = link_references(text, lambda t: f"../{t}.md" if t in MANUAL else None)[1]
+    return [(r.text, r.kind, r.href) for r in references]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chapter 3: Making configure Scripts 11 If your configure script does its own option processing",
+        "text of the page before. Chapter 7: Results of Tests 121 AC_OUTPUT replaces instances",
+        "Appendix A: GNU Free Documentation License 367 titles to the list of Invariant Sections",
+        "363 Appendix A GNU Free Documentation License Version 1.3, 3 November 2008",
+        "2.4. The typeblock \\settrims{top}{foredge} The command",
+        "6.3. Numbering Table 6.1: Division levels",
+        "the style. Chapter 1 Demonstration of the default chapter style",
+        "3.1.3 Standard configure.ac Layout The order in which",
+    ],
+)
+def test_running_heads_and_headings_at_a_line_or_sentence_start_are_no_references(text: str) -> None:
+    assert [r for r in manual_references(text) if r[2]] == []
+
+
+def test_a_reference_at_a_sentence_start_or_before_texinfo_page_text_is_still_linked() -> None:
+    assert manual_references("done. Section 4.2 describes it; see Section 4.5 [Output], page 24.") == [
+        ("Section 4.2", INTERNAL, "../4.2.md"),
+        ("Section 4.5", INTERNAL, "../4.5.md"),
+    ]
+    assert manual_references("3.1.2 [Autoconf Language], page 9, see") == [("3.1.2", INTERNAL, "../3.1.2.md")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "installing section 1 man pages and section 8 manual pages",
+        "see the man section 8 for daemons",
+        "Division Level \\book -2 \\chapter 0 \\section 1 \\subsection 2",
+        "part -1 0 — 0 1.5 chapter 0 0 1.5 0 1.5 section 1 1.5 2.3 1.5 2.3",
+        "as in bash 3.2: $ 18.6.3",
+    ],
+)
+def test_man_page_sections_tex_macros_and_rows_of_values_are_no_references(text: str) -> None:
+    assert manual_references(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "external"),
+    [
+        ("RFC 5246 section 7.4.1 says", "section 7.4.1"),
+        ("[RFC5246] section 7.4.1 says", "section 7.4.1"),
+        ("as in RFC8446 (section 4.2.3)", "section 4.2.3"),
+        ("See [rfc3023], Section 4.2.", "Section 4.2"),
+        ("the security issues of RFC 2396, section 7, apply", "section 7"),
+        ("see Section 4.2 [Invoking] in GNU Automake.", "Section 4.2"),
+        ("see Section 4.2 “Invoking” in The GNU Coding Standards", "Section 4.2"),
+        ("see the Bash Reference Manual, section 3.2", "section 3.2"),
+    ],
+)
+def test_a_number_qualified_by_an_rfc_or_another_manual_is_external(text: str, external: str) -> None:
+    assert manual_references(text) == [(external, EXTERNAL, None)]
+
+
+def test_a_bare_number_right_after_an_rfc_is_not_linked() -> None:
+    assert manual_references("RFC 8446 4.2.3 and [RFC8446] 4.2.3 say") == []
+
+
+def test_a_texinfo_reference_to_another_manual_without_a_number_links_nothing() -> None:
+    assert manual_references("(see Section “Configuration” in The GNU Coding Standards) and") == []
+
+
+def test_a_texinfo_reference_in_this_manual_is_internal() -> None:
+    assert manual_references("see Section 4.2 [Intro] in this manual") == [
+        ("Section 4.2", INTERNAL, "../4.2.md")
+    ]
+
+
+def test_sections_of_a_quoted_licence_are_the_licences_own() -> None:
+    text = (
+        "You may copy and distribute a Modified Version of the Document under the conditions of sections 2 "
+        "and 3 above, provided that you release the Modified Version under precisely this License."
+    )
+    assert manual_references(text) == [("sections 2", EXTERNAL, None), ("3", EXTERNAL, None)]
+    assert manual_references("translations of the Document under the terms of section 4.") == [
+        ("section 4", EXTERNAL, None)
+    ]
+    # outside the licence's paragraph the manual's own sections are linked again
+    later = "x" * 400
+    assert manual_references(f"under this License. {later} See section 8 for more.") == [
+        ("section 8", INTERNAL, "../8.md")
+    ]
+
+
+def _load_benchmark() -> ModuleType:
+    """`benchmarks/bench_references.py`, a script, loaded by path."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_references.py"
+    spec = importlib.util.spec_from_file_location("bench_references", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

@@ -206,3 +206,87 @@ def test_orphan_closing_tag_after_an_xml_fence_is_folded_back() -> None:
 def test_fence_outgrows_backticks_inside_the_code() -> None:
     assert fenced("```\nnested\n```", "markdown") == "````markdown\n```\nnested\n```\n````"
     assert fenced("\n\n   \n", "text") == ""
+
+
+def _line(seq: int, kind: BlockKind, text: str, page: int = 12) -> Block:
+    return Block(seq=seq, page_index=page, kind=kind, source_type=kind.value, text=text)
+
+
+def test_a_code_heading_is_a_fence_never_a_heading_and_code_lines_join_one_fence() -> None:
+    """tl-memman and tl-beameruserguide (flash tier): macro lines typed as headings and as text in turn."""
+    blocks = [
+        _line(0, BlockKind.TEXT, "For example:"),
+        _line(1, BlockKind.HEADING, "\\begin{align}"),
+        _line(2, BlockKind.TEXT, "a &= b \\\\"),
+        _line(3, BlockKind.HEADING, "\\end{align}"),
+        _line(4, BlockKind.TEXT, "Use \\section to start a section."),
+    ]
+    assert render_blocks(blocks, RenderContext()) == (
+        "For example:\n\n```latex\n\\begin{align}\na &= b \\\\\n\\end{align}\n```\n\n"
+        "Use \\section to start a section.\n"
+    )
+
+
+def test_a_short_fragment_between_two_code_lines_stays_in_the_listing() -> None:
+    """tl-source2e page 301: the parser made `fi` of a pseudo-code listing a heading of its own."""
+    blocks = [
+        _line(0, BlockKind.TEXT, "\\@nextwhile = def(\\@iwhilesw)"),
+        _line(1, BlockKind.HEADING, "fi"),
+        _line(2, BlockKind.TEXT, "\\@nextwhile {SWITCH BODY} \\fi"),
+        _line(3, BlockKind.HEADING, "Syntax"),
+    ]
+    assert render_blocks(blocks, RenderContext()) == (
+        "```latex\n\\@nextwhile = def(\\@iwhilesw)\nfi\n\\@nextwhile {SWITCH BODY} \\fi\n```\n\n## Syntax\n"
+    )
+
+
+def test_a_joined_line_numbered_listing_keeps_one_source_line_per_line() -> None:
+    """tl-source2e: the documented source's numbered lines joined into one text block by the parser."""
+    joined = _line(0, BlockKind.TEXT, "18182 {…} 18183 \\cs_new_protected:Npn \\__kernel_x:n #1 18184 { #1 }")
+    assert render_blocks([joined], RenderContext()) == (
+        "```latex\n18182 {…}\n18183 \\cs_new_protected:Npn \\__kernel_x:n #1\n18184 { #1 }\n```\n"
+    )
+
+
+def test_a_code_block_of_prose_renders_as_prose() -> None:
+    """tl-memman page 167: the typeset result of an example, fenced by the parser as `txt`; likewise a
+    paragraph guessed as `xml`."""
+    quotation = "This quotation has a short last line so there is enough space for the source."
+    for guess in ("txt", "xml"):
+        block = _middle_code(guess_lang=guess, content=[{"type": "code_body", "content": quotation}])
+        assert render_blocks([block], RenderContext()) == f"{quotation}\n"
+    latex = _middle_code(
+        guess_lang="txt", content=[{"type": "code_body", "content": "\\linenottooshort[4em]"}]
+    )
+    assert render_blocks([latex], RenderContext()) == "```latex\n\\linenottooshort[4em]\n```\n"
+
+
+def test_code_lines_of_other_languages_get_their_own_fences() -> None:
+    blocks = [
+        _line(0, BlockKind.TEXT, "SEXP convolve2(SEXP a, SEXP b) {"),
+        _line(1, BlockKind.TEXT, "nab = length(a);"),
+        _line(2, BlockKind.TEXT, "}"),
+        _line(3, BlockKind.TEXT, "Compile it with"),
+        _line(4, BlockKind.TEXT, "$ R CMD SHLIB convolve.c"),
+        _line(5, BlockKind.TEXT, "<w:p/>"),
+    ]
+    assert render_blocks(blocks, RenderContext()) == (
+        "```text\nSEXP convolve2(SEXP a, SEXP b) {\nnab = length(a);\n}\n```\n\nCompile it with\n\n"
+        "```sh\n$ R CMD SHLIB convolve.c\n```\n\n```xml\n<w:p/>\n```\n"
+    )
+
+
+def test_a_boxed_syntax_summary_read_from_an_image_is_a_fence_and_a_figure_label_stays_prose() -> None:
+    """tl-usrguide page 11: the flash tier typed a framed syntax box as an image and read its lines."""
+    box = "\\IfValueTF {⟨arg⟩} {⟨true code⟩} {⟨false code⟩}\n\\IfValueT {⟨arg⟩} {⟨true code⟩}"
+    image = Block(seq=0, page_index=11, kind=BlockKind.IMAGE, source_type="image", text=box)
+    assert render_blocks([image], RenderContext()) == f"```latex\n{box}\n```\n"
+    figure = image.model_copy(update={"text": "2. LAYING OUT THE PAGE\n\\setpagetl{h}{w}{r}"})
+    assert render_blocks([figure], RenderContext()) == "2\\. LAYING OUT THE PAGE\n\\setpagetl{h}{w}{r}\n"
+
+
+def test_a_code_block_of_columns_stays_a_fence() -> None:
+    """tl-memman: layout text (a table set in columns) fenced by the parser keeps its columns."""
+    columns = "one      two      three     four   five\nsix      seven    eight     nine   ten"
+    block = _middle_code(guess_lang="txt", content=[{"type": "code_body", "content": columns}])
+    assert render_blocks([block], RenderContext()) == f"```txt\n{columns}\n```\n"

@@ -11,6 +11,7 @@ import pytest
 from platform_assets.domain.adapters import blocks_from_content_list, blocks_from_middle_json
 from platform_assets.domain.block_triage import triage
 from platform_assets.domain.blocks import Block, BlockKind
+from platform_assets.domain.markdown_parts import unescape
 from platform_assets.domain.render_markdown import (
     RenderContext,
     is_heading_like,
@@ -332,7 +333,7 @@ def test_footnotes_asides_references_and_unknown_blocks_render_as_prose_and_algo
         BlockKind.ALGORITHM,
     ]
     assert render_blocks(blocks, RenderContext()) == (
-        "1) Widths are in CSS pixels.\n\nACME-1234:2024(E) draft\n\n[1] W3C XML Schema Part 1.\n\nkept\n\n"
+        "1\\) Widths are in CSS pixels.\n\nACME-1234:2024(E) draft\n\n[1] W3C XML Schema Part 1.\n\nkept\n\n"
         "Algorithm 1 Layout\n\n```text\nfor each child: place it\n```\n"
     )
 
@@ -342,7 +343,7 @@ def test_every_text_of_a_real_paper_survives_except_page_furniture(shared_corpus
     triaged = triage(naacl)
     reasons = {reason for _, reason in triaged.dropped}
     assert reasons == {"page_number", "empty"}  # 10 text blocks MinerU 3 left empty (no PDF here to fill)
-    rendered = render_blocks(triaged.kept, RenderContext())
+    rendered = unescape(render_blocks(triaged.kept, RenderContext()))
     kept = [b for b in triaged.kept if b.kind is not BlockKind.TABLE and b.text]
     missing = [b.seq for b in kept if " ".join(b.text.split()[:6]) not in " ".join(rendered.split())]
     assert missing == []

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from platform_assets.domain.findings import CheckName, ClauseText, Finding, Severity
+from platform_assets.domain.render_markdown import normalize_inline
+from platform_assets.domain.render_tables import html_table
 from platform_assets.domain.table_check import PdfTable, check_tables, compare_tables, read_pdf_tables
 from samples.standard import TABLES
 
@@ -43,7 +45,22 @@ FLASH_TABLES_2_AND_3 = """\
 | ST_Orientation |  | xs:token |  | horizontal, vertical |  |
 | ST_ButtonKind |  | xs:token |  | push, toggle, radio |  |
 | ST_Length |  | xs:string |  | auto, or a number followed by px, pt or % |  |"""
-"""Tables 2 and 3 as MinerU's flash tier gave them: run together into one, spans expanded to spacer cells."""
+"""Tables 2 and 3 as rendered before tables were split at caption rows: run together into one, spans
+expanded to spacer cells."""
+TABLES_2_AND_3_HTML = (
+    "<table><tbody>"
+    + "".join(
+        f'<tr><td>{a}</td><td colspan="2">{b}</td><td colspan="2">{c}</td><td>{d}</td></tr>'
+        for a, b, c, d in TABLES["Table 2 — Elements of WML"][0]
+    )
+    + '<tr><td colspan="6">Table 3 - Simple types</td></tr>'
+    + "".join(
+        f'<tr><td colspan="2">{a}</td><td colspan="2">{b}</td><td colspan="2">{c}</td></tr>'
+        for a, b, c in TABLES["Table 3 — Simple types"][0]
+    )
+    + "</tbody></table>"
+)
+"""The same tables as MinerU 4.0.12 flash gives them on the sample: one body, Table 3's caption a row."""
 
 Rows = Sequence[Sequence[str]]
 
@@ -152,17 +169,35 @@ def test_check_tables_reads_only_the_pages_of_clauses_that_hold_a_table(clause, 
     assert report.seconds_per_page == report.seconds / len(button.pages)
 
 
-def test_flash_output_with_spacer_columns_and_two_tables_run_together_is_clean(
-    clause, faithful, pdf_tables
-) -> None:
+def test_two_tables_run_together_are_a_merge_finding_naming_both(clause, faithful, pdf_tables) -> None:
     title = clause("5").title
     flash = clause("5", f"# {title}\n\nTable 2 — Elements of WML\n\n{FLASH_TABLES_2_AND_3}\n")
     comparisons, findings = compare_tables(_replace(faithful, flash), pdf_tables)
-    assert _actionable(findings) == []
     (markup,) = [c for c in comparisons if c.clause_id == "5"]
     assert markup.matched == ((flash.first_page, 0), (flash.first_page, 1))
     assert (markup.mineru_columns, markup.pdf_columns, markup.recall) == (4, 4, 1.0)
-    assert markup.precision is not None and markup.precision < 1.0  # the caption row MinerU pulled in
+    (merged,) = _actionable(findings)
+    assert (merged.kind, merged.severity, merged.clause_id, merged.pages) == (
+        "table_merged",
+        Severity.WARN,
+        "5",
+        (flash.first_page,),
+    )
+    assert merged.expected == "Element | Parent | Content | Clause; Type | Base | Values"
+
+
+def test_the_same_flash_tables_rendered_apart_match_one_to_one_without_a_finding(
+    clause, faithful, pdf_tables
+) -> None:
+    title = clause("5").title
+    apart = html_table(TABLES_2_AND_3_HTML, normalize_inline)
+    flash = clause("5", f"# {title}\n\nTable 2 — Elements of WML\n\n{apart}\n")
+    comparisons, findings = compare_tables(_replace(faithful, flash), pdf_tables)
+    assert _actionable(findings) == []
+    assert [c.matched for c in comparisons if c.clause_id == "5"] == [
+        ((flash.first_page, 0),),
+        ((flash.first_page, 1),),
+    ]
 
 
 def test_a_lost_column_is_an_error_on_its_clause_and_page(clause, faithful, pdf_tables) -> None:

@@ -224,23 +224,27 @@ def test_each_name_is_flagged_once_per_clause(acme):
     assert findings[0].key != findings[1].key
 
 
-def test_case_only_differences_count_except_a_cells_first_letter(tmp_path):
+def test_case_differences_count_except_in_the_first_letter(tmp_path):
+    """A first letter's case is sentence case or another namespace's convention (`Reference` of XML-DSig
+    beside `reference`), not a garble; a capital inside a name is."""
     vocabulary = load_vocabulary([write(tmp_path / "opc.xsd", XSD_PREFIXED)])
     code = "```xml\n<relationships targetmode='External'><Override/></relationships>\n```"
     cells = "| Element |\n| --- |\n| relationships |\n| Targetmode |"
     found = check_vocabulary([clause(code), clause(cells, "9.2")], vocabulary)
     assert [(f.clause_id, f.subject, f.expected) for f in found] == [
-        ("5.1", "relationships", "Relationships"),
         ("5.1", "targetmode", "TargetMode"),
-        ("9.2", "Targetmode", "TargetMode"),  # not sentence case: a capital inside the name differs
+        ("9.2", "Targetmode", "TargetMode"),
     ]
     assert "differs only in case" in found[0].message
 
 
-def test_short_names_and_plurals_are_no_near_misses(tmp_path):
+def test_short_names_and_inflections_are_no_near_misses(tmp_path):
     vocabulary = load_vocabulary([write(tmp_path / "opc.xsd", XSD_PREFIXED)])
     assert vocabulary.nearest("ID") is None  # two letters: too short to tell a garble from a word
     assert vocabulary.nearest("Overrides") is None  # a plural
+    registered = Vocabulary({NameKind.ELEMENT: frozenset({"registered"})}, {"registered": ("db.rng",)})
+    assert registered.nearest("register") is None  # an inflection (DocBook's `registered`)
+    assert registered.nearest("regstered") == "registered"
     assert vocabulary.nearest("Overide") == "Override"  # one edit from an 8-letter name
     assert vocabulary.nearest("Ovride") is None  # two edits: too many for it
     assert vocabulary.nearest("TargtMde") == "TargetMode"  # two edits from a 10-letter name
@@ -319,12 +323,14 @@ def test_the_index_finds_what_a_scan_of_every_name_finds(acme):
         ranked = []
         for name in names:
             other, limit = name.casefold(), allowed_distance(token, name)
-            if folded == other + "s" or other == folded + "s":  # a plural
-                continue
+            shorter, longer = sorted((folded, other), key=len)
+            if longer.startswith(shorter) and longer[len(shorter) :] in ("s", "es", "ed", "ing"):
+                continue  # an inflection
             distance = edit_distance(folded, other, limit)
             if distance <= limit:
-                ranked.append((distance, abs(len(name) - len(token)), name))
-        return min(ranked)[2] if ranked else None
+                cased = osa_distance(token, name)
+                ranked.append((distance, cased, abs(len(name) - len(token)), name))
+        return min(ranked)[-1] if ranked else None
 
     results = [(token, acme.nearest(token), scan(token)) for token in tokens]
     assert [r for r in results if r[1] != r[2]] == []
@@ -370,3 +376,105 @@ def test_the_sample_pdfs_examples_have_no_near_misses_until_a_name_is_garbled(sa
     findings = check_vocabulary(garbled, acme)
     assert findings and {(f.subject, f.expected) for f in findings} == {("orientatlon", "orientation")}
     assert {f.clause_id for f in findings} == {c.clause_id for c in examples if "orientation=" in c.markdown}
+
+
+ODF_LIKE = """<grammar xmlns="http://relaxng.org/ns/structure/1.0" ns="urn:odf"
+    xmlns:draw="urn:odf:draw">
+  <start><element name="draw:stroke-linejoin">
+    <choice><value>miter</value><value>round</value><value>bevel</value></choice>
+  </element></start>
+  <define name="functions"><element name="sum"><empty/></element></define>
+  <define name="shape"><element name="draw:customShape"><attribute name="draw:textAreas"/></element></define>
+</grammar>
+"""
+
+
+@pytest.fixture
+def odf(tmp_path: Path) -> Vocabulary:
+    """A RELAX NG vocabulary where `sum` and `miter` are names, as in the standard the issue measured."""
+    return load_vocabulary([write(tmp_path / "odf.rng", ODF_LIKE)])
+
+
+def test_function_names_units_and_words_are_not_schema_names(odf):
+    """`SUM` vs `sum`, `Liter` vs `miter`: the false alarms of a real standard with a RELAX NG schema."""
+    markdown = """The result of `SUM` is a number; one Liter is 1000 mL.
+
+```
+=SUM(A1:A3) * Liter / kHz
+```
+
+| Function | Unit |
+| --- | --- |
+| SUM | Liter |
+| AVERAGE | Meter |
+"""
+    assert check_vocabulary([clause(markdown)], odf) == []
+
+
+def test_schema_shaped_names_are_still_checked_wherever_names_are_read(odf):
+    markdown = """Set `draw:customShap` or `mitter` (a code span holding one name), not the word mitter.
+
+```
+textAreos = 1; draw:strokeLinejoin
+```
+
+| Name | Kind |
+| --- | --- |
+| customShapes | plural, no garble |
+| <bevell/> | tagged |
+| draw:textAreaz | prefixed |
+| textAres | camelCase |
+"""
+    assert flagged(check_vocabulary([clause(markdown)], odf)) == {
+        "customShap": "customShape",
+        "mitter": "miter",
+        "textAreos": "textAreas",
+        "strokeLinejoin": "stroke-linejoin",
+        "bevell": "bevel",
+        "textAreaz": "textAreas",
+        "textAres": "textAreas",
+    }
+
+
+def test_a_column_of_names_reads_its_plain_words_too(odf):
+    """Words in a cell are names where the header says so or most of the column are schema names."""
+    headed = "| Element |\n| --- |\n| bevell |"
+    listed = "| x | y |\n| --- | --- |\n| miter | a |\n| round | b |\n| bevell | c |"
+    prose = "| Value | Meaning |\n| --- | --- |\n| bevell | c |\n| round | d |"
+    findings = check_vocabulary([clause(headed), clause(listed, "5.2"), clause(prose, "5.3")], odf)
+    assert [(f.clause_id, f.subject, f.expected) for f in findings] == [
+        ("5.1", "bevell", "bevel"),
+        ("5.2", "bevell", "bevel"),
+    ]
+
+
+def test_names_bound_to_a_namespace_the_schemas_do_not_name_in_are_left_alone(tmp_path):
+    """XML-DSig's `<ds:Referense>` is another vocabulary's name, also where the prefix is bound in another
+    listing of the document; OPC's own names are checked."""
+    vocabulary = load_vocabulary([write(tmp_path / "opc.xsd", XSD_PREFIXED)])
+    assert vocabulary.namespaces == {"urn:x"}
+    bound = (
+        '```xml\n<ds:Overide xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>\n<Overide xmlns="urn:x"/>\n```'
+    )
+    elsewhere = "```\nelement ds:Relationshp { text }\n```"
+    compact = '```\nnamespace r = "urn:x"\nelement r:Relationshp { text }\n```'
+    findings = check_vocabulary([clause(bound), clause(elsewhere, "5.2"), clause(compact, "5.3")], vocabulary)
+    assert [(f.clause_id, f.subject) for f in findings] == [("5.1", "Overide"), ("5.3", "Relationshp")]
+
+
+def test_schema_namespaces_come_from_target_namespaces_ns_attributes_and_bound_prefixes(odf):
+    assert odf.namespaces == {"urn:odf", "urn:odf:draw"}
+
+
+def test_relax_ng_listings_are_read_by_the_names_they_give_with_or_without_xmlns(acme):
+    """RELAX NG patterns (`define`, `zeroOrMore`, compact `start =`, `inherit =`) are no document names."""
+    xml = '```xml\n<define name="db.widget"><element name="widgit"><zeroOrMore><text/></zeroOrMore>'
+    xml += "</element></define>\n```"
+    compact = "```\nstart = widget\nwidgit = element widgit { attribute aling { text }, pattern }\n```"
+    keywords = "```\ninherit = db {\n```"
+    found = check_vocabulary([clause(xml), clause(compact, "5.2"), clause(keywords, "5.3")], acme)
+    assert [(f.clause_id, f.subject) for f in found] == [
+        ("5.1", "widgit"),
+        ("5.2", "widgit"),
+        ("5.2", "aling"),
+    ]
