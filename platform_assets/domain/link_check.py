@@ -61,35 +61,25 @@ def check_links(files: Mapping[str, str], existing: frozenset[str], manifest: Tr
                 continue
             pages = entry.pages if reference.page is None else (reference.page,)
             where = f"{entry.path} (page {pages[0] + 1})" if pages else entry.path
-            if (target := printed.get(reference.target)) is not None:
-                findings.append(
-                    Finding(
-                        check=CheckName.LINKS,
-                        kind="reference_unlinked",
-                        severity=Severity.ERROR,
-                        message=f"{where}: {reference.text!r} names {reference.target}, which is in the "
-                        "tree, but was not linked",
-                        clause_id=clause_id,
-                        path=entry.path,
-                        pages=pages,
-                        subject=reference.text,
-                        expected=target,
-                    )
+            target = printed.get(reference.target)
+            findings.append(
+                Finding(
+                    check=CheckName.LINKS,
+                    kind="reference_unlinked" if target else "reference_unresolved",
+                    severity=Severity.ERROR if target else Severity.WARN,
+                    message=f"{where}: {reference.text!r} names {reference.target}, "
+                    + (
+                        "which is in the tree, but was not linked"
+                        if target
+                        else "which the tree does not hold"
+                    ),
+                    clause_id=clause_id,
+                    path=entry.path,
+                    pages=pages,
+                    subject=reference.text,
+                    expected=target,
                 )
-            else:
-                findings.append(
-                    Finding(
-                        check=CheckName.LINKS,
-                        kind="reference_unresolved",
-                        severity=Severity.WARN,
-                        message=f"{where}: {reference.text!r} names {reference.target}, which the tree does "
-                        "not hold",
-                        clause_id=clause_id,
-                        path=entry.path,
-                        pages=pages,
-                        subject=reference.text,
-                    )
-                )
+            )
     return findings
 
 
