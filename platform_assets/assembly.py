@@ -1,8 +1,11 @@
 """`parsed_document[doc]`: a document's parsed batches gathered in plan order, checked for contiguity.
 
-Its blocking `contiguity` check keeps anything downstream (clause tree, verification) from running
-on an incomplete parse.
+It starts only once every batch of the document's plan is a known partition and materialized; its
+blocking `contiguity` check keeps anything downstream (clause tree, verification) from running on an
+incomplete parse.
 """
+
+import json
 
 import dagster as dg
 
@@ -15,14 +18,31 @@ from resources.platform_data import PlatformData
 INDEX_FILE = "batches.json"
 
 
-def build_parsed_document(scheme: PartitionScheme, parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinition:
+def all_batches_parsed(parsed_batch: dg.AssetsDefinition) -> dg.AutomationCondition:
+    """Eager, but only for a document whose batches are known partitions and all materialized.
+
+    A document without a plan, or whose plan is registered but not yet loaded as partitions, maps to
+    no batches, so `eager()` alone would see no missing dependency and start at once; a batch
+    requested in the same tick would count as present and run apart, after the contiguity check.
+    """
+    batches = dg.AssetSelection.assets(parsed_batch)
+    some_parsed = dg.AutomationCondition.any_deps_match(~dg.AutomationCondition.missing()).allow(batches)
+    any_unparsed = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.missing()).allow(batches)
+    return (dg.AutomationCondition.eager() & some_parsed & ~any_unparsed).with_label(
+        "eager_after_all_batches"
+    )
+
+
+def build_parsed_document(
+    scheme: PartitionScheme, batch_plan: dg.AssetsDefinition, parsed_batch: dg.AssetsDefinition
+) -> dg.AssetsDefinition:
     @dg.asset(
         partitions_def=scheme.documents,
-        deps=[dg.AssetDep(parsed_batch, partition_mapping=scheme.batches_to_document)],
+        deps=[batch_plan, dg.AssetDep(parsed_batch, partition_mapping=scheme.batches_to_document)],
         check_specs=[contiguity_spec("parsed_document")],
         group_name="parsing",
         kinds={"json"},
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=all_batches_parsed(parsed_batch),
         description="All parsed batches of a document, in plan order (the input of the clause tree).",
     )
     def parsed_document(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
@@ -42,8 +62,6 @@ def build_parsed_document(scheme: PartitionScheme, parsed_batch: dg.AssetsDefini
             }
             for b, m in zip(plan.batches, manifests, strict=True)
         ]
-        import json
-
         write_text_atomic(data.document_dir(doc_id) / INDEX_FILE, json.dumps(index, indent=2))
         return dg.MaterializeResult(
             metadata={

@@ -19,6 +19,7 @@ from platform_assets.partitions import build_partition_scheme
 from platform_assets.planning import build_batch_plan
 from platform_assets.pools import build_gpu_pool_sensor
 from platform_assets.report import build_platform_report
+from platform_assets.resume import build_resume_sensor
 from platform_assets.sensors import build_automation_sensor, build_inbox_sensor, build_registry_sensor
 from platform_assets.settings import PlatformPaths, platform_paths
 from platform_assets.timings import build_parse_timings
@@ -101,7 +102,7 @@ def build_definitions(paths: PlatformPaths, resources: dict | None = None) -> dg
     parsed_batch = build_parsed_batch(scheme, batch_plan)
     parse_timings = build_parse_timings(parsed_batch)
     platform_report = build_platform_report(parse_timings)
-    parsed_document = build_parsed_document(scheme, parsed_batch)
+    parsed_document = build_parsed_document(scheme, batch_plan, parsed_batch)
     clause_tree = build_clause_tree_asset(scheme, batch_plan, parsed_batch, parsed_document)
     verification = build_verification(scheme, clause_tree)
     verification_tables = build_verification_tables(verification)
@@ -124,6 +125,7 @@ def build_definitions(paths: PlatformPaths, resources: dict | None = None) -> dg
             build_registry_sensor(paths, scheme),
             build_automation_sensor(),
             build_gpu_pool_sensor(),
+            build_resume_sensor(scheme, parsed_batch),
         ],
         resources=resources or default_resources(paths),
     )

@@ -59,6 +59,36 @@ class DocumentReport:
     def pages_per_s(self) -> float:
         return self.pages / self.parse_seconds if self.parse_seconds else 0.0
 
+    @property
+    def clean(self) -> bool:
+        """Verified clean: pages tile the plan, every outline clause opened, no actionable finding."""
+        return not self.problems()
+
+    def problems(self) -> list[str]:
+        """What keeps the output from being clean, in words (empty when it is clean)."""
+        return [
+            problem
+            for problem, present in (
+                ("contiguity FAILED", not self.contiguity_passed),
+                ("INCOMPLETE tree", not self.tree_complete),
+                ("degraded output", bool(self.actionable.get("degraded"))),
+                ("actionable findings", bool(sum(self.actionable.values()))),
+            )
+            if present
+        ]
+
+    def verdict(self) -> str:
+        """The last line: clean or not, and the counts that say so."""
+        actionable = sum(self.actionable.values())
+        counts = (
+            f"{self.pages} pages, {self.clauses_matched} of {self.outline_entries} clauses opened, "
+            f"{actionable} actionable of {self.findings} finding(s)"
+            + "".join(f"; {check} {n}" for check, n in self.actionable.items() if n)
+        )
+        if self.clean:
+            return f"result     clean: {counts}"
+        return f"result     NOT CLEAN ({', '.join(self.problems())}): {counts}"
+
     def lines(self) -> list[str]:
         return [
             f"document   {self.doc_id}",
@@ -79,6 +109,7 @@ class DocumentReport:
             f"DuckDB     {self.warehouse} (parse_runs, phase_timings, documents, verification_summary, "
             "verification_findings, verification_clauses)",
             f"plots at   {self.plots_dir} (platform_report: pages/s, phases, cost per page)",
+            self.verdict(),
         ]
 
 

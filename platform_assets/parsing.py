@@ -1,7 +1,8 @@
 """`parsed_batch[doc~bNNN]`: one batch parsed by the parse worker, stored with its blocks and timings.
 
-Re-running never redoes finished work: a batch whose stored fingerprint matches its inputs is reused.
-Every attempt that submitted a job ends in exactly one timing record (succeeded, failed or cancelled),
+Re-running never redoes finished work: a batch whose stored fingerprint matches its inputs is reused,
+and a batch another process is parsing (it holds the batch's claim) is waited for, then reused. Every
+attempt ends in exactly one timing record (succeeded, reused, failed or cancelled), whatever ended it,
 a failure's error in one redacted line; output that cannot be stored for good is not retried.
 """
 
@@ -9,12 +10,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
 from gpu_image.worker.contract import JobInput
 from gpu_image.worker.redaction import redact
+from platform_assets.domain import attempt_deadline
+from platform_assets.domain.batch_claim import claim_batch, claim_path
 from platform_assets.domain.batch_plan import doc_id_of_batch_key
 from platform_assets.domain.batch_store import (
     BatchFingerprint,
@@ -88,100 +92,137 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
             last_page=batch.last_page,
         )
         with observation:
-            timer = AttemptTimer(context, data, key, doc_id, fingerprint, observation)
-
-            reused = finished_batch(folder, fingerprint)
-            if reused is not None:
-                timer.write("reused", worker_id=reused.worker_id, job_id=reused.job_id)
-                return dg.MaterializeResult(
-                    metadata={**batch_metadata(reused), "reused": dg.MetadataValue.bool(True)}
-                )
-
-            remaining = parse_settings.batch_deadline_s - timer.elapsed_since_first_attempt()
-            if remaining <= 0:
-                raise dg.Failure(
-                    f"{key}: the {parse_settings.batch_deadline_s:.0f}s deadline for this batch has passed",
-                    allow_retries=False,
-                )
-            job = JobInput(
-                **object_store.worker_source(pdf_object_key(record.sha256)),
-                start_page=batch.first_page,
-                end_page=batch.last_page,
-                tier=tier,
-                transport=worker.transport,
-                basename=key.replace("~", "_"),
-                archive_format="tar.gz",
-                **observation.job_fields(),
+            timer = AttemptTimer(
+                context, data, key, doc_id, fingerprint, observation, parse_settings.batch_deadline_s
             )
-            observation.mark("submit")
-            handle = worker.submit(job)
-            observation.mark("submitted")
-            timer.phases["submit"] = observation.seconds("submit", "submitted")
-            observation.submitted(handle.job_id)
-            with timer.recording_failures(job_id=handle.job_id):  # every submitted job ends in one record
-                try:  # from here on a terminated run cancels the remote job (even mid-log line)
-                    context.log.info(
-                        f"submitted {key} (pages {batch.first_page}-{batch.last_page}, 0-based) "
-                        f"as {handle.job_id}"
+            with timer.attempt():  # whatever ends this attempt, it ends in one timing record
+                outcome = finished_batch(folder, fingerprint) or claim_batch(
+                    claim_path(data.paths.batches, doc_id, key),
+                    context.run_id,
+                    finished=lambda: finished_batch(folder, fingerprint),
+                    timeout_s=timer.remaining(),
+                    on_wait=lambda holder: context.log.info(
+                        f"{key} is being parsed by {holder.describe()}: waiting for its result"
+                    ),
+                )
+                if isinstance(outcome, BatchManifest):  # stored already, or by the holder waited for
+                    timer.write("reused", worker_id=outcome.worker_id, job_id=outcome.job_id)
+                    return dg.MaterializeResult(
+                        metadata={**batch_metadata(outcome), "reused": dg.MetadataValue.bool(True)}
                     )
-                    observation.mark("wait")
-                    run = worker.wait(handle, remaining)
-                    observation.mark("waited")
-                    timer.waited_s = observation.seconds("wait", "waited")
-                except DagsterExecutionInterruptedError:
-                    worker.cancel(handle)
-                    timer.write("cancelled", job_id=handle.job_id, error="run terminated")
-                    if terminating(context):
-                        # Dagster turns an interrupt into a RetryRequested under a retry policy: a run the
-                        # user terminates would re-submit the batch. Fail without retries instead (run
-                        # ends CANCELED).
-                        raise dg.Failure(
-                            f"{key}: run terminated; job {handle.job_id} cancelled", allow_retries=False
-                        ) from None
-                    raise
-                except WorkerError as err:
-                    timer.write("failed", job_id=handle.job_id, error=redact(str(err)))
-                    raise dg.Failure(f"{key}: {err}", allow_retries=err.transient) from err
-                timer.run = run
-
-                result = run.output.results[0]
-                if result.degraded:
-                    timer.write("failed", run=run, error=f"{DEGRADED_PREFIX} {result.degraded}")
-                    raise dg.Failure(
-                        f"{key}: the worker lost artifacts {result.degraded}; the batch is re-parsed"
+                with outcome.renewing() as claim:
+                    if claim.taken_over is not None:
+                        context.log.warning(
+                            f"{key}: took over the claim of {claim.taken_over.describe()} "
+                            "(its lease expired or its process is gone)"
+                        )
+                    manifest, run = parse_batch(
+                        context, object_store, worker, record.sha256, key, fingerprint, folder, timer
                     )
-                observation.mark("store")
-                try:
-                    manifest, phases = store_batch(
-                        folder,
-                        key=key,
-                        doc_id=doc_id,
-                        fingerprint=fingerprint,
-                        archive=run.archive,
-                        archive_format=result.archive_format,
-                        worker_id=run.output.debug.worker_id or "",
-                        job_id=run.job_id,
+                if claim.lost:
+                    context.log.warning(
+                        f"{key}: its claim was taken over while this run parsed (a renewal came after the "
+                        "lease); the other holder may have parsed the batch too"
                     )
-                except BatchStoreError as err:
-                    timer.write("failed", run=run, orchestrator_phases=err.phases, error=describe_error(err))
-                    raise dg.Failure(f"{key}: {describe_error(err)}", allow_retries=err.transient) from err
-                record_ = timer.write("succeeded", run=run, orchestrator_phases=phases)
             if manifest.missing_pages:
                 context.log.warning(
                     f"{key}: no output for pages {compact_ranges(manifest.missing_pages)} (0-based)"
                 )
+            assert timer.record is not None, "parse_batch writes the attempt's record"
             return dg.MaterializeResult(
                 metadata={
                     **batch_metadata(manifest),
                     "reused": dg.MetadataValue.bool(False),
-                    "pages_per_s": dg.MetadataValue.float(record_.pages_per_s or 0.0),
+                    "pages_per_s": dg.MetadataValue.float(timer.record.pages_per_s or 0.0),
                     "queue_wait_s": dg.MetadataValue.float(round(run.queue_wait_s, 3)),
                     "execution_s": dg.MetadataValue.float(round(run.execution_s, 3)),
-                    "phases_s": dg.MetadataValue.json({k: round(v, 3) for k, v in record_.phases.items()}),
+                    "phases_s": dg.MetadataValue.json(
+                        {k: round(v, 3) for k, v in timer.record.phases.items()}
+                    ),
                 }
             )
 
     return parsed_batch
+
+
+def parse_batch(
+    context: dg.AssetExecutionContext,
+    object_store: ObjectStore,
+    worker: ParseWorker,
+    pdf_sha256: str,
+    key: str,
+    fingerprint: BatchFingerprint,
+    folder: Path,
+    timer: "AttemptTimer",
+) -> tuple[BatchManifest, WorkerRun]:
+    """Submit the batch's job, wait for it and store its output; write the attempt's record on the way.
+
+    An interrupt (run terminated) cancels the job.
+    """
+    observation = timer.observation
+    job = JobInput(
+        **object_store.worker_source(pdf_object_key(pdf_sha256)),
+        start_page=fingerprint.first_page,
+        end_page=fingerprint.last_page,
+        tier=fingerprint.tier,
+        transport=worker.transport,
+        basename=key.replace("~", "_"),
+        archive_format="tar.gz",
+        **observation.job_fields(),
+    )
+    remaining = timer.remaining()
+    observation.mark("submit")
+    try:
+        handle = worker.submit(job)
+    except WorkerError as err:
+        raise worker_failure(timer, err) from err
+    try:  # from here on a terminated run cancels the remote job (even mid-log line)
+        observation.mark("submitted")
+        timer.phases["submit"] = observation.seconds("submit", "submitted")
+        timer.job_id = handle.job_id
+        observation.submitted(handle.job_id)
+        context.log.info(
+            f"submitted {key} (pages {fingerprint.first_page}-{fingerprint.last_page}, 0-based) "
+            f"as {handle.job_id}"
+        )
+        observation.mark("wait")
+        run = worker.wait(handle, remaining)
+        observation.mark("waited")
+        timer.waited_s = observation.seconds("wait", "waited")
+    except DagsterExecutionInterruptedError:
+        worker.cancel(handle)
+        raise
+    except WorkerError as err:
+        raise worker_failure(timer, err) from err
+    timer.run = run
+
+    result = run.output.results[0]
+    if result.degraded:
+        timer.write("failed", error=f"{DEGRADED_PREFIX} {result.degraded}")
+        raise dg.Failure(f"{key}: the worker lost artifacts {result.degraded}; the batch is re-parsed")
+    observation.mark("store")
+    try:
+        manifest, phases = store_batch(
+            folder,
+            key=key,
+            doc_id=timer.doc_id,
+            fingerprint=fingerprint,
+            archive=run.archive,
+            archive_format=result.archive_format,
+            worker_id=run.output.debug.worker_id or "",
+            job_id=run.job_id,
+        )
+    except BatchStoreError as err:
+        timer.write("failed", orchestrator_phases=err.phases, error=describe_error(err))
+        raise dg.Failure(f"{key}: {describe_error(err)}", allow_retries=err.transient) from err
+    timer.write("succeeded", orchestrator_phases=phases)
+    return manifest, run
+
+
+def worker_failure(timer: "AttemptTimer", err: WorkerError) -> dg.Failure:
+    """The worker's error as this attempt's `failed` record and the Failure that ends it."""
+    timer.write("failed", error=redact(str(err)))
+    return dg.Failure(f"{timer.key}: {err}", allow_retries=err.transient)
 
 
 def terminating(context: dg.AssetExecutionContext) -> bool:
@@ -215,20 +256,19 @@ class AttemptTimer:
         doc_id: str,
         fingerprint: BatchFingerprint,
         observation: BatchObservation,
+        deadline_s: float,
     ):
-        self.context, self.data, self.key, self.doc_id, self.fingerprint = (
-            context,
-            data,
-            key,
-            doc_id,
-            fingerprint,
-        )
-        self.observation = observation
+        self.context, self.data, self.key, self.doc_id = context, data, key, doc_id
+        self.fingerprint, self.observation = fingerprint, observation
+        self.deadline_s = deadline_s
+        """The batch's total deadline across this run's attempts."""
         self.started_at = datetime.now(UTC)
         self.started = time.perf_counter()
-        self.attempt = context.retry_number
+        self.attempt_number = context.retry_number
         self.phases: dict[str, float] = {}
         """Orchestrator phases measured so far (`submit`)."""
+        self.job_id = ""
+        """The submitted job, once there is one."""
         self.waited_s: float | None = None
         """Wall time of `worker.wait`: queue, execution and result delivery."""
         self.run: WorkerRun | None = None
@@ -237,39 +277,70 @@ class AttemptTimer:
         """This attempt's record, once written (one per attempt)."""
 
     @contextmanager
-    def recording_failures(self, *, job_id: str) -> Iterator[None]:
+    def attempt(self) -> Iterator[None]:
         """An exception inside that no record accounts for yet writes one: `cancelled` for an interrupt,
-        else `failed` with the error described in one redacted line; the exception propagates."""
+        else `failed` with the error in one redacted line; it propagates (a user's termination as a
+        Failure without retries). The run's deadline marker goes once no retry follows."""
         try:
             yield
         except BaseException as error:
+            interrupted = isinstance(error, DagsterExecutionInterruptedError | KeyboardInterrupt)
             if self.record is None:
-                interrupted = isinstance(error, DagsterExecutionInterruptedError | KeyboardInterrupt)
                 self.write(
                     "cancelled" if interrupted else "failed",
-                    run=self.run,
-                    job_id=job_id,
-                    error="run terminated" if interrupted else describe_error(error),
+                    error="run terminated" if interrupted else self.describe(error),
                 )
+            if interrupted and terminating(self.context):
+                # Dagster turns an interrupt into a RetryRequested under a retry policy: a run the user
+                # terminates would re-submit the batch. Fail without retries instead (run ends CANCELED).
+                self.end_run()
+                cancelled = f"; job {self.job_id} cancelled" if self.job_id else ""
+                raise dg.Failure(f"{self.key}: run terminated{cancelled}", allow_retries=False) from None
+            if not self.retried(error):
+                self.end_run()
             raise
+        self.end_run()
 
-    def elapsed_since_first_attempt(self) -> float:
-        marker = self.data.paths.timings / self.key / f".{self.context.run_id}.first-attempt"
-        if not marker.exists():
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text(str(time.time()))
-        return time.time() - float(marker.read_text())
+    def end_run(self) -> None:
+        attempt_deadline.end_run(self.data.paths.timings, self.key, self.context.run_id)
+
+    def describe(self, error: BaseException) -> str:
+        if isinstance(error, dg.Failure):
+            return redact((error.description or "Failure").removeprefix(f"{self.key}: "))
+        return describe_error(error)
+
+    def retried(self, error: BaseException) -> bool:
+        """Whether Dagster runs another attempt after `error` (the Failure's say, then the retry policy)."""
+        if isinstance(error, dg.Failure) and not error.allow_retries:
+            return False
+        policy = self.context.op_def.retry_policy
+        return policy is not None and self.attempt_number < policy.max_retries
+
+    def remaining(self) -> float:
+        """Seconds left of the batch's deadline, counted from this run's first attempt; a passed deadline
+        fails the batch without retries. The first attempt sweeps markers of runs long over."""
+        root = self.data.paths.timings
+        if self.attempt_number == 0:
+            attempt_deadline.sweep(root, self.deadline_s)
+        first = attempt_deadline.first_attempt_at(root, self.key, self.context.run_id)
+        left = self.deadline_s - (time.time() - first)
+        if left <= 0:
+            raise dg.Failure(
+                f"{self.key}: the {self.deadline_s:.0f}s deadline for this batch has passed",
+                allow_retries=False,
+            )
+        return left
 
     def write(
         self,
         status: str,
         *,
-        run: WorkerRun | None = None,
         orchestrator_phases: dict[str, float] | None = None,
         worker_id: str = "",
         job_id: str = "",
         error: str | None = None,
     ) -> TimingRecord:
+        run = self.run
         phases = dict(self.phases)
         sources = dict.fromkeys(phases, "orchestrator")
         worker = WorkerReport.of(run.output.debug) if run is not None else None
@@ -285,9 +356,9 @@ class AttemptTimer:
             phases[name], sources[name] = seconds, "orchestrator"
         fp = self.fingerprint
         record = TimingRecord(
-            record_id=f"{self.key}/{self.context.run_id}-{self.attempt}",
+            record_id=f"{self.key}/{self.context.run_id}-{self.attempt_number}",
             run_id=self.context.run_id,
-            attempt=self.attempt,
+            attempt=self.attempt_number,
             doc_id=self.doc_id,
             batch_key=self.key,
             first_page=fp.first_page,
@@ -297,7 +368,7 @@ class AttemptTimer:
             engine_version=fp.engine_version,
             tier=fp.tier,
             worker_id=worker.worker_id if worker else worker_id,
-            job_id=(run.job_id if run else job_id),
+            job_id=run.job_id if run else job_id or self.job_id,
             gpu=worker.gpu if worker else None,
             cold_start=worker.cold_start if worker else None,
             execution_s=run.execution_s if run else None,

@@ -9,6 +9,7 @@ import dagster as dg
 from platform_assets.domain.report_figures import read_report_figures
 from platform_assets.domain.report_markdown import data_uri, report_markdown, write_report
 from platform_assets.domain.report_plots import render_plots
+from platform_assets.domain.warehouse import WarehouseLocked
 from resources.platform_data import PlatformData
 
 
@@ -22,8 +23,17 @@ def build_platform_report(parse_timings: dg.AssetsDefinition) -> dg.AssetsDefini
         automation_condition=dg.AutomationCondition.eager(),
         description="Parse report: pages/s per batch, time per phase, cost per page, key figures.",
     )
-    def platform_report(data: PlatformData) -> dg.MaterializeResult:
-        figures = read_report_figures(data.paths.warehouse)
+    def platform_report(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
+        try:
+            figures = read_report_figures(data.paths.warehouse)
+        except WarehouseLocked as locked:  # another process holds the file: report the last figures later
+            context.log.warning(f"report not refreshed: {locked}")
+            return dg.MaterializeResult(
+                metadata={
+                    "pending": dg.MetadataValue.bool(True),
+                    "pending_reason": dg.MetadataValue.text(str(locked)),
+                }
+            )
         images = render_plots(figures)
         files = write_report(data.paths.reports, figures, images)
         fleet = figures.fleet

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import dagster as dg
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
+from platform_assets.domain.file_names import display_name
 from platform_assets.domain.intake import register_pdf
 from platform_assets.domain.pdf_facts import PdfError
 from platform_assets.domain.registry import Registry
@@ -27,6 +28,7 @@ def scan_inbox(
 
     The cursor maps file name -> [size, mtime_ns, outcome] so unchanged files are not hashed again;
     outcome is a doc id, or `error: ...` for a file that was refused (kept in the inbox, untouched).
+    Lines and metadata name files by their printable form (`display_name`): any name is safe in them.
     """
     lines, observations, seen = [], [], {}
     for path in sorted(inbox.glob("*")):
@@ -37,25 +39,26 @@ def scan_inbox(
         if previous and previous[:2] == [stat.st_size, stat.st_mtime_ns]:
             seen[path.name] = previous
             continue
+        name = display_name(path.name)
         try:
             intake = register_pdf(path, registry, landing, source="inbox", password=password)
         except PdfError as err:
             seen[path.name] = [stat.st_size, stat.st_mtime_ns, f"error: {err}"]
-            lines.append(f"refused {path.name}: {err}")
+            lines.append(f"refused {name}: {err}")
             continue
         doc_id = intake.record.doc_id
         seen[path.name] = [stat.st_size, stat.st_mtime_ns, doc_id]
         if intake.duplicate:
-            lines.append(f"duplicate: {path.name} has the same bytes as {doc_id}; not registered again")
+            lines.append(f"duplicate: {name} has the same bytes as {doc_id}; not registered again")
             observations.append(
                 dg.AssetObservation(
                     asset_key="source_pdf",
                     partition=doc_id,
-                    metadata={"duplicate_arrival": path.name, "same_bytes_as": doc_id},
+                    metadata={"duplicate_arrival": name, "same_bytes_as": doc_id},
                 )
             )
         else:
-            lines.append(f"registered {path.name} as {doc_id}")
+            lines.append(f"registered {name} as {doc_id}")
     return lines, observations, seen
 
 
@@ -129,5 +132,5 @@ def build_automation_sensor() -> dg.AutomationConditionSensorDefinition:
         target=dg.AssetSelection.all(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=10,
-        description="Carries each new document through source_pdf -> batch_plan -> parsed_batch -> timings.",
+        description="Carries each new document from source_pdf through its batches to its verification.",
     )

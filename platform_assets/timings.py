@@ -1,17 +1,19 @@
 """`parse_timings`: every timing record file loaded into DuckDB by this one writer.
 
 Runs never touch the DuckDB file (one writer per file); they write record files, and this
-unpartitioned asset (own pool, limit 1) migrates the schema and rebuilds `parse_runs`,
-`phase_timings` and `documents` from them (schema: README "Querying timings and verification results").
+unpartitioned asset (own pool, limit 1; as the file's one writer on every path, the CLI's in-process
+runs included: `domain/warehouse.py`) migrates the schema and rebuilds `parse_runs`, `phase_timings`
+and `documents` from them (schema: README "Querying timings and verification results"). A load that
+another process's lock on the file prevents is reported as pending, never a failure.
 `timed_phase` records the document-level phases (plan, tree, verify) of other assets as such files.
 """
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 
 from platform_assets.domain.batch_telemetry import DocumentPhase
 from platform_assets.domain.timing_records import (
@@ -22,6 +24,7 @@ from platform_assets.domain.timing_records import (
     load_records,
     write_record,
 )
+from platform_assets.domain.warehouse import WarehouseLocked, reading
 from resources.platform_data import CostSettings, PlatformData
 
 SUMMARY_SQL = """
@@ -63,31 +66,61 @@ def build_parse_timings(parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinitio
         .with_label("eager_allowing_missing_batches"),
         description="DuckDB tables parse_runs, phase_timings and documents, rebuilt from all timing records.",
     )
-    def parse_timings(data: PlatformData, cost_settings: CostSettings) -> dg.MaterializeResult:
+    def parse_timings(
+        context: dg.AssetExecutionContext, data: PlatformData, cost_settings: CostSettings
+    ) -> dg.MaterializeResult:
         root = data.paths.timings
-        counts = load_into_duckdb(
-            data.paths.warehouse,
-            load_records(root),
-            load_phase_records(root),
-            document_infos(data),
-            cost_settings.model(),
-        )
-        with duckdb.connect(str(data.paths.warehouse), read_only=True) as conn:
-            summary = conn.execute(SUMMARY_SQL).fetchall()
-            columns = [d[0] for d in conn.description]
-        table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        table += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in summary]
+        try:
+            counts = load_into_duckdb(
+                data.paths.warehouse,
+                load_records(root),
+                load_phase_records(root),
+                document_infos(data),
+                cost_settings.model(),
+            )
+        except WarehouseLocked as locked:
+            return warehouse_pending(context, data, locked, root)
+        try:
+            with reading(data.paths.warehouse) as conn:
+                summary = conn.execute(SUMMARY_SQL).fetchall()
+                columns = [d[0] for d in conn.description]
+        except WarehouseLocked as locked:
+            by_document = f"not read: {locked}"
+        else:
+            table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+            table += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in summary]
+            by_document = "\n".join(table)
         return dg.MaterializeResult(
             metadata={
                 "database": dg.MetadataValue.path(str(data.paths.warehouse)),
+                "pending": dg.MetadataValue.bool(False),
                 "parse_runs": dg.MetadataValue.int(counts["parse_runs"]),
                 "phase_timings": dg.MetadataValue.int(counts["phase_timings"]),
                 "documents": dg.MetadataValue.int(counts["documents"]),
-                "by_document": dg.MetadataValue.md("\n".join(table)),
+                "by_document": dg.MetadataValue.md(by_document),
             }
         )
 
     return parse_timings
+
+
+def warehouse_pending(
+    context: dg.AssetExecutionContext, data: PlatformData, locked: WarehouseLocked, records: Path
+) -> dg.MaterializeResult:
+    """A load the DuckDB lock prevented: a warning, never a failure (the parse or verification is done);
+    the record files stay under `records` and the next load of this asset rebuilds the tables."""
+    context.log.warning(
+        f"DuckDB tables not updated: {locked}. The records stay in {records.name}/ and load with the "
+        f"next {context.asset_key.to_user_string()} (readers: connect with read_only=True briefly, or "
+        "query a copy of the file)"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "database": dg.MetadataValue.path(str(data.paths.warehouse)),
+            "pending": dg.MetadataValue.bool(True),
+            "pending_reason": dg.MetadataValue.text(str(locked)),
+        }
+    )
 
 
 def timed_phase(phase: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

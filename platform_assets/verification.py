@@ -9,7 +9,6 @@ check, and `verification_tables` must record failures, not be skipped by them.
 from datetime import UTC, datetime
 
 import dagster as dg
-import duckdb
 
 from platform_assets.documents import load_facts
 from platform_assets.domain.clause_tree import MANIFEST
@@ -25,9 +24,10 @@ from platform_assets.domain.verification_config import (
 from platform_assets.domain.verification_report import CheckSummary, VerificationReport, findings_table
 from platform_assets.domain.verification_store import load_into_duckdb, load_reports, write_report
 from platform_assets.domain.vocabulary import VocabularyError
+from platform_assets.domain.warehouse import WarehouseLocked, reading
 from platform_assets.partitions import PartitionScheme
 from platform_assets.settings import PlatformPaths
-from platform_assets.timings import timed_phase
+from platform_assets.timings import timed_phase, warehouse_pending
 from resources.platform_data import PlatformData
 
 CHECK_DESCRIPTIONS = {
@@ -169,15 +169,19 @@ def build_verification_tables(verification: dg.AssetsDefinition) -> dg.AssetsDef
         description="DuckDB tables verification_summary, verification_findings, verification_clauses "
         "(all runs) and the view verification_latest.",
     )
-    def verification_tables(data: PlatformData) -> dg.MaterializeResult:
-        counts = load_into_duckdb(data.paths.warehouse, load_reports(data.paths.verification))
-        with duckdb.connect(str(data.paths.warehouse), read_only=True) as conn:
-            rows = conn.execute(LATEST_SQL).fetchall()
+    def verification_tables(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
+        try:
+            counts = load_into_duckdb(data.paths.warehouse, load_reports(data.paths.verification))
+            with reading(data.paths.warehouse) as conn:
+                rows = conn.execute(LATEST_SQL).fetchall()
+        except WarehouseLocked as locked:
+            return warehouse_pending(context, data, locked, data.paths.verification)
         table = ["| check | errors | warnings | info | documents |", "| --- | --- | --- | --- | --- |"]
         table += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
         return dg.MaterializeResult(
             metadata={
                 "database": dg.MetadataValue.path(str(data.paths.warehouse)),
+                "pending": dg.MetadataValue.bool(False),
                 **{table_name: dg.MetadataValue.int(n) for table_name, n in counts.items()},
                 "latest_by_check": dg.MetadataValue.md("\n".join(table)),
             }

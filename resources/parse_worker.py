@@ -107,6 +107,8 @@ WORKER_START_TIMEOUT_S = 60.0
 
 LOG_RETENTION_S = 7 * 24 * 3600
 """Worker logs (kept after exit for diagnosis) older than this are removed when a worker starts."""
+OUTPUT_RETENTION_S = 24 * 3600
+"""A job output nobody took for this long (its orchestrator was killed) is removed at the next submit."""
 
 
 class LocalWorker(ParseWorker):
@@ -176,6 +178,7 @@ class LocalWorker(ParseWorker):
         if not self.spool_dir:
             ensure_private_dir(spool.root.parent)  # in the shared temp dir: ours alone, or refused
         spool.create()
+        spool.sweep_outputs(OUTPUT_RETENTION_S)
         job_id = f"local-{uuid.uuid4().hex[:12]}"
         spool.enqueue(job_id, {"input": job.model_dump(exclude_none=True)})
         state: dict[str, Any] = {"spool": spool, "fingerprint": fingerprint}
@@ -288,7 +291,7 @@ class LocalWorker(ParseWorker):
             if process.poll() is not None:
                 raise WorkerStartError(
                     f"the parse worker exited with {process.returncode} while starting: "
-                    f"{spool.log_tail(process.pid, 500)}"
+                    f"{spool.log_tail(process.pid)}"
                 )
             if time.monotonic() > deadline:
                 _signal_group(process.pid, signal.SIGKILL)
@@ -312,7 +315,7 @@ class LocalWorker(ParseWorker):
             return
         spool.revoke(handle.job_id)
         _signal_group(owner, signal.SIGKILL)  # render children of the dead worker, if any are left
-        tail = spool.log_tail(owner)
+        tail = spool.job_log(owner, handle.job_id)
         spool.unregister(owner)
         raise WorkerError(f"parse worker {owner} died running job {handle.job_id}: {tail}", transient=True)
 

@@ -36,7 +36,10 @@ def redact_url(url: str, *, path: bool = True) -> str:
     """`scheme://host[:port]/path` (no path unless `path`): no credentials, query or fragment."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a valid port: left out
+        port = ""
     return f"{parts.scheme}://{host}{port}{parts.path if path else ''}"
 
 
@@ -89,12 +92,54 @@ def decode_b64(data: str, max_bytes: int) -> bytes:
     return raw
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+"""Local-use NAT64 (RFC 8215): the IPv4 address sits at a site-chosen offset, so never public."""
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries: IPv4-mapped, -compatible or -translated, 6to4
+    (`2002::/16`), NAT64 (`64:ff9b::/96`) or Teredo's client; None for a plain IPv6 address."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _NAT64 or ip in _IPV4_TRANSLATED or (ip in _IPV4_COMPATIBLE and int(ip) > 1):  # not ::, ::1
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 judged by its IPv4 address)."""
+    """True for a globally routable unicast address; an IPv6 address carrying an IPv4 address (6to4,
+    NAT64, IPv4-mapped ...) is judged by that IPv4 address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        ip = embedded_ipv4(ip) or ip
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def url_host_port(url: str) -> tuple[str, int | None]:
+    """Host and port of an http(s) URL, or `FetchError`: an IPv6 host must be bracketed (its last group
+    is never read as a port) and a port must be a number from 1 to 65535."""
+    parts = urlsplit(url)
+    authority = parts.netloc.rpartition("@")[2]
+    if parts.scheme in ("http", "https") and not authority.startswith("[") and authority.count(":") > 1:
+        raise FetchError(f"an IPv6 host must be written in brackets (http://[addr]:port/): {redact_url(url)}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"only http(s) URLs can be fetched: {redact_url(url)}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise FetchError(f"the URL's port is not a number from 1 to 65535: {redact_url(url)}")
+    return parts.hostname, port
 
 
 def _allow_private_default() -> bool:
@@ -127,11 +172,10 @@ def download_url(
     hosts_ok = _allowed_hosts_default() if allowed_hosts is None else allowed_hosts
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError(f"only http(s) URLs can be fetched: {redact_url(url)}")
-        host_ok = private_ok or parts.hostname.lower() in hosts_ok
-        addresses = _resolve_checked(parts.hostname, parts.port, host_ok)
-        connection = _pinned_connection(parts.scheme, parts.hostname, parts.port, addresses, deadline)
+        host, port = url_host_port(url)
+        host_ok = private_ok or host.lower() in hosts_ok
+        addresses = _resolve_checked(host, port, host_ok)
+        connection = _pinned_connection(parts.scheme, host, port, addresses, deadline)
         try:
             target = parts.path or "/"
             if parts.query:

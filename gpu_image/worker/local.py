@@ -112,6 +112,7 @@ def serve(spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str) -
                 time.sleep(limits.poll_s)
         else:
             state.claim = claim
+            log.info("claimed job", extra={"data": {"job_id": claim.job_id, "worker_id": worker_id}})
             spool.publish(claim.job_id, _run_claimed(claim, worker_id))
             state.claim = None
             claim.path.unlink(missing_ok=True)

@@ -290,6 +290,16 @@ class Spool:
     def has_output(self, job_id: str) -> bool:
         return (self.done / f"{job_id}.json").exists()
 
+    def sweep_outputs(self, older_than_s: float) -> int:
+        """Remove outputs nobody took for `older_than_s` (their orchestrator died waiting); how many."""
+        cutoff, removed = time.time() - older_than_s, 0
+        for path in self.done.glob("*.json"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
     # -- workers ------------------------------------------------------------------------------------
 
     def register(self, record: WorkerRecord) -> None:
@@ -335,11 +345,23 @@ class Spool:
     def log_path(self, pid: int) -> Path:
         return self.logs / f"{pid}.log"
 
-    def log_tail(self, pid: int, chars: int = 1500) -> str:
+    def log_tail(self, pid: int, chars: int = 500) -> str:
         try:
             return self.log_path(pid).read_bytes()[-chars:].decode("utf-8", "replace").strip()
         except FileNotFoundError:
             return "(no log)"
+
+    def job_log(self, pid: int, job_id: str, chars: int = 400) -> str:
+        """Worker `pid`'s log from its first line naming `job_id` on (a worker runs one job at a time, so
+        these lines are that job's, not earlier jobs'), the last `chars` of it."""
+        try:
+            text = self.log_path(pid).read_bytes().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return "(no log)"
+        start = text.find(json.dumps({"job_id": job_id})[1:-1])
+        if start < 0:
+            return "(no log line of this job)"
+        return text[text.rfind("\n", 0, start) + 1 :][-chars:].strip()
 
     @contextlib.contextmanager
     def start_lock(self) -> Iterator[None]:

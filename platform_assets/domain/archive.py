@@ -36,8 +36,9 @@ class ArchiveLimits:
     max_total_bytes: int = 4 * 1024**3
 
 
-def _check_name(name: str, seen: set[str]) -> str:
-    """The member name as a clean relative POSIX path, or `UnsafeArchiveError`."""
+def _check_name(name: str, seen: set[str], is_dir: bool) -> str | None:
+    """The member name as a clean relative POSIX path, None for the destination itself (`.`, `./`: a
+    directory entry to skip), or `UnsafeArchiveError`."""
     if not name or "\\" in name or "\x00" in name:
         raise UnsafeArchiveError(f"member {name!r} has an empty or unsupported name")
     path = PurePosixPath(name)
@@ -46,6 +47,10 @@ def _check_name(name: str, seen: set[str]) -> str:
     if ".." in path.parts:
         raise UnsafeArchiveError(f"member {name!r} contains '..'")
     clean = path.as_posix().rstrip("/")
+    if clean == ".":
+        if is_dir:
+            return None
+        raise UnsafeArchiveError(f"member {name!r} is a file named like the destination itself")
     if clean in seen:
         raise UnsafeArchiveError(f"member {name!r} appears twice")
     seen.add(clean)
@@ -71,7 +76,9 @@ def _extract_tar(source: BinaryIO, tmp: Path, limits: ArchiveLimits) -> list[str
         for member in archive:
             if len(members) >= limits.max_members:
                 raise UnsafeArchiveError(f"archive has more than {limits.max_members} members")
-            name = _check_name(member.name, seen)
+            name = _check_name(member.name, seen, member.isdir())
+            if name is None:
+                continue
             if member.issym() or member.islnk():
                 raise UnsafeArchiveError(f"member {member.name!r} is a link")
             if not (member.isreg() or member.isdir()):
@@ -100,11 +107,14 @@ def _extract_zip(source: BinaryIO, tmp: Path, limits: ArchiveLimits) -> list[str
             raise UnsafeArchiveError(f"archive expands past {limits.max_total_bytes} bytes")
         checked: list[tuple[zipfile.ZipInfo, str]] = []
         for info in infos:
-            checked.append((info, _check_name(info.filename, seen)))
-            mode = info.external_attr >> 16
+            mode = info.external_attr >> 16  # permission bits without a file type: a plain file (writestr)
+            name = _check_name(info.filename, seen, info.is_dir() or stat.S_ISDIR(mode))
+            if name is None:
+                continue
+            checked.append((info, name))
             if stat.S_ISLNK(mode):
                 raise UnsafeArchiveError(f"member {info.filename!r} is a link")
-            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise UnsafeArchiveError(f"member {info.filename!r} is a device, fifo or other special file")
         budget = [limits.max_total_bytes]
         for info, name in checked:

@@ -1,19 +1,27 @@
 """Registering an arriving PDF: identify it by content hash, refuse bad bytes, keep a landing copy.
 
-Invariants: the same bytes register once (a second arrival is reported as a duplicate); a file is
-registered only after its landing copy is complete, so nothing registered can be lost.
+Invariants: the same bytes register once, whatever the race (lookup and insert hold a lock keyed by
+the sha256; a second arrival is a duplicate); a file is registered only after its landing copy is
+complete, so nothing registered can be lost.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2.raw as pdfium_c
 
 from platform_assets.domain.atomic import copy_file_atomic
-from platform_assets.domain.pdf_facts import is_encrypted, open_pdf, sha256_file
+from platform_assets.domain.file_names import display_name
+from platform_assets.domain.pdf_facts import PdfError, is_encrypted, open_pdf, sha256_file
 from platform_assets.domain.registry import DocumentRecord, Registry, make_doc_id, now_iso
+
+
+class NotAFileError(PdfError):
+    """The path is a directory, FIFO, device or socket: refused without opening it."""
 
 
 @dataclass(frozen=True)
@@ -30,11 +38,36 @@ def register_pdf(
     path: Path, registry: Registry, landing_dir: Path, source: str, password: str | None = None
 ) -> Intake:
     """Register `path` (raises PdfError with a clear message for bad input; nothing is written then)."""
+    require_regular_file(path)
     sha256 = sha256_file(path)
-    existing = registry.find_by_sha256(sha256)
-    if existing is not None:
-        return Intake(existing, duplicate=True)
+    with registry.registering(sha256):
+        existing = registry.find_by_sha256(sha256)
+        if existing is not None:
+            return Intake(existing, duplicate=True)
+        return _register_new(path, sha256, registry, landing_dir, source, password)
 
+
+def require_regular_file(path: Path) -> None:
+    """Refuse anything but a regular file (symlinks followed) before opening it: a FIFO would block
+    the reader forever and `/dev/zero` never ends. `FileNotFoundError` for a missing path."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = next((k for test, k in _KINDS if test(mode)), "special file")
+        raise NotAFileError(f"{display_name(path)} is a {kind}, not a regular file: give a PDF file's path")
+
+
+_KINDS = (
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+
+def _register_new(
+    path: Path, sha256: str, registry: Registry, landing_dir: Path, source: str, password: str | None
+) -> Intake:
     document = open_pdf(path, password)
     try:
         encrypted = is_encrypted(document)
@@ -50,10 +83,10 @@ def register_pdf(
     finally:
         document.close()
 
-    record = DocumentRecord(
+    record = DocumentRecord.for_file(
+        path.name,
         doc_id=make_doc_id(path.name, sha256),
         sha256=sha256,
-        filename=path.name,
         size_bytes=path.stat().st_size,
         source=source,
         registered_at=now_iso(),

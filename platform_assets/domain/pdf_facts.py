@@ -17,6 +17,7 @@ from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 from pydantic import BaseModel, Field
 
+from platform_assets.domain.file_names import display_name
 from platform_assets.domain.page_geometry import PageBox
 
 SCANNED_PAGE_MAX_CHARS = 20
@@ -36,7 +37,11 @@ class PdfError(ValueError):
 
 
 class EncryptedPdfError(PdfError):
-    """The PDF is password-protected and no (or a wrong) password was given."""
+    """The PDF is password-protected and no password was given."""
+
+
+class WrongPasswordError(EncryptedPdfError):
+    """The PDF is password-protected and the password given does not open it."""
 
 
 class OutlineEntry(BaseModel):
@@ -87,10 +92,11 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def open_pdf(path: Path, password: str | None = None) -> pdfium.PdfDocument:
     """Open with clear errors for non-PDF, truncated, encrypted and empty files."""
+    name = display_name(path.name)
     with path.open("rb") as handle:
         head = handle.read(1024)
     if b"%PDF-" not in head:
-        raise PdfError(f"{path.name} is not a PDF (no %PDF- header in its first 1024 bytes)")
+        raise PdfError(f"{name} is not a PDF (no %PDF- header in its first 1024 bytes)")
     try:
         document = pdfium.PdfDocument(str(path), password=password)
     except pdfium.PdfiumError as err:
@@ -98,16 +104,21 @@ def open_pdf(path: Path, password: str | None = None) -> pdfium.PdfDocument:
         # (an empty page tree), so a "password" error is trusted only if the file has /Encrypt.
         message = str(err).lower()
         if "password" in message and _contains(path, b"/Encrypt"):
+            if password:
+                raise WrongPasswordError(
+                    f"{name} is encrypted and the password given does not open it: check it "
+                    "(`--password` or PLATFORM_PDF_PASSWORD)"
+                ) from err
             raise EncryptedPdfError(
-                f"{path.name} is encrypted: register it with a password "
+                f"{name} is encrypted: register it with a password "
                 "(`python -m platform_assets ingest FILE --password ...` or PLATFORM_PDF_PASSWORD)"
             ) from err
         if _structural_page_count(path) == 0:
-            raise PdfError(f"{path.name} has zero pages (its page tree is empty)") from err
-        raise PdfError(f"{path.name} cannot be read as a PDF (truncated or damaged?): {err}") from err
+            raise PdfError(f"{name} has zero pages (its page tree is empty)") from err
+        raise PdfError(f"{name} cannot be read as a PDF (truncated or damaged?): {err}") from err
     if len(document) == 0:
         document.close()
-        raise PdfError(f"{path.name} has zero pages")
+        raise PdfError(f"{name} has zero pages")
     return document
 
 

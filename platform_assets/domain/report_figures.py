@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
+from platform_assets.domain.warehouse import reading
 
 TIMING_TABLES = ("parse_runs", "phase_timings", "documents")
 
@@ -148,11 +148,11 @@ NO_RUNS = ReportFigures(
 
 
 def read_report_figures(db_path: Path) -> ReportFigures:
-    """The report's figures from `db_path`, opened read-only; `NO_RUNS` when the file or its timing
-    tables do not exist yet."""
+    """The report's figures from `db_path`, opened read-only beside this platform's loads (`WarehouseLocked`
+    when another process holds the file); `NO_RUNS` when the file or its timing tables do not exist yet."""
     if not db_path.is_file():
         return NO_RUNS
-    with duckdb.connect(str(db_path), read_only=True) as conn:
+    with reading(db_path) as conn:
         tables = {name for (name,) in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if not set(TIMING_TABLES) <= tables:
             return NO_RUNS

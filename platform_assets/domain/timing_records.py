@@ -4,7 +4,7 @@ Parallel runs only ever write their own record files (atomically): one `TimingRe
 attempt (`<timings>/<batch key>/<run id>-<attempt>.json`) and one `PhaseRecord` per document-level
 phase (`<timings>/<doc id>/<phase>-<run id>.json`). `load_into_duckdb` migrates the schema
 (`MIGRATIONS`, recorded in `schema_version`) and rebuilds the rows from all files in one transaction,
-so re-loading is idempotent.
+so re-loading is idempotent; it writes as the file's one writer (`warehouse.writing`).
 
 Phase names (stable; README "Querying timings"): per document `plan`, `tree`, `verify`; per batch, by
 the orchestrator `submit`, `queue`, `download`, `extract`, `normalize`, by the worker (`debug.phase_ms`)
@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from gpu_image.worker.contract import JobDebug
 from platform_assets.domain.atomic import write_text_atomic
 from platform_assets.domain.cost_model import BatchCost, CostModel
+from platform_assets.domain.warehouse import writing
 
 DOCUMENT_PHASES = ("plan", "tree", "verify")
 ORCHESTRATOR_PHASES = ("submit", "queue", "download", "extract", "normalize")
@@ -34,6 +35,8 @@ LEGACY_PHASES = {"queue_wait": "queue", "download_extract": "extract"}
 """Names older record files used (schema 1) -> today's names, applied when loading."""
 BILLED_STATUSES = ("succeeded", "failed")
 PARSED_STATUSES = ("succeeded", "reused")
+ERROR_MAX_CHARS = 500
+"""`error` holds this attempt's own message in one line, cut to this length."""
 DEGRADED_PREFIX = "degraded:"
 """`error` of a failed attempt whose worker reported lost artifacts (the batch is then re-parsed)."""
 
@@ -64,7 +67,17 @@ class TimingRecord(BaseModel):
     wall_s: float
     phases: dict[str, float] = Field(default_factory=dict, description="seconds per phase")
     phase_sources: dict[str, str] = Field(default_factory=dict, description="phase -> worker | orchestrator")
-    error: str | None = None
+    error: str | None = Field(
+        default=None, description=f"this attempt's own error, {ERROR_MAX_CHARS} chars at most"
+    )
+
+    @field_validator("error")
+    @classmethod
+    def _one_short_line(cls, error: str | None) -> str | None:
+        if error is None:
+            return None
+        line = " ".join(error.split())
+        return line if len(line) <= ERROR_MAX_CHARS else line[: ERROR_MAX_CHARS - 1] + "…"
 
     @property
     def pages_per_s(self) -> float | None:
@@ -299,13 +312,13 @@ def load_into_duckdb(
     cost: CostModel | None = None,
 ) -> dict[str, int]:
     """Migrate, then rebuild `parse_runs`, `phase_timings` and `documents` from the records in one
-    transaction; returns row counts. `cost` defaults to `CostModel()` (the default price table)."""
+    transaction, as the file's one writer; returns row counts. `cost` defaults to `CostModel()` (the
+    default price table). Raises `WarehouseLocked` when another process kept the file locked."""
     cost = cost or CostModel()
     runs = [_parse_run_row(r, attempt_cost(cost, r)) for r in records]
     phases = _phase_rows(records, phase_records or [])
     docs = _document_rows(records, documents or [], cost)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(db_path)) as conn:
+    with writing(db_path) as conn:
         conn.execute("BEGIN TRANSACTION")
         migrate(conn)
         _insert(conn, "parse_runs", PARSE_RUN_COLUMNS, runs)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from platform_assets.domain.atomic import write_text_atomic
 from platform_assets.domain.verification_report import VerificationReport
+from platform_assets.domain.warehouse import writing
 
 LATEST = "latest.json"
 
@@ -63,7 +62,8 @@ def load_reports(root: Path) -> list[VerificationReport]:
 
 
 def load_into_duckdb(db_path: Path, reports: list[VerificationReport]) -> dict[str, int]:
-    """Rebuild the verification tables from all reports in one transaction; returns row counts."""
+    """Rebuild the verification tables from all reports in one transaction, as the file's one writer;
+    returns row counts. Raises `WarehouseLocked` when another process kept the file locked."""
     summary = [
         (
             r.doc_id,
@@ -105,8 +105,7 @@ def load_into_duckdb(db_path: Path, reports: list[VerificationReport]) -> dict[s
         for r in reports
         for c in r.clause_figures
     ]
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(db_path)) as conn:
+    with writing(db_path) as conn:
         conn.execute("BEGIN TRANSACTION")
         conn.execute(_SCHEMA)
         for table, rows in (

@@ -165,13 +165,18 @@ def test_a_job_queued_behind_a_running_one_is_cancelled_without_ever_running(mak
 
 def test_a_worker_killed_mid_job_is_a_transient_error(make_worker, sample_pdf, sample):
     worker = make_worker()
+    earlier = worker.wait(worker.submit(job_for(sample_pdf, 0, 0)), timeout_s=300)
     handle = worker.submit(job_for(sample_pdf, 0, sample.page_count - 1))
     pid = claimed_by(worker, handle)
+    started = {"event": "starting job", "job_id": handle.job_id}
+    until(lambda: any(started.items() <= e.items() for e in log_events(worker, pid)), "the job's start")
     os.kill(pid, signal.SIGKILL)  # the worker alone: its render processes are orphaned
     with pytest.raises(WorkerError, match=f"parse worker {pid} died") as caught:
         worker.wait(handle, timeout_s=300)
     assert caught.value.transient is True
-    assert "worker started" in str(caught.value)  # the tail of the worker's log
+    message = str(caught.value)  # the job's own log lines, never an earlier job's or the worker's start
+    assert '"event": "claimed job"' in message and "starting job" in message
+    assert earlier.job_id not in message and "worker started" not in message and len(message) < 600
     assert live_group_members(pid) == [] and not worker.spool.is_registered(pid)
 
     after = worker.wait(worker.submit(job_for(sample_pdf, 0, 0)), timeout_s=300)

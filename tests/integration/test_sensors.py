@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
 import socket
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from platform_assets.definitions import build_definitions
 from platform_assets.domain.registry import Registry
+from platform_assets.partitions import build_partition_scheme
 from platform_assets.settings import PlatformPaths
 
 
@@ -92,3 +96,28 @@ def test_registry_sensor_is_quiet_while_partitions_match_and_reloads_when_the_re
             tick(defs, "registry_reload_sensor", instance)
         reloaded = build_definitions(paths)  # what the reload gives the code server
         assert "match the registry" in tick(reloaded, "registry_reload_sensor", instance).skip_message
+
+
+def test_hostile_names_in_the_inbox_and_a_corrupt_record_never_break_the_code_location(
+    paths, sample_pdf, tmp_path, caplog
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    bad = Path(os.fsdecode(os.fsencode(inbox) + b"/bad\xff\xfe.pdf"))  # not UTF-8
+    shutil.copyfile(sample_pdf, bad)
+    shutil.copyfile(sample_pdf, inbox / "two\nlines\u202e.pdf")  # same bytes: a duplicate arrival
+    registry = Registry(paths.registry)
+    registry.documents_dir.mkdir(parents=True)
+    (registry.documents_dir / "broken-000000000000.json").write_text('{"doc_id": ')
+    with dg.instance_for_test() as instance, caplog.at_level(logging.WARNING):
+        defs = build_definitions(paths)  # the code location loads despite the corrupt record
+        assert "broken-000000000000.json" in caplog.text
+        result = tick(defs, "inbox_sensor", instance)
+        [record] = registry.documents()
+        assert record.filename == "bad\ufffd\ufffd.pdf" and record.filename_raw == "bad%FF%FE.pdf"
+        [observation] = result.asset_events
+        assert observation.metadata["duplicate_arrival"].value == "two\\u000alines\\u202e.pdf"
+        instance.report_runless_asset_event(observation)  # storable in the event log as it is
+        assert build_partition_scheme(registry).documents.get_partition_keys() == [record.doc_id]
+        assert set(json.loads(result.cursor)) == {bad.name, "two\nlines\u202e.pdf"}
+        assert tick(defs, "inbox_sensor", instance, cursor=result.cursor).skip_message

@@ -79,6 +79,7 @@ def test_every_batch_holds_blocks_on_absolute_pages_of_its_own_range(spine):
 def test_the_contiguity_check_passes_and_the_report_adds_up(spine):
     _, _, first, _, _ = spine
     assert first.contiguity_passed
+    assert first.clean and first.lines()[-1].startswith("result     clean: 56 pages, ")  # exit 0
     assert first.pages == 56 and first.batches >= 5
     assert first.pages_per_s > 0
 

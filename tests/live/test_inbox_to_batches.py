@@ -2,7 +2,7 @@
 
 No clicks: inbox sensor -> registry reload -> automation -> source_pdf -> batch_plan -> reload ->
 parsed_batch partitions -> parsed_document with its contiguity check -> clause_tree -> verification.
-Checked through GraphQL.
+Checked through GraphQL, down to every run the document got being green.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from platform_assets.resume import RESUMES_TAG
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE_S = 480
@@ -79,6 +81,37 @@ def wait_for(what: str, probe, process: subprocess.Popen, log: Path, deadline: f
 
 def tail(log: Path) -> str:
     return log.read_text(errors="replace")[-6000:] if log.exists() else ""
+
+
+RUNS = """
+query { runsOrError(limit: 500) { ... on Runs { results { runId status tags { key value } } } } }
+"""
+FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def runs(port: int) -> list[dict]:
+    """Every run the instance records: id, status, tags as a dict, oldest first."""
+    results = graphql(port, RUNS)["runsOrError"]["results"]
+    return [{**r, "tags": {t["key"]: t["value"] for t in r["tags"]}} for r in reversed(results)]
+
+
+def batch_of(run: dict) -> str | None:
+    """The batch a parse run is for: automation's backfill tags a one-batch range, a request the partition."""
+    key = run["tags"].get("dagster/partition") or run["tags"].get("dagster/asset_partition_range_start")
+    return key if key and "~b" in key else None
+
+
+def summary(all_runs: list[dict]) -> str:
+    return "\n".join(
+        f"{r['runId'][:8]} {r['status']:<9} {r['tags'].get('dagster/partition') or batch_of(r) or '-'}"
+        f"{' resumed: ' + r['tags'][RESUMES_TAG] if RESUMES_TAG in r['tags'] else ''}"
+        for r in all_runs
+    )
+
+
+def all_finished(port: int) -> list[dict] | None:
+    current = runs(port)
+    return current if current and all(r["status"] in FINISHED for r in current) else None
 
 
 @pytest.fixture
@@ -165,3 +198,8 @@ def test_a_pdf_dropped_in_the_inbox_becomes_parsed_batches_without_a_click(dagst
 
     wait_for("verification of the document", verified, process, log, deadline)
     assert (data / "verification" / doc_dir.name / "latest.json").is_file()
+    # every run the new document got is green: no step started before its inputs existed
+    final = wait_for("the remaining runs to finish", lambda: all_finished(port), process, log, deadline)
+    print(f"\n{len(final)} runs:\n{summary(final)}")
+    assert {r["status"] for r in final} == {"SUCCESS"}, summary(final)
+    assert len([r for r in final if batch_of(r)]) == stats["numPartitions"]  # one run per batch

@@ -150,3 +150,49 @@ def test_fresh_dest_is_created(tmp_path: Path) -> None:
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="archive_format must be one of"):
         extract_archive(b"", tmp_path / "x", "rar")
+
+
+def _zip_writestr(*members: tuple[str, bytes]) -> bytes:
+    """A zip written the everyday way: `writestr(name, data)` sets permission bits but no file type."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_zip_members_written_by_writestr_are_regular_files(tmp_path: Path) -> None:
+    data = _zip_writestr(("images/", b""), *GOOD)
+    assert {info.external_attr >> 16 for info in zipfile.ZipFile(io.BytesIO(data)).infolist()} == {
+        0o600,
+        stat.S_IFDIR | 0o775,
+    }
+    assert extract_archive(data, tmp_path / "out", "zip") == ["images/page_0_image_1.jpg", "markdown.md"]
+
+
+@pytest.mark.parametrize(
+    ("data", "archive_format"),
+    [
+        (_tar((".", tarfile.DIRTYPE, b""), ("./markdown.md", None, b"# Title\n")), "tar.gz"),
+        (_tar(("./", tarfile.DIRTYPE, b""), ("markdown.md", None, b"# Title\n")), "tar.gz"),
+        (_zip(("./", stat.S_IFDIR | 0o755, b""), ("markdown.md", REGULAR, b"# Title\n")), "zip"),
+        (_zip((".", stat.S_IFDIR | 0o755, b""), ("./markdown.md", REGULAR, b"# Title\n")), "zip"),
+    ],
+    ids=["tar-dot", "tar-dot-slash", "zip-dot-slash", "zip-dot-dir"],
+)
+def test_a_member_naming_the_destination_itself_is_skipped(
+    data: bytes, archive_format: str, tmp_path: Path
+) -> None:
+    assert extract_archive(data, tmp_path / "out", archive_format) == ["markdown.md"]
+    assert (tmp_path / "out" / "markdown.md").read_bytes() == b"# Title\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "archive_format"),
+    [(_tar((".", None, b"x")), "tar.gz"), (_zip_writestr((".", b"x")), "zip")],
+    ids=["tar", "zip"],
+)
+def test_a_file_member_named_dot_is_refused_cleanly(data: bytes, archive_format: str, dest: Path) -> None:
+    with pytest.raises(UnsafeArchiveError, match="named like the destination itself"):
+        extract_archive(data, dest, archive_format)
+    assert _untouched(dest)

@@ -35,24 +35,29 @@ def register(registry: Registry, doc_id: str, at: str, batches: int | None) -> N
         )
     )
     if batches:
-        registry.add_plan(
-            BatchPlan(
-                doc_id=doc_id,
-                page_count=batches * 10,
-                method=PlanMethod.FIXED,
-                config=PlanConfig(),
-                batches=[
-                    Batch(
-                        index=i,
-                        key=batch_key(doc_id, i),
-                        first_page=(i - 1) * 10,
-                        last_page=i * 10 - 1,
-                        reason=BatchReason.FIXED,
-                    )
-                    for i in range(1, batches + 1)
-                ],
-            )
+        add_plan(registry, doc_id, batches)
+
+
+def add_plan(registry: Registry, doc_id: str, batches: int) -> None:
+    """Register a fixed plan of `batches` batches of 10 pages for `doc_id`."""
+    registry.add_plan(
+        BatchPlan(
+            doc_id=doc_id,
+            page_count=batches * 10,
+            method=PlanMethod.FIXED,
+            config=PlanConfig(),
+            batches=[
+                Batch(
+                    index=i,
+                    key=batch_key(doc_id, i),
+                    first_page=(i - 1) * 10,
+                    last_page=i * 10 - 1,
+                    reason=BatchReason.FIXED,
+                )
+                for i in range(1, batches + 1)
+            ],
         )
+    )
 
 
 @pytest.fixture
@@ -104,10 +109,10 @@ def test_graph_snapshot(defs):
             "checks": [],
         },
         "parsed_document": {
-            "deps": ["parsed_batch"],
+            "deps": ["batch_plan", "parsed_batch"],
             "partitions": "StaticPartitionsDefinition",
             "pool": None,
-            "automation": "eager",
+            "automation": "eager_after_all_batches",
             "checks": ["contiguity"],
         },
         "clause_tree": {
@@ -199,6 +204,7 @@ def test_sensors_are_declared_running(defs):
         "registry_reload_sensor",
         "platform_automation",
         "gpu_pool_sensor",
+        "batch_resume_sensor",
     }
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     assert isinstance(sensors["platform_automation"], dg.AutomationConditionSensorDefinition)

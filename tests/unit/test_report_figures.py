@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from platform_assets.domain import warehouse
 from platform_assets.domain.cost_model import CostModel
 from platform_assets.domain.report_figures import NO_RUNS, read_report_figures
 from platform_assets.domain.timing_records import DocumentInfo, PhaseRecord, TimingRecord, load_into_duckdb
@@ -164,3 +165,10 @@ def test_a_fleet_of_only_reused_batches_is_not_empty(tmp_path):
     assert not figures.empty
     assert (figures.fleet.parsed_pages, figures.fleet.attempts, figures.fleet.pages_per_s) == (50, 0, None)
     assert figures.fleet.cost_per_page_usd == 0.0
+
+
+def test_a_report_read_during_a_load_waits_then_says_the_file_is_locked(fleet_db, monkeypatch):
+    monkeypatch.setattr(warehouse, "LOCK_WAIT_S", 0.2)
+    with warehouse.writing(fleet_db), pytest.raises(warehouse.WarehouseLocked, match="writer lock"):
+        read_report_figures(fleet_db)
+    assert read_report_figures(fleet_db).fleet.parsed_pages > 0  # the load over, the figures read

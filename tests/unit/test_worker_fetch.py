@@ -16,10 +16,12 @@ from gpu_image.worker.fetch import (
     FetchError,
     decode_b64,
     download_url,
+    embedded_ipv4,
     fetch_input,
     is_public_address,
     redact_url,
     resolve_volume_path,
+    url_host_port,
 )
 
 PDF_BYTES = b"%PDF-1.4\n" + b"0" * 4096 + b"\n%%EOF\n"
@@ -31,6 +33,16 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/redirect-to-ip"):
             self.send_response(302)
             self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/doc.pdf")
+            self.end_headers()
+            return
+        if path == "/redirect-to-6to4":  # 2002:7f00:1:: carries 127.0.0.1
+            self.send_response(302)
+            self.send_header("Location", f"http://[2002:7f00:1::]:{self.server.server_port}/doc.pdf")
+            self.end_headers()
+            return
+        if path == "/redirect-to-bad-port":
+            self.send_response(302)
+            self.send_header("Location", "http://localhost:70000/doc.pdf")
             self.end_headers()
             return
         if path == "/relative-redirect":
@@ -136,6 +148,18 @@ def test_errors_never_carry_queries_or_credentials(server: str, tmp_path: Path) 
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254 (cloud metadata)
+        ("2002:c0a8:1::", False),  # 6to4 of 192.168.0.1
+        ("2002:808:808::", True),  # 6to4 of 8.8.8.8
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("::a00:1", False),  # IPv4-compatible 10.0.0.1
+        ("::ffff:0:7f00:1", False),  # IPv4-translated 127.0.0.1
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo, client 192.0.2.45
     ],
 )
 def test_only_globally_routable_addresses_are_public(address: str, public: bool) -> None:
@@ -192,3 +216,85 @@ def test_numeric_spellings_of_loopback_are_refused_in_a_job(url: str, tmp_path: 
     with pytest.raises(FetchError, match="resolves to a non-public address"):
         fetch_input(job, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_embedded_ipv4_addresses_are_found_in_every_form() -> None:
+    import ipaddress
+
+    def embedded(address: str) -> str | None:
+        found = embedded_ipv4(ipaddress.IPv6Address(address))
+        return str(found) if found else None
+
+    assert embedded("2002:7f00:1::") == "127.0.0.1"
+    assert embedded("64:ff9b::a9fe:a9fe") == "169.254.169.254"
+    assert embedded("::ffff:10.0.0.1") == "10.0.0.1"
+    assert embedded("::10.0.0.1") == "10.0.0.1"
+    assert embedded("::1") is None and embedded("::") is None and embedded("2606:4700::1111") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[2002:7f00:1::]/doc.pdf",
+        "http://[64:ff9b::7f00:1]/doc.pdf",
+        "http://[::7f00:1]/doc.pdf",
+        "http://[2002:a9fe:a9fe::]/latest/meta-data",
+    ],
+)
+def test_ipv6_urls_carrying_a_private_ipv4_are_refused(url: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="resolves to a non-public address"):
+        download_url(url, tmp_path / "a.pdf")
+    assert not (tmp_path / "a.pdf").exists()
+
+
+def test_a_redirect_to_6to4_loopback_is_refused(server: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match=re.escape("host '2002:7f00:1::' resolves to a non-public address")):
+        download_url(
+            f"http://{server}/redirect-to-6to4", tmp_path / "a.pdf", allowed_hosts=frozenset({"localhost"})
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://::1/doc.pdf",
+        "http://fe80::1:8080/doc.pdf",
+        "http://2002:7f00:1::/doc.pdf",
+        "http://u@::1:80/x",
+    ],
+)
+def test_an_unbracketed_ipv6_host_is_refused_never_read_as_host_and_port(url: str) -> None:
+    with pytest.raises(FetchError, match=re.escape("an IPv6 host must be written in brackets")):
+        url_host_port(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com:99999/doc.pdf",
+        "http://[::1]:65536/",
+        "http://h:abc/",
+        "http://h:0/",
+        "http://h:-1/",
+    ],
+)
+def test_an_invalid_port_is_its_own_clear_error(url: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="the URL's port is not a number from 1 to 65535"):
+        download_url(url, tmp_path / "a.pdf")
+    assert redact_url(url).startswith("http://")  # redaction never raises on it either
+
+
+def test_a_redirect_to_an_invalid_port_is_a_clear_error(server: str, tmp_path: Path) -> None:
+    with pytest.raises(
+        FetchError, match=re.escape("port is not a number from 1 to 65535: http://localhost/doc.pdf")
+    ):
+        download_url(
+            f"http://{server}/redirect-to-bad-port",
+            tmp_path / "a.pdf",
+            allowed_hosts=frozenset({"localhost"}),
+        )
+
+
+def test_bracketed_ipv6_hosts_and_ports_still_parse() -> None:
+    assert url_host_port("http://[2606:4700::1111]:8443/doc.pdf") == ("2606:4700::1111", 8443)
+    assert url_host_port("https://user:pw@example.com/doc.pdf") == ("example.com", None)
