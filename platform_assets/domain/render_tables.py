@@ -29,9 +29,6 @@ _BLOCKS = frozenset(
 _KNOWN = _STRUCTURE | _INLINE | _BLOCKS | {"br"}
 _MAX_COLSPAN = 1000
 _MAX_ROWSPAN = 65534
-_TAG = r"</?[A-Za-z_][\w.:-]*(?:\s[^<>]*)?/?>"
-_TAG_RUN = re.compile(rf"{_TAG}(?:\s*{_TAG})*")
-_CODE_SPAN = re.compile(r"(`[^`]*`)")
 CAPTION = re.compile(r"^\W*table\s+[a-z]?[\d.\-–]*\d\s*[—–:.\-]", re.IGNORECASE)
 """A table caption's start: `Table 3 - Simple types`, `Table 9–1. Part properties`, `Table C–2:`."""
 
@@ -139,11 +136,8 @@ def _has_complex_header(rows: list[list[_Cell]], head_rows: int) -> bool:
 
 
 def _cell_markdown(text: str, inline: Inline) -> str:
-    """Inline-normalised cell text, bare XML tags as inline code, pipes escaped."""
-    segments = _CODE_SPAN.split(inline(text))
-    for index in range(0, len(segments), 2):
-        segments[index] = _TAG_RUN.sub(lambda match: f"`{match.group(0)}`", segments[index])
-    return "".join(segments).replace("|", "\\|")
+    """Inline-normalised cell text (`inline` writes bare XML tags as inline code), pipes escaped."""
+    return inline(text).replace("|", "\\|")
 
 
 def _pipe_table(grid: list[list[str]], inline: Inline) -> str:
