@@ -35,8 +35,9 @@ _DEVICE_NAMES = frozenset(
 
 def name_slug(text: str) -> str:
     """ASCII lower-case words joined by dashes (`Schéma (normative)` -> `schema-normative`)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NON_NAME.sub("-", ascii_text.lower()).strip("-")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NON_NAME.sub("-", text.lower()).strip("-")
 
 
 def _cut(slug: str, limit: int) -> str:
@@ -145,6 +146,12 @@ def _child(nodes: Mapping[str, ClauseNode], clause_id: str) -> ClauseNode:
     if clause_id not in nodes:
         raise ValueError(f"child clause {clause_id!r} is not in the tree")
     return nodes[clause_id]
+
+
+def folder_href(folder: str, to_path: str) -> str:
+    """Link from any file in `folder` (`""`: the tree root) to the file `to_path`: `relative_href` keyed by
+    folder, so that one cached answer serves every file of the folder."""
+    return relative_href(f"{folder}/{ROOT_INDEX}" if folder else ROOT_INDEX, to_path)
 
 
 def relative_href(from_path: str, to_path: str) -> str:

@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from platform_assets.domain.batch_plan import Clause
 from platform_assets.domain.pdf_facts import OutlineEntry
@@ -28,6 +29,8 @@ _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000
 _SLUG_MAX = 40
 _EXAMPLES = 3
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")
+_ASCII_TOKEN = re.compile(r"[0-9]+|[a-z]+")
+"""`_TOKEN` on lower-case ASCII text, ~1.6x faster."""
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\ufeff\ufffe\x02]")
 BACKWARD_SLACK = 0.01
 """A destination this far (page heights) above the previous one on its page points backwards."""
@@ -51,10 +54,11 @@ class _Node:
     entry: OutlineEntry
 
 
+@lru_cache(maxsize=1 << 15)  # titles and headings: tokenized by the segmenter, the triage and the renderer
 def tokens(text: str) -> Tokens:
     """Case-, punctuation- and OCR-spacing-blind words: `17 .4.2Foo` -> ('17', '4', '2', 'foo')."""
     if text.isascii() and "\x02" not in text:  # NFKC and casefold are lower() here
-        return tuple(_TOKEN.findall(text.lower()))
+        return tuple(_ASCII_TOKEN.findall(text.lower()))
     return tuple(_TOKEN.findall(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold()))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from platform_assets.domain.blocks import Block, BlockKind
 from platform_assets.domain.markdown_escape import escape_block_starts, escape_heading, escape_inline
@@ -213,8 +214,7 @@ def _render_unit(unit: Block | Fence, context: RenderContext) -> str:
     return _RENDERERS.get(unit.kind, _render_prose)(unit, context)
 
 
-@dataclass(frozen=True)
-class RenderedUnit:
+class RenderedUnit(NamedTuple):  # a tuple: ~40,000 of them a book, built ~3x faster than a dataclass
     """The Markdown of one unit of a clause body (a block, or a fence assembled from several)."""
 
     markdown: str

@@ -10,8 +10,8 @@ from __future__ import annotations
 import html as markup
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import NamedTuple
 
 from platform_assets.domain.render_code import fenced
 
@@ -35,8 +35,7 @@ CAPTION = re.compile(r"^\W*table\s+[a-z]?[\d.\-–]*\d\s*[—–:.\-]", re.IGNOR
 Inline = Callable[[str], str]
 
 
-@dataclass(frozen=True)
-class _Cell:
+class _Cell(NamedTuple):
     text: str
     rowspan: int
     colspan: int
@@ -193,12 +192,67 @@ def _part(rows: list[list[_Cell]], head_rows: int, inline: Inline) -> str:
     return _pipe_table(_grid(rows), inline)
 
 
+_SIMPLE_TAG = re.compile(
+    r"<(/?)(table|thead|tbody|tfoot|tr|td|th|br|sub|sup|b|i|em|strong|span)"
+    r"((?:\s+[a-z][a-z-]*+(?:=(?:\"[^\"<>&]*\"|'[^'<>&]*'|[^\s\"'<>=`&]++))?)*+)\s*(/?)>"
+)
+"""A tag as MinerU writes them: a known lower-case name, plain attribute values (no entity, no `<`)."""
+_ATTRIBUTE = re.compile(r"([a-z][a-z-]*+)(?:=(?:\"([^\"]*)\"|'([^']*)'|(\S+)))?")
+
+
+def _read_simple(parser: _TableParser, html: str) -> bool:
+    """Feed `parser` a table written the way MinerU writes them; False (`parser` half fed) for other markup.
+
+    About 2x faster than `HTMLParser` on MinerU's tables; anything it does not know (a comment, an entity in
+    an attribute, an unknown or upper-case tag, a stray `<`) stops it, and `HTMLParser` reads the table.
+    """
+    position = 0
+    for tag in _SIMPLE_TAG.finditer(html):
+        if tag.start() > position:
+            data = html[position : tag.start()]
+            if "<" in data:
+                return False
+            parser.handle_data(markup.unescape(data) if "&" in data else data)
+        closing, name, attributes, self_closing = tag.groups()
+        if closing:
+            if attributes or self_closing:
+                return False
+            parser.handle_endtag(name)
+        else:
+            pairs = (
+                [
+                    (m[1], m[2] if m[2] is not None else m[3] if m[3] is not None else m[4])
+                    for m in _ATTRIBUTE.finditer(attributes)
+                ]
+                if attributes
+                else []
+            )
+            parser.handle_starttag(name, pairs)
+            if self_closing:
+                parser.handle_endtag(name)
+        position = tag.end()
+    rest = html[position:]
+    if "<" in rest:
+        return False
+    if rest:
+        parser.handle_data(markup.unescape(rest) if "&" in rest else rest)
+    return True
+
+
+def _parsed(html: str) -> _TableParser:
+    """The table read by `_TableParser`: by `_read_simple` where it can, else by `HTMLParser` itself."""
+    parser = _TableParser()
+    if not _read_simple(parser, html):
+        parser = _TableParser()
+        parser.feed(html)
+        parser.close()
+    return parser
+
+
 def html_table(html: str, inline: Inline) -> str:
     """A MinerU HTML table as a pipe table, or embedded as HTML when spans or nesting defeat a grid; a body
     holding tables MinerU ran together gives each its own table, the caption rows between as paragraphs."""
-    parser = _TableParser()
-    parser.feed(html)
-    parser.close()
+    parser = _parsed(html)
     captions = _caption_rows(parser.rows) if parser.faithful else {}
     if not captions:
         if not parser.faithful or _has_complex_header(parser.rows, parser.head_rows):

@@ -139,12 +139,14 @@ def _sentence_like(text: str) -> bool:
     return text.count("\n") > 1 or (text.endswith(_SENTENCE_END) and text.count(" ") >= 3)
 
 
-def _own_words(block: Block, heading_words: Tokens | None) -> Tokens | None:
-    """Words of a block whose whole text could be a heading (from its `_heading_words`); None for
-    sentence-like text that is not typed as a heading."""
-    if heading_words is None or (block.kind != BlockKind.HEADING and _sentence_like(block.text.strip())):
+def _own_words(block: Block, at: int, heads: Sequence[Tokens | None]) -> Tokens | None:
+    """Words of a block whose whole text could be a heading (its `heads[at]`); None for sentence-like
+    text that is not typed as a heading."""
+    if block.kind not in _TEXT_KINDS or (
+        block.kind != BlockKind.HEADING and _sentence_like(block.text.strip())
+    ):
         return None
-    return heading_words
+    return heads[at]
 
 
 def _heading_words(block: Block) -> Tokens | None:
@@ -153,6 +155,24 @@ def _heading_words(block: Block) -> Tokens | None:
         return None
     text = block.text.strip()
     return (tokens(text) or None) if text and len(text) <= MAX_HEADING_CHARS else None
+
+
+class _HeadingWords(Sequence[Tokens | None]):
+    """Each block's `_heading_words`, computed when first looked at: most paragraphs never are."""
+
+    def __init__(self, stream: Sequence[Block]) -> None:
+        self._stream = stream
+        self._known: dict[int, Tokens | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._stream)
+
+    def __getitem__(self, at: int) -> Tokens | None:  # type: ignore[override]  # no slices
+        if at < 0:
+            at += len(self._stream)
+        if at not in self._known:
+            self._known[at] = _heading_words(self._stream[at])
+        return self._known[at]
 
 
 def _code_lines(block: Block) -> list[str]:
@@ -275,6 +295,8 @@ class _Outline:
 
     def embedded(self, block: Block, cursor: int) -> _Match | None:
         """A code or caption line equal to an entry's title: the block (from that code line) opens it."""
+        if not block.caption and block.kind not in _LINE_KINDS:
+            return None
         for number, line in _embedded_lines(block):
             index = self.find(tokens(line), block.page_index, cursor, 0)
             if index is not None:
@@ -506,8 +528,8 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     """
     if len({clause.id for clause in clauses}) != len(clauses):
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
-    heads = [_heading_words(block) for block in stream]
-    words = [_own_words(block, head) for block, head in zip(stream, heads, strict=True)]
+    heads = _HeadingWords(stream)
+    words = [_own_words(block, at, heads) for at, block in enumerate(stream)]
     targets = [_target(clause) for clause in clauses]
     offset = anchor_offset(stream, heads, clauses, [target.keys for target in targets])
     if offset:
@@ -567,10 +589,11 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     placed = len(walk.front) + sum(map(len, walk.bodies.values())) + sum(map(len, heading_of.values()))
     assigned = placed - walk.split
     opened = set(heading_of)
+    unheaded = set(mismatched)  # a set built once: a comprehension's condition runs per clause
     return Segmentation(
         front=tuple(walk.front),
         bodies={clause_id: tuple(blocks) for clause_id, blocks in walk.bodies.items()},
-        heading_of={cid: blocks for cid, blocks in heading_of.items() if cid not in set(mismatched)},
+        heading_of={cid: blocks for cid, blocks in heading_of.items() if cid not in unheaded},
         unmatched=tuple(clause.id for clause in clauses if clause.id not in opened),
         assigned=assigned,
         dropped=len(stream) - assigned,

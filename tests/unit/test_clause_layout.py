@@ -10,7 +10,13 @@ import pytest
 
 from platform_assets.domain.batch_plan import Clause
 from platform_assets.domain.clause_hierarchy import ClauseNode, clause_hierarchy
-from platform_assets.domain.clause_layout import ROOT_INDEX, STEM_CHARS, layout_tree, relative_href
+from platform_assets.domain.clause_layout import (
+    ROOT_INDEX,
+    STEM_CHARS,
+    folder_href,
+    layout_tree,
+    relative_href,
+)
 from platform_assets.domain.clauses import clauses_from_outline
 from platform_assets.domain.pdf_facts import OutlineEntry, read_pdf_facts
 
@@ -151,6 +157,19 @@ def test_a_clause_whose_parent_is_missing_is_rejected() -> None:
 )
 def test_relative_href_links_one_file_to_another(source: str, target: str, href: str) -> None:
     assert relative_href(source, target) == href
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [
+        ("7-model/7-1-parsing.md", "7-model/7-2-validation.md"),
+        ("7-model/7-1-x/7-1-2-y.md", "a-schema/a-1-listing.md"),
+        ("index.md", "7-model/7-0-index.md"),
+        ("7-model/7-1-parsing.md", "index.md"),
+    ],
+)
+def test_folder_href_is_relative_href_from_any_file_of_the_folder(source: str, target: str) -> None:
+    assert folder_href(posixpath.dirname(source), target) == relative_href(source, target)
 
 
 def test_relative_href_agrees_with_relpath_across_the_sample_tree(sample) -> None:

@@ -11,7 +11,7 @@ from platform_assets.domain.adapters import blocks_from_content_list, blocks_fro
 from platform_assets.domain.blocks import Block, BlockKind
 from platform_assets.domain.markdown_parts import split_markdown
 from platform_assets.domain.render_markdown import RenderContext, normalize_inline, render_blocks
-from platform_assets.domain.render_tables import html_table, text_table
+from platform_assets.domain.render_tables import _parsed, _read_simple, _TableParser, html_table, text_table
 
 NAACL = "fetched/mineru/ZhangCurosr-mineru-naacl2024-001_36cd3d0_naacl-long.82_noPDF"
 SVOLT = "fetched/mineru/MinerU-fork_329770b_v2.7.6-pipeline"
@@ -316,3 +316,55 @@ def test_a_caption_mineru_gives_after_the_body_stays_after_it() -> None:
     }
     rendered = render_blocks(blocks_from_middle_json(middle), RenderContext())
     assert rendered.index("Table 6") < rendered.index("textleftarrow") < rendered.index("Table 7")
+
+
+def _read_by_html_parser(html: str) -> tuple[object, ...]:
+    parser = _TableParser()
+    parser.feed(html)
+    parser.close()
+    return parser.rows, parser.head_rows, parser.faithful
+
+
+def _read(html: str) -> tuple[object, ...]:
+    parser = _parsed(html)
+    return parser.rows, parser.head_rows, parser.faithful
+
+
+@pytest.mark.parametrize(
+    ("html", "simple"),
+    [
+        (TABLE_1, True),
+        (TABLES_2_AND_3, True),
+        ('<table><tr><td rowspan="2" colspan=3>a &amp; b &lt;c&gt;</td><td>x<br/>y</td></tr></table>', True),
+        (
+            "<table><thead><tr><th>h</th></tr></thead><tbody><tr><td>1<sub>2</sub></td></tr></tbody></table>",
+            True,
+        ),
+        ("<table><tr><td nowrap>x</td><td rowspan='0' class=\"k\">y</td></tr></table>", True),
+        ("caption <table><tr><td>x</td></tr></table> tail", True),
+        ("<table><tr><td>a<w:p>q</w:p></td></tr></table>", False),  # unknown tags are cell text
+        ("<TABLE><TR><TD>x</TD></TR></TABLE>", False),
+        ("<table><tr><td>x</td></tr><!-- note --></table>", False),
+        ("<table><tr><td>a < b</td></tr></table>", False),
+        ('<table><tr><td title="a&amp;b">x</td></tr></table>', False),
+        ("<table><tr><td>x</td></tr><table><tr><td>y</td></tr></table></table>", True),
+        ("<table><tr><td><p>x</p></td></tr></table>", False),
+    ],
+)
+def test_the_fast_reader_reads_what_html_parser_reads_and_leaves_it_the_rest(html: str, simple: bool) -> None:
+    assert _read_simple(_TableParser(), html) is simple
+    assert _read(html) == _read_by_html_parser(html)
+
+
+def test_the_fast_reader_agrees_with_html_parser_on_every_real_mineru_table(shared_corpus: Path) -> None:
+    tables = [
+        block.html
+        for path in sorted(shared_corpus.rglob("*_content_list.json"))
+        for block in blocks_from_content_list(json.loads(path.read_text(encoding="utf-8")), first_page=0)
+        if block.kind is BlockKind.TABLE and block.html
+    ]
+    assert len(tables) >= 20
+    fast = [html for html in tables if _read_simple(_TableParser(), html)]
+    assert len(fast) >= 0.9 * len(tables)  # MinerU writes its tables the simple way
+    for html in tables:
+        assert _read(html) == _read_by_html_parser(html), html[:200]
