@@ -3,13 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME := $(CURDIR)
-# The sample standard is ~50 pages: plan it in ~10-page batches (max 20) so the demo shows several
-# partitions and both split kinds in CPU-friendly time. Unset them for the ~100/200 production sizes.
+# The sample standard is ~50 pages: `make demo` plans it in ~10-page batches (max 20) so it shows several
+# partitions and both split kinds in CPU-friendly time. `make dev` plans with the production sizes
+# (~100 / max 200 pages); override them per run: `PLATFORM_BATCH_TARGET_PAGES=10 make dev`.
 DEMO_ENV := PLATFORM_BATCH_TARGET_PAGES=10 PLATFORM_BATCH_MAX_PAGES=20
+# Where `make dev` serves the UI; the reload sensor is pointed at the same address.
+DEV_HOST ?= 127.0.0.1
+DEV_PORT ?= 3000
 CORPUS := .cache/corpus
 SHARED := ../shared
 
-.PHONY: install demo dev test lint corpus holdout bench pool clean
+.PHONY: install demo dev test test-ui lint corpus holdout bench pool clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +29,10 @@ demo: install
 	printf 'schemas = ["%s/samples/out/acme-wml.xsd"]\n' "$(CURDIR)" > .data/verification-config/acme-1234-wml.toml
 	$(DEMO_ENV) $(PY) -m platform_assets ingest samples/out/acme-1234-wml.pdf --wait
 
+# `dagster dev` (not `dg dev`, which its banner suggests): dagster-dg-cli is not a dependency.
 dev: install
-	$(DEMO_ENV) $(VENV)/bin/dagster dev -w workspace.yaml
+	DAGSTER_WEBSERVER_URL=http://$(DEV_HOST):$(DEV_PORT) \
+	  $(VENV)/bin/dagster dev -w workspace.yaml -h $(DEV_HOST) -p $(DEV_PORT)
 
 # Real PDFs for planner tests and benchmarks (needs ../shared and the apt/pip registries; skipped otherwise),
 # then our own extra documents per clause-tree failure class (tests/corpus/EXTRA.md; Debian packages).
@@ -47,6 +53,11 @@ holdout: install
 test: install corpus
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
+
+# The browser test alone (also part of `make test`): needs Debian's Chromium (`apt-get install chromium`);
+# screenshots land in .cache/ui-screenshots/ (or UI_SCREENSHOTS).
+test-ui: install corpus
+	$(VENV)/bin/pytest -q tests/live/test_ui_cockpit.py
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

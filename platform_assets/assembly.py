@@ -11,7 +11,9 @@ import dagster as dg
 
 from platform_assets.checks import contiguity_report, contiguity_result, contiguity_spec
 from platform_assets.domain.atomic import write_text_atomic
-from platform_assets.domain.batch_store import batch_dir, read_manifest
+from platform_assets.domain.batch_plan import BatchPlan
+from platform_assets.domain.batch_store import BatchManifest, batch_dir, read_manifest
+from platform_assets.parsing import eager_on_changed_batches
 from platform_assets.partitions import PartitionScheme
 from resources.platform_data import PlatformData
 
@@ -19,7 +21,8 @@ INDEX_FILE = "batches.json"
 
 
 def all_batches_parsed(parsed_batch: dg.AssetsDefinition) -> dg.AutomationCondition:
-    """Eager, but only for a document whose batches are known partitions and all materialized.
+    """Eager (a batch counting as updated when its data version changed), but only for a document whose
+    batches are known partitions and all materialized.
 
     A document without a plan, or whose plan is registered but not yet loaded as partitions, maps to
     no batches, so `eager()` alone would see no missing dependency and start at once; a batch
@@ -28,7 +31,7 @@ def all_batches_parsed(parsed_batch: dg.AssetsDefinition) -> dg.AutomationCondit
     batches = dg.AssetSelection.assets(parsed_batch)
     some_parsed = dg.AutomationCondition.any_deps_match(~dg.AutomationCondition.missing()).allow(batches)
     any_unparsed = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.missing()).allow(batches)
-    return (dg.AutomationCondition.eager() & some_parsed & ~any_unparsed).with_label(
+    return (eager_on_changed_batches(parsed_batch) & some_parsed & ~any_unparsed).with_label(
         "eager_after_all_batches"
     )
 
@@ -39,7 +42,7 @@ def build_parsed_document(
     @dg.asset(
         partitions_def=scheme.documents,
         deps=[batch_plan, dg.AssetDep(parsed_batch, partition_mapping=scheme.batches_to_document)],
-        check_specs=[contiguity_spec("parsed_document")],
+        check_specs=[contiguity_spec("parsed_document", scheme.documents)],
         group_name="parsing",
         kinds={"json"},
         automation_condition=all_batches_parsed(parsed_batch),
@@ -68,9 +71,19 @@ def build_parsed_document(
                 "pages": dg.MetadataValue.int(plan.page_count),
                 "batches": dg.MetadataValue.int(len(plan.batches)),
                 "blocks": dg.MetadataValue.int(sum(m.block_count for m in manifests if m)),
+                "batch_pages": dg.MetadataValue.md(batch_pages_table(plan, manifests)),
                 "index": dg.MetadataValue.path(str(data.document_dir(doc_id) / INDEX_FILE)),
             },
             check_results=[contiguity_result(report)],
         )
 
     return parsed_document
+
+
+def batch_pages_table(plan: BatchPlan, manifests: list[BatchManifest | None]) -> str:
+    """Each batch's partition key, pages (as people number them) and blocks, for the asset's metadata."""
+    rows = ["| batch | pages | blocks |", "|---|---|---|"]
+    for batch, manifest in zip(plan.batches, manifests, strict=True):
+        blocks = manifest.block_count if manifest else "not parsed"
+        rows.append(f"| `{batch.key}` | {batch.first_page + 1}–{batch.last_page + 1} | {blocks} |")
+    return "\n".join(rows)

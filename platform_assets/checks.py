@@ -4,18 +4,20 @@ import dagster as dg
 
 from platform_assets.domain.batch_plan import BatchPlan
 from platform_assets.domain.batch_store import batch_dir, read_manifest
-from platform_assets.domain.tiling import TilingReport, check_tiling, compact_ranges
+from platform_assets.domain.tiling import TilingReport, check_tiling, page_numbers
 from resources.platform_data import PlatformData
 
 CONTIGUITY = "contiguity"
 
 
-def contiguity_spec(asset_key: str) -> dg.AssetCheckSpec:
+def contiguity_spec(asset_key: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
+    """Partitioned like its asset (`partitions_def`), so each document keeps its own check result."""
     return dg.AssetCheckSpec(
         CONTIGUITY,
         asset=asset_key,
         blocking=True,
         description="Produced page spans tile the document: 0 gaps, 0 overlaps, every planned page parsed.",
+        partitions_def=partitions_def,
     )
 
 
@@ -37,9 +39,9 @@ def contiguity_result(report: TilingReport) -> dg.AssetCheckResult:
             "batches": dg.MetadataValue.int(report.batches),
             "parsed_batches": dg.MetadataValue.int(report.parsed_batches),
             "unparsed_batches": dg.MetadataValue.text(", ".join(report.unparsed_batches) or "none"),
-            "missing_pages": dg.MetadataValue.text(compact_ranges(report.missing_pages) or "none"),
-            "overlapping_pages": dg.MetadataValue.text(compact_ranges(report.overlapping_pages) or "none"),
-            "stray_pages": dg.MetadataValue.text(compact_ranges(report.stray_pages) or "none"),
+            "missing_pages": dg.MetadataValue.text(page_numbers(report.missing_pages) or "none"),
+            "overlapping_pages": dg.MetadataValue.text(page_numbers(report.overlapping_pages) or "none"),
+            "stray_pages": dg.MetadataValue.text(page_numbers(report.stray_pages) or "none"),
         },
     )
 

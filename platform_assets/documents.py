@@ -7,7 +7,7 @@ import dagster as dg
 from platform_assets.domain.atomic import write_text_atomic
 from platform_assets.domain.intake import landing_path
 from platform_assets.domain.pdf_facts import PdfFacts, read_pdf_facts, sha256_file
-from platform_assets.domain.tiling import compact_ranges
+from platform_assets.domain.tiling import page_numbers
 from platform_assets.partitions import PartitionScheme
 from resources.object_store import ObjectStore, pdf_object_key
 from resources.platform_data import PlatformData
@@ -46,7 +46,7 @@ def build_source_pdf(scheme: PartitionScheme) -> dg.AssetsDefinition:
         if facts.scanned_pages:
             context.log.warning(
                 f"{record.doc_id}: {len(facts.scanned_pages)} scanned page(s) without a text layer "
-                f"({compact_ranges(facts.scanned_pages)}); the flash tier cannot OCR them"
+                f"({page_numbers(facts.scanned_pages)}); the flash tier cannot OCR them"
             )
         return dg.MaterializeResult(
             metadata=source_metadata(record.filename, facts, object_store.describe(key))
@@ -68,7 +68,7 @@ def source_metadata(filename: str, facts: PdfFacts, location: str) -> dict[str, 
         "outline_depth": dg.MetadataValue.int(facts.outline_depth),
         "bookmarks_without_destination": dg.MetadataValue.int(facts.bookmarks_without_destination),
         "scanned_pages": dg.MetadataValue.int(len(facts.scanned_pages)),
-        "scanned_page_ranges": dg.MetadataValue.text(compact_ranges(facts.scanned_pages) or "none"),
+        "scanned_page_ranges": dg.MetadataValue.text(page_numbers(facts.scanned_pages) or "none"),
         "page_labels": dg.MetadataValue.text(f"{labels[0]} .. {labels[-1]}" if labels else ""),
         "median_text_chars_per_page": dg.MetadataValue.int(int(median(facts.text_chars or [0]))),
         "stored_at": dg.MetadataValue.path(location),

@@ -1,9 +1,11 @@
 """`parsed_batch[doc~bNNN]`: one batch parsed by the parse worker, stored with its blocks and timings.
 
-Re-running never redoes finished work: a batch whose stored fingerprint matches its inputs is reused,
-and a batch another process is parsing (it holds the batch's claim) is waited for, then reused. Every
-attempt ends in exactly one timing record (succeeded, reused, failed or cancelled), whatever ended it,
-a failure's error in one redacted line; output that cannot be stored for good is not retried.
+Re-running never redoes finished work: a batch whose stored fingerprint matches its inputs is reused
+(unless the run forces a re-parse), and a batch another process is parsing (it holds the batch's claim)
+is waited for, then reused. Every attempt ends in exactly one timing record (succeeded, reused, failed
+or cancelled), whatever ended it, a failure's error in one redacted line; output that cannot be stored
+for good is not retried. The data version is the stored output's content version, so a reused batch, or
+one re-parsed to the same output, rebuilds nothing downstream.
 """
 
 import time
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
+from pydantic import Field
 
 from gpu_image.worker.contract import JobInput
 from gpu_image.worker.redaction import redact
@@ -25,12 +28,14 @@ from platform_assets.domain.batch_store import (
     BatchManifest,
     BatchStoreError,
     batch_dir,
+    content_version,
     finished_batch,
+    read_manifest,
     store_batch,
 )
 from platform_assets.domain.batch_telemetry import BatchObservation
-from platform_assets.domain.failures import describe_error
-from platform_assets.domain.tiling import compact_ranges
+from platform_assets.domain.failures import batch_label, describe_error
+from platform_assets.domain.tiling import page_numbers
 from platform_assets.domain.timing_records import (
     DEGRADED_PREFIX,
     LEGACY_PHASES,
@@ -46,6 +51,35 @@ from resources.platform_data import ParseSettings, PlatformData
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
+FORCE_TAG = "platform/force_reparse"
+"""Run tag: `true` forces a re-parse, like `ParseBatchConfig.force` (a backfill's tags reach its runs)."""
+
+
+class ParseBatchConfig(dg.Config):
+    """Run config of `parsed_batch` (the launchpad, or the Config section of a backfill)."""
+
+    force: bool = Field(
+        default=False,
+        description="Parse the batch again even when its stored fingerprint matches its inputs (the run "
+        f"tag `{FORCE_TAG}=true` does the same). Another process parsing it is still waited for.",
+    )
+
+
+def eager_on_changed_batches(parsed_batch: dg.AssetsDefinition) -> dg.AutomationCondition:
+    """`eager()` where a parsed batch counts as updated only when its data version changed: a reused batch,
+    or one re-parsed to the same output, starts nothing downstream."""
+    batches = dg.AssetSelection.assets(parsed_batch)
+    updated = dg.AutomationCondition.any_deps_updated()
+    changed = updated.replace("newly_updated", dg.AutomationCondition.data_version_changed())
+    return (
+        dg.AutomationCondition.eager()
+        .replace(
+            "any_deps_updated",
+            updated.ignore(batches).with_label("any_other_deps_updated")
+            | changed.allow(batches).with_label("any_batches_changed"),
+        )
+        .with_label("eager_on_changed_batches")
+    )
 
 
 def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition) -> dg.AssetsDefinition:
@@ -62,6 +96,7 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
     )
     def parsed_batch(
         context: dg.AssetExecutionContext,
+        config: ParseBatchConfig,
         data: PlatformData,
         object_store: ObjectStore,
         worker: ParseWorker,
@@ -83,6 +118,7 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
             tier=tier,
         )
         folder = batch_dir(data.paths.batches, doc_id, key)
+        force = config.force or context.run.tags.get(FORCE_TAG, "").lower() == "true"
         observation = BatchObservation(
             run_id=context.run_id,
             batch_key=key,
@@ -96,19 +132,25 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
                 context, data, key, doc_id, fingerprint, observation, parse_settings.batch_deadline_s
             )
             with timer.attempt():  # whatever ends this attempt, it ends in one timing record
-                outcome = finished_batch(folder, fingerprint) or claim_batch(
+                stored = None if force else finished_batch(folder, fingerprint)
+                if stored is not None:
+                    return reused(timer, folder, stored, "its stored fingerprint matches", forced=False)
+                replaced = read_manifest(folder) if force else None  # a forced parse waits for a new one
+                outcome = claim_batch(
                     claim_path(data.paths.batches, doc_id, key),
                     context.run_id,
-                    finished=lambda: finished_batch(folder, fingerprint),
+                    finished=lambda: finished_batch(folder, fingerprint, other_than=replaced),
                     timeout_s=timer.remaining(),
                     on_wait=lambda holder: context.log.info(
                         f"{key} is being parsed by {holder.describe()}: waiting for its result"
                     ),
                 )
-                if isinstance(outcome, BatchManifest):  # stored already, or by the holder waited for
-                    timer.write("reused", worker_id=outcome.worker_id, job_id=outcome.job_id)
-                    return dg.MaterializeResult(
-                        metadata={**batch_metadata(outcome), "reused": dg.MetadataValue.bool(True)}
+                if isinstance(outcome, BatchManifest):  # stored by the holder waited for
+                    return reused(timer, folder, outcome, "another process parsed it meanwhile", force)
+                if replaced is not None:
+                    context.log.info(
+                        f"{batch_label(key, batch.first_page, batch.last_page)}: forced re-parse, the "
+                        "stored output is replaced once the new one is stored"
                     )
                 with outcome.renewing() as claim:
                     if claim.taken_over is not None:
@@ -125,24 +167,42 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
                         "lease); the other holder may have parsed the batch too"
                     )
             if manifest.missing_pages:
-                context.log.warning(
-                    f"{key}: no output for pages {compact_ranges(manifest.missing_pages)} (0-based)"
-                )
+                context.log.warning(f"{key}: no output for pages {page_numbers(manifest.missing_pages)}")
             assert timer.record is not None, "parse_batch writes the attempt's record"
             return dg.MaterializeResult(
                 metadata={
                     **batch_metadata(manifest),
                     "reused": dg.MetadataValue.bool(False),
+                    "forced": dg.MetadataValue.bool(force),
                     "pages_per_s": dg.MetadataValue.float(timer.record.pages_per_s or 0.0),
                     "queue_wait_s": dg.MetadataValue.float(round(run.queue_wait_s, 3)),
                     "execution_s": dg.MetadataValue.float(round(run.execution_s, 3)),
                     "phases_s": dg.MetadataValue.json(
                         {k: round(v, 3) for k, v in timer.record.phases.items()}
                     ),
-                }
+                },
+                data_version=dg.DataVersion(content_version(folder, manifest)),
             )
 
     return parsed_batch
+
+
+def reused(
+    timer: "AttemptTimer", folder: Path, manifest: BatchManifest, why: str, forced: bool
+) -> dg.MaterializeResult:
+    """A stored batch as this attempt's result: a log line saying why, a `reused` record, the stored
+    output's data version."""
+    fp = manifest.fingerprint
+    timer.context.log.info(f"{batch_label(timer.key, fp.first_page, fp.last_page)} reused: {why}")
+    timer.write("reused", worker_id=manifest.worker_id, job_id=manifest.job_id)
+    return dg.MaterializeResult(
+        metadata={
+            **batch_metadata(manifest),
+            "reused": dg.MetadataValue.bool(True),
+            "forced": dg.MetadataValue.bool(forced),
+        },
+        data_version=dg.DataVersion(content_version(folder, manifest)),
+    )
 
 
 def parse_batch(
@@ -182,8 +242,7 @@ def parse_batch(
         timer.job_id = handle.job_id
         observation.submitted(handle.job_id)
         context.log.info(
-            f"submitted {key} (pages {fingerprint.first_page}-{fingerprint.last_page}, 0-based) "
-            f"as {handle.job_id}"
+            f"submitted {batch_label(key, fingerprint.first_page, fingerprint.last_page)} as {handle.job_id}"
         )
         observation.mark("wait")
         run = worker.wait(handle, remaining)
@@ -235,10 +294,10 @@ def batch_metadata(manifest: BatchManifest) -> dict[str, dg.MetadataValue]:
     fp = manifest.fingerprint
     return {
         "pages": dg.MetadataValue.int(fp.last_page - fp.first_page + 1),
-        "page_span": dg.MetadataValue.text(f"{fp.first_page}-{fp.last_page}"),
+        "page_span": dg.MetadataValue.text(f"{fp.first_page + 1}-{fp.last_page + 1}"),
         "blocks": dg.MetadataValue.int(manifest.block_count),
         "blocks_by_kind": dg.MetadataValue.json(manifest.blocks_by_kind),
-        "missing_pages": dg.MetadataValue.text(compact_ranges(manifest.missing_pages) or "none"),
+        "missing_pages": dg.MetadataValue.text(page_numbers(manifest.missing_pages) or "none"),
         "engine": dg.MetadataValue.text(f"mineru {fp.engine_version} ({fp.tier})"),
         "worker_id": dg.MetadataValue.text(manifest.worker_id),
         "job_id": dg.MetadataValue.text(manifest.job_id),

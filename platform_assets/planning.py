@@ -78,7 +78,7 @@ def plan_metadata(plan: BatchPlan) -> dict[str, dg.MetadataValue]:
 
 def plan_table(plan: BatchPlan) -> str:
     rows = [
-        "| batch | pages (0-based) | count | starts with | clauses | reason |",
+        "| batch | pages | count | starts with | clauses | reason |",
         "|---|---|---|---|---|---|",
     ]
     for batch in plan.batches:
@@ -87,7 +87,7 @@ def plan_table(plan: BatchPlan) -> str:
         )
         first = batch.clauses[0] if batch.clauses else "(continues)"
         rows.append(
-            f"| `{batch.key}` | {batch.first_page}–{batch.last_page} | {batch.pages} | {first} "
+            f"| `{batch.key}` | {batch.first_page + 1}–{batch.last_page + 1} | {batch.pages} | {first} "
             f"| {clauses} | {batch.reason.value} |"
         )
     return "\n".join(rows)

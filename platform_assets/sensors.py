@@ -5,11 +5,13 @@ documents and batches become partitions; the automation sensor carries them thro
 import json
 import os
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import dagster as dg
-from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
+from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError, ReloadRepositoryLocationStatus
 
+from gpu_image.worker.fetch import redact_url
+from gpu_image.worker.redaction import redact
 from platform_assets.domain.file_names import display_name
 from platform_assets.domain.intake import register_pdf
 from platform_assets.domain.pdf_facts import PdfError
@@ -19,6 +21,7 @@ from platform_assets.settings import PlatformPaths
 
 INBOX_INTERVAL_S = 10
 RELOAD_INTERVAL_S = 5
+DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"
 
 
 def scan_inbox(
@@ -69,7 +72,7 @@ def build_inbox_sensor(paths: PlatformPaths) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Registers PDFs dropped into the inbox folder (PLATFORM_INBOX); cursor by content.",
     )
-    def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         paths.inbox.mkdir(parents=True, exist_ok=True)
         cursor = json.loads(context.cursor) if context.cursor else {}
         lines, observations, seen = scan_inbox(
@@ -81,11 +84,11 @@ def build_inbox_sensor(paths: PlatformPaths) -> dg.SensorDefinition:
         )
         for line in lines:
             (context.log.warning if line.startswith("refused") else context.log.info)(line)
-        new_cursor = json.dumps(seen, sort_keys=True)
-        if not lines:
-            context.update_cursor(new_cursor)
-            return dg.SkipReason(f"no new PDFs in {paths.inbox}")
-        return dg.SensorResult(asset_events=observations, cursor=new_cursor)
+        return dg.SensorResult(
+            asset_events=observations,
+            cursor=json.dumps(seen, sort_keys=True),
+            skip_reason="; ".join(lines) or f"no new PDFs in {paths.inbox}",
+        )
 
     return inbox_sensor
 
@@ -115,15 +118,43 @@ def build_registry_sensor(paths: PlatformPaths, scheme: PartitionScheme) -> dg.S
 
 
 def reload_code_location(location: str) -> None:
-    """Ask the webserver (DAGSTER_WEBSERVER_URL, default http://127.0.0.1:3000) to reload a location."""
-    url = urlparse(os.environ.get("DAGSTER_WEBSERVER_URL", "http://127.0.0.1:3000"))
-    client = DagsterGraphQLClient(
-        url.hostname or "127.0.0.1", port_number=url.port, use_https=url.scheme == "https"
-    )
+    """Ask the webserver at DAGSTER_WEBSERVER_URL (`make dev` sets it) to reload a code location.
+
+    A failure raises one line naming the URL (without credentials or query) and the root cause.
+    """
+    raw = os.environ.get("DAGSTER_WEBSERVER_URL", DEFAULT_WEBSERVER_URL)
+    shown = redact_url(raw)
+    url = urlsplit(raw)
     try:
-        client.reload_repository_location(location)
+        port = url.port  # ValueError unless a number from 0 to 65535
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(url.scheme)
+    except ValueError:
+        raise RuntimeError(f"DAGSTER_WEBSERVER_URL is not an http(s) URL with a host: {shown}") from None
+    client = DagsterGraphQLClient(
+        url.hostname, port_number=port, use_https=url.scheme == "https", path_prefix=url.path.rstrip("/")
+    )
+    where = f"could not reload code location {location!r} via the webserver at {shown}"
+    try:
+        info = client.reload_repository_location(location)
     except DagsterGraphQLClientError as err:
-        raise RuntimeError(f"could not reload code location {location!r} via the webserver: {err}") from err
+        raise RuntimeError(
+            f"{where}: {_root_cause(err)}; set DAGSTER_WEBSERVER_URL to the URL the UI runs at"
+        ) from err
+    if info.status != ReloadRepositoryLocationStatus.SUCCESS:
+        raise RuntimeError(f"{where}: {info.failure_type}: {redact(info.message or 'no message')}")
+
+
+def _root_cause(error: BaseException) -> str:
+    """The innermost exception of a chain in a few words (`connection refused`, `HTTP 500 ...`)."""
+    while (inner := error.__cause__ or error.__context__) is not None:
+        error = inner
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    response = getattr(error, "response", None)
+    if response is not None and getattr(response, "status_code", None):
+        return f"HTTP {response.status_code} {response.reason}".strip()
+    return redact(f"{type(error).__name__}: {error}")
 
 
 def build_automation_sensor() -> dg.AutomationConditionSensorDefinition:

@@ -19,6 +19,7 @@ from platform_assets.domain.corrections import ReferenceConfig
 from platform_assets.domain.intake import landing_path
 from platform_assets.domain.page_names import PageNames
 from platform_assets.domain.tree_corrections import correct_tree
+from platform_assets.parsing import eager_on_changed_batches
 from platform_assets.partitions import PartitionScheme
 from platform_assets.timings import timed_phase
 from platform_assets.verification import document_config
@@ -48,11 +49,12 @@ def build_clause_tree_asset(
                 asset="clause_tree",
                 description="Every outline clause opened in the tree and every block was placed or "
                 "dropped for a named reason.",
+                partitions_def=scheme.documents,
             )
         ],
         group_name="clauses",
         kinds={"markdown"},
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=eager_on_changed_batches(parsed_batch),
         description="One small Markdown file per clause (folders + index files), cross-references linked.",
     )
     @timed_phase("tree")

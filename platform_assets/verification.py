@@ -1,11 +1,13 @@
 """`verification[doc]`: prove a document's output complete and correct; `verification_tables` loads
 every report into DuckDB; a schedule re-verifies all documents nightly.
 
-One asset check per verification check on `verification`, failing with the severity of its worst
-finding. None is blocking: the gate for downstream output is `parsed_document`'s blocking contiguity
-check, and `verification_tables` must record failures, not be skipped by them.
+One asset check per verification check on `verification`, per document, failing with the severity of
+its worst finding; a check that did not run (no schema, say) yields no result and shows as skipped.
+None is blocking: the gate for downstream output is `parsed_document`'s blocking contiguity check, and
+`verification_tables` must record failures, not be skipped by them.
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -50,21 +52,16 @@ GROUP BY "check" ORDER BY "check"
 """
 
 
+WITH_ITS_ASSET = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested()).with_label(
+    "with_its_asset"
+)
+"""A verification check is requested whenever automation requests its document's `verification`: the
+asset is subsettable, so without this the daemon would run the asset without its checks."""
+
+
 def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        partitions_def=scheme.documents,
-        deps=[clause_tree],
-        check_specs=[
-            dg.AssetCheckSpec(check.value, asset="verification", description=description)
-            for check, description in CHECK_DESCRIPTIONS.items()
-        ],
-        group_name="verification",
-        kinds={"json"},
-        automation_condition=dg.AutomationCondition.eager(),
-        description="Verification results of one document: findings per check, per clause, as data.",
-    )
     @timed_phase("verify")
-    def verification(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
+    def verify(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
         doc_id = context.partition_key
         record = data.registry.document(doc_id)
         plan = data.registry.plan(doc_id)
@@ -84,12 +81,58 @@ def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition
             f"{doc_id}: {len(report.actionable)} actionable finding(s) of {len(report.findings)}"
             + (f"; config {config.path.name}" if config else "; no verification config")
         )
+        for summary in report.checks.values():
+            if not summary.ran:
+                context.log.info(f"{summary.check.value} skipped: {summary.note}")
         return dg.MaterializeResult(
             metadata=report_metadata(report, str(stored)),
-            check_results=[check_result(summary, report) for summary in report.checks.values()],
+            check_results=[
+                check_result(summary, report)
+                for summary in report.checks.values()
+                if summary.ran and check_key(summary.check) in context.selected_asset_check_keys
+            ],
         )
 
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                "verification",
+                deps=[clause_tree],
+                group_name="verification",
+                kinds={"json"},
+                automation_condition=dg.AutomationCondition.eager(),
+                description="Verification results of one document: findings per check, per clause, as data.",
+            )
+        ],
+        partitions_def=scheme.documents,
+        check_specs=[
+            dg.AssetCheckSpec(
+                check.value,
+                asset="verification",
+                description=description,
+                partitions_def=scheme.documents,
+                automation_condition=WITH_ITS_ASSET,
+            )
+            for check, description in CHECK_DESCRIPTIONS.items()
+        ],
+        can_subset=True,
+    )
+    def verification(
+        context: dg.AssetExecutionContext, data: PlatformData
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        """Subsettable and yielded, so a check that did not run can yield no result (Dagster records it as
+        skipped) and its checks can run alone (re-verify, no materialization)."""
+        result = verify(context, data=data)
+        if context.selected_asset_keys:
+            yield result
+        else:
+            yield from result.check_results
+
     return verification
+
+
+def check_key(check: CheckName) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(dg.AssetKey("verification"), check.value)
 
 
 def document_config(data: PlatformData, doc_id: str, filename: str) -> VerificationConfig | None:
@@ -135,9 +178,7 @@ def report_metadata(report: VerificationReport, location: str) -> dict[str, dg.M
 def check_result(summary: CheckSummary, report: VerificationReport) -> dg.AssetCheckResult:
     worst = summary.worst
     own = [f for f in report.findings if f.check is summary.check and f.actionable]
-    if not summary.ran:
-        description = f"skipped: {summary.note}"
-    elif worst is None:
+    if worst is None:
         description = f"passed: {summary.note}" if summary.note else "passed"
     else:
         description = f"{summary.errors} error(s), {summary.warnings} warning(s): {own[0].message}"

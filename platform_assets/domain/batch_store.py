@@ -1,11 +1,13 @@
 """Parsed batches on disk: the worker's archive, the normalized block list and a manifest.
 
 A batch folder appears complete or not at all (staged, then renamed); its manifest's fingerprint
-says which inputs produced it, so a finished batch is never parsed again for the same inputs.
+says which inputs produced it, so a finished batch is not parsed again for the same inputs unless a
+re-parse is forced; its content version (fingerprint, pages, blocks) changes only with its output.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -63,12 +65,28 @@ def read_manifest(folder: Path) -> BatchManifest | None:
     return BatchManifest.model_validate_json(path.read_bytes()) if path.is_file() else None
 
 
-def finished_batch(folder: Path, fingerprint: BatchFingerprint) -> BatchManifest | None:
-    """The stored batch if it was produced from exactly these inputs, else None."""
+def finished_batch(
+    folder: Path, fingerprint: BatchFingerprint, *, other_than: BatchManifest | None = None
+) -> BatchManifest | None:
+    """The stored batch if it was produced from exactly these inputs (and is not `other_than`, the one
+    stored before a forced re-parse began), else None."""
     manifest = read_manifest(folder)
-    if manifest is not None and manifest.fingerprint == fingerprint and (folder / BLOCKS).is_file():
+    if (
+        manifest is not None
+        and manifest.fingerprint == fingerprint
+        and manifest != other_than
+        and (folder / BLOCKS).is_file()
+    ):
         return manifest
     return None
+
+
+def content_version(folder: Path, manifest: BatchManifest) -> str:
+    """A hash of what downstream reads of a stored batch: fingerprint, pages produced and blocks. A reused
+    batch and a re-parse to identical output keep it (job and worker ids are left out)."""
+    digest = hashlib.sha256(manifest.model_dump_json(include={"fingerprint", "produced_pages"}).encode())
+    digest.update((folder / BLOCKS).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def read_blocks(folder: Path) -> list[Block]:

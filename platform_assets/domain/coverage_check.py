@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from platform_assets.domain.batch_plan import Batch, Clause
 from platform_assets.domain.clause_tree import TreeManifest
 from platform_assets.domain.findings import CheckName, Finding, Severity
-from platform_assets.domain.tiling import account_pages, compact_ranges
+from platform_assets.domain.tiling import account_pages, page_numbers
 
 
 def _finding(
@@ -56,8 +56,7 @@ def check_plan_tiling(batches: Sequence[Batch], page_count: int) -> list[Finding
             findings.append(
                 _finding(
                     "batch_out_of_range",
-                    f"{batch.key} plans pages {compact_ranges([p + 1 for p in beyond])} "
-                    f"of a {page_count}-page document",
+                    f"{batch.key} plans pages {page_numbers(beyond)} of a {page_count}-page document",
                     beyond[:1],
                     batch.key,
                 )
@@ -66,12 +65,12 @@ def check_plan_tiling(batches: Sequence[Batch], page_count: int) -> list[Finding
             owners[page].append(batch.key)
     gaps = [page for page, keys in owners.items() if not keys]
     for run in _runs(gaps):
-        pages = compact_ranges([p + 1 for p in run])
+        pages = page_numbers(run)
         findings.append(_finding("plan_gap", f"pages {pages} are in no batch", run, f"pages {pages}"))
     overlaps = [page for page, keys in owners.items() if len(keys) > 1]
     for run in _runs(overlaps):
         keys = " and ".join(owners[run[0]])
-        pages = compact_ranges([p + 1 for p in run])
+        pages = page_numbers(run)
         findings.append(_finding("plan_overlap", f"pages {pages} are in {keys}", run, keys))
     return findings
 
@@ -95,12 +94,12 @@ def check_produced_pages(
             )
             continue
         for run in _runs(account.missing):
-            where = compact_ranges([p + 1 for p in run])
+            where = page_numbers(run)
             findings.append(
                 _finding("page_missing", f"{batch.key} produced nothing for pages {where}", run, batch.key)
             )
         for run in _runs(account.stray):
-            where = compact_ranges([p + 1 for p in run])
+            where = page_numbers(run)
             findings.append(
                 _finding(
                     "page_stray", f"{batch.key} produced pages {where} outside its range", run, batch.key

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from platform_assets.domain.blocks import Block
 from platform_assets.domain.findings import CheckName, Finding, Severity
-from platform_assets.domain.tiling import compact_ranges
+from platform_assets.domain.tiling import page_numbers
 from platform_assets.domain.timing_records import DEGRADED_PREFIX, TimingRecord
 
 
@@ -28,7 +28,7 @@ def check_degraded(
     findings = []
     empty = [page for page in scanned_pages if page not in parsed_text_pages]
     if empty:
-        where = compact_ranges([p + 1 for p in empty])
+        where = page_numbers(empty)
         findings.append(
             Finding(
                 check=CheckName.DEGRADED,

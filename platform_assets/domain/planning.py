@@ -30,20 +30,10 @@ from platform_assets.domain.batch_plan import (
 from platform_assets.domain.clauses import clauses_from_outline
 from platform_assets.domain.headings import detect_numbered_headings
 from platform_assets.domain.pdf_facts import OutlineEntry, PdfFacts
+from platform_assets.domain.tiling import page_numbers
 
 Cut = tuple[int, BatchReason]
 """First page of a batch and why it starts there."""
-
-
-def page_ranges(pages: list[int]) -> str:
-    """Compact list of page indices: `[1, 2, 3, 7]` -> `1-3, 7`."""
-    spans: list[list[int]] = []
-    for page in sorted(set(pages)):
-        if spans and page == spans[-1][1] + 1:
-            spans[-1][1] = page
-        else:
-            spans.append([page, page])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def _structure(
@@ -132,7 +122,7 @@ def _page_split_warnings(cuts: list[Cut], clauses: list[Clause], config: PlanCon
             split[bisect_right(pages, page) - 1].append(page)
     return [
         f"clause '{clauses[i].id}' ({clauses[i].title}) has no clause start within {config.max_pages} pages: "
-        f"cut at page indices {page_ranges(at)}"
+        f"cut at pages {page_numbers(at)}"
         for i, at in sorted(split.items())
     ]
 
@@ -178,8 +168,8 @@ def plan_batches(
         warnings += _page_split_warnings(cuts, clauses, config)
     if facts.scanned_pages:
         warnings.append(
-            f"{len(facts.scanned_pages)} scanned pages without a text layer (page indices "
-            f"{page_ranges(facts.scanned_pages)}): the flash tier cannot OCR them, use a model tier"
+            f"{len(facts.scanned_pages)} scanned pages without a text layer (pages "
+            f"{page_numbers(facts.scanned_pages)}): the flash tier cannot OCR them, use a model tier"
         )
     plan = BatchPlan(
         doc_id=doc_id,

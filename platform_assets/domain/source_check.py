@@ -19,7 +19,7 @@ from platform_assets.domain.findings import CheckName, ClauseText, Finding, Seve
 from platform_assets.domain.markdown_parts import split_markdown
 from platform_assets.domain.near_miss import deletions, edit_distance
 from platform_assets.domain.pdf_text import JOIN, PageText, PageWords, Words, keyed_words, keys, line_keys
-from platform_assets.domain.tiling import compact_ranges
+from platform_assets.domain.tiling import page_numbers
 
 MIN_RECALL = 0.85
 """Below this share of its pages' words, a clause is reported as likely incomplete."""
@@ -158,7 +158,7 @@ def _span(clause: ClauseText, page_count: int) -> range:
 
 
 def _shown(pages: Sequence[int]) -> str:
-    return compact_ranges([p + 1 for p in pages])
+    return page_numbers(pages)
 
 
 class _NearMisses:

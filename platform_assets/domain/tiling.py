@@ -88,6 +88,11 @@ def check_tiling(plan: BatchPlan, produced: dict[str, list[int] | None]) -> Tili
     )
 
 
+def page_numbers(pages: list[int]) -> str:
+    """0-based page indices as people number pages: `[0, 1, 2, 6]` -> `"1-3, 7"` (metadata, logs)."""
+    return compact_ranges([page + 1 for page in pages])
+
+
 def compact_ranges(pages: list[int]) -> str:
     """`[1, 2, 3, 7]` -> `"1-3, 7"` for messages and metadata."""
     spans: list[str] = []

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, Field
 
 from platform_assets.domain.findings import CheckName, Finding, Severity
-from platform_assets.domain.tiling import compact_ranges
+from platform_assets.domain.tiling import page_numbers
 
 
 class CheckSummary(BaseModel):
@@ -83,9 +83,9 @@ def count_by_clause(findings: Iterable[Finding]) -> Counter[str]:
     return Counter(f.clause_id for f in findings if f.actionable and f.clause_id)
 
 
-def _cell(text: str, limit: int = 80) -> str:
+def _cell(text: str, limit: int | None = 80) -> str:
     text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def findings_table(findings: Sequence[Finding], limit: int = 50) -> str:
@@ -97,9 +97,9 @@ def findings_table(findings: Sequence[Finding], limit: int = 50) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for f in ranked[:limit]:
-        pages = compact_ranges([p + 1 for p in f.pages]) if f.pages else ""
-        cells = [f.severity, f.check, f.kind, f.clause_id or "", f.path or "", pages, f.message]
-        lines.append("| " + " | ".join(_cell(str(c)) for c in cells) + " |")
+        pages = page_numbers(f.pages) if f.pages else ""
+        cells = [_cell(str(c)) for c in (f.severity, f.check, f.kind, f.clause_id or "", f.path or "", pages)]
+        lines.append("| " + " | ".join([*cells, _cell(f.message, limit=None)]) + " |")  # messages whole
     if len(ranked) > limit:
         lines.append(f"\n{len(ranked) - limit} more in `verification_findings` (DuckDB) and report.json")
     return "\n".join(lines) if ranked else "no findings"

@@ -46,6 +46,10 @@ def test_inbox_sensor_registers_new_pdfs_once_and_reports_duplicates(paths, samp
         assert record.filename == "standard.pdf" and record.source == "inbox"
         cursor = json.loads(first.cursor)
         assert cursor["standard.pdf"][2] == record.doc_id
+        assert first.skip_message == (  # what the tick shows in the UI
+            f"refused notes.txt: notes.txt is not a PDF (no %PDF- header in its first 1024 bytes); "
+            f"registered standard.pdf as {record.doc_id}"
+        )
         assert cursor["notes.txt"][2].startswith("error: notes.txt is not a PDF")
         assert (inbox / "notes.txt").exists()  # refused input is left where it was
 
@@ -58,6 +62,9 @@ def test_inbox_sensor_registers_new_pdfs_once_and_reports_duplicates(paths, samp
         [observation] = again.asset_events
         assert observation.partition == record.doc_id
         assert observation.metadata["duplicate_arrival"].value == "same-bytes-again.pdf"
+        assert again.skip_message == (
+            f"duplicate: same-bytes-again.pdf has the same bytes as {record.doc_id}; not registered again"
+        )
 
 
 def test_inbox_sensor_refuses_encrypted_pdfs_without_password_and_accepts_them_with_one(
@@ -92,8 +99,13 @@ def test_registry_sensor_is_quiet_while_partitions_match_and_reloads_when_the_re
         quiet = tick(defs, "registry_reload_sensor", instance)
         assert "match the registry" in quiet.skip_message
         register_pdf(sample_pdf, Registry(paths.registry), paths.landing, "cli")
-        with pytest.raises(Exception, match="could not reload code location"):
+        with pytest.raises(Exception) as raised:
             tick(defs, "registry_reload_sensor", instance)
+        assert (
+            "could not reload code location 'document_platform' via the webserver at "
+            f"http://127.0.0.1:{port}: connection refused; "
+            "set DAGSTER_WEBSERVER_URL to the URL the UI runs at"
+        ) in str(raised.value)
         reloaded = build_definitions(paths)  # what the reload gives the code server
         assert "match the registry" in tick(reloaded, "registry_reload_sensor", instance).skip_message
 

@@ -119,7 +119,7 @@ def test_graph_snapshot(defs):
             "deps": ["batch_plan", "parsed_batch", "parsed_document"],
             "partitions": "StaticPartitionsDefinition",
             "pool": None,
-            "automation": "eager",
+            "automation": "eager_on_changed_batches",
             "checks": ["tree_complete"],
         },
         "parse_timings": {
@@ -188,6 +188,16 @@ def test_lineage_between_documents_and_batches_is_exact_both_ways(defs):
 
     tree = graph.get(dg.AssetKey("clause_tree")).partition_mappings[dg.AssetKey("parsed_batch")]
     assert tree == to_doc  # the clause tree reads exactly its own document's batches
+
+
+def test_every_check_is_partitioned_by_document_like_its_asset(defs):
+    graph = defs.get_repository_def().asset_graph
+    documents = graph.get(dg.AssetKey("source_pdf")).partitions_def
+    checks = graph.asset_check_keys
+    assert len(checks) == 9  # contiguity, tree_complete and the seven verification checks
+    assert all(
+        graph.get(k).partitions_def == graph.get(k.asset_key).partitions_def == documents for k in checks
+    ), "a check not partitioned by document shows one result for all documents"
 
 
 def test_parse_asset_runs_one_batch_per_run_with_retries(defs):

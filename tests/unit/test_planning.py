@@ -9,7 +9,8 @@ import pytest
 
 from platform_assets.domain.batch_plan import BatchPlan, BatchReason, PlanConfig, PlanMethod
 from platform_assets.domain.pdf_facts import OutlineEntry, PdfFacts, page_texts, read_pdf_facts
-from platform_assets.domain.planning import page_ranges, plan_batches
+from platform_assets.domain.planning import plan_batches
+from platform_assets.domain.tiling import page_numbers
 
 ECMA = "fetched/standards/ecma-376_QtExcel-ecma-376-5th_6c1a7f9"
 SMALL = PlanConfig(target_pages=10, max_pages=20)
@@ -108,7 +109,7 @@ def test_leaf_longer_than_max_is_split_at_a_page_with_a_warning_naming_it() -> N
     assert starts(plan) == [0, 5, 15, 25, 35, 45]
     assert [b.reason for b in plan.batches[2:]] == [BatchReason.SPLIT_PAGE] * 4
     assert plan.batches[-1].pages == 15
-    assert any("'2' (2 Endless)" in w and "15, 25, 35, 45" in w for w in plan.warnings)
+    assert any("'2' (2 Endless)" in w and "cut at pages 16, 26, 36, 46" in w for w in plan.warnings)
 
 
 def test_many_clauses_on_one_page_start_one_batch_at_that_page() -> None:
@@ -172,7 +173,7 @@ def test_outline_of_only_dangling_bookmarks_counts_as_no_outline() -> None:
 def test_scanned_pages_are_warned_about_as_compact_ranges() -> None:
     plan = plan_batches("doc", facts(12, [("1 A", 0, 0)], scanned=[1, 2, 3, 7, 9, 10]), SMALL)
     warning = next(w for w in plan.warnings if "scanned" in w)
-    assert "1-3, 7, 9-10" in warning
+    assert "pages 2-4, 8, 10-11" in warning  # as people number them
     assert "cannot OCR" in warning
 
 
@@ -188,11 +189,6 @@ def test_plans_are_deterministic() -> None:
     first = plan_batches("doc", facts(100, outline, scanned=[5]), SMALL)
     second = plan_batches("doc", facts(100, outline, scanned=[5]), SMALL)
     assert first.model_dump_json() == second.model_dump_json()
-
-
-def test_page_ranges_are_compact() -> None:
-    assert page_ranges([9, 1, 2, 3, 5]) == "1-3, 5, 9"
-    assert page_ranges([]) == ""
 
 
 def test_large_outline_is_planned_within_bounds() -> None:
@@ -225,7 +221,7 @@ def test_real_scanned_pdf_warns_about_its_scanned_pages(real_pdfs: Path) -> None
     facts_ = read_pdf_facts(real_pdfs / "ocrmypdf-multipage.pdf")
     plan = plan_batches("scan", facts_, PlanConfig())
     assert facts_.scanned_pages
-    assert any(page_ranges(facts_.scanned_pages) in w and "cannot OCR" in w for w in plan.warnings)
+    assert any(page_numbers(facts_.scanned_pages) in w and "cannot OCR" in w for w in plan.warnings)
 
 
 def test_real_restarting_numbering_plans_anchor_on_parts(real_pdfs: Path) -> None:

@@ -78,6 +78,12 @@ def test_the_findings_table_lists_worst_first_with_1_based_pages_and_escaped_cel
     assert findings_table([]) == "no findings"
 
 
+def test_the_findings_table_keeps_a_long_message_whole():
+    long = "a line of page 20 is in neither this file nor its neighbours: " + "x" * 200
+    table = findings_table([finding(Severity.WARN, subject=long)])
+    assert table.splitlines()[2].endswith(f"| {long} \\| on its page |")
+
+
 def test_reports_are_kept_as_history_and_loaded_into_duckdb(tmp_path):
     root, db = tmp_path / "verification", tmp_path / "warehouse.duckdb"
     write_report(root, report("2026-11-22T03:00:00.000001Z", [finding(Severity.ERROR)]))
