@@ -5,8 +5,8 @@ running footer; an HTML attribute table (with a colspan) in every third clause.
 
 Prints blocks/s of build (triage + segment + render + link; the best of 3 runs) and files/s of the write
 that follows; goal: build >= 20,000 blocks/s.
-The interpreter's build counts: on one machine a PGO/LTO-built CPython (Debian's `/usr/bin/python3.11`)
-builds ~15-25% faster than pyenv's default build (shared libpython, no PGO) of the same version.
+The interpreter's build counts too: on one machine a PGO/LTO-built CPython (Debian's `/usr/bin/python3.11`)
+ran it up to ~15% faster than pyenv's default build (shared libpython, no PGO) of the same version.
 Usage: `.venv/bin/python benchmarks/bench_clause_tree.py [BLOCKS]`.
 """
 
