@@ -97,6 +97,7 @@ def roman_value(token: str) -> int | None:
     return sum(-v if v < nxt else v for v, nxt in zip(values, [*values[1:], 0], strict=True))
 
 
+@lru_cache(maxsize=1 << 14)  # each title is read by the planner, the layout and the segmenter
 def clause_number(title: str) -> str | None:
     """Clause number written at the start of a title (`17.4.2`, `A.1`, `Annex B` -> `B`), else None.
 
