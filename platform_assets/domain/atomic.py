@@ -6,8 +6,11 @@ Every writer in the platform goes through these helpers (temp in the same folder
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,21 +69,46 @@ def copy_file_atomic(source: Path, dest: Path) -> None:
 
 @contextlib.contextmanager
 def staged_directory(dest: Path) -> Iterator[Path]:
-    """Yield a temp folder beside `dest`; on success it replaces `dest` in one rename.
+    """Yield a temp folder beside `dest`; on success it takes the place of `dest` atomically.
 
-    An exception leaves any previous `dest` untouched and removes the temp folder.
+    An existing `dest` is swapped with the stage in one `renameat2(RENAME_EXCHANGE)` (Linux), so a
+    reader never finds `dest` missing; where the kernel or filesystem cannot exchange, two renames
+    leave it missing for an instant. An exception leaves any previous `dest` untouched and removes the
+    temp folder.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".stage", dir=dest.parent))
     try:
         yield stage
-        if dest.exists():
+        if not dest.exists():
+            os.replace(stage, dest)
+        elif not exchange_paths(stage, dest):  # the stage now holds the old folder, removed below
             retired = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
             os.replace(dest, retired / dest.name)
             os.replace(stage, dest)
             shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(stage, dest)
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_RENAMEAT2 = getattr(_LIBC, "renameat2", None)  # glibc 2.28+
+
+
+def exchange_paths(first: Path, second: Path) -> bool:
+    """Swap two existing paths in one step; False where the platform or filesystem cannot (nothing moved).
+
+    Raises OSError for any other failure (a path missing, no permission).
+    """
+    if _RENAMEAT2 is None:
+        return False
+    done = _RENAMEAT2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    if done == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # no such call, or not on this filesystem
+        return False
+    raise OSError(error, os.strerror(error), str(first), None, str(second))
