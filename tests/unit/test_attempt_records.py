@@ -11,24 +11,11 @@ from pathlib import Path
 from gpu_image.worker.spool import Spool
 from platform_assets.domain import attempt_deadline
 from platform_assets.domain.timing_records import ERROR_MAX_CHARS, TimingRecord
+from tests.timing_builders import timing_record
 
 
 def attempt(error: str | None) -> TimingRecord:
-    return TimingRecord(
-        record_id="d~b001/run-0",
-        run_id="run",
-        attempt=0,
-        doc_id="d",
-        batch_key="d~b001",
-        first_page=0,
-        last_page=9,
-        pages=10,
-        status="failed",
-        started_at="2026-01-01T00:00:00+00:00",
-        finished_at="2026-01-01T00:00:01+00:00",
-        wall_s=1.0,
-        error=error,
-    )
+    return timing_record(status="failed", error=error)
 
 
 def test_an_attempts_error_is_one_line_of_at_most_500_characters() -> None:

@@ -14,6 +14,7 @@ from platform_assets.domain.degraded_check import check_degraded, pages_with_tex
 from platform_assets.domain.findings import CheckName, Severity
 from platform_assets.domain.link_check import check_links, link_target
 from platform_assets.domain.timing_records import TimingRecord
+from tests.timing_builders import timing_record
 
 
 def batch(index: int, first: int, last: int) -> Batch:
@@ -137,19 +138,15 @@ def block(page: int, kind: BlockKind, text: str = "", **fields) -> Block:
 
 
 def record(status: str, error: str | None) -> TimingRecord:
-    return TimingRecord(
+    return timing_record(
         record_id="d~b002/run-1",
-        run_id="run",
         attempt=1,
-        doc_id="d",
         batch_key="d~b002",
         first_page=5,
-        last_page=9,
         pages=5,
         status=status,
         started_at="2026-11-23T00:00:00Z",
         finished_at="2026-11-23T00:00:01Z",
-        wall_s=1.0,
         error=error,
     )
 

@@ -14,6 +14,7 @@ import pytest
 from platform_assets.domain import warehouse
 from platform_assets.domain.timing_records import TimingRecord, load_into_duckdb
 from platform_assets.domain.warehouse import WarehouseLocked, reading, writing
+from tests.timing_builders import timing_record
 
 REPO = Path(__file__).resolve().parents[2]
 WRITERS, LOADS = 3, 15
@@ -45,20 +46,7 @@ WRITER = textwrap.dedent(
 
 
 def record(n: int) -> TimingRecord:
-    return TimingRecord(
-        record_id=f"d~b001/run-{n}",
-        run_id=f"run-{n}",
-        attempt=0,
-        doc_id="d",
-        batch_key="d~b001",
-        first_page=0,
-        last_page=9,
-        pages=10,
-        status="succeeded",
-        started_at="2026-01-01T00:00:00+00:00",
-        finished_at="2026-01-01T00:00:01+00:00",
-        wall_s=1.0,
-    )
+    return timing_record(record_id=f"d~b001/run-{n}", run_id=f"run-{n}")
 
 
 def hold(db: Path, seconds: float) -> subprocess.Popen[str]:
