@@ -120,7 +120,11 @@ def test_two_documents_through_the_cockpit(dagster_dev, real_pdfs, browser, shot
     assert {r["status"] for r in final} == {"SUCCESS"}, summary(final)  # 0 failed runs, first time round
 
     # each document's checks are its own: the Checks tab shows, per document, what GraphQL records for it
-    states = check_states(port)
+    def settled():  # a check's status is resolved after its run ends (planned -> skipped): wait for it
+        states = check_states(port)
+        return states if all(len(by_doc) == len(DOCUMENTS) for by_doc in states.values()) else None
+
+    states = wait_for("every check's status for both documents", settled, process, log, deadline)
     documents = sorted(next(iter(states.values())))
     assert len(documents) == len(DOCUMENTS) and all(sorted(by_doc) == documents for by_doc in states.values())
     assert set(states["vocabulary"].values()) == {"Skipped"}  # no schema configured: skipped, not passed
