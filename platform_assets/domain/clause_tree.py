@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from platform_assets.domain.atomic import staged_directory
 from platform_assets.domain.batch_plan import Clause
-from platform_assets.domain.block_triage import REASONS, triage
+from platform_assets.domain.block_triage import REASONS, Triage, triage
 from platform_assets.domain.blocks import Block
 from platform_assets.domain.clause_hierarchy import ClauseNode, clause_hierarchy
 from platform_assets.domain.clause_layout import ROOT_INDEX, folder_href, layout_tree, name_slug
@@ -165,26 +165,69 @@ def build_clause_tree(
     never linked.
     """
     stream = [block for batch in batches for block in batch.blocks]
-    images = _image_sources(batches)
     filled, from_text_layer = fill_from_text_layer(stream, pdf, password) if pdf else (stream, 0)
     triaged = triage(filled, outline_titles(clauses))
     nodes = clause_hierarchy(clauses)
     paths = layout_tree(nodes)
     segmentation = segment(triaged.kept, clauses)
-    used_images: dict[str, Path] = {}
-    href = functools.cache(folder_href)  # ~2 links per block, few distinct (folder, to) pairs
-    resolve_number = _number_resolver(clauses, nodes)
-    captions = _caption_paths(segmentation, paths)
-    quoted = {cid for cid in nodes if not_ours.intersection(_lineage(cid, nodes))}
-    target_paths: dict[tuple[str | None, str], str | None] = {}  # (top-level clause, target) -> file
-    totals: Counter[str] = Counter()  # references by kind, and those linked
+    renderer = _Renderer(nodes, paths, clauses, segmentation, _image_sources(batches), patterns, not_ours)
+    href = renderer.href
+    files: dict[str, str] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    anchored = set(segmentation.anchored)
+    unmatched = frozenset(segmentation.unmatched)
+    for clause_id, node in nodes.items():
+        path = paths[clause_id]
+        body, references = renderer.render(path, clause_id, segmentation.bodies[clause_id])
+        children = [(nodes[c], href(posixpath.dirname(path), paths[c])) for c in node.children]
+        heading = printed_title(node.title, segmentation.heading_of.get(clause_id, ()))
+        files[path] = _page(heading or node.id, body, children)
+        entries[clause_id] = _entry(node, path, segmentation, references, clause_id in anchored, unmatched)
+    front, _ = renderer.render(ROOT_INDEX, None, segmentation.front)  # its references are counted, not listed
+    top = [(n, href("", paths[n.id])) for n in nodes.values() if n.parent is None]
+    files[ROOT_INDEX] = _page(title, front, top)
+    manifest = _manifest(
+        doc_id, len(stream), len(files), nodes, segmentation, triaged, renderer, entries, from_text_layer
+    )
+    return ClauseTree(files=files, images=dict(sorted(renderer.used_images.items())), manifest=manifest)
 
-    def render(path: str, owner: str | None, blocks: Sequence[Block]) -> tuple[str, list[dict[str, Any]]]:
+
+class _Renderer:
+    """Clause bodies rendered and linked, with what that used: images copied, references counted."""
+
+    def __init__(
+        self,
+        nodes: dict[str, ClauseNode],
+        paths: dict[str, str],
+        clauses: Sequence[Clause],
+        segmentation: Segmentation,
+        images: dict[tuple[int, int, str | None], tuple[str, Path]],
+        patterns: Sequence[ReferencePattern],
+        not_ours: frozenset[str],
+    ) -> None:
+        self.nodes, self.paths, self.images, self.patterns = nodes, paths, images, patterns
+        self.href = functools.cache(folder_href)  # ~2 links per block, few distinct (folder, to) pairs
+        self.resolve_number = _number_resolver(clauses, nodes)
+        self.captions = _caption_paths(segmentation, paths)
+        self.quoted = {cid for cid in nodes if not_ours.intersection(_lineage(cid, nodes))}
+        self.target_paths: dict[tuple[str | None, str], str | None] = {}  # (top-level clause, target) -> file
+        self.totals: Counter[str] = Counter()  # references by kind, and those linked
+        self.used_images: dict[str, Path] = {}
+
+    def render(
+        self, path: str, owner: str | None, blocks: Sequence[Block]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The clause file's body at `path`, and its references as manifest entries."""
+        folder = posixpath.dirname(path)
+        root = owner and _lineage(owner, self.nodes)[-1]
+        href, paths, captions, target_paths = self.href, self.paths, self.captions, self.target_paths
+        totals = self.totals
+
         def image_href(block: Block) -> str | None:
-            located = images.get(_image_key(block))
+            located = self.images.get(_image_key(block))
             if located is None:
                 return None
-            used_images[located[0]] = located[1]
+            self.used_images[located[0]] = located[1]
             return href(folder, located[0])
 
         def resolve(target: str) -> str | None:
@@ -192,21 +235,19 @@ def build_clause_tree(
             if (to := target_paths.get(key, _UNKNOWN)) is _UNKNOWN:
                 to = captions.get(target) if target[0] in "TF" and " " in target else None
                 if to is None:
-                    clause_id = target if target in paths else resolve_number(target, owner)
+                    clause_id = target if target in paths else self.resolve_number(target, owner)
                     to = paths[clause_id] if clause_id is not None else None
                 target_paths[key] = to
             return href(folder, to) if to is not None else None
 
-        folder = posixpath.dirname(path)
-        root = owner and _lineage(owner, nodes)[-1]
-        external = owner in quoted
+        external = owner in self.quoted
         parts: list[str] = []
         entries: list[dict[str, Any]] = []  # validated as ReferenceEntry with the manifest: ~4x faster
         for unit in render_units(blocks, RenderContext(image_href=image_href)):
             if unit.code:
                 parts.append(unit.markdown)
                 continue
-            linked, found = link_references(unit.markdown, resolve, patterns, external=external)
+            linked, found = link_references(unit.markdown, resolve, self.patterns, external=external)
             parts.append(linked)
             for reference in found:
                 entries.append(_ref(reference, unit.page_index))
@@ -214,43 +255,41 @@ def build_clause_tree(
                 totals["linked"] += reference.href is not None
         return ("\n\n".join(parts) + "\n" if parts else ""), entries
 
-    files: dict[str, str] = {}
-    entries: dict[str, dict[str, Any]] = {}
-    anchored = set(segmentation.anchored)
-    unmatched = frozenset(segmentation.unmatched)
-    for clause_id, node in nodes.items():
-        path = paths[clause_id]
-        body, references = render(path, clause_id, segmentation.bodies[clause_id])
-        children = [(nodes[c], href(posixpath.dirname(path), paths[c])) for c in node.children]
-        heading = printed_title(node.title, segmentation.heading_of.get(clause_id, ()))
-        files[path] = _page(heading or node.id, body, children)
-        entries[clause_id] = _entry(node, path, segmentation, references, clause_id in anchored, unmatched)
 
-    front, _ = render(ROOT_INDEX, None, segmentation.front)  # its references are counted, not listed
-    top = [(n, href("", paths[n.id])) for n in nodes.values() if n.parent is None]
-    files[ROOT_INDEX] = _page(title, front, top)
+def _manifest(
+    doc_id: str,
+    blocks: int,
+    files: int,
+    nodes: dict[str, ClauseNode],
+    segmentation: Segmentation,
+    triaged: Triage,
+    renderer: _Renderer,
+    entries: dict[str, dict[str, Any]],
+    from_text_layer: int,
+) -> TreeManifest:
+    """The tree's manifest: what was placed, dropped and linked, and an entry per clause."""
     dropped = sum(triaged.drops.values())
-    manifest = TreeManifest(
+    totals = renderer.totals
+    return TreeManifest(
         doc_id=doc_id,
-        files=len(files),
+        files=files,
         barrels=sum(1 for n in nodes.values() if n.children),
-        images=len(used_images),
+        images=len(renderer.used_images),
         outline_entries=len(nodes),
         clauses_matched=len(nodes) - len(segmentation.unmatched),
         unmatched=list(segmentation.unmatched),
         heading_mismatch=list(segmentation.mismatched),
-        blocks_total=len(stream),
+        blocks_total=blocks,
         blocks_assigned=segmentation.assigned,
         blocks_dropped=dropped,
         drops=triaged.drops,
-        blocks_lost=len(stream) - segmentation.assigned - dropped,
+        blocks_lost=blocks - segmentation.assigned - dropped,
         from_text_layer=from_text_layer,
         references_found=totals[INTERNAL],
         references_linked=totals["linked"],
         references_external=totals[EXTERNAL],
         clauses=entries,  # type: ignore[arg-type]  # validated here
     )
-    return ClauseTree(files=files, images=dict(sorted(used_images.items())), manifest=manifest)
 
 
 def outline_titles(clauses: Sequence[Clause]) -> frozenset[tuple[str, ...]]:

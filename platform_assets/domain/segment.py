@@ -478,7 +478,7 @@ def _title_offset(text: str, target: _Target) -> int | None:
 
 @dataclass
 class _Walk:
-    """The blocks placed so far: `front`, then each opened clause's body and heading."""
+    """The walk's position and what it placed so far: `front`, then each opened clause's body and heading."""
 
     stream: Sequence[Block]
     heads: Sequence[Tokens | None]  # each block's `_heading_words`
@@ -489,6 +489,12 @@ class _Walk:
     split: int = 0
     anchors: list[tuple[Block, float, str | None]] = field(default_factory=list)
     """Anchors opened on the page being walked: (anchor block, anchor top, clause open before it)."""
+    at: int = 0
+    """The next block of the stream to place."""
+    cursor: int = 0
+    """The first outline entry not opened yet."""
+    mismatched: list[str] = field(default_factory=list)
+    anchored: list[str] = field(default_factory=list)
 
     def place(self, block: Block) -> None:
         """Into the open clause; a block MinerU read after an anchor that lies above it, in its column,
@@ -539,67 +545,78 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     outline = _Outline(targets, anchors)
     waiting = sorted((at, index) for index, at in enumerate(anchors) if at is not None)
     walk = _Walk(stream, heads, [], {clause.id: [] for clause in clauses}, {})
-    mismatched: list[str] = []
-    anchored: list[str] = []
-    cursor, at, next_anchor = 0, 0, 0
-    while at < len(stream) or next_anchor < len(waiting):
+    next_anchor = 0
+    while walk.at < len(stream) or next_anchor < len(waiting):
         due = []
-        while next_anchor < len(waiting) and waiting[next_anchor][0] <= at:
+        while next_anchor < len(waiting) and waiting[next_anchor][0] <= walk.at:
             due.append(waiting[next_anchor][1])
             next_anchor += 1
         if due:
-            opening = [index for index in due if index >= cursor]
-            before = walk.current
-            for index in opening:
-                walk.open(outline.targets[index].id)
-            anchored += [outline.targets[index].id for index in opening]
-            if opening:
-                cursor = opening[-1] + 1
-                target = outline.targets[opening[-1]]
-                at, matched = _open_at_anchor(
-                    walk, outline, words, at, opening[-1], _bound(waiting, next_anchor), before
-                )
-                if not matched:
-                    mismatched.append(target.id)
-                mismatched += [outline.targets[index].id for index in opening[:-1]]
-            continue
-        if at >= len(stream):
-            break
-        block = stream[at]
-        cursor = outline.expire(cursor, block.page_index)
-        found = outline.match(stream, words, at, cursor) if outline.plain else None
-        if found is None:
-            walk.place(block)
-            at += 1
-            continue
-        if not found.heading:  # embedded below other code lines: the lines above stay where they were
-            above, block = _cut(block, found.line)
-            if above is not None:
-                walk.place(above)
-                walk.split += 1
-        walk.open(outline.targets[found.index].id)
-        cursor = found.index + 1
-        if found.heading:
-            walk.heading_of[walk.current] = tuple(stream[at : at + found.heading])  # type: ignore[index]
-            at += found.heading
+            _open_due(walk, outline, words, due, _bound(waiting, next_anchor))
+        elif walk.at < len(stream):
+            _step(walk, outline, words)
         else:
-            walk.place(block)
-            at += 1
-    heading_of = {cid: blocks for cid, blocks in walk.heading_of.items()}
+            break
+    return _segmentation(walk, clauses, offset)
+
+
+def _open_due(walk: _Walk, outline: _Outline, words: list[Tokens | None], due: list[int], bound: int) -> None:
+    """Open the entries whose anchors the walk has reached (those not passed already); the last of them
+    at its anchor block, the others as mismatched (no blocks of their own between them)."""
+    opening = [index for index in due if index >= walk.cursor]
+    if not opening:
+        return
+    before = walk.current
+    for index in opening:
+        walk.open(outline.targets[index].id)
+    walk.anchored += [outline.targets[index].id for index in opening]
+    walk.cursor = opening[-1] + 1
+    walk.at, matched = _open_at_anchor(walk, outline, words, walk.at, opening[-1], bound, before)
+    if not matched:
+        walk.mismatched.append(outline.targets[opening[-1]].id)
+    walk.mismatched += [outline.targets[index].id for index in opening[:-1]]
+
+
+def _step(walk: _Walk, outline: _Outline, words: list[Tokens | None]) -> None:
+    """Place the next block, or open the entry (without a position) whose heading it is."""
+    stream, at = walk.stream, walk.at
+    block = stream[at]
+    walk.cursor = outline.expire(walk.cursor, block.page_index)
+    found = outline.match(stream, words, at, walk.cursor) if outline.plain else None
+    if found is None:
+        walk.place(block)
+        walk.at = at + 1
+        return
+    if not found.heading:  # embedded below other code lines: the lines above stay where they were
+        above, block = _cut(block, found.line)
+        if above is not None:
+            walk.place(above)
+            walk.split += 1
+    walk.open(outline.targets[found.index].id)
+    walk.cursor = found.index + 1
+    if found.heading:
+        walk.heading_of[walk.current] = tuple(stream[at : at + found.heading])  # type: ignore[index]
+        walk.at = at + found.heading
+    else:
+        walk.place(block)
+        walk.at = at + 1
+
+
+def _segmentation(walk: _Walk, clauses: Sequence[Clause], offset: float) -> Segmentation:
+    heading_of = walk.heading_of
     placed = len(walk.front) + sum(map(len, walk.bodies.values())) + sum(map(len, heading_of.values()))
     assigned = placed - walk.split
-    opened = set(heading_of)
-    unheaded = set(mismatched)  # a set built once: a comprehension's condition runs per clause
+    unheaded = set(walk.mismatched)  # a set built once: a comprehension's condition runs per clause
     return Segmentation(
         front=tuple(walk.front),
         bodies={clause_id: tuple(blocks) for clause_id, blocks in walk.bodies.items()},
         heading_of={cid: blocks for cid, blocks in heading_of.items() if cid not in unheaded},
-        unmatched=tuple(clause.id for clause in clauses if clause.id not in opened),
+        unmatched=tuple(clause.id for clause in clauses if clause.id not in heading_of),
         assigned=assigned,
-        dropped=len(stream) - assigned,
+        dropped=len(walk.stream) - assigned,
         split=walk.split,
-        mismatched=tuple(mismatched),
-        anchored=tuple(anchored),
+        mismatched=tuple(walk.mismatched),
+        anchored=tuple(walk.anchored),
         anchor_offset=offset,
     )
 
