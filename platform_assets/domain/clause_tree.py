@@ -26,7 +26,7 @@ from platform_assets.domain.blocks import Block
 from platform_assets.domain.clause_hierarchy import ClauseNode, clause_hierarchy
 from platform_assets.domain.clause_layout import ROOT_INDEX, folder_href, layout_tree, name_slug
 from platform_assets.domain.clauses import clause_number, tokens
-from platform_assets.domain.corrections import Applied, StalePatch, Unproven
+from platform_assets.domain.correction_log import Applied, StalePatch, Unproven
 from platform_assets.domain.cross_references import (
     DEFAULT_PATTERNS,
     EXTERNAL,

@@ -45,8 +45,9 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from platform_assets.domain.correction_log import Applied, StalePatch, Unproven
 from platform_assets.domain.cross_references import ReferencePattern, check_patterns, configured_patterns
 from platform_assets.domain.findings import ClauseText, Finding, Severity
 from platform_assets.domain.vocabulary import CODE_SPAN, name_cell
@@ -118,36 +119,6 @@ class DocumentCorrections:
     benign: tuple[BenignPair, ...] = ()
     schemas: tuple[Path, ...] = ()
     references: ReferenceConfig = field(default_factory=ReferenceConfig)
-
-
-@dataclass(frozen=True)
-class Applied:
-    """An edit made in a clause: what was replaced by what, how often, and by which table of the file."""
-
-    clause_id: str
-    find: str
-    replace: str
-    count: int
-    source: Literal["corrections", "patches"]
-
-
-@dataclass(frozen=True)
-class Unproven:
-    """A correction held back in a clause: the garble is a real name somewhere, and these pages don't
-    show the correct form instead."""
-
-    clause_id: str
-    garble: str
-    correct: str
-    count: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class StalePatch:
-    clause_id: str
-    find: str
-    reason: str
 
 
 @dataclass(frozen=True)
