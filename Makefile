@@ -13,7 +13,7 @@ DEV_PORT ?= 3000
 CORPUS := .cache/corpus
 SHARED := ../shared
 
-.PHONY: install demo dev test test-ui lint corpus holdout bench pool clean
+.PHONY: install demo dev test test-fast test-ui lint corpus holdout bench pool clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,7 +52,14 @@ holdout: install
 
 test: install corpus
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
+
+# Unit tests only (tests/unit): no servers, MinerU, Dagster daemon or worker processes, under a minute;
+# `make test` also runs tests/integration and tests/live.
+test-fast: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q tests/unit
 
 # The browser test alone (also part of `make test`): needs Debian's Chromium (`apt-get install chromium`);
 # screenshots land in .cache/ui-screenshots/ (or UI_SCREENSHOTS).

@@ -34,29 +34,42 @@ def through_assets(pdf: Path, work: Path) -> tuple[list[tuple[int, int]], list[f
 
     from platform_assets.definitions import default_resources
     from platform_assets.domain.intake import register_pdf
+    from platform_assets.domain.platform_paths import PlatformPaths
     from platform_assets.domain.registry import Registry
     from platform_assets.local_run import _run, materialize_document
-    from platform_assets.settings import PlatformPaths
     from resources.parse_worker import LocalWorker
     from resources.platform_data import PlannerSettings
+    from resources.settings import PlatformSettings
 
     paths = PlatformPaths(work / "data")
     worker = LocalWorker(spool_dir=str(work / "spool"))  # no warm worker from an earlier run
     resources = {
-        **default_resources(paths),
+        **default_resources(PlatformSettings(paths)),
         "worker": worker,
         "planner": PlannerSettings(target_pages=10, max_pages=20),
     }
     doc_id = register_pdf(pdf, Registry(paths.registry), paths.landing, "bench").record.doc_id
     with dg.instance_for_test() as instance:
-        _run(paths, instance, resources, dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
+        _run(
+            PlatformSettings(paths),
+            instance,
+            resources,
+            dg.AssetSelection.assets("source_pdf", "batch_plan"),
+            doc_id,
+        )
         plan = Registry(paths.registry).plan(doc_id)
         batch_s = []
         for batch in plan.batches:
             started = time.perf_counter()
-            _run(paths, instance, resources, dg.AssetSelection.assets("parsed_batch"), batch.key)
+            _run(
+                PlatformSettings(paths),
+                instance,
+                resources,
+                dg.AssetSelection.assets("parsed_batch"),
+                batch.key,
+            )
             batch_s.append(time.perf_counter() - started)
-        materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
+        materialize_document(doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None)
     worker.stop_workers()  # the direct figure is measured without an idle worker beside it
     return [(b.first_page, b.last_page) for b in plan.batches], batch_s
 

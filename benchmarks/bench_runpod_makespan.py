@@ -44,9 +44,9 @@ def main() -> None:
     parser.add_argument("--poll-max-s", type=float, default=0.015, help="status poll interval cap")
     args = parser.parse_args()
 
-    from gpu_image.worker.contract import JobInput
     from resources.runpod_worker import RunPodWorker
     from tests.runpod_emulator import RunPodEmulator
+    from worker_contract.contract import JobInput
 
     plan = ecma_like_plan()
     pages = [last - first + 1 for first, last in plan]

@@ -43,7 +43,7 @@ from tests.otlp_receiver import OtlpReceiver  # noqa: E402
 T = TypeVar("T")
 GOAL = 0.01
 GPU_PAGES_PER_S = 1.04
-"""One A5000 on ECMA-376 (DESIGN.md 3): a 100-page batch takes about 96 s of parse alone there."""
+"""One A5000 on ECMA-376 (docs/design.md §3): a 100-page batch takes about 96 s of parse alone there."""
 OBSERVATION_ROUNDS = 20
 OBSERVATIONS_PER_ROUND = 100
 """Four spans and two log records each: 400 spans a round, under the 512 that wake an exporter early."""
@@ -77,7 +77,7 @@ class TelemetrySwitch:
         os.environ.update(self.env)
 
     def off(self) -> None:
-        from gpu_image.worker import telemetry
+        import telemetry
 
         telemetry.shutdown()
         for name in self.env:
@@ -135,7 +135,7 @@ def job_payload(pdf: Path, pages: int) -> dict:
 
 def bench_jobs(pdf: Path, pages: int, reps: int, switch: TelemetrySwitch) -> float:
     """Prints the worker job comparison; returns the median job seconds with telemetry on."""
-    from gpu_image.worker import telemetry
+    import telemetry
     from gpu_image.worker.job import run_job
     from gpu_image.worker.job_telemetry import WorkerInstruments
 
@@ -171,9 +171,9 @@ def bench_jobs(pdf: Path, pages: int, reps: int, switch: TelemetrySwitch) -> flo
 
 def bench_job_observation(pdf: Path, pages: int, switch: TelemetrySwitch, job_s: float) -> None:
     """Prints the worker's instrumentation alone per job, off and on, and as a share of a `job_s` job."""
-    from gpu_image.worker import telemetry
-    from gpu_image.worker.contract import parse_job_input
+    import telemetry
     from gpu_image.worker.job_telemetry import PHASE_SPANS, JobObservation
+    from worker_contract.contract import parse_job_input
 
     payload = job_payload(pdf, pages)
     job = parse_job_input(payload)
@@ -231,20 +231,27 @@ def bench_batches(pdf: Path, reps: int, switch: TelemetrySwitch, work: Path) -> 
     from platform_assets.definitions import default_resources
     from platform_assets.domain.batch_store import batch_dir
     from platform_assets.domain.intake import register_pdf
+    from platform_assets.domain.platform_paths import PlatformPaths
     from platform_assets.domain.registry import Registry
     from platform_assets.domain.timing_records import load_records
     from platform_assets.local_run import _run
-    from platform_assets.settings import PlatformPaths
     from resources.parse_worker import LocalWorker
+    from resources.settings import PlatformSettings
 
     paths = PlatformPaths(work / "data")
     worker = LocalWorker(spool_dir=str(work / "spool"))
-    resources = {**default_resources(paths), "worker": worker}
+    resources = {**default_resources(PlatformSettings(paths)), "worker": worker}
     doc_id = register_pdf(pdf, Registry(paths.registry), paths.landing, "bench").record.doc_id
     exported = {name: switch.exported(name) for name in ("platform.batch", "mineru.job")}
     try:
         with dg.instance_for_test() as instance:
-            _run(paths, instance, resources, dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
+            _run(
+                PlatformSettings(paths),
+                instance,
+                resources,
+                dg.AssetSelection.assets("source_pdf", "batch_plan"),
+                doc_id,
+            )
             plan = Registry(paths.registry).plan(doc_id)
             assert plan is not None, "batch_plan registers the plan"
             batch = max(plan.batches, key=lambda b: b.last_page - b.first_page)
@@ -253,7 +260,13 @@ def bench_batches(pdf: Path, reps: int, switch: TelemetrySwitch, work: Path) -> 
                 """Seconds of the run, and of all in it but the worker's MinerU parse (the noisy part)."""
                 shutil.rmtree(batch_dir(paths.batches, doc_id, batch.key), ignore_errors=True)
                 started = time.perf_counter()
-                result = _run(paths, instance, resources, dg.AssetSelection.assets("parsed_batch"), batch.key)
+                result = _run(
+                    PlatformSettings(paths),
+                    instance,
+                    resources,
+                    dg.AssetSelection.assets("parsed_batch"),
+                    batch.key,
+                )
                 seconds = time.perf_counter() - started
                 (record,) = [r for r in load_records(paths.timings) if r.run_id == result.run_id]
                 return seconds, seconds - (record.phase("parse") or 0.0)
@@ -369,8 +382,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from gpu_image.worker.local import OFFLINE_ENV
-    from gpu_image.worker.telemetry import attach_log_handler
     from samples.standard import build_sample_standard
+    from telemetry import attach_log_handler
 
     for name in [name for name in os.environ if name.startswith("OTEL_")]:
         del os.environ[name]  # off means off; on is exactly the Axiom-style env

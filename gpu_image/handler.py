@@ -1,7 +1,7 @@
 """RunPod entry point: boot (logging, fitness, warmup) and job serving composed under ONE asyncio loop.
 
-Invariant: the warmup and every job are awaited on the loop that runs the SDK's JobScaler (DESIGN.md
-section 5), and a job that was taken is finished and posted before the process exits (SIGTERM drains).
+Invariant: the warmup and every job are awaited on the loop that runs the SDK's JobScaler (docs/design.md
+§5), and a job that was taken is finished and posted before the process exits (SIGTERM drains).
 Run: `python -u -m gpu_image.handler`. The parse logic lives in `gpu_image.worker`.
 """
 
@@ -26,15 +26,15 @@ from runpod.serverless.modules.rp_ping import Heartbeat
 from runpod.serverless.modules.rp_scale import JobScaler
 from runpod.version import __version__ as RUNPOD_VERSION
 
-from gpu_image.worker.contract import DEFAULT_TIER, Tier
 from gpu_image.worker.fitness import fitness_problems
 from gpu_image.worker.job import run_job
 from gpu_image.worker.job_telemetry import start_worker_telemetry
 from gpu_image.worker.local import OFFLINE_ENV, JsonLogFormatter
-from gpu_image.worker.redaction import redact
 from gpu_image.worker.spool import group_rss_mb
-from gpu_image.worker.telemetry import shutdown
 from gpu_image.worker.warmup import WarmupError, run_warmup
+from telemetry import shutdown
+from worker_contract.contract import DEFAULT_TIER, Tier
+from worker_contract.redaction import redact
 
 log = logging.getLogger("gpu_image.worker")
 
@@ -116,7 +116,7 @@ def init_logging() -> None:
 
 
 def init_telemetry(settings: WorkerSettings) -> None:
-    """OpenTelemetry when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (DESIGN.md 6): providers and the log bridge.
+    """OpenTelemetry when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (docs/design.md §6): providers, log bridge.
 
     It runs before fitness and warmup so that the `mineru.warmup` boot span and `mineru.job` spans export.
     """

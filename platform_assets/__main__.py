@@ -20,7 +20,7 @@ from platform_assets.domain.file_names import display_name
 from platform_assets.domain.intake import register_pdf
 from platform_assets.domain.pdf_facts import PdfError
 from platform_assets.domain.registry import Registry
-from platform_assets.settings import platform_paths
+from resources.settings import PlatformSettings, pdf_password
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
@@ -44,12 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ingest.add_argument(
         "--password",
-        default=os.environ.get("PLATFORM_PDF_PASSWORD"),
+        default=pdf_password(),
         help="password of an encrypted PDF (or PLATFORM_PDF_PASSWORD)",
     )
     args = parser.parse_args(argv)
 
-    paths = platform_paths()
+    settings = PlatformSettings.from_env()
+    paths = settings.paths
     try:
         intake = register_pdf(args.file, Registry(paths.registry), paths.landing, "cli", args.password)
     except PdfError as err:
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with open_instance() as instance:
-            report = materialize_document(doc_id, paths, instance)
+            report = materialize_document(doc_id, settings, instance)
     except StepFailed as failure:  # one line; the traceback is in the run's event log ($DAGSTER_HOME)
         print(f"error: {failure}", file=sys.stderr)
         return EXIT_FAILED
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 @contextlib.contextmanager
 def open_instance() -> Iterator[DagsterInstance]:
     """The instance at `DAGSTER_HOME`, its storage created under a lock there: two processes starting on
-    a fresh instance would both create its SQLite tables (`table ... already exists`)."""
+    a fresh instance would both create its SQLite tables (`table ... already exists`). The variable is
+    Dagster's own (`DagsterInstance.get` reads it), so it is read here beside it, not in the settings."""
     from dagster import DagsterInstance
 
     home = os.environ.get("DAGSTER_HOME")

@@ -13,6 +13,7 @@ from platform_assets.checks import contiguity_report, contiguity_result, contigu
 from platform_assets.domain.atomic import write_text_atomic
 from platform_assets.domain.batch_plan import BatchPlan
 from platform_assets.domain.batch_store import BatchManifest, batch_dir, read_manifest
+from platform_assets.domain.markdown_table import markdown_table
 from platform_assets.parsing import eager_on_changed_batches
 from platform_assets.partitions import PartitionScheme
 from resources.platform_data import PlatformData
@@ -50,9 +51,7 @@ def build_parsed_document(
     )
     def parsed_document(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
         doc_id = context.partition_key
-        plan = data.registry.plan(doc_id)
-        if plan is None:
-            raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
+        plan = data.registered_plan(doc_id)
         report = contiguity_report(data, plan)
         manifests = [read_manifest(batch_dir(data.paths.batches, doc_id, b.key)) for b in plan.batches]
         index = [
@@ -82,8 +81,12 @@ def build_parsed_document(
 
 def batch_pages_table(plan: BatchPlan, manifests: list[BatchManifest | None]) -> str:
     """Each batch's partition key, pages (as people number them) and blocks, for the asset's metadata."""
-    rows = ["| batch | pages | blocks |", "|---|---|---|"]
-    for batch, manifest in zip(plan.batches, manifests, strict=True):
-        blocks = manifest.block_count if manifest else "not parsed"
-        rows.append(f"| `{batch.key}` | {batch.first_page + 1}–{batch.last_page + 1} | {blocks} |")
-    return "\n".join(rows)
+    rows = [
+        [
+            f"`{batch.key}`",
+            f"{batch.first_page + 1}–{batch.last_page + 1}",
+            m.block_count if m else "not parsed",
+        ]
+        for batch, m in zip(plan.batches, manifests, strict=True)
+    ]
+    return markdown_table(["batch", "pages", "blocks"], rows)

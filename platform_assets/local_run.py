@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster._core.events import DagsterEvent
 
-from gpu_image.worker.redaction import redact
 from platform_assets.definitions import build_definitions
 from platform_assets.domain.batch_store import batch_dir, read_manifest
 from platform_assets.domain.clause_tree import read_tree_manifest
@@ -26,7 +25,8 @@ from platform_assets.domain.failures import StepFailed, batch_label
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.timing_records import TimingRecord, load_records
 from platform_assets.domain.verification_store import LATEST, read_latest
-from platform_assets.settings import PlatformPaths
+from resources.settings import PlatformSettings
+from worker_contract.redaction import redact
 
 RUN_JOB = "__ephemeral_asset_job__"
 """The name `dg.materialize` gives its runs (kept, so runs look the same in the instance)."""
@@ -115,18 +115,19 @@ class DocumentReport:
 
 def materialize_document(
     doc_id: str,
-    paths: PlatformPaths,
+    settings: PlatformSettings,
     instance: dg.DagsterInstance,
     resources: dict | None = None,
     log: Callable[[str], None] = print,
 ) -> DocumentReport:
     """Every asset of `doc_id`, one run per step; raises `StepFailed` at the first run that fails."""
+    paths = settings.paths
 
     def step_of_document(step: str) -> str:
         return f"step {step} of document {doc_id}"
 
     def run(selection: dg.AssetSelection, key: str | None, what: Callable[[str], str] = step_of_document):
-        return _run(paths, instance, resources, selection, key, what=what)
+        return _run(settings, instance, resources, selection, key, what=what)
 
     run(dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
     plan = Registry(paths.registry).plan(doc_id)
@@ -184,7 +185,7 @@ def materialize_document(
 
 
 def _run(
-    paths: PlatformPaths,
+    settings: PlatformSettings,
     instance: dg.DagsterInstance,
     resources: dict | None,
     selection: dg.AssetSelection,
@@ -193,7 +194,7 @@ def _run(
 ) -> dg.ExecuteInProcessResult:
     """One run over freshly loaded definitions (the registry may have gained partitions); a failed run
     raises `StepFailed`, described by `what(failed step)` (default `step <step> of <partition>`)."""
-    defs = build_definitions(paths, resources)
+    defs = build_definitions(settings, resources)
     job = dg.Definitions(
         jobs=[dg.define_asset_job(RUN_JOB, selection=selection)],
         assets=list(defs.assets or []),

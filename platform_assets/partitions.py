@@ -1,4 +1,4 @@
-"""The partition scheme (DESIGN.md 1): static partitions rebuilt from the registry at load.
+"""The partition scheme (docs/design.md §1): static partitions rebuilt from the registry at load.
 
 `documents` holds doc ids, `parse_batches` holds `<doc>~b<NNN>` keys of registered plans; the
 built-in StaticPartitionMapping both ways keeps lineage exact in the UI. Keep it all here so the

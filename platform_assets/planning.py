@@ -5,6 +5,7 @@ import dagster as dg
 from platform_assets.documents import load_facts
 from platform_assets.domain.batch_plan import BatchPlan
 from platform_assets.domain.intake import landing_path
+from platform_assets.domain.markdown_table import markdown_table
 from platform_assets.domain.pdf_facts import locate_lines, page_texts
 from platform_assets.domain.planning import plan_batches
 from platform_assets.partitions import PartitionScheme
@@ -77,17 +78,12 @@ def plan_metadata(plan: BatchPlan) -> dict[str, dg.MetadataValue]:
 
 
 def plan_table(plan: BatchPlan) -> str:
-    rows = [
-        "| batch | pages | count | starts with | clauses | reason |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows = []
     for batch in plan.batches:
         clauses = ", ".join(batch.clauses[:6]) + (
             f" … (+{len(batch.clauses) - 6})" if len(batch.clauses) > 6 else ""
         )
         first = batch.clauses[0] if batch.clauses else "(continues)"
-        rows.append(
-            f"| `{batch.key}` | {batch.first_page + 1}–{batch.last_page + 1} | {batch.pages} | {first} "
-            f"| {clauses} | {batch.reason.value} |"
-        )
-    return "\n".join(rows)
+        pages = f"{batch.first_page + 1}–{batch.last_page + 1}"
+        rows.append([f"`{batch.key}`", pages, batch.pages, first, clauses, batch.reason.value])
+    return markdown_table(["batch", "pages", "count", "starts with", "clauses", "reason"], rows)

@@ -3,25 +3,23 @@ documents and batches become partitions; the automation sensor carries them thro
 """
 
 import json
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dagster as dg
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError, ReloadRepositoryLocationStatus
 
-from gpu_image.worker.fetch import redact_url
-from gpu_image.worker.redaction import redact
 from platform_assets.domain.file_names import display_name
 from platform_assets.domain.intake import register_pdf
 from platform_assets.domain.pdf_facts import PdfError
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.partitions import PartitionScheme
-from platform_assets.settings import PlatformPaths
+from resources.settings import pdf_password
+from worker_contract.redaction import redact, redact_url
 
 INBOX_INTERVAL_S = 10
 RELOAD_INTERVAL_S = 5
-DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"
 
 
 def scan_inbox(
@@ -80,7 +78,7 @@ def build_inbox_sensor(paths: PlatformPaths) -> dg.SensorDefinition:
             Registry(paths.registry),
             paths.landing,
             cursor,
-            os.environ.get("PLATFORM_PDF_PASSWORD") or None,
+            pdf_password(),
         )
         for line in lines:
             (context.log.warning if line.startswith("refused") else context.log.info)(line)
@@ -93,7 +91,9 @@ def build_inbox_sensor(paths: PlatformPaths) -> dg.SensorDefinition:
     return inbox_sensor
 
 
-def build_registry_sensor(paths: PlatformPaths, scheme: PartitionScheme) -> dg.SensorDefinition:
+def build_registry_sensor(
+    paths: PlatformPaths, scheme: PartitionScheme, webserver_url: str
+) -> dg.SensorDefinition:
     @dg.sensor(
         name="registry_reload_sensor",
         minimum_interval_seconds=RELOAD_INTERVAL_S,
@@ -108,7 +108,7 @@ def build_registry_sensor(paths: PlatformPaths, scheme: PartitionScheme) -> dg.S
             return dg.SkipReason(f"reload already requested for registry state {current}")
         origin = context.code_location_origin
         location = origin.location_name if origin else "document_platform"
-        reload_code_location(location)
+        reload_code_location(location, webserver_url)
         context.update_cursor(current)
         return dg.SkipReason(
             f"registry changed ({scheme.registry_fingerprint} -> {current}): reloaded {location}"
@@ -117,14 +117,12 @@ def build_registry_sensor(paths: PlatformPaths, scheme: PartitionScheme) -> dg.S
     return registry_reload_sensor
 
 
-def reload_code_location(location: str) -> None:
-    """Ask the webserver at DAGSTER_WEBSERVER_URL (`make dev` sets it) to reload a code location.
-
-    A failure raises one line naming the URL (without credentials or query) and the root cause.
+def reload_code_location(location: str, webserver_url: str) -> None:
+    """Ask the webserver at `webserver_url` (DAGSTER_WEBSERVER_URL; `make dev` sets it) to reload a code
+    location. A failure raises one line naming the URL (without credentials or query) and the root cause.
     """
-    raw = os.environ.get("DAGSTER_WEBSERVER_URL", DEFAULT_WEBSERVER_URL)
-    shown = redact_url(raw)
-    url = urlsplit(raw)
+    shown = redact_url(webserver_url)
+    url = urlsplit(webserver_url)
     try:
         port = url.port  # ValueError unless a number from 0 to 65535
         if url.scheme not in ("http", "https") or not url.hostname:

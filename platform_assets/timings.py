@@ -3,7 +3,7 @@
 Runs never touch the DuckDB file (one writer per file); they write record files, and this
 unpartitioned asset (own pool, limit 1; as the file's one writer on every path, the CLI's in-process
 runs included: `domain/warehouse.py`) migrates the schema and rebuilds `parse_runs`, `phase_timings`
-and `documents` from them (schema: README "Querying timings and verification results"). A load that
+and `documents` from them (schema: docs/warehouse.md). A load that
 another process's lock on the file prevents is reported as pending, never a failure.
 `timed_phase` records the document-level phases (plan, tree, verify) of other assets as such files.
 """
@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 
 from platform_assets.domain.batch_telemetry import DocumentPhase
+from platform_assets.domain.markdown_table import markdown_table
 from platform_assets.domain.timing_records import (
     DocumentInfo,
     PhaseRecord,
@@ -87,9 +88,7 @@ def build_parse_timings(parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinitio
         except WarehouseLocked as locked:
             by_document = f"not read: {locked}"
         else:
-            table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-            table += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in summary]
-            by_document = "\n".join(table)
+            by_document = markdown_table(columns, summary)
         return dg.MaterializeResult(
             metadata={
                 "database": dg.MetadataValue.path(str(data.paths.warehouse)),

@@ -60,9 +60,7 @@ def build_clause_tree_asset(
     @timed_phase("tree")
     def clause_tree(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
         doc_id = context.partition_key
-        plan = data.registry.plan(doc_id)
-        if plan is None:
-            raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
+        plan = data.registered_plan(doc_id)
         batches = []
         for batch in plan.batches:
             folder = batch_dir(data.paths.batches, doc_id, batch.key)

@@ -17,6 +17,8 @@ from platform_assets.domain.clause_tree import MANIFEST
 from platform_assets.domain.corrections import CorrectionsError
 from platform_assets.domain.findings import CheckName
 from platform_assets.domain.intake import landing_path
+from platform_assets.domain.markdown_table import markdown_table
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.verification import VerificationInputs, verify_document
 from platform_assets.domain.verification_config import (
     VerificationConfig,
@@ -28,7 +30,6 @@ from platform_assets.domain.verification_store import load_into_duckdb, load_rep
 from platform_assets.domain.vocabulary import VocabularyError
 from platform_assets.domain.warehouse import WarehouseLocked, reading
 from platform_assets.partitions import PartitionScheme
-from platform_assets.settings import PlatformPaths
 from platform_assets.timings import timed_phase, warehouse_pending
 from resources.platform_data import PlatformData
 
@@ -64,9 +65,7 @@ def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition
     def verify(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
         doc_id = context.partition_key
         record = data.registry.document(doc_id)
-        plan = data.registry.plan(doc_id)
-        if plan is None:
-            raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
+        plan = data.registered_plan(doc_id)
         config = document_config(data, doc_id, record.filename)
         inputs = VerificationInputs.gather(
             paths=data.paths,
@@ -148,26 +147,23 @@ def document_config(data: PlatformData, doc_id: str, filename: str) -> Verificat
 
 def report_metadata(report: VerificationReport, location: str) -> dict[str, dg.MetadataValue]:
     counts = [
-        f"| {s.check} | {'yes' if s.ran else 'skipped'} | {s.errors} | {s.warnings} | {s.info} "
-        f"| {s.seconds:.2f} |"
+        [s.check, "yes" if s.ran else "skipped", s.errors, s.warnings, s.info, f"{s.seconds:.2f}"]
         for s in report.checks.values()
     ]
     worst = [
-        f"| {c.clause_id} | {c.path} | {c.first_page + 1}-{c.last_page + 1} | {c.actionable} | "
-        f"{'' if c.recall is None else f'{c.recall:.3f}'} |"
+        [c.clause_id, c.path, f"{c.first_page + 1}-{c.last_page + 1}", c.actionable,
+         None if c.recall is None else f"{c.recall:.3f}"]
         for c in report.worst_clauses()
-    ]
+    ]  # fmt: skip
     return {
         "report": dg.MetadataValue.path(location),
         "findings": dg.MetadataValue.int(len(report.findings)),
         "actionable": dg.MetadataValue.int(len(report.actionable)),
         "by_check": dg.MetadataValue.md(
-            "| check | ran | errors | warnings | info | seconds |\n| --- | --- | --- | --- | --- | --- |\n"
-            + "\n".join(counts)
+            markdown_table(["check", "ran", "errors", "warnings", "info", "seconds"], counts)
         ),
         "worst_clauses": dg.MetadataValue.md(
-            "| clause | file | pages | actionable | recall |\n| --- | --- | --- | --- | --- |\n"
-            + "\n".join(worst)
+            markdown_table(["clause", "file", "pages", "actionable", "recall"], worst)
             if worst
             else "no clause with findings"
         ),
@@ -217,14 +213,13 @@ def build_verification_tables(verification: dg.AssetsDefinition) -> dg.AssetsDef
                 rows = conn.execute(LATEST_SQL).fetchall()
         except WarehouseLocked as locked:
             return warehouse_pending(context, data, locked, data.paths.verification)
-        table = ["| check | errors | warnings | info | documents |", "| --- | --- | --- | --- | --- |"]
-        table += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+        table = markdown_table(["check", "errors", "warnings", "info", "documents"], rows)
         return dg.MaterializeResult(
             metadata={
                 "database": dg.MetadataValue.path(str(data.paths.warehouse)),
                 "pending": dg.MetadataValue.bool(False),
                 **{table_name: dg.MetadataValue.int(n) for table_name, n in counts.items()},
-                "latest_by_check": dg.MetadataValue.md("\n".join(table)),
+                "latest_by_check": dg.MetadataValue.md(table),
             }
         )
 

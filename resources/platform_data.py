@@ -7,39 +7,58 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from platform_assets.domain.batch_plan import PlanConfig
+from platform_assets.domain.batch_plan import BatchPlan, PlanConfig
 from platform_assets.domain.cost_model import (
     DEFAULT_COLD_START_USD,
     DEFAULT_GPU,
     DEFAULT_GPU_HOURLY_USD,
     CostModel,
 )
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
-from platform_assets.settings import PlatformPaths
+from resources.settings import PlatformSettings
 
 
 class PlatformData(dg.ConfigurableResource):
     """Where the registry and every file the assets write live (`PLATFORM_DATA_DIR`)."""
 
     root: str = Field(description="absolute path of the data folder")
+    verification_config: str | None = Field(
+        default=None,
+        description="folder of per-document verification configs (`PLATFORM_VERIFICATION_CONFIG`); "
+        "None: `verification-config` in the data folder",
+    )
+
+    @classmethod
+    def at(cls, paths: PlatformPaths) -> PlatformData:
+        folder = paths.verification_config_folder
+        return cls(root=str(paths.root), verification_config=str(folder) if folder else None)
 
     @property
     def paths(self) -> PlatformPaths:
-        return PlatformPaths(Path(self.root))
+        folder = self.verification_config
+        return PlatformPaths(Path(self.root), verification_config_folder=Path(folder) if folder else None)
 
     @property
     def registry(self) -> Registry:
         return Registry(self.paths.registry)
+
+    def registered_plan(self, doc_id: str) -> BatchPlan:
+        """`doc_id`'s plan; without one the run fails for good (a retry cannot register it)."""
+        plan = self.registry.plan(doc_id)
+        if plan is None:
+            raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
+        return plan
 
     def document_dir(self, doc_id: str) -> Path:
         return Path(self.root) / "documents" / doc_id
 
 
 class PlannerSettings(dg.ConfigurableResource):
-    """Batch sizes for new plans (DESIGN.md 3): ~100 pages target, ~200 maximum."""
+    """Batch sizes for new plans (docs/design.md §3): ~100 pages target, ~200 maximum."""
 
-    target_pages: int = 100
-    max_pages: int = 200
+    target_pages: int = PlatformSettings.batch_target_pages
+    max_pages: int = PlatformSettings.batch_max_pages
 
     def config(self) -> PlanConfig:
         return PlanConfig(target_pages=self.target_pages, max_pages=self.max_pages)
@@ -49,7 +68,8 @@ class ParseSettings(dg.ConfigurableResource):
     """Limits around one batch parse."""
 
     batch_deadline_s: float = Field(
-        default=3600.0, description="total wall time for a batch across all its retries"
+        default=PlatformSettings.batch_deadline_s,
+        description="total wall time for a batch across all its retries",
     )
 
 

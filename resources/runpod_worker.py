@@ -1,4 +1,4 @@
-"""`RunPodWorker`: the parse worker contract (DESIGN.md section 5) on a RunPod serverless endpoint.
+"""`RunPodWorker`: the parse worker contract (docs/design.md §5) on a RunPod serverless endpoint.
 
 Jobs go through RunPod's queue API (`/run`, `/status`, `/cancel`); the result archive is taken from
 `tarball_b64` or downloaded from the presigned `tarball_url` as soon as the job completes. Every
@@ -19,15 +19,15 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 from pydantic import Field, ValidationError
 
-from gpu_image.worker.contract import DEFAULT_TIER, JobInput, JobOutput, Tier, Transport
-from gpu_image.worker.fetch import redact_url
-from gpu_image.worker.redaction import redact
 from resources.parse_worker import JobHandle, ParseWorker, WorkerError, WorkerRun
+from resources.settings import MINERU_VERSION, PlatformSettings, ResultTransport
+from worker_contract.contract import DEFAULT_TIER, JobInput, JobOutput, Tier, Transport
+from worker_contract.redaction import redact, redact_url
 
 log = logging.getLogger("resources.runpod_worker")
 
@@ -160,11 +160,11 @@ class RunPodWorker(ParseWorker):
         default="https://rest.runpod.io/v1",
         description="RunPod REST management API base (`GET /endpoints/{id}` -> workersMax)",
     )
-    result_transport: Literal["tarball_b64", "s3"] = Field(
-        default="tarball_b64",
+    result_transport: ResultTransport = Field(
+        default=PlatformSettings.runpod_result_transport,
         description="`tarball_b64` (result in the response, ~20 MB cap) or `s3` (presigned URL, any size)",
     )
-    mineru_version: str = Field(default="4.0.12", description="MinerU version pinned in the GPU image")
+    mineru_version: str = Field(default=MINERU_VERSION, description="MinerU version pinned in the GPU image")
     tier: Tier = Field(default=DEFAULT_TIER, description="MinerU 4 tier the endpoint runs")
     poll_interval_s: float = Field(default=0.5, gt=0, description="first /status poll interval")
     poll_max_interval_s: float = Field(

@@ -77,7 +77,7 @@ AXIOM_TOKEN = "xaat-0123456789abcdef-test"
 
 
 def axiom_env(endpoint: str) -> dict[str, str]:
-    """Telemetry configured the way the README configures Axiom: environment variables only."""
+    """Telemetry configured the way docs/telemetry.md configures Axiom: environment variables only."""
     return {
         "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
         "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization=Bearer {AXIOM_TOKEN},x-axiom-dataset=platform-events",
@@ -95,7 +95,7 @@ def axiom_env(endpoint: str) -> dict[str, str]:
 def otlp(monkeypatch: pytest.MonkeyPatch) -> Iterator[OtlpReceiver]:
     """A loopback OTLP/HTTP collector; this process and the workers it starts export to it (Axiom-style
     env). This process's telemetry is shut down afterwards, so later tests run with it off."""
-    from gpu_image.worker import telemetry
+    import telemetry
 
     with OtlpReceiver() as receiver:
         for name, value in axiom_env(receiver.endpoint).items():

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from gpu_image.worker.contract import JobInput
 from platform_assets.definitions import default_resources
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.local_run import _run
-from platform_assets.settings import PlatformPaths
 from resources.parse_worker import JobHandle, WorkerRun
 from resources.platform_data import PlannerSettings
+from resources.settings import PlatformSettings
 from tests.integration.test_batch_failures import CannedWorker
+from worker_contract.contract import JobInput
 
 CALLS = "worker-calls.log"
 """Beside the data folder: one line per job submitted to any `CountingWorker`, `<pid> <first>-<last>`."""
@@ -48,7 +49,7 @@ class CountingWorker(CannedWorker):
 def resources(paths: PlatformPaths, delay_s: float = 0.0) -> dict:
     calls = str(paths.root.parent / CALLS)
     return {
-        **default_resources(paths),
+        **default_resources(PlatformSettings(paths)),
         "worker": CountingWorker(delay_s=delay_s, calls=calls),
         "planner": PlannerSettings(target_pages=10, max_pages=20),
     }
@@ -56,7 +57,13 @@ def resources(paths: PlatformPaths, delay_s: float = 0.0) -> dict:
 
 def plan_document(paths: PlatformPaths, doc_id: str, instance: dg.DagsterInstance) -> list[str]:
     """Materialize source_pdf and batch_plan; the plan's batch keys."""
-    _run(paths, instance, resources(paths), dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
+    _run(
+        PlatformSettings(paths),
+        instance,
+        resources(paths),
+        dg.AssetSelection.assets("source_pdf", "batch_plan"),
+        doc_id,
+    )
     plan = Registry(paths.registry).plan(doc_id)
     assert plan is not None
     return [b.key for b in plan.batches]
@@ -66,7 +73,13 @@ def materialize_batch(
     paths: PlatformPaths, key: str, instance: dg.DagsterInstance, delay_s: float = 0.0
 ) -> tuple[bool, str]:
     """One `parsed_batch` run; (reused, job id) from its materialization."""
-    result = _run(paths, instance, resources(paths, delay_s), dg.AssetSelection.assets("parsed_batch"), key)
+    result = _run(
+        PlatformSettings(paths),
+        instance,
+        resources(paths, delay_s),
+        dg.AssetSelection.assets("parsed_batch"),
+        key,
+    )
     [materialization] = result.asset_materializations_for_node("parsed_batch")
     metadata = materialization.metadata
     return bool(metadata["reused"].value), str(metadata["job_id"].value)

@@ -1,6 +1,6 @@
 """A local emulator of RunPod's serverless queue API, over real HTTP on loopback, running the real worker.
 
-What it mirrors (DESIGN.md section 5, RunPod's docs):
+What it mirrors (docs/design.md §5, RunPod's docs):
 - `POST /v2/{endpoint}/run` -> `{"id", "status": "IN_QUEUE"}`; auth `Authorization: Bearer <key>` or
   `authorization: <key>` (else 401); a body over `request_cap_bytes` (~10 MB) -> 413.
 - `GET /v2/{endpoint}/status/{id}` -> `{"id", "status", "delayTime", "executionTime", "workerId",
@@ -579,13 +579,15 @@ class RunPodEmulator:
 
 
 def worker_settings(emulator: RunPodEmulator) -> dict[str, Any]:
-    """RunPodWorker settings for this emulator: its endpoint and key, the flash tier, fast polling."""
+    """RunPodWorker settings for this emulator: its endpoint and key, the flash tier, results in the
+    response (`tarball_b64`; a test asks for `s3` itself), fast polling."""
     return {
         "endpoint_id": emulator.endpoint_id,
         "api_key": emulator.api_key,
         "base_url": emulator.base_url,
         "rest_url": emulator.rest_url,
         "tier": "flash",
+        "result_transport": "tarball_b64",
         "poll_interval_s": 0.02,
         "poll_max_interval_s": 0.1,
         "retry_base_s": 0.01,

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from gpu_image.worker.contract import JobInput
+from worker_contract.contract import JobInput
+from worker_contract.redaction import redact_url
 
 DEFAULT_MAX_INPUT_BYTES = 200 * 1024 * 1024
 DEFAULT_FETCH_TIMEOUT_SECONDS = 120.0
@@ -30,17 +31,6 @@ _CHUNK = 1 << 16
 
 class FetchError(ValueError):
     """The input could not be turned into a local PDF; the message is safe to return to the caller."""
-
-
-def redact_url(url: str, *, path: bool = True) -> str:
-    """`scheme://host[:port]/path` (no path unless `path`): no credentials, query or fragment."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # not a valid port: left out
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path if path else ''}"
 
 
 def max_input_bytes() -> int:

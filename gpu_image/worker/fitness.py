@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from gpu_image.worker.contract import Tier
+from worker_contract.contract import Tier
 
 GPU_TIERS: frozenset[str] = frozenset({"standard", "advanced"})
 """Tiers whose engine (MinerU's VLM on vLLM) needs a CUDA device."""

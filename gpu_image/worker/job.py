@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gpu_image.worker.contract import JobDebug, JobError, JobOutput, JobResult, PhaseMs, parse_job_input
 from gpu_image.worker.fetch import fetch_input
 from gpu_image.worker.job_telemetry import JobObservation, loaded_cuda, output_bytes
-from gpu_image.worker.redaction import redact
+from worker_contract.contract import JobDebug, JobError, JobOutput, JobResult, PhaseMs, parse_job_input
+from worker_contract.redaction import redact
 
 log = logging.getLogger("gpu_image.worker")
 

@@ -1,4 +1,4 @@
-"""The worker's spans and metrics for one job (DESIGN.md 6).
+"""The worker's spans and metrics for one job (docs/design.md §6).
 
 Spans: `mineru.job` (or the boot's `mineru.warmup`) > `mineru.fetch_input`, `mineru.parse`,
 `mineru.package`; a job that carries W3C trace context (`JobInput.trace_context`) joins the caller's
@@ -20,8 +20,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 
-from gpu_image.worker.contract import JobInput
-from gpu_image.worker.telemetry import (
+from telemetry import (
     AttributeValue,
     Telemetry,
     active,
@@ -30,6 +29,7 @@ from gpu_image.worker.telemetry import (
     extract_context,
     safe_text,
 )
+from worker_contract.contract import JobInput
 
 PHASE_SPANS = {
     "fetch_input": "mineru.fetch_input",

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from gpu_image.worker.spool import Claim, Spool, WorkerRecord, group_rss_mb, write_atomically
-from gpu_image.worker.telemetry import shutdown
+from telemetry import shutdown
 
 OFFLINE_ENV = {
     "MINERU_MODEL_SOURCE": "local",
@@ -83,7 +83,7 @@ class _ServeState:
 
 def _run_claimed(claim: Claim, worker_id: str) -> dict[str, Any]:
     from gpu_image.worker.job import run_job
-    from gpu_image.worker.redaction import redact
+    from worker_contract.redaction import redact
 
     try:
         payload = claim.payload()
@@ -129,7 +129,7 @@ def serve(spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str) -
 
 def _run_one(output_path: Path, worker_id: str) -> int:
     from gpu_image.worker.job import run_job
-    from gpu_image.worker.redaction import redact
+    from worker_contract.redaction import redact
 
     try:
         payload = json.load(sys.stdin)

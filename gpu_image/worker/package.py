@@ -21,7 +21,7 @@ from mineru.parser.writer import FileBasedDataWriter
 from mineru.render import render_content_list
 from mineru.types import MiddleJson
 
-from gpu_image.worker.contract import ArchiveFormat, JobInput
+from worker_contract.contract import ArchiveFormat, JobInput
 
 SAFE_MEMBER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,200}){0,8}$")
 """Archive member names: relative, no `..`, no leading dot, a small safe charset."""

@@ -13,7 +13,7 @@ import pypdfium2 as pdfium
 from mineru.parser import ParseResult
 from mineru.version import __version__ as MINERU_VERSION
 
-from gpu_image.worker.contract import Tier, page_range_1based
+from worker_contract.contract import Tier, page_range_1based
 
 
 class PageRangeError(ValueError):

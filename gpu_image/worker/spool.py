@@ -1,4 +1,4 @@
-"""The spool directory shared by the orchestrator's LocalWorker and the warm `--serve` workers.
+"""The spool directory between `pool.WorkerPool` (what LocalWorker drives) and the warm `--serve` workers.
 
 A job file moves only by atomic rename (queue/ -> running/<pid>/ -> done/), so two workers never run
 one job and every file a reader opens is complete. Nothing here imports the parse engine.
@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-"""`gpu_image/`: the code a worker runs, hashed into its fingerprint."""
+CODE_ROOT = Path(__file__).resolve().parents[2]
+"""The folder holding the worker's packages: where a worker process starts."""
+WORKER_PACKAGES = ("gpu_image", "worker_contract", "telemetry")
+"""The code a worker runs (the GPU image copies the same packages), hashed into its fingerprint."""
 
 SETTINGS_ENV_PREFIXES = (
     "VOLUME_ROOT",
@@ -63,11 +65,12 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def code_digest() -> str:
-    """sha256 over the relative names and bytes of every `.py` file under `gpu_image/`."""
+    """sha256 over the relative names and bytes of every `.py` file of the WORKER_PACKAGES."""
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_ROOT.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE_ROOT).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    for package in WORKER_PACKAGES:
+        for path in sorted((CODE_ROOT / package).rglob("*.py")):
+            digest.update(path.relative_to(CODE_ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

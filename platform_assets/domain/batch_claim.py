@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from gpu_image.worker.spool import process_identity
 from platform_assets.domain.atomic import create_exclusive, write_text_atomic
 from platform_assets.domain.failures import DescribedError
+from platform_assets.domain.processes import process_identity
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""The orchestrator's spans, metrics and log events (DESIGN.md 6), off unless telemetry is configured.
+"""The orchestrator's spans, metrics and log events (docs/design.md §6), off unless telemetry is configured.
 
 One trace per batch run: the root span `platform.batch` of every attempt of a batch in one run gets a
 trace id derived from (run id, batch key), and the worker's `mineru.job` joins it through the job's
@@ -18,7 +18,8 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 
-from gpu_image.worker.telemetry import (
+from platform_assets.domain.timing_records import TimingRecord
+from telemetry import (
     Telemetry,
     attach_log_handler,
     configure,
@@ -26,7 +27,6 @@ from gpu_image.worker.telemetry import (
     safe_text,
     trace_id_for,
 )
-from platform_assets.domain.timing_records import TimingRecord
 
 SERVICE_NAME = "document-platform"
 log = logging.getLogger("platform_assets.telemetry")

@@ -1,12 +1,12 @@
 """Failures as one line a person can act on: what went wrong and where, for records, logs and terminals.
 
 Invariant: a description is one line, with URLs cut to scheme://host/path and directory prefixes dropped
-(`gpu_image.worker.redaction.redact`, as job errors are); never a traceback (that stays in the run log).
+(`worker_contract.redaction.redact`, as job errors are); never a traceback (that stays in the run log).
 """
 
 from __future__ import annotations
 
-from gpu_image.worker.redaction import redact
+from worker_contract.redaction import redact
 
 
 class DescribedError(RuntimeError):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from platform_assets.domain.atomic import write_bytes_atomic, write_text_atomic
+from platform_assets.domain.markdown_table import markdown_table
 from platform_assets.domain.report_figures import ReportFigures
 from platform_assets.domain.report_plots import PLOT_ALTS
 
@@ -39,65 +40,59 @@ def _value(value: float | int | None, spec: str = "", prefix: str = "") -> str:
     return "—" if value is None else f"{prefix}{value:{spec}}"
 
 
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
-
-
-def _key_figures(figures: ReportFigures) -> list[str]:
+def _key_figures(figures: ReportFigures) -> str:
     f = figures.fleet
-    return [
-        _row(["figure", "value"]),
-        _row(["---", "---:"]),
-        _row(["documents with parse runs", str(f.documents)]),
-        _row(["pages parsed", f"{f.parsed_pages:,} in {f.batches_parsed} batches"]),
-        _row(["pages/s (MinerU parse, per worker)", _value(f.pages_per_s, ".2f")]),
-        _row(["attempts", f"{f.attempts} ({f.failed_attempts} failed)"]),
-        _row(["execution", f"{f.execution_s:,.0f} s"]),
-        _row(["cold starts", f"{f.cold_starts}"]),
-        _row(["pages per cold start", _value(f.pages_per_cold_start, ",.0f")]),
-        _row(["cost", f"${f.cost_usd:,.4f}"]),
-        _row(["$/page amortized", _value(f.cost_per_page_usd, ".5f", "$")]),
-        _row(["$/page warm", _value(f.warm_cost_per_page_usd, ".5f", "$")]),
+    rows = [
+        ["documents with parse runs", f.documents],
+        ["pages parsed", f"{f.parsed_pages:,} in {f.batches_parsed} batches"],
+        ["pages/s (MinerU parse, per worker)", _value(f.pages_per_s, ".2f")],
+        ["attempts", f"{f.attempts} ({f.failed_attempts} failed)"],
+        ["execution", f"{f.execution_s:,.0f} s"],
+        ["cold starts", f.cold_starts],
+        ["pages per cold start", _value(f.pages_per_cold_start, ",.0f")],
+        ["cost", f"${f.cost_usd:,.4f}"],
+        ["$/page amortized", _value(f.cost_per_page_usd, ".5f", "$")],
+        ["$/page warm", _value(f.warm_cost_per_page_usd, ".5f", "$")],
     ]
+    return markdown_table(["figure", "value"], rows, align="lr")
 
 
 def _documents(figures: ReportFigures) -> list[str]:
-    lines = [
-        _row(["document", "pages", "batches", "parsed pages", "attempts (failed)", "pages/s", "cold starts",
-              "pages/cold start", "cost", "$/page warm", "$/page amortized"]),
-        _row(["---"] + ["---:"] * 10),
+    headers = ["document", "pages", "batches", "parsed pages", "attempts (failed)", "pages/s", "cold starts",
+               "pages/cold start", "cost", "$/page warm", "$/page amortized"]  # fmt: skip
+    rows = [
+        [f"`{d.doc_id}`", _value(d.pages), d.batches, d.parsed_pages, f"{d.attempts} ({d.failed_attempts})",
+         _value(d.pages_per_s, ".2f"), d.cold_starts, _value(d.pages_per_cold_start, ",.0f"),
+         f"${d.cost_usd:.4f}", _value(d.warm_cost_per_page_usd, ".5f", "$"),
+         _value(d.cost_per_page_usd, ".5f", "$")]
+        for d in figures.documents[:MAX_TABLE_DOCUMENTS]
     ]  # fmt: skip
-    for d in figures.documents[:MAX_TABLE_DOCUMENTS]:
-        lines.append(
-            _row([f"`{d.doc_id}`", _value(d.pages), str(d.batches), str(d.parsed_pages),
-                  f"{d.attempts} ({d.failed_attempts})", _value(d.pages_per_s, ".2f"), str(d.cold_starts),
-                  _value(d.pages_per_cold_start, ",.0f"), f"${d.cost_usd:.4f}",
-                  _value(d.warm_cost_per_page_usd, ".5f", "$"), _value(d.cost_per_page_usd, ".5f", "$")])
-        )  # fmt: skip
+    lines = [markdown_table(headers, rows, align="l" + "r" * 10)]
     left_out = len(figures.documents) - MAX_TABLE_DOCUMENTS
     if left_out > 0:
         lines += ["", f"{left_out} cheaper documents left out: query the `documents` table for all."]
     return lines
 
 
-def _phases(figures: ReportFigures) -> list[str]:
+def _phases(figures: ReportFigures) -> str:
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     for p in figures.phases:
         seconds[(p.phase, p.source)] += p.seconds
     total = sum(seconds.values())
-    lines = [_row(["phase", "source", "seconds", "share"]), _row(["---", "---", "---:", "---:"])]
-    for (phase, source), s in sorted(seconds.items(), key=lambda item: (-item[1], item[0])):
-        lines.append(_row([phase, source, f"{s:,.1f}", f"{100 * s / total:.1f}%" if total else "—"]))
-    return lines
+    rows = [
+        [phase, source, f"{s:,.1f}", f"{100 * s / total:.1f}%" if total else "—"]
+        for (phase, source), s in sorted(seconds.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return markdown_table(["phase", "source", "seconds", "share"], rows, align="llrr")
 
 
 def report_markdown(figures: ReportFigures, images: Mapping[str, bytes], image_src: ImageSource) -> str:
     """The report; `images` (plot name -> PNG, from `render_plots`) are linked through `image_src`."""
     if figures.empty:
         return f"## Parse report\n\n{NO_RUNS_TEXT}\n"
-    parts = ["## Parse report", "", *_key_figures(figures), "", "### By document", "", *_documents(figures)]
+    parts = ["## Parse report", "", _key_figures(figures), "", "### By document", "", *_documents(figures)]
     if figures.phases:
-        parts += ["", "### Time per phase (all documents)", "", *_phases(figures)]
+        parts += ["", "### Time per phase (all documents)", "", _phases(figures)]
     for name in (n for n in PLOT_ALTS if n in images):
         parts += ["", f"![{PLOT_ALTS[name]}]({image_src(name, images[name])})"]
     return "\n".join(parts) + "\n"

@@ -6,7 +6,7 @@ phase (`<timings>/<doc id>/<phase>-<run id>.json`). `load_into_duckdb` migrates 
 (`MIGRATIONS`, recorded in `schema_version`) and rebuilds the rows from all files in one transaction,
 so re-loading is idempotent; it writes as the file's one writer (`warehouse.writing`).
 
-Phase names (stable; README "Querying timings"): per document `plan`, `tree`, `verify`; per batch, by
+Phase names (stable; docs/warehouse.md): per document `plan`, `tree`, `verify`; per batch, by
 the orchestrator `submit`, `queue`, `download`, `extract`, `normalize`, by the worker (`debug.phase_ms`)
 `fetch_input`, `parse`, `package`, and `warmup` when a worker reports one. RunPod's execution time
 spans the worker phases, so it is a column of `parse_runs` (`execution_s`), never a phase.
@@ -22,10 +22,10 @@ from typing import Literal
 import duckdb
 from pydantic import BaseModel, Field, field_validator
 
-from gpu_image.worker.contract import JobDebug
 from platform_assets.domain.atomic import write_text_atomic
 from platform_assets.domain.cost_model import BatchCost, CostModel
 from platform_assets.domain.warehouse import writing
+from worker_contract.contract import JobDebug
 
 DOCUMENT_PHASES = ("plan", "tree", "verify")
 ORCHESTRATOR_PHASES = ("submit", "queue", "download", "extract", "normalize")

@@ -26,6 +26,7 @@ from platform_assets.domain.findings import CheckName, ClauseText, Finding
 from platform_assets.domain.link_check import check_links
 from platform_assets.domain.pdf_facts import PdfFacts
 from platform_assets.domain.pdf_text import PageWords
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.source_check import check_source_text
 from platform_assets.domain.table_check import check_tables
 from platform_assets.domain.timing_records import TimingRecord, load_records
@@ -39,7 +40,6 @@ from platform_assets.domain.verification_report import (
     summarize,
 )
 from platform_assets.domain.vocabulary import check_vocabulary
-from platform_assets.settings import PlatformPaths
 
 T = TypeVar("T")
 

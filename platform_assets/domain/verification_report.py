@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, Field
 
 from platform_assets.domain.findings import CheckName, Finding, Severity
+from platform_assets.domain.markdown_table import markdown_table
 from platform_assets.domain.tiling import page_numbers
 
 
@@ -83,23 +84,22 @@ def count_by_clause(findings: Iterable[Finding]) -> Counter[str]:
     return Counter(f.clause_id for f in findings if f.actionable and f.clause_id)
 
 
-def _cell(text: str, limit: int | None = 80) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+def _short(value: object, limit: int = 80) -> str:
+    """A cell's text cut to `limit` characters (the table escapes it)."""
+    text = "" if value is None else " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def findings_table(findings: Sequence[Finding], limit: int = 50) -> str:
     """Markdown table, worst first: severity, check, kind, clause, file, pages (1-based), what."""
     order = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     ranked = sorted(findings, key=lambda f: (order[f.severity], f.check, f.clause_id or "", f.subject))
-    lines = [
-        "| severity | check | kind | clause | file | pages | finding |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+    rows = [
+        [_short(c) for c in (f.severity, f.check, f.kind, f.clause_id, f.path, page_numbers(f.pages))]
+        + [f.message]  # messages whole
+        for f in ranked[:limit]
     ]
-    for f in ranked[:limit]:
-        pages = page_numbers(f.pages) if f.pages else ""
-        cells = [_cell(str(c)) for c in (f.severity, f.check, f.kind, f.clause_id or "", f.path or "", pages)]
-        lines.append("| " + " | ".join([*cells, _cell(f.message, limit=None)]) + " |")  # messages whole
+    lines = [markdown_table(["severity", "check", "kind", "clause", "file", "pages", "finding"], rows)]
     if len(ranked) > limit:
         lines.append(f"\n{len(ranked) - limit} more in `verification_findings` (DuckDB) and report.json")
     return "\n".join(lines) if ranked else "no findings"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from gpu_image.worker.redaction import redact
 from platform_assets.domain.failures import DescribedError
+from worker_contract.redaction import redact
 
 RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 """Waits between tries to open the file while another process holds DuckDB's lock (about 16 s)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 import dagster as dg
 
 from platform_assets.definitions import build_definitions
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
-from platform_assets.settings import PlatformPaths
+from resources.settings import PlatformSettings
 from tests.unit.test_definitions import add_plan, register
 
 DOC = "delta-0123456789ab"
@@ -39,9 +40,9 @@ def test_parsed_document_starts_only_after_every_batch_of_its_loaded_plan_is_par
     paths = PlatformPaths(tmp_path)
     registry = Registry(paths.registry)
     with dg.instance_for_test() as instance:
-        tick = dg.evaluate_automation_conditions(build_definitions(paths), instance)
+        tick = dg.evaluate_automation_conditions(build_definitions(PlatformSettings(paths)), instance)
         register(registry, DOC, "2026-01-01T00:00:00", None)  # the inbox sensor's work, then a reload
-        defs = build_definitions(paths)
+        defs = build_definitions(PlatformSettings(paths))
         tick = dg.evaluate_automation_conditions(defs, instance, cursor=tick.cursor)
         # one run; the first-run failure started parsed_document (and what follows it) beside them
         assert requested(tick) == {"source_pdf": [DOC], "batch_plan": [DOC]}
@@ -52,7 +53,7 @@ def test_parsed_document_starts_only_after_every_batch_of_its_loaded_plan_is_par
         tick = dg.evaluate_automation_conditions(defs, instance, cursor=tick.cursor)
         assert requested(tick) == {}
 
-        defs = build_definitions(paths)  # the reload: the plan's batches are partitions now
+        defs = build_definitions(PlatformSettings(paths))  # the reload: the plan's batches are partitions now
         tick = dg.evaluate_automation_conditions(defs, instance, cursor=tick.cursor)
         assert requested(tick) == {"parsed_batch": [B1, B2]}  # not parsed_document beside them
 

@@ -19,18 +19,19 @@ import dagster as dg
 import duckdb
 import pytest
 
-from gpu_image.worker.contract import JobDebug, JobInput, JobOutput, JobResult, PhaseMs
 from platform_assets import parsing
 from platform_assets.__main__ import main
 from platform_assets.definitions import default_resources
 from platform_assets.domain.batch_store import batch_dir
 from platform_assets.domain.failures import StepFailed
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.local_run import materialize_document
-from platform_assets.settings import PlatformPaths
 from resources.parse_worker import JobHandle, ParseWorker, WorkerRun
+from resources.settings import PlatformSettings
 from tests.blank_pages import FIXTURE, build_blank_pages_pdf
+from worker_contract.contract import JobDebug, JobInput, JobOutput, JobResult, PhaseMs
 
 pytestmark = pytest.mark.slow
 SECRET = "X-Amz-Signature=SECRET"
@@ -115,17 +116,19 @@ def parse_runs(paths: PlatformPaths) -> list[tuple]:
 
 
 def fail(paths: PlatformPaths, doc_id: str, instance: dg.DagsterInstance, fault: str) -> StepFailed:
-    resources = {**default_resources(paths), "worker": CannedWorker(fault=fault)}
+    resources = {**default_resources(PlatformSettings(paths)), "worker": CannedWorker(fault=fault)}
     with pytest.raises(StepFailed) as caught:
-        materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
+        materialize_document(doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None)
     return caught.value
 
 
 def test_canned_blank_pages_go_through_every_asset(document) -> None:
     paths, doc_id, _ = document
-    resources = {**default_resources(paths), "worker": CannedWorker()}
+    resources = {**default_resources(PlatformSettings(paths)), "worker": CannedWorker()}
     with dg.instance_for_test() as instance:
-        report = materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
+        report = materialize_document(
+            doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None
+        )
     assert report.contiguity_passed and report.blocks == 0
     assert [(status, error) for _, status, _, _, error in parse_runs(paths)] == [("succeeded", None)]
 
@@ -210,7 +213,8 @@ def test_the_cli_prints_one_line_without_a_traceback_and_exits_non_zero(
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     monkeypatch.setenv("PLATFORM_DATA_DIR", str(paths.root))
     monkeypatch.setattr(
-        "platform_assets.definitions.parse_worker_from_env", lambda: CannedWorker(fault="unreadable_middle")
+        "platform_assets.definitions.parse_worker_for",
+        lambda _settings: CannedWorker(fault="unreadable_middle"),
     )
 
     assert main(["ingest", str(pdf), "--wait"]) == 1

@@ -12,9 +12,10 @@ import pytest
 from dagster._core.test_utils import create_run_for_test
 
 from platform_assets.definitions import build_definitions
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.resume import MAX_RESUMES, PARTITION_TAG, RANGE_TAGS, REASON_TAG, RESUMES_TAG
-from platform_assets.settings import PlatformPaths
+from resources.settings import PlatformSettings
 from tests.unit.test_definitions import DOC_A, DOC_B, register
 
 A1, A2 = f"{DOC_A}~b001", f"{DOC_A}~b002"
@@ -27,7 +28,7 @@ def defs(tmp_path) -> dg.Definitions:
     registry = Registry(paths.registry)
     register(registry, DOC_A, "2026-01-01T00:00:00", 2)
     register(registry, DOC_B, "2026-01-02T00:00:00", 3)
-    return build_definitions(paths)
+    return build_definitions(PlatformSettings(paths))
 
 
 def batch_run(instance: dg.DagsterInstance, key: str, ended: str | None, **tags: str) -> str:

@@ -13,10 +13,11 @@ import pytest
 from platform_assets.definitions import default_resources
 from platform_assets.domain.batch_store import batch_dir, read_blocks, read_manifest
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.local_run import materialize_document
-from platform_assets.settings import PlatformPaths
 from resources.platform_data import PlannerSettings
+from resources.settings import PlatformSettings
 from tests.blank_pages import BLANK_PAGES, PAGES, build_blank_pages_pdf
 
 pytestmark = pytest.mark.slow
@@ -26,10 +27,15 @@ def test_a_pdf_with_blank_pages_parses_end_to_end(tmp_path) -> None:
     pdf = build_blank_pages_pdf(tmp_path / "blank-pages.pdf")
     paths = PlatformPaths(tmp_path / "data")
     # two batches of two pages: each ends on a blank page
-    resources = {**default_resources(paths), "planner": PlannerSettings(target_pages=2, max_pages=3)}
+    resources = {
+        **default_resources(PlatformSettings(paths)),
+        "planner": PlannerSettings(target_pages=2, max_pages=3),
+    }
     doc_id = register_pdf(pdf, Registry(paths.registry), paths.landing, "test").record.doc_id
     with dg.instance_for_test() as instance:
-        report = materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
+        report = materialize_document(
+            doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None
+        )
 
     assert report.pages == len(PAGES) and report.batches == 2
     assert report.contiguity_passed and report.tree_complete

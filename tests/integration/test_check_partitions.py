@@ -15,10 +15,11 @@ from platform_assets.definitions import build_definitions, default_resources
 from platform_assets.domain.failures import StepFailed
 from platform_assets.domain.findings import CheckName
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.local_run import materialize_document
-from platform_assets.settings import PlatformPaths
 from platform_assets.verification import check_key
+from resources.settings import PlatformSettings
 from tests.blank_pages import build_blank_pages_pdf
 from tests.integration.test_automation_order import requested
 from tests.integration.test_batch_failures import CannedWorker
@@ -35,11 +36,18 @@ def documents(tmp_path_factory, sample_pdf):
     complete = register_pdf(build_blank_pages_pdf(root / "blank-pages.pdf"), registry, paths.landing, "test")
     gapped = register_pdf(sample_pdf, registry, paths.landing, "test")
     with dg.instance_for_test() as instance:
-        resources = {**default_resources(paths), "worker": CannedWorker()}
-        materialize_document(complete.record.doc_id, paths, instance, resources, log=lambda _: None)
+        resources = {**default_resources(PlatformSettings(paths)), "worker": CannedWorker()}
+        materialize_document(
+            complete.record.doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None
+        )
         with pytest.raises(StepFailed, match="blocking check failed"):
-            resources = {**default_resources(paths), "worker": CannedWorker(fault="missing_page")}
-            materialize_document(gapped.record.doc_id, paths, instance, resources, log=lambda _: None)
+            resources = {
+                **default_resources(PlatformSettings(paths)),
+                "worker": CannedWorker(fault="missing_page"),
+            }
+            materialize_document(
+                gapped.record.doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None
+            )
         yield paths, instance, complete.record.doc_id, gapped.record.doc_id
 
 
@@ -49,7 +57,9 @@ TREE_COMPLETE = dg.AssetCheckKey(dg.AssetKey("clause_tree"), "tree_complete")
 
 def statuses(instance: dg.DagsterInstance, paths: PlatformPaths, key: dg.AssetCheckKey) -> dict[str, str]:
     """{document: resolved status} of one check, read as the UI reads a partitioned check."""
-    partitions_def = build_definitions(paths).get_repository_def().asset_graph.get(key).partitions_def
+    partitions_def = (
+        build_definitions(PlatformSettings(paths)).get_repository_def().asset_graph.get(key).partitions_def
+    )
     state = instance.event_log_storage.get_asset_check_state([(key, partitions_def)])[key]
     return {
         doc_id: status.value
@@ -78,7 +88,9 @@ def test_a_check_that_did_not_run_is_skipped_not_passed(documents):
 
 def test_checks_run_alone_re_verify_without_materializing(documents):
     paths, instance, complete, _ = documents
-    defs = build_definitions(paths, {**default_resources(paths), "worker": CannedWorker()})
+    defs = build_definitions(
+        PlatformSettings(paths), {**default_resources(PlatformSettings(paths)), "worker": CannedWorker()}
+    )
     # in process, a partition key is validated against the selected assets only (none here): the run
     # carries its partition as the tag a partitioned check run gets from the UI
     result = dg.materialize(
@@ -108,7 +120,7 @@ def test_automation_requests_the_verification_checks_with_their_document(documen
         for asset, partitions in upstream.items():
             for partition in partitions:
                 instance.report_runless_asset_event(dg.AssetMaterialization(asset, partition=partition))
-        defs = build_definitions(paths)
+        defs = build_definitions(PlatformSettings(paths))
         tick = dg.evaluate_automation_conditions(defs, instance)
         instance.report_runless_asset_event(dg.AssetMaterialization("clause_tree", partition=complete))
         tick = dg.evaluate_automation_conditions(defs, instance, cursor=tick.cursor)

@@ -11,10 +11,11 @@ import pytest
 from platform_assets.definitions import default_resources
 from platform_assets.domain.clause_tree import read_tree_manifest
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.local_run import materialize_document
-from platform_assets.settings import PlatformPaths
 from resources.platform_data import PlannerSettings
+from resources.settings import PlatformSettings
 
 pytestmark = pytest.mark.slow
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -22,12 +23,17 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 def test_a_real_guide_gets_every_outline_entry_and_every_reference_linked(real_pdfs, tmp_path):
     paths = PlatformPaths(tmp_path)
-    resources = {**default_resources(paths), "planner": PlannerSettings(target_pages=10, max_pages=20)}
+    resources = {
+        **default_resources(PlatformSettings(paths)),
+        "planner": PlannerSettings(target_pages=10, max_pages=20),
+    }
     doc_id = register_pdf(
         real_pdfs / "tl-usrguide.pdf", Registry(paths.registry), paths.landing, "test"
     ).record.doc_id
     with dg.instance_for_test() as instance:
-        report = materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
+        report = materialize_document(
+            doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None
+        )
     assert report.contiguity_passed and report.tree_complete and report.batches >= 2
 
     manifest = read_tree_manifest(paths.trees / doc_id)

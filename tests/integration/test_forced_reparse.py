@@ -20,11 +20,12 @@ from platform_assets.definitions import build_definitions
 from platform_assets.domain.batch_claim import BatchClaim, claim_batch, claim_path
 from platform_assets.domain.batch_store import batch_dir, read_manifest, store_batch
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.timing_records import load_records
 from platform_assets.local_run import materialize_document
-from platform_assets.settings import PlatformPaths
 from resources.parse_worker import JobHandle
+from resources.settings import PlatformSettings
 from tests.blank_pages import build_blank_pages_pdf
 from tests.integration.test_automation_order import requested
 from tests.integration.test_batch_failures import CannedWorker
@@ -57,7 +58,7 @@ def parse(
 ) -> dg.ExecuteInProcessResult:
     """One `parsed_batch` run of `key` with the run config and tags an operator would give it."""
     worker = CountingWorker(calls=str(paths.root.parent / CALLS), fault=fault)
-    defs = build_definitions(paths, {**resources(paths), "worker": worker})
+    defs = build_definitions(PlatformSettings(paths), {**resources(paths), "worker": worker})
     job = dg.Definitions(
         jobs=[dg.define_asset_job("parse", selection=["parsed_batch"])],
         assets=list(defs.assets or []),
@@ -163,8 +164,8 @@ def test_only_a_changed_batch_starts_its_document_again(document) -> None:
     paths, doc_id = document
     key = f"{doc_id}~b001"
     with dg.instance_for_test() as instance:
-        materialize_document(doc_id, paths, instance, resources(paths), log=lambda _: None)
-        defs = build_definitions(paths)
+        materialize_document(doc_id, PlatformSettings(paths), instance, resources(paths), log=lambda _: None)
+        defs = build_definitions(PlatformSettings(paths))
         tick = dg.evaluate_automation_conditions(defs, instance)
         tick = dg.evaluate_automation_conditions(defs, instance, cursor=tick.cursor)
         assert not DOWNSTREAM & set(requested(tick))  # a finished document rests

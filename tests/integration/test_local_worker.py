@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from gpu_image.worker.contract import JobInput
 from gpu_image.worker.spool import WorkerRecord
 from resources.parse_worker import JobHandle, LocalWorker, WorkerError, WorkerRun
 from tests.polling import until
+from worker_contract.contract import JobInput
 
 pytestmark = pytest.mark.slow
 

@@ -14,11 +14,12 @@ import pytest
 from PIL import Image
 
 from platform_assets.definitions import build_definitions
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.report_markdown import NO_RUNS_TEXT
 from platform_assets.domain.report_plots import SIZE_PX
 from platform_assets.domain.timing_records import write_record
-from platform_assets.settings import PlatformPaths
+from resources.settings import PlatformSettings
 from tests.unit.test_definitions import register
 from tests.unit.test_report_figures import ALPHA, BETA, COLD, GAMMA, PRICE_S, fleet_records
 from tests.unit.test_report_markdown import INLINE_PNG
@@ -26,7 +27,7 @@ from tests.unit.test_report_markdown import INLINE_PNG
 
 def materialize_report(paths: PlatformPaths, instance: dg.DagsterInstance) -> Mapping[str, dg.MetadataValue]:
     """Load the timings and render the report in one run; the report's materialization metadata."""
-    defs = build_definitions(paths)
+    defs = build_definitions(PlatformSettings(paths))
     result = dg.materialize(
         list(defs.assets or []),
         instance=instance,

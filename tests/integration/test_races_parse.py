@@ -30,12 +30,13 @@ from platform_assets.domain.batch_claim import claim_path, read_holder
 from platform_assets.domain.batch_store import batch_dir, read_manifest
 from platform_assets.domain.failures import StepFailed
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.timing_records import ERROR_MAX_CHARS, load_records
 from platform_assets.local_run import _run
-from platform_assets.settings import PlatformPaths
 from resources.parse_worker import JobHandle, WorkerError, WorkerRun
 from resources.platform_data import ParseSettings
+from resources.settings import PlatformSettings
 from tests.blank_pages import build_blank_pages_pdf
 from tests.integration.test_batch_failures import CannedWorker
 from tests.racing import CALLS, materialize_batch, plan_document, resources
@@ -159,13 +160,25 @@ def parse_batch_once(paths: PlatformPaths, doc_id: str, **overrides) -> dg.Execu
     """source_pdf, batch_plan, parsed_batch of b001 (its result, or its `StepFailed`), then the tables."""
     res = {**resources(paths), **overrides}
     with dg.instance_for_test() as instance:
-        _run(paths, instance, res, dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
+        _run(
+            PlatformSettings(paths),
+            instance,
+            res,
+            dg.AssetSelection.assets("source_pdf", "batch_plan"),
+            doc_id,
+        )
         try:
-            return _run(paths, instance, res, dg.AssetSelection.assets("parsed_batch"), f"{doc_id}~b001")
+            return _run(
+                PlatformSettings(paths),
+                instance,
+                res,
+                dg.AssetSelection.assets("parsed_batch"),
+                f"{doc_id}~b001",
+            )
         except StepFailed as failed:
             return failed
         finally:
-            _run(paths, instance, res, dg.AssetSelection.assets("parse_timings"), None)
+            _run(PlatformSettings(paths), instance, res, dg.AssetSelection.assets("parse_timings"), None)
 
 
 def rows(paths: PlatformPaths) -> list[tuple]:
@@ -225,7 +238,7 @@ READER = textwrap.dedent(
 
 
 def hold_warehouse(paths: PlatformPaths) -> tuple[subprocess.Popen[str], Path]:
-    """A reader process holding the DuckDB file read-only (as the README's query does) until released."""
+    """A reader process holding the DuckDB file read-only (as docs/warehouse.md's queries) till released."""
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     duckdb.connect(str(paths.warehouse)).close()
     release = paths.root.parent / "release-reader"
@@ -241,7 +254,7 @@ def ingest(paths: PlatformPaths, pdf: Path, monkeypatch: pytest.MonkeyPatch) -> 
     home.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("PLATFORM_DATA_DIR", str(paths.root))
-    monkeypatch.setattr("platform_assets.definitions.parse_worker_from_env", lambda: CannedWorker())
+    monkeypatch.setattr("platform_assets.definitions.parse_worker_for", lambda _settings: CannedWorker())
     return main(["ingest", str(pdf), "--wait"])
 
 

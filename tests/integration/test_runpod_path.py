@@ -25,13 +25,14 @@ import pytest
 from platform_assets.definitions import default_resources
 from platform_assets.domain.batch_store import batch_dir, read_manifest
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.timing_records import load_records
 from platform_assets.local_run import _run, materialize_document
-from platform_assets.settings import PlatformPaths
 from resources.object_store import LocalObjectStore, S3ObjectStore
 from resources.platform_data import PlannerSettings
 from resources.runpod_worker import RunPodWorker
+from resources.settings import PlatformSettings
 from tests.polling import until
 from tests.runpod_emulator import RunPodEmulator, worker_settings
 
@@ -75,16 +76,16 @@ def runpod_doc(tmp_path_factory, sample_pdf, s3_server):
 
             def resources(**worker: Any) -> dict[str, Any]:
                 return {
-                    **default_resources(paths),
+                    **default_resources(PlatformSettings(paths)),
                     "worker": RunPodWorker(**{**worker_settings(emulator), **worker}),
                     "object_store": store,
                     "planner": PLANNER,
                 }
 
             quiet: Callable[[str], None] = lambda _: None  # noqa: E731
-            first = materialize_document(doc_id, paths, instance, resources(), log=quiet)
+            first = materialize_document(doc_id, PlatformSettings(paths), instance, resources(), log=quiet)
             after_first = {"jobs": len(emulator.jobs), "runs": emulator.calls("run")}
-            second = materialize_document(doc_id, paths, instance, resources(), log=quiet)
+            second = materialize_document(doc_id, PlatformSettings(paths), instance, resources(), log=quiet)
             after_second = {"jobs": len(emulator.jobs), "runs": emulator.calls("run")}
 
             # One stored batch lost: re-parsed alone, its result coming back over the `s3` transport.
@@ -93,8 +94,20 @@ def runpod_doc(tmp_path_factory, sample_pdf, s3_server):
             lost_before = read_manifest(batch_dir(paths.batches, doc_id, lost))
             shutil.rmtree(batch_dir(paths.batches, doc_id, lost))
             s3_resources = resources(result_transport="s3")
-            _run(paths, instance, s3_resources, dg.AssetSelection.assets("parsed_batch"), lost)
-            check = _run(paths, instance, s3_resources, dg.AssetSelection.assets("parsed_document"), doc_id)
+            _run(
+                PlatformSettings(paths),
+                instance,
+                s3_resources,
+                dg.AssetSelection.assets("parsed_batch"),
+                lost,
+            )
+            check = _run(
+                PlatformSettings(paths),
+                instance,
+                s3_resources,
+                dg.AssetSelection.assets("parsed_document"),
+                doc_id,
+            )
             yield {
                 "paths": paths,
                 "instance": instance,
@@ -201,21 +214,22 @@ RUN_PROCESS = textwrap.dedent(
     import dagster as dg
     from platform_assets.definitions import default_resources
     from platform_assets.local_run import _run
-    from platform_assets.settings import PlatformPaths
+    from platform_assets.domain.platform_paths import PlatformPaths
     from resources.object_store import LocalObjectStore
     from resources.platform_data import PlannerSettings
     from resources.runpod_worker import RunPodWorker
+    from resources.settings import PlatformSettings
 
     args = json.loads(sys.argv[1])
-    paths = PlatformPaths(Path(args["root"]))
+    settings = PlatformSettings(PlatformPaths(Path(args["root"])))
     resources = {
-        **default_resources(paths),
+        **default_resources(settings),
         "worker": RunPodWorker(**args["worker"]),
-        "object_store": LocalObjectStore(root=str(paths.objects)),
+        "object_store": LocalObjectStore(root=str(settings.paths.objects)),
         "planner": PlannerSettings(**args["planner"]),
     }
     instance = dg.DagsterInstance.local_temp(args["dagster_home"])
-    _run(paths, instance, resources, dg.AssetSelection.assets("parsed_batch"), args["batch"])
+    _run(settings, instance, resources, dg.AssetSelection.assets("parsed_batch"), args["batch"])
     """
 )
 
@@ -232,12 +246,18 @@ def test_terminating_a_run_mid_batch_cancels_the_remote_job(tmp_path, sample_pdf
     ):
         settings = worker_settings(emulator)
         resources = {
-            **default_resources(paths),
+            **default_resources(PlatformSettings(paths)),
             "worker": RunPodWorker(**settings),
             "object_store": LocalObjectStore(root=str(paths.objects)),
             "planner": PLANNER,
         }
-        _run(paths, instance, resources, dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
+        _run(
+            PlatformSettings(paths),
+            instance,
+            resources,
+            dg.AssetSelection.assets("source_pdf", "batch_plan"),
+            doc_id,
+        )
         batch = Registry(paths.registry).plan(doc_id).batches[0].key
         emulator.next_job(fake_pages=100_000)  # ~1000 s of work: still running when the run is terminated
         args = {

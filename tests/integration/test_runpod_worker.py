@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from gpu_image.worker.contract import JobInput
 from platform_assets.domain.archive import CorruptArchiveError, UnsafeArchiveError, extract_archive
 from resources.parse_worker import WorkerError
 from resources.runpod_worker import RunPodWorker
 from tests import polling
 from tests.runpod_emulator import RunPodEmulator, worker_settings
+from worker_contract.contract import JobInput
 
 pytestmark = pytest.mark.slow
 

@@ -13,15 +13,15 @@ import dagster as dg
 import pytest
 
 from platform_assets.definitions import build_definitions
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.partitions import build_partition_scheme
-from platform_assets.settings import PlatformPaths
+from resources.settings import PlatformSettings
 
 
 @pytest.fixture
-def paths(tmp_path, monkeypatch) -> PlatformPaths:
-    monkeypatch.setenv("PLATFORM_INBOX", str(tmp_path / "inbox"))
-    return PlatformPaths(tmp_path / "data")
+def paths(tmp_path) -> PlatformPaths:
+    return PlatformPaths(tmp_path / "data", inbox_folder=tmp_path / "inbox")
 
 
 def sensor(defs: dg.Definitions, name: str) -> dg.SensorDefinition:
@@ -39,7 +39,7 @@ def test_inbox_sensor_registers_new_pdfs_once_and_reports_duplicates(paths, samp
     shutil.copyfile(sample_pdf, inbox / "standard.pdf")
     (inbox / "notes.txt").write_text("not a pdf")
     with dg.instance_for_test() as instance:
-        defs = build_definitions(paths)
+        defs = build_definitions(PlatformSettings(paths))
         first = tick(defs, "inbox_sensor", instance)
         registry = Registry(paths.registry)
         [record] = registry.documents()
@@ -74,7 +74,7 @@ def test_inbox_sensor_refuses_encrypted_pdfs_without_password_and_accepts_them_w
     inbox.mkdir()
     shutil.copyfile(real_pdfs / "pikepdf-graph-encrypted.pdf", inbox / "locked.pdf")
     with dg.instance_for_test() as instance:
-        defs = build_definitions(paths)
+        defs = build_definitions(PlatformSettings(paths))
         result = tick(defs, "inbox_sensor", instance)
         assert "PLATFORM_PDF_PASSWORD" in json.loads(result.cursor)["locked.pdf"][2]
         assert Registry(paths.registry).documents() == []
@@ -86,16 +86,15 @@ def test_inbox_sensor_refuses_encrypted_pdfs_without_password_and_accepts_them_w
 
 
 def test_registry_sensor_is_quiet_while_partitions_match_and_reloads_when_the_registry_changes(
-    paths, sample_pdf, monkeypatch
+    paths, sample_pdf
 ):
     from platform_assets.domain.intake import register_pdf
 
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv("DAGSTER_WEBSERVER_URL", f"http://127.0.0.1:{port}")
     with dg.instance_for_test() as instance:
-        defs = build_definitions(paths)
+        defs = build_definitions(PlatformSettings(paths, webserver_url=f"http://127.0.0.1:{port}"))
         quiet = tick(defs, "registry_reload_sensor", instance)
         assert "match the registry" in quiet.skip_message
         register_pdf(sample_pdf, Registry(paths.registry), paths.landing, "cli")
@@ -106,7 +105,7 @@ def test_registry_sensor_is_quiet_while_partitions_match_and_reloads_when_the_re
             f"http://127.0.0.1:{port}: connection refused; "
             "set DAGSTER_WEBSERVER_URL to the URL the UI runs at"
         ) in str(raised.value)
-        reloaded = build_definitions(paths)  # what the reload gives the code server
+        reloaded = build_definitions(PlatformSettings(paths))  # what the reload gives the code server
         assert "match the registry" in tick(reloaded, "registry_reload_sensor", instance).skip_message
 
 
@@ -122,7 +121,9 @@ def test_hostile_names_in_the_inbox_and_a_corrupt_record_never_break_the_code_lo
     registry.documents_dir.mkdir(parents=True)
     (registry.documents_dir / "broken-000000000000.json").write_text('{"doc_id": ')
     with dg.instance_for_test() as instance, caplog.at_level(logging.WARNING):
-        defs = build_definitions(paths)  # the code location loads despite the corrupt record
+        defs = build_definitions(
+            PlatformSettings(paths)
+        )  # the code location loads despite the corrupt record
         assert "broken-000000000000.json" in caplog.text
         result = tick(defs, "inbox_sensor", instance)
         [record] = registry.documents()

@@ -19,10 +19,11 @@ from platform_assets.domain.batch_plan import BatchReason, PlanMethod
 from platform_assets.domain.batch_store import batch_dir, read_blocks, read_manifest
 from platform_assets.domain.clause_tree import read_tree_manifest
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.local_run import materialize_document
-from platform_assets.settings import PlatformPaths
 from resources.platform_data import PlannerSettings
+from resources.settings import PlatformSettings
 
 pytestmark = pytest.mark.slow
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -32,12 +33,19 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 def spine(tmp_path_factory, sample_pdf):
     """One document taken through every asset, then taken through again."""
     paths = PlatformPaths(tmp_path_factory.mktemp("spine"))
-    resources = {**default_resources(paths), "planner": PlannerSettings(target_pages=10, max_pages=20)}
+    resources = {
+        **default_resources(PlatformSettings(paths)),
+        "planner": PlannerSettings(target_pages=10, max_pages=20),
+    }
     intake = register_pdf(sample_pdf, Registry(paths.registry), paths.landing, "test")
     with dg.instance_for_test() as instance:
-        first = materialize_document(intake.record.doc_id, paths, instance, resources, log=lambda _: None)
+        first = materialize_document(
+            intake.record.doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None
+        )
         first_tree = tree_digest(paths.trees / intake.record.doc_id)
-        second = materialize_document(intake.record.doc_id, paths, instance, resources, log=lambda _: None)
+        second = materialize_document(
+            intake.record.doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None
+        )
         yield paths, instance, first, second, first_tree
 
 

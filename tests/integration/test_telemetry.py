@@ -13,10 +13,11 @@ import pytest
 
 from platform_assets.definitions import default_resources
 from platform_assets.domain.intake import register_pdf
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.local_run import materialize_document
-from platform_assets.settings import PlatformPaths
 from resources.platform_data import PlannerSettings
+from resources.settings import PlatformSettings
 from tests.conftest import AXIOM_TOKEN
 from tests.otlp_receiver import OtlpReceiver, ReceivedSpan
 
@@ -29,20 +30,25 @@ ORCHESTRATOR_PHASES = {"platform.submit", "platform.queue", "platform.download",
 def traced(tmp_path_factory, sample_pdf):
     """The sample parsed once with telemetry on (the collector sees both sides), then re-run (reuse)."""
     paths = PlatformPaths(tmp_path_factory.mktemp("traced"))
-    resources = {**default_resources(paths), "planner": PlannerSettings(target_pages=20, max_pages=40)}
+    resources = {
+        **default_resources(PlatformSettings(paths)),
+        "planner": PlannerSettings(target_pages=20, max_pages=40),
+    }
     intake = register_pdf(sample_pdf, Registry(paths.registry), paths.landing, "test")
     doc_id = intake.record.doc_id
     with pytest.MonkeyPatch.context() as patch, OtlpReceiver() as receiver:
-        from gpu_image.worker import telemetry
+        import telemetry
         from tests.conftest import axiom_env
 
         for name, value in axiom_env(receiver.endpoint).items():
             patch.setenv(name, value)
         try:
             with dg.instance_for_test() as instance:
-                report = materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
+                report = materialize_document(
+                    doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None
+                )
                 first_pass = len(receiver.requests)
-                materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
+                materialize_document(doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None)
             batches = report.batches
 
             def complete(r: OtlpReceiver) -> bool:  # the workers export on their own schedule

@@ -21,14 +21,15 @@ from platform_assets.domain.findings import CheckName, Finding
 from platform_assets.domain.intake import landing_path, register_pdf
 from platform_assets.domain.near_miss import edit_distance
 from platform_assets.domain.pdf_text import PageWords
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import Registry
 from platform_assets.domain.verification import VerificationInputs, verify_document
 from platform_assets.domain.verification_config import find_config, load_verification_config
 from platform_assets.domain.verification_report import VerificationReport
 from platform_assets.domain.verification_store import read_latest
 from platform_assets.local_run import _run, materialize_document
-from platform_assets.settings import PlatformPaths
 from resources.platform_data import PlannerSettings, PlatformData
+from resources.settings import PlatformSettings
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +46,16 @@ def verified(tmp_path_factory, sample):
     """The sample through every asset with its schema configured; the Dagster run of `verification`."""
     paths = PlatformPaths(tmp_path_factory.mktemp("verified"))
     write_config(paths, sample.pdf.stem, f'schemas = ["{sample.xsd}"]\n')
-    resources = {**default_resources(paths), "planner": PlannerSettings(target_pages=10, max_pages=20)}
+    resources = {
+        **default_resources(PlatformSettings(paths)),
+        "planner": PlannerSettings(target_pages=10, max_pages=20),
+    }
     doc_id = register_pdf(sample.pdf, Registry(paths.registry), paths.landing, "test").record.doc_id
     with dg.instance_for_test() as instance:
-        materialize_document(doc_id, paths, instance, resources, log=lambda _: None)
-        run = _run(paths, instance, resources, dg.AssetSelection.assets("verification"), doc_id)
+        materialize_document(doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None)
+        run = _run(
+            PlatformSettings(paths), instance, resources, dg.AssetSelection.assets("verification"), doc_id
+        )
         yield paths, doc_id, resources, run
 
 
@@ -192,7 +198,7 @@ def test_reviewed_corrections_close_a_garble_that_the_parse_keeps_producing(veri
 
     def verify() -> VerificationReport:
         with dg.instance_for_test() as instance:
-            _run(copy, instance, resources, selection, doc_id)
+            _run(PlatformSettings(copy), instance, resources, selection, doc_id)
         return read_latest(copy.verification, doc_id)
 
     flagged = verify()

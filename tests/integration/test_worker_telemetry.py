@@ -11,8 +11,8 @@ import pytest
 
 from gpu_image.worker import job as job_module
 from gpu_image.worker.job import run_job
-from gpu_image.worker.telemetry import active, configure
 from gpu_image.worker.warmup import WARMUP_PDF, run_warmup
+from telemetry import active, configure
 from tests.otlp_receiver import OtlpReceiver
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from gpu_image.worker.contract import JobDebug
 from platform_assets.domain.cost_model import CostModel
 from platform_assets.domain.timing_records import (
     MIGRATIONS,
@@ -23,6 +22,7 @@ from platform_assets.domain.timing_records import (
 )
 from platform_assets.timings import timed_phase
 from resources.platform_data import CostSettings
+from worker_contract.contract import JobDebug
 
 DOC = "doc-0123456789ab"
 RTX_4090 = "NVIDIA GeForce RTX 4090"

@@ -12,11 +12,12 @@ import pytest
 
 from platform_assets.definitions import build_definitions, default_resources
 from platform_assets.domain.batch_plan import Batch, BatchPlan, BatchReason, PlanConfig, PlanMethod, batch_key
+from platform_assets.domain.platform_paths import PlatformPaths
 from platform_assets.domain.registry import DocumentRecord, Registry
-from platform_assets.settings import PlatformPaths
 from resources.object_store import S3ObjectStore
 from resources.parse_worker import LocalWorker
 from resources.runpod_worker import RunPodWorker
+from resources.settings import PlatformSettings
 
 DOC_A = "alpha-0123456789ab"
 DOC_B = "beta-ba9876543210"
@@ -67,7 +68,7 @@ def defs(tmp_path) -> dg.Definitions:
     register(registry, DOC_A, "2026-01-01T00:00:00", 2)
     register(registry, DOC_B, "2026-01-02T00:00:00", 3)
     register(registry, DOC_C, "2026-01-03T00:00:00", None)
-    return build_definitions(paths)
+    return build_definitions(PlatformSettings(paths))
 
 
 def test_graph_snapshot(defs):
@@ -252,21 +253,48 @@ def test_the_gpu_pool_follows_the_parse_worker_capacity(defs):
 
 
 def test_the_environment_chooses_runpod_and_s3_without_reading_secrets(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLATFORM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("PLATFORM_WORKER", "runpod")
     monkeypatch.setenv("RUNPOD_ENDPOINT_ID", "ep123")
     monkeypatch.setenv("PLATFORM_OBJECT_STORE", "s3")
     monkeypatch.setenv("PLATFORM_S3_BUCKET", "docs")
+    monkeypatch.delenv("RUNPOD_RESULT_TRANSPORT", raising=False)
     monkeypatch.delenv("RUNPOD_API_KEY", raising=False)
-    resources = default_resources(PlatformPaths(tmp_path))
+    resources = default_resources(PlatformSettings.from_env())
     assert isinstance(resources["worker"], RunPodWorker) and resources["worker"].endpoint_id == "ep123"
     assert resources["worker"].transport == "s3"
     assert isinstance(resources["object_store"], S3ObjectStore) and resources["object_store"].bucket == "docs"
     monkeypatch.setenv("PLATFORM_WORKER", "local")
     monkeypatch.setenv("PLATFORM_LOCAL_WORKERS", "3")
-    assert default_resources(PlatformPaths(tmp_path))["worker"].capacity() == 3
+    assert default_resources(PlatformSettings.from_env())["worker"].capacity() == 3
     monkeypatch.setenv("PLATFORM_WORKER", "modal")
     with pytest.raises(ValueError, match="PLATFORM_WORKER must be"):
-        default_resources(PlatformPaths(tmp_path))
+        PlatformSettings.from_env()
+
+
+def test_the_settings_defaults_are_the_documented_ones_and_the_resources_share_them(tmp_path):
+    settings = PlatformSettings.from_env({"PLATFORM_DATA_DIR": str(tmp_path)})
+    assert settings == PlatformSettings(PlatformPaths(tmp_path.resolve()))
+    assert (settings.worker, settings.object_store, settings.runpod_result_transport) == (
+        "local",
+        "local",
+        "s3",
+    )
+    assert (settings.batch_target_pages, settings.batch_max_pages, settings.batch_deadline_s) == (
+        100,
+        200,
+        3600,
+    )
+    assert settings.paths.inbox == tmp_path.resolve() / "inbox"
+    resources = default_resources(settings)
+    assert resources["data"].paths == settings.paths
+    assert RunPodWorker(endpoint_id="e", api_key="k").transport == settings.runpod_result_transport
+    assert (resources["planner"].target_pages, resources["parse_settings"].batch_deadline_s) == (100, 3600)
+    configs = tmp_path / "configs"
+    moved = PlatformSettings.from_env(
+        {"PLATFORM_DATA_DIR": str(tmp_path), "PLATFORM_VERIFICATION_CONFIG": str(configs)}
+    )
+    assert default_resources(moved)["data"].paths.verification_config == configs.resolve()
 
 
 def test_no_dagster_tool_table_overrides_workspace_yaml():

@@ -17,6 +17,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
+from gpu_image.worker.spool import WORKER_PACKAGES
+
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = REPO / "gpu_image"
 PIN = re.compile(r"^([a-z0-9][a-z0-9._-]*)==([0-9][A-Za-z0-9.+!-]*)$")
@@ -116,14 +118,28 @@ def test_weights_are_baked_at_build_time_then_the_runtime_is_offline_and_code_co
     requirements = _index(instructions, "COPY gpu_image/requirements.txt")
     downloads = [i for i, line in enumerate(instructions) if "mineru-models-download" in line]
     offline = _index(instructions, "HF_HUB_OFFLINE=1")
-    code = _index(instructions, "gpu_image/ /srv/worker/gpu_image/")
+    code = [_index(instructions, f"{package}/ /srv/worker/{package}/") for package in WORKER_PACKAGES]
     assert downloads and requirements < min(downloads)
-    assert max(downloads) < offline < code
+    assert max(downloads) < offline < min(code)
     assert "MINERU_MODEL_SOURCE=local" in instructions[offline]
     assert all(line.startswith("RUN ") for line in (instructions[i] for i in downloads))
     assert len(downloads) == len({instructions[i] for i in downloads}), "one layer per model repo"
     copies = [line for line in instructions if line.startswith("COPY ")]
-    assert copies[-1] == instructions[code], "our code is the last COPY"
+    assert sorted(copies[-len(code) :]) == sorted(instructions[i] for i in code), "our code is copied last"
+
+
+def test_the_image_holds_every_package_the_worker_imports() -> None:
+    """The worker's packages (hashed into a local worker's fingerprint) are the ones the image copies, and
+    the worker's modules import no other package of this project."""
+    copies = [line for line in _dockerfile() if line.startswith("COPY ") and "/srv/worker/" in line]
+    copied = {line.split()[-1] for line in copies}
+    assert copied == {f"/srv/worker/{package}/" for package in WORKER_PACKAGES}
+    ours = {path.name for path in REPO.iterdir() if (path / "__init__.py").is_file()}
+    imported = set()
+    for package in WORKER_PACKAGES:
+        for path in (REPO / package).rglob("*.py"):
+            imported |= set(re.findall(r"^\s*(?:from|import) (\w+)", path.read_text(), re.MULTILINE))
+    assert imported & ours <= set(WORKER_PACKAGES)
 
 
 def test_downloaded_repos_are_what_mineru_needs_for_the_standard_tier() -> None:

@@ -1,5 +1,5 @@
 """Bookmark destinations -> clause anchors: the position on the page, as the block model measures it, and
-the lines printed there (hand-made PDFs with every kind of destination, then the real corpus)."""
+the lines printed there (hand-made PDFs with every kind of destination)."""
 
 from __future__ import annotations
 
@@ -93,15 +93,6 @@ def test_facts_and_plans_written_before_anchors_still_load():
     assert plan.clauses[0].top is None and plan.clauses[0].number is None
 
 
-def test_real_outlines_have_a_position_for_every_bookmark_with_a_destination(real_pdfs):
-    for name in ("r-R-exts.pdf", "tl-interface3.pdf", "tl-usrguide.pdf"):
-        outline = read_pdf_facts(real_pdfs / name).outline
-        assert outline and all(e.top is not None for e in outline if e.page_index is not None), name
-    r_exts = read_pdf_facts(real_pdfs / "r-R-exts.pdf").outline
-    structure = next(e for e in r_exts if e.title == "Package structure")
-    assert structure.printed[0] == "1.1 Package structure"
-
-
 def test_headings_found_without_an_outline_are_anchored_where_they_are_printed(tmp_path):
     path = tmp_path / "no-outline.pdf"
     drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
@@ -118,12 +109,3 @@ def test_headings_found_without_an_outline_are_anchored_where_they_are_printed(t
     assert tops[0] == pytest.approx(1 - 530 / HEIGHT, abs=0.01) and tops[1] == pytest.approx(
         1 - 310 / HEIGHT, abs=0.01
     )
-
-
-def test_a_real_document_without_outline_gets_every_heading_placed(real_pdfs):
-    path = real_pdfs / "tl-amsclass.pdf"
-    plan = plan_batches(
-        "d", read_pdf_facts(path), PlanConfig(), lambda: page_texts(path), lambda e: locate_lines(path, e)
-    )
-    assert plan.method is PlanMethod.TEXT_HEADINGS and len(plan.clauses) >= 20
-    assert all(c.top is not None for c in plan.clauses)

@@ -12,7 +12,7 @@ from platform_assets.domain.blocks import Block, BlockKind
 from platform_assets.domain.clauses import clauses_from_outline
 from platform_assets.domain.pdf_facts import read_pdf_facts
 from platform_assets.domain.segment import Segmentation, segment, tokens
-from tests.segment_streams import anchored_stream, numbered_stream
+from tests.segment_lossless import assert_lossless
 
 FLASH = Path(__file__).parent / "fixtures" / "sample_flash_blocks.json"
 """MinerU 4.0.12 flash parse of the sample standard, six batches (long texts cut, bbox dropped)."""
@@ -29,37 +29,6 @@ def text(value: str, page: int = 0) -> Block:
 def clause(title: str, page: int = 0, level: int = 0, id_: str | None = None) -> Clause:
     number = title.split(" ")[0]
     return Clause(id=id_ or number, title=title, level=level, page_index=page)
-
-
-def reassembled(result: Segmentation) -> list[Block]:
-    """front, then per clause its heading blocks and body: the stream again when nothing is lost."""
-    out = list(result.front)
-    for clause_id, body in result.bodies.items():
-        out += [*result.heading_of.get(clause_id, ()), *body]
-    return out
-
-
-def content(block: Block) -> str:
-    return block.code or block.text
-
-
-def assert_lossless(result: Segmentation, stream: list[Block]) -> None:
-    """Each stream block comes back once, in order: itself, or consecutive pieces cut from it."""
-    assert result.dropped == 0 and result.assigned == len(stream)
-    pieces = reassembled(result)
-    assert len(pieces) == len(stream) + result.split
-    at = 0
-    for original in stream:
-        parts = [pieces[at]]
-        while (joined := "".join(map(content, parts))) != content(original):
-            assert content(original).startswith(joined), (original, parts)
-            parts.append(pieces[at + len(parts)])
-        at += len(parts)
-        assert len(parts) > 1 or parts[0] is original
-        kept = {"text", "code", "caption", "footnote"}
-        assert all(p.model_dump(exclude=kept) == original.model_dump(exclude=kept) for p in parts)
-        assert [c for p in parts for c in p.caption] == original.caption
-        assert [f for p in parts for f in p.footnote] == original.footnote
 
 
 @pytest.fixture(scope="module")
@@ -339,14 +308,6 @@ def test_tokens_ignore_case_punctuation_and_ocr_spacing() -> None:
     assert tokens("1.1 Foo") != tokens("11 Foo")
 
 
-def test_fifty_thousand_blocks_and_ten_thousand_clauses_lose_nothing() -> None:
-    clauses, stream = numbered_stream(10_000)  # speed: benchmarks/bench_segment.py
-    result = segment(stream, clauses)
-    assert result.unmatched == () and result.mismatched == ()
-    assert_lossless(result, stream)
-    assert all(len(body) == 4 for body in result.bodies.values())
-
-
 # --- anchors: bookmarks with a destination position -----------------------------------------------
 
 
@@ -493,11 +454,3 @@ def test_bookmarks_without_a_position_or_blocks_without_a_bbox_fall_back_to_matc
     clauses = [anchored("1 Scope", 0, 0.1, "1"), Clause(id="2", title="2 Terms", level=0, page_index=1)]
     result = segment(stream, clauses)  # no bbox anywhere: the position cannot be placed
     assert result.anchored == () and result.heading_of == {"1": (stream[0],), "2": (stream[2],)}
-
-
-def test_fifty_thousand_anchored_blocks_lose_nothing() -> None:
-    clauses, stream = anchored_stream(10_000)
-    result = segment(stream, clauses)
-    assert result.unmatched == () and result.mismatched == ()
-    assert len(result.anchored) == 10_000 and result.dropped == 0 and result.split == 0
-    assert all(result.heading_of[clause.id] == (stream[5 * n],) for n, clause in enumerate(clauses))

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from opentelemetry import trace
 
-from gpu_image.worker import telemetry
-from gpu_image.worker.contract import JobInputError, parse_job_input
 from gpu_image.worker.job_telemetry import gpu_memory_peak_bytes, output_bytes
-from gpu_image.worker.telemetry import (
+from telemetry import (
     DISABLED,
-    TelemetryLogHandler,
     configure,
     extract_context,
     inject_context,
     safe_attributes,
     telemetry_enabled,
-    trace_id_for,
 )
-from tests.otlp_receiver import OtlpReceiver, closed_endpoint
+from worker_contract.contract import JobInputError, parse_job_input
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -85,51 +79,6 @@ def test_the_job_contract_takes_a_trace_context_of_at_most_two_headers() -> None
     assert job.trace_context == {"traceparent": TRACEPARENT}
     with pytest.raises(JobInputError, match="trace_context"):
         parse_job_input({"file_b64": "JVBERg==", "trace_context": {"a": "1", "b": "2", "c": "3"}})
-
-
-def test_root_spans_under_one_key_share_a_trace(otlp: OtlpReceiver) -> None:
-    active = configure("document-platform")
-    with trace_id_for("run-1/doc~b001"):
-        first = active.tracer.start_span("platform.batch")
-        second = active.tracer.start_span("platform.batch")
-    with trace_id_for("run-1/doc~b002"):
-        other = active.tracer.start_span("platform.batch")
-    for span in (first, second, other):
-        span.end()
-    active.flush()
-    trace_ids = [span.trace_id for span in otlp.spans()]
-    assert trace_ids[0] == trace_ids[1] != trace_ids[2]
-
-
-def test_log_records_carry_the_span_and_only_safe_structured_fields(otlp: OtlpReceiver) -> None:
-    active = configure("mineru-worker")
-    logger = logging.getLogger("tests.telemetry")
-    logger.addHandler(handler := TelemetryLogHandler())
-    try:
-        with active.tracer.start_as_current_span("mineru.job") as span:
-            logger.warning(
-                "job failed", extra={"data": {"error": "bad /home/u/secret/x.pdf", "job_id": "j1"}}
-            )
-        active.flush()
-    finally:
-        logger.removeHandler(handler)
-    (record,) = otlp.logs()
-    assert (record.body, record.event_name, record.severity_text) == ("job failed", "job failed", "WARNING")
-    assert record.span_id == f"{span.get_span_context().span_id:016x}"
-    assert record.attributes == {"error": "bad x.pdf", "job_id": "j1", "logger": "tests.telemetry"}
-
-
-def test_a_dead_collector_costs_a_bounded_flush_and_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", closed_endpoint())
-    active = configure("mineru-worker")
-    try:
-        with active.tracer.start_as_current_span("mineru.job"):
-            pass
-        # the exporter retries for its whole 10 s budget; the flush gives up at its own deadline
-        assert active.flush(timeout_s=0.3) is False
-    finally:
-        telemetry.shutdown()
-    assert telemetry.active() is DISABLED
 
 
 def test_result_sizes_and_gpu_memory_are_read_without_importing_anything(

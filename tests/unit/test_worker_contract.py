@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gpu_image.worker.contract import (
+from worker_contract.contract import (
     DEFAULT_TIER,
     JobInputError,
     JobOutput,

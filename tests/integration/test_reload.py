@@ -50,22 +50,22 @@ def webserver(status: int, body: dict | None = None) -> Iterator[tuple[int, list
         server.server_close()
 
 
-def test_a_closed_port_is_named_with_connection_refused_and_the_variable_to_set(monkeypatch):
+def test_a_closed_port_is_named_with_connection_refused_and_the_variable_to_set():
     port = closed_port()
-    monkeypatch.setenv("DAGSTER_WEBSERVER_URL", f"http://127.0.0.1:{port}")
+    url = f"http://127.0.0.1:{port}"
     with pytest.raises(RuntimeError) as raised:
-        reload_code_location("document_platform")
+        reload_code_location("document_platform", url)
     assert str(raised.value) == (
         f"could not reload code location 'document_platform' via the webserver at "
         f"http://127.0.0.1:{port}: connection refused; {HINT}"
     )
 
 
-def test_a_server_answering_with_an_error_is_named_with_its_status_and_no_credentials(monkeypatch):
+def test_a_server_answering_with_an_error_is_named_with_its_status_and_no_credentials():
     with webserver(500) as (port, paths):
-        monkeypatch.setenv("DAGSTER_WEBSERVER_URL", f"http://ops:s3cret@127.0.0.1:{port}/?token=abc")
+        url = f"http://ops:s3cret@127.0.0.1:{port}/?token=abc"
         with pytest.raises(RuntimeError) as raised:
-            reload_code_location("document_platform")
+            reload_code_location("document_platform", url)
     assert str(raised.value) == (
         f"could not reload code location 'document_platform' via the webserver at "
         f"http://127.0.0.1:{port}/: HTTP 500 Internal Server Error; {HINT}"
@@ -73,12 +73,12 @@ def test_a_server_answering_with_an_error_is_named_with_its_status_and_no_creden
     assert paths == ["/graphql"]
 
 
-def test_a_webserver_that_refuses_the_reload_passes_its_reason_on(monkeypatch):
+def test_a_webserver_that_refuses_the_reload_passes_its_reason_on():
     refusal = {"__typename": "RepositoryLocationNotFound", "message": "Location other does not exist."}
     with webserver(200, {"data": {"reloadRepositoryLocation": refusal}}) as (port, paths):
-        monkeypatch.setenv("DAGSTER_WEBSERVER_URL", f"http://127.0.0.1:{port}/dagster")
+        url = f"http://127.0.0.1:{port}/dagster"
         with pytest.raises(RuntimeError) as raised:
-            reload_code_location("other")
+            reload_code_location("other", url)
     assert str(raised.value) == (
         f"could not reload code location 'other' via the webserver at http://127.0.0.1:{port}/dagster: "
         "RepositoryLocationNotFound: Location other does not exist."
@@ -86,19 +86,18 @@ def test_a_webserver_that_refuses_the_reload_passes_its_reason_on(monkeypatch):
     assert paths == ["/dagster/graphql"]  # a path prefix (UI behind a proxy) is kept
 
 
-def test_a_successful_reload_returns_quietly(monkeypatch):
+def test_a_successful_reload_returns_quietly():
     answer = {
         "__typename": "WorkspaceLocationEntry",
         "locationOrLoadError": {"__typename": "RepositoryLocation"},
     }
     with webserver(200, {"data": {"reloadRepositoryLocation": answer}}) as (port, paths):
-        monkeypatch.setenv("DAGSTER_WEBSERVER_URL", f"http://127.0.0.1:{port}")
-        reload_code_location("document_platform")
+        url = f"http://127.0.0.1:{port}"
+        reload_code_location("document_platform", url)
     assert paths == ["/graphql"]
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:3000", "ftp://127.0.0.1:3000", "http://127.0.0.1:99999"])
-def test_a_url_that_is_not_http_with_a_host_is_refused_before_any_request(monkeypatch, url):
-    monkeypatch.setenv("DAGSTER_WEBSERVER_URL", url)
+def test_a_url_that_is_not_http_with_a_host_is_refused_before_any_request(url):
     with pytest.raises(RuntimeError, match="DAGSTER_WEBSERVER_URL is not an http"):
-        reload_code_location("document_platform")
+        reload_code_location("document_platform", url)

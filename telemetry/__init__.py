@@ -1,4 +1,4 @@
-"""OpenTelemetry for the worker and the orchestrator (DESIGN.md 6): traces, metrics and logs over OTLP/HTTP.
+"""OpenTelemetry for the worker and the orchestrator (docs/design.md §6): traces, metrics, logs (OTLP/HTTP).
 
 Off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set (and `OTEL_SDK_DISABLED` is not true): then `active()` is
 a no-op `Telemetry` and instrumented code costs next to nothing. The exporters read the standard OTEL_*
@@ -25,7 +25,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from gpu_image.worker.redaction import redact
+from worker_contract.redaction import redact
 
 ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 FLUSH_TIMEOUT_S = 3.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpu_image.worker import telemetry
+import telemetry
 from platform_assets.domain.batch_telemetry import BatchObservation, DocumentPhase
 from platform_assets.domain.timing_records import TimingRecord
 from tests.otlp_receiver import OtlpReceiver

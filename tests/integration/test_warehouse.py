@@ -50,7 +50,7 @@ def record(n: int) -> TimingRecord:
 
 
 def hold(db: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another process reading the file (`read_only=True`, as the README's query) for `seconds`."""
+    """Another process reading the file (`read_only=True`, as docs/warehouse.md's queries) for `seconds`."""
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
     )

@@ -1,12 +1,9 @@
-"""Where the platform keeps its data, from the environment (read when definitions load).
-
-`PLATFORM_DATA_DIR` (default `.data` under the working directory) holds the registry, landing
-copies, the local object store, batch outputs, clause trees, timing records and the DuckDB file.
+"""The platform's data folder: where the registry, landing copies, batches, trees, records and the DuckDB
+file live. A value, not a lookup: nothing here reads the environment (`resources.settings` does).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +11,10 @@ from pathlib import Path
 @dataclass(frozen=True)
 class PlatformPaths:
     root: Path
+    inbox_folder: Path | None = None
+    """The folder the inbox sensor watches; None: `<root>/inbox`."""
+    verification_config_folder: Path | None = None
+    """Per-document verification configs; None: `<root>/verification-config`."""
 
     @property
     def registry(self) -> Path:
@@ -47,9 +48,7 @@ class PlatformPaths:
     @property
     def verification_config(self) -> Path:
         """Per-document verification config (`<doc_id>.toml` or `<pdf stem>.toml`): schemas, corrections."""
-        return Path(
-            os.environ.get("PLATFORM_VERIFICATION_CONFIG", self.root / "verification-config")
-        ).resolve()
+        return self.verification_config_folder or self.root / "verification-config"
 
     @property
     def reports(self) -> Path:
@@ -62,8 +61,4 @@ class PlatformPaths:
 
     @property
     def inbox(self) -> Path:
-        return Path(os.environ.get("PLATFORM_INBOX", self.root / "inbox")).resolve()
-
-
-def platform_paths() -> PlatformPaths:
-    return PlatformPaths(Path(os.environ.get("PLATFORM_DATA_DIR", ".data")).resolve())
+        return self.inbox_folder or self.root / "inbox"

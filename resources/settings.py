@@ -1,0 +1,102 @@
+"""The platform's settings: every environment variable it reads, read once into one typed, frozen object.
+
+Definitions and the CLI call `PlatformSettings.from_env()` once and hand the object down; the resources
+take their defaults from the class. Secrets are not part of it: resources read them at run time through
+`dg.EnvVar`, and `pdf_password()` reads the PDF password where it is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Literal, get_args
+
+from platform_assets.domain.platform_paths import PlatformPaths
+
+MINERU_VERSION = version("mineru")
+"""The MinerU this project pins in pyproject.toml; the GPU image pins the same (test_gpu_image_files)."""
+
+WorkerKind = Literal["local", "runpod"]
+ObjectStoreKind = Literal["local", "s3"]
+ResultTransport = Literal["tarball_b64", "s3"]
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """What the environment configures (docs/operations.md, "Configuration"), with the documented defaults."""
+
+    paths: PlatformPaths
+    """`PLATFORM_DATA_DIR` (default `.data`), `PLATFORM_INBOX`, `PLATFORM_VERIFICATION_CONFIG`."""
+    worker: WorkerKind = "local"
+    """`PLATFORM_WORKER`: the embedded LocalWorker, or a RunPod endpoint."""
+    local_tier: str = "flash"
+    """`PLATFORM_LOCAL_TIER`: the LocalWorker's MinerU tier (others need model weights)."""
+    local_workers: int = 1
+    """`PLATFORM_LOCAL_WORKERS`: warm LocalWorker processes."""
+    runpod_endpoint_id: str = ""
+    """`RUNPOD_ENDPOINT_ID` (its key, `RUNPOD_API_KEY`, is read at run time)."""
+    runpod_result_transport: ResultTransport = "s3"
+    """`RUNPOD_RESULT_TRANSPORT`: `s3` (presigned URL, any size) or `tarball_b64` (~20 MB response cap)."""
+    object_store: ObjectStoreKind = "local"
+    """`PLATFORM_OBJECT_STORE`: files under the data folder, or an S3/R2 bucket."""
+    s3_bucket: str = ""
+    """`PLATFORM_S3_BUCKET` (keys `PLATFORM_S3_ACCESS_KEY_ID`/`_SECRET_ACCESS_KEY`, read at run time)."""
+    s3_prefix: str = ""
+    """`PLATFORM_S3_PREFIX`."""
+    s3_endpoint_url: str | None = None
+    """`PLATFORM_S3_ENDPOINT_URL` (R2: `https://<account>.r2.cloudflarestorage.com`); None: AWS S3."""
+    s3_region: str | None = None
+    """`PLATFORM_S3_REGION`."""
+    batch_target_pages: int = 100
+    """`PLATFORM_BATCH_TARGET_PAGES`: planner target (docs/design.md §3)."""
+    batch_max_pages: int = 200
+    """`PLATFORM_BATCH_MAX_PAGES`: planner maximum."""
+    batch_deadline_s: float = 3600.0
+    """`PLATFORM_BATCH_DEADLINE_S`: total time for one batch across retries."""
+    webserver_url: str = "http://127.0.0.1:3000"
+    """`DAGSTER_WEBSERVER_URL`: the webserver the reload sensor asks (`make dev` sets it)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> PlatformSettings:
+        """Read every setting; an unknown worker, object store or transport raises ValueError."""
+        root = Path(environ.get("PLATFORM_DATA_DIR", ".data")).resolve()
+        inbox, configs = environ.get("PLATFORM_INBOX"), environ.get("PLATFORM_VERIFICATION_CONFIG")
+        return cls(
+            paths=PlatformPaths(
+                root,
+                inbox_folder=Path(inbox).resolve() if inbox else None,
+                verification_config_folder=Path(configs).resolve() if configs else None,
+            ),
+            worker=_choice(environ, "PLATFORM_WORKER", cls.worker, WorkerKind),
+            local_tier=environ.get("PLATFORM_LOCAL_TIER", cls.local_tier),
+            local_workers=int(environ.get("PLATFORM_LOCAL_WORKERS", cls.local_workers)),
+            runpod_endpoint_id=environ.get("RUNPOD_ENDPOINT_ID", cls.runpod_endpoint_id),
+            runpod_result_transport=_choice(
+                environ, "RUNPOD_RESULT_TRANSPORT", cls.runpod_result_transport, ResultTransport
+            ),
+            object_store=_choice(environ, "PLATFORM_OBJECT_STORE", cls.object_store, ObjectStoreKind),
+            s3_bucket=environ.get("PLATFORM_S3_BUCKET", cls.s3_bucket),
+            s3_prefix=environ.get("PLATFORM_S3_PREFIX", cls.s3_prefix),
+            s3_endpoint_url=environ.get("PLATFORM_S3_ENDPOINT_URL") or None,
+            s3_region=environ.get("PLATFORM_S3_REGION") or None,
+            batch_target_pages=int(environ.get("PLATFORM_BATCH_TARGET_PAGES", cls.batch_target_pages)),
+            batch_max_pages=int(environ.get("PLATFORM_BATCH_MAX_PAGES", cls.batch_max_pages)),
+            batch_deadline_s=float(environ.get("PLATFORM_BATCH_DEADLINE_S", cls.batch_deadline_s)),
+            webserver_url=environ.get("DAGSTER_WEBSERVER_URL", cls.webserver_url),
+        )
+
+
+def pdf_password(environ: Mapping[str, str] = os.environ) -> str | None:
+    """`PLATFORM_PDF_PASSWORD`, read where it is used (a secret: kept out of the settings object)."""
+    return environ.get("PLATFORM_PDF_PASSWORD") or None
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, choices: object) -> str:
+    value = environ.get(name, default)
+    allowed = get_args(choices)
+    if value not in allowed:
+        raise ValueError(f"{name} must be {' or '.join(map(repr, allowed))}, not {value!r}")
+    return value
