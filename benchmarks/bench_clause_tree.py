@@ -21,10 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from platform_assets.domain.batch_plan import Clause  # noqa: E402
-from platform_assets.domain.blocks import Block, BlockKind  # noqa: E402
-from platform_assets.domain.clause_tree import SourceBatch, build_clause_tree, write_clause_tree  # noqa: E402
-from platform_assets.domain.clauses import tokens  # noqa: E402
+from platform_assets.domain.parse.blocks import Block, BlockKind  # noqa: E402
+from platform_assets.domain.plan.batch_plan import Clause  # noqa: E402
+from platform_assets.domain.plan.clauses import tokens  # noqa: E402
+from platform_assets.domain.tree.clause_tree import SourceBatch, build_clause_tree, write_clause_tree  # noqa: E402
 
 PROSE = (
     "The {el} element specifies properties of the run (see 17.{a}.{b}). Its content is constrained by "

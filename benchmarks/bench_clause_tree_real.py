@@ -29,12 +29,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from gpu_image.worker.parse import parse_pdf  # noqa: E402
-from platform_assets.domain.adapters import blocks_from_middle_json  # noqa: E402
-from platform_assets.domain.clause_regions import own_words  # noqa: E402
-from platform_assets.domain.clause_tree import SourceBatch, body_text, build_clause_tree  # noqa: E402
-from platform_assets.domain.clauses import clauses_from_outline  # noqa: E402
-from platform_assets.domain.pdf_facts import PdfError, read_pdf_facts  # noqa: E402
-from platform_assets.domain.pdf_text import keys  # noqa: E402
+from platform_assets.domain.parse.adapters import blocks_from_middle_json  # noqa: E402
+from platform_assets.domain.pdf.pdf_facts import PdfError, read_pdf_facts  # noqa: E402
+from platform_assets.domain.pdf.pdf_text import keys  # noqa: E402
+from platform_assets.domain.plan.clauses import clauses_from_outline  # noqa: E402
+from platform_assets.domain.tree.clause_regions import own_words  # noqa: E402
+from platform_assets.domain.tree.clause_tree import SourceBatch, body_text, build_clause_tree  # noqa: E402
 from tests.markdown_figures import code_figures  # noqa: E402
 
 CACHE = REPO / ".cache" / "parsed"

@@ -33,9 +33,9 @@ def through_assets(pdf: Path, work: Path) -> tuple[list[tuple[int, int]], list[f
     import dagster as dg
 
     from platform_assets.definitions import default_resources
-    from platform_assets.domain.intake import register_pdf
-    from platform_assets.domain.platform_paths import PlatformPaths
-    from platform_assets.domain.registry import Registry
+    from platform_assets.domain.common.platform_paths import PlatformPaths
+    from platform_assets.domain.intake.intake import register_pdf
+    from platform_assets.domain.intake.registry import Registry
     from platform_assets.local_run import _run, materialize_document
     from resources.parse_worker import LocalWorker
     from resources.platform_data import PlannerSettings

@@ -16,15 +16,15 @@ from typing import TypeVar
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # runnable as a plain script from any directory
 
-from platform_assets.domain.batch_plan import PlanConfig  # noqa: E402
-from platform_assets.domain.pdf_facts import (  # noqa: E402
+from platform_assets.domain.pdf.pdf_facts import (  # noqa: E402
     PdfFacts,
     open_pdf,
     read_outline,
     read_page_labels,
     sha256_file,
 )
-from platform_assets.domain.planning import plan_batches  # noqa: E402
+from platform_assets.domain.plan.batch_plan import PlanConfig  # noqa: E402
+from platform_assets.domain.plan.planning import plan_batches  # noqa: E402
 
 T = TypeVar("T")
 DEFAULT_PDF = REPO / ".cache" / "corpus" / "tl-source2e.pdf"

@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from platform_assets.domain.cross_references import EXTERNAL, link_references  # noqa: E402
+from platform_assets.domain.tree.cross_references import EXTERNAL, link_references  # noqa: E402
 
 SAMPLE = REPO / "tests" / "fixtures" / "references" / "sample.jsonl"
 PRECISION_GOAL = 0.99
@@ -62,7 +62,7 @@ def escaped(text: str) -> tuple[str, list[int]]:
     """`text` escaped as the renderer escapes prose (every special character backslashed where the renderer's
     escaping is not there), and each output offset's source offset."""
     try:
-        from platform_assets.domain.markdown_escape import escape_inline
+        from platform_assets.domain.tree.markdown_escape import escape_inline
     except ImportError:
         markdown = "".join(f"\\{char}" if char in _ESCAPED else char for char in text)
     else:

@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # runnable as a plain script from any directory
 
-from platform_assets.domain.segment import segment  # noqa: E402
+from platform_assets.domain.tree.segment import segment  # noqa: E402
 from tests.segment_streams import anchored_stream, numbered_stream  # noqa: E402
 
 GOAL_BLOCKS_PER_S = 40_000

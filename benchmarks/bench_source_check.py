@@ -22,11 +22,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # runnable as a plain script from any directory
 
-from platform_assets.domain.clauses import clauses_from_outline  # noqa: E402
-from platform_assets.domain.findings import ClauseText  # noqa: E402
-from platform_assets.domain.pdf_facts import open_pdf, page_texts, read_outline  # noqa: E402
-from platform_assets.domain.pdf_text import JOIN, PageWords, keys, normalize  # noqa: E402
-from platform_assets.domain.source_check import check_source_text, is_name  # noqa: E402
+from platform_assets.domain.pdf.pdf_facts import open_pdf, page_texts, read_outline  # noqa: E402
+from platform_assets.domain.pdf.pdf_text import JOIN, PageWords, keys, normalize  # noqa: E402
+from platform_assets.domain.plan.clauses import clauses_from_outline  # noqa: E402
+from platform_assets.domain.verify.findings import ClauseText  # noqa: E402
+from platform_assets.domain.verify.source_check import check_source_text, is_name  # noqa: E402
 from samples.standard import build_sample_standard  # noqa: E402
 from tests.text_layer import heading_line  # noqa: E402
 

@@ -55,7 +55,7 @@ BATCH_OBSERVATIONS = 20
 STEP_PROCESSES = 3
 STEP_PROCESS = (
     "import gc, time, platform_assets.definitions\n"
-    "from platform_assets.domain.batch_telemetry import platform_telemetry\n"
+    "from platform_assets.edges.batch_telemetry import platform_telemetry\n"
     "{before}\n"
     "started = time.perf_counter()\n"
     "assert platform_telemetry().enabled\n"
@@ -229,11 +229,11 @@ def bench_batches(pdf: Path, reps: int, switch: TelemetrySwitch, work: Path) -> 
     import dagster as dg
 
     from platform_assets.definitions import default_resources
-    from platform_assets.domain.batch_store import batch_dir
-    from platform_assets.domain.intake import register_pdf
-    from platform_assets.domain.platform_paths import PlatformPaths
-    from platform_assets.domain.registry import Registry
-    from platform_assets.domain.timing_records import load_records
+    from platform_assets.domain.common.platform_paths import PlatformPaths
+    from platform_assets.domain.intake.intake import register_pdf
+    from platform_assets.domain.intake.registry import Registry
+    from platform_assets.domain.observe.timing_records import load_records
+    from platform_assets.domain.parse.batch_store import batch_dir
     from platform_assets.local_run import _run
     from resources.parse_worker import LocalWorker
     from resources.settings import PlatformSettings
@@ -295,8 +295,8 @@ def bench_batches(pdf: Path, reps: int, switch: TelemetrySwitch, work: Path) -> 
 def bench_batch_observation(timings: Path, switch: TelemetrySwitch, batch_s: float) -> float:
     """Prints one `BatchObservation` lifecycle (its flush included), off and on, median of several, and
     as a share of a `batch_s` run; returns the seconds on."""
-    from platform_assets.domain.batch_telemetry import BatchObservation
-    from platform_assets.domain.timing_records import load_records
+    from platform_assets.domain.observe.timing_records import load_records
+    from platform_assets.edges.batch_telemetry import BatchObservation
 
     record = next(r for r in load_records(timings) if r.status == "succeeded")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # runnable as a plain script from any directory
 
-from platform_assets.domain.pdf_facts import page_texts  # noqa: E402
+from platform_assets.domain.pdf.pdf_facts import page_texts  # noqa: E402
 from tests.vocabulary_corpus import STANDARDS, measure  # noqa: E402
 
 SHOWN = 4

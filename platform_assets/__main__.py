@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from platform_assets.domain.failures import StepFailed
-from platform_assets.domain.file_lock import exclusive_lock
-from platform_assets.domain.file_names import display_name
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.pdf_facts import PdfError
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.file_lock import exclusive_lock
+from platform_assets.domain.common.file_names import display_name
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.parse.failures import StepFailed
+from platform_assets.domain.pdf.pdf_facts import PdfError
 from resources.settings import PlatformSettings, pdf_password
 
 if TYPE_CHECKING:

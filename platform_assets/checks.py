@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from platform_assets.domain.batch_plan import BatchPlan
-from platform_assets.domain.batch_store import batch_dir, read_manifest
-from platform_assets.domain.tiling import TilingReport, check_tiling, page_numbers
+from platform_assets.domain.parse.batch_store import batch_dir, read_manifest
+from platform_assets.domain.plan.batch_plan import BatchPlan
+from platform_assets.domain.plan.tiling import TilingReport, check_tiling, page_numbers
 from resources.platform_data import PlatformData
 
 CONTIGUITY = "contiguity"

@@ -10,18 +10,18 @@ import warnings
 
 import dagster as dg
 
-from platform_assets.assembly import build_parsed_document
-from platform_assets.documents import build_source_pdf
-from platform_assets.domain.registry import Registry
-from platform_assets.parsing import build_parsed_batch
+from platform_assets.batch_plan import build_batch_plan
+from platform_assets.batch_resume_sensor import build_resume_sensor
+from platform_assets.clause_tree import build_clause_tree_asset
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.gpu_pool_sensor import build_gpu_pool_sensor
+from platform_assets.parse_timings import build_parse_timings
+from platform_assets.parsed_batch import build_parsed_batch
+from platform_assets.parsed_document import build_parsed_document
 from platform_assets.partitions import build_partition_scheme
-from platform_assets.planning import build_batch_plan
-from platform_assets.pools import build_gpu_pool_sensor
-from platform_assets.report import build_platform_report
-from platform_assets.resume import build_resume_sensor
+from platform_assets.platform_report import build_platform_report
 from platform_assets.sensors import build_automation_sensor, build_inbox_sensor, build_registry_sensor
-from platform_assets.timings import build_parse_timings
-from platform_assets.trees import build_clause_tree_asset
+from platform_assets.source_pdf import build_source_pdf
 from platform_assets.verification import (
     build_nightly_reverification,
     build_verification,

@@ -19,12 +19,12 @@ import dagster as dg
 from dagster._core.events import DagsterEvent
 
 from platform_assets.definitions import build_definitions
-from platform_assets.domain.batch_store import batch_dir, read_manifest
-from platform_assets.domain.clause_tree import read_tree_manifest
-from platform_assets.domain.failures import StepFailed, batch_label
-from platform_assets.domain.registry import Registry
-from platform_assets.domain.timing_records import TimingRecord, load_records
-from platform_assets.domain.verification_store import LATEST, read_latest
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.observe.timing_records import TimingRecord, load_records
+from platform_assets.domain.parse.batch_store import batch_dir, read_manifest
+from platform_assets.domain.parse.failures import StepFailed, batch_label
+from platform_assets.domain.tree.clause_tree import read_tree_manifest
+from platform_assets.domain.verify.verification_store import LATEST, read_latest
 from resources.settings import PlatformSettings
 from worker_contract.redaction import redact
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.intake.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 import dagster as dg
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError, ReloadRepositoryLocationStatus
 
-from platform_assets.domain.file_names import display_name
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.pdf_facts import PdfError
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.file_names import display_name
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.pdf.pdf_facts import PdfError
 from platform_assets.partitions import PartitionScheme
 from resources.settings import pdf_password
 from worker_contract.redaction import redact, redact_url

@@ -12,25 +12,26 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from platform_assets.documents import load_facts
-from platform_assets.domain.clause_tree import MANIFEST
-from platform_assets.domain.corrections import CorrectionsError
-from platform_assets.domain.findings import CheckName
-from platform_assets.domain.intake import landing_path
-from platform_assets.domain.markdown_table import markdown_table
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.verification import VerificationInputs, verify_document
-from platform_assets.domain.verification_config import (
+from platform_assets.domain.common.markdown_table import markdown_table
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import landing_path
+from platform_assets.domain.tree.clause_tree import MANIFEST
+from platform_assets.domain.verify.corrections import CorrectionsError
+from platform_assets.domain.verify.findings import CheckName
+from platform_assets.domain.verify.verification import VerificationInputs, verify_document
+from platform_assets.domain.verify.verification_config import (
     VerificationConfig,
     find_config,
     load_verification_config,
 )
-from platform_assets.domain.verification_report import CheckSummary, VerificationReport, findings_table
-from platform_assets.domain.verification_store import load_into_duckdb, load_reports, write_report
-from platform_assets.domain.vocabulary import VocabularyError
-from platform_assets.domain.warehouse import WarehouseLocked, reading
+from platform_assets.domain.verify.verification_report import CheckSummary, VerificationReport, findings_table
+from platform_assets.domain.verify.verification_store import load_reports, write_report
+from platform_assets.domain.verify.vocabulary import VocabularyError
+from platform_assets.edges.verification_tables import load_into_duckdb
+from platform_assets.edges.warehouse import WarehouseLocked, reading
+from platform_assets.parse_timings import timed_phase, warehouse_pending
 from platform_assets.partitions import PartitionScheme
-from platform_assets.timings import timed_phase, warehouse_pending
+from platform_assets.source_pdf import load_facts
 from resources.platform_data import PlatformData
 
 CHECK_DESCRIPTIONS = {

@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from platform_assets.domain.atomic import copy_file_atomic
+from platform_assets.domain.common.atomic import copy_file_atomic
 
 
 class ObjectStore(dg.ConfigurableResource):

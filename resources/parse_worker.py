@@ -22,7 +22,7 @@ from pydantic import Field
 
 # The one import of the worker's code (an `.importlinter` ignore): the serve workers and their spool.
 from gpu_image.worker.pool import PoolError, Spool, WorkerPool
-from platform_assets.domain.ports import WorkerError
+from platform_assets.domain.parse.ports import WorkerError
 from worker_contract.contract import JobInput, JobOutput, Transport
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from platform_assets.domain.batch_plan import BatchPlan, PlanConfig
-from platform_assets.domain.cost_model import (
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.observe.cost_model import (
     DEFAULT_COLD_START_USD,
     DEFAULT_GPU,
     DEFAULT_GPU_HOURLY_USD,
     CostModel,
 )
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.plan.batch_plan import BatchPlan, PlanConfig
 from resources.settings import PlatformSettings
 
 

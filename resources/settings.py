@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Literal, get_args
 
-from platform_assets.domain.platform_paths import PlatformPaths
+from platform_assets.domain.common.platform_paths import PlatformPaths
 
 MINERU_VERSION = version("mineru")
 """The MinerU this project pins in pyproject.toml; the GPU image pins the same (test_gpu_image_files)."""

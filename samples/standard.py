@@ -29,7 +29,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from platform_assets.domain.atomic import write_bytes_atomic, write_text_atomic
+from platform_assets.domain.common.atomic import write_bytes_atomic, write_text_atomic
 
 PDF_NAME = "acme-1234-wml.pdf"
 XSD_NAME = "acme-wml.xsd"

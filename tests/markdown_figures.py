@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from platform_assets.domain.code_lines import code_language, is_prose
-from platform_assets.domain.link_check import link_target
+from platform_assets.domain.tree.code_lines import code_language, is_prose
+from platform_assets.domain.verify.link_check import link_target
 
 _PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 """CommonMark plus GFM's tables and strikethrough, as the tree's readers render it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from platform_assets.domain.batch_plan import BatchPlan, BatchReason
+from platform_assets.domain.plan.batch_plan import BatchPlan, BatchReason
 
 
 def starts(plan: BatchPlan) -> list[int]:

@@ -17,8 +17,8 @@ from pathlib import Path
 import dagster as dg
 
 from platform_assets.definitions import default_resources
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.registry import Registry
 from platform_assets.local_run import _run
 from resources.parse_worker import JobHandle, WorkerRun
 from resources.platform_data import PlannerSettings

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from platform_assets.domain.blocks import Block
-from platform_assets.domain.segment import Segmentation
+from platform_assets.domain.parse.blocks import Block
+from platform_assets.domain.tree.segment import Segmentation
 
 
 def reassembled(result: Segmentation) -> list[Block]:

@@ -6,8 +6,8 @@ a running header; four clauses a page.
 
 from __future__ import annotations
 
-from platform_assets.domain.batch_plan import Clause
-from platform_assets.domain.blocks import Block, BlockKind
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.plan.batch_plan import Clause
 
 PROSE = "A consumer shall process each element in document order (see 7.1). " * 3
 

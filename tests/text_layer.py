@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from platform_assets.domain.batch_plan import Clause
-from platform_assets.domain.findings import ClauseText
-from platform_assets.domain.pdf_facts import page_texts
-from platform_assets.domain.pdf_text import keys
+from platform_assets.domain.pdf.pdf_facts import page_texts
+from platform_assets.domain.pdf.pdf_text import keys
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.verify.findings import ClauseText
 
 
 def heading_line(lines: Sequence[str], title: str, after: int = 0) -> int | None:

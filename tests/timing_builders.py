@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from platform_assets.domain.timing_records import TimingRecord
+from platform_assets.domain.observe.timing_records import TimingRecord
 
 
 def timing_record(**fields: Any) -> TimingRecord:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from platform_assets.domain.blocks import Block
-from platform_assets.domain.corrections import name_spans
-from platform_assets.domain.findings import ClauseText, Finding
-from platform_assets.domain.render_markdown import RenderContext, render_blocks
-from platform_assets.domain.vocabulary import (
+from platform_assets.domain.parse.blocks import Block
+from platform_assets.domain.tree.render_markdown import RenderContext, render_blocks
+from platform_assets.domain.verify.corrections import name_spans
+from platform_assets.domain.verify.findings import ClauseText, Finding
+from platform_assets.domain.verify.vocabulary import (
     NAME,
     Vocabulary,
     check_vocabulary,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from platform_assets.domain.adapters import blocks_from_middle_json, load_blocks
-from platform_assets.domain.blocks import BlockKind
+from platform_assets.domain.parse.adapters import blocks_from_middle_json, load_blocks
+from platform_assets.domain.parse.blocks import BlockKind
 from tests.blank_pages import FIXTURE, FIXTURE_PAGES, build_blank_pages_pdf, parse_middle_json
 
 DEMO1 = "fetched/mineru/opendatalab-MinerU_demo1_b1adde8"

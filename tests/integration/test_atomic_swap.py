@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.atomic import exchange_paths, staged_directory
+from platform_assets.domain.common.atomic import exchange_paths, staged_directory
 
 
 def can_exchange(tmp_path: Path) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dagster as dg
 
 from platform_assets.definitions import build_definitions
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.registry import Registry
 from resources.settings import PlatformSettings
 from tests.unit.test_definitions import add_plan, register
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain import batch_claim
-from platform_assets.domain.batch_claim import ClaimHolder, ClaimTimeout, claim_batch, read_holder
+from platform_assets.domain.parse import batch_claim
+from platform_assets.domain.parse.batch_claim import ClaimHolder, ClaimTimeout, claim_batch, read_holder
 
 REPO = Path(__file__).resolve().parents[2]
 ROUNDS, CONTENDERS = 20, 4
@@ -25,8 +25,8 @@ CONTENDER = textwrap.dedent(
     """
     import json, os, sys, time
     from pathlib import Path
-    from platform_assets.domain import batch_claim
-    from platform_assets.domain.atomic import write_text_atomic
+    from platform_assets.domain.parse import batch_claim
+    from platform_assets.domain.common.atomic import write_text_atomic
 
     batch_claim.POLL_S = 0.01
     root, rounds = Path(sys.argv[1]), int(sys.argv[2])
@@ -56,7 +56,7 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from platform_assets.domain import batch_claim
+    from platform_assets.domain.parse import batch_claim
 
     claim = batch_claim.claim_batch(Path(sys.argv[1]), "run-killed", finished=lambda: None, timeout_s=5)
     with claim.renewing():

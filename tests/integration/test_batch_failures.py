@@ -19,14 +19,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from platform_assets import parsing
+from platform_assets import parsed_batch as batch_asset
 from platform_assets.__main__ import main
 from platform_assets.definitions import default_resources
-from platform_assets.domain.batch_store import batch_dir
-from platform_assets.domain.failures import StepFailed
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.parse.batch_store import batch_dir
+from platform_assets.domain.parse.failures import StepFailed
 from platform_assets.local_run import materialize_document
 from resources.parse_worker import JobHandle, ParseWorker, WorkerRun
 from resources.settings import PlatformSettings
@@ -97,7 +97,7 @@ class CannedWorker(ParseWorker):
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production retry policy without its 5 s and 10 s back-off delays."""
-    monkeypatch.setattr(parsing, "RETRY_POLICY", dg.RetryPolicy(max_retries=2))
+    monkeypatch.setattr(batch_asset, "RETRY_POLICY", dg.RetryPolicy(max_retries=2))
 
 
 @pytest.fixture

@@ -11,10 +11,16 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
+from platform_assets.batch_resume_sensor import (
+    MAX_RESUMES,
+    PARTITION_TAG,
+    RANGE_TAGS,
+    REASON_TAG,
+    RESUMES_TAG,
+)
 from platform_assets.definitions import build_definitions
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
-from platform_assets.resume import MAX_RESUMES, PARTITION_TAG, RANGE_TAGS, REASON_TAG, RESUMES_TAG
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.registry import Registry
 from resources.settings import PlatformSettings
 from tests.unit.test_definitions import DOC_A, DOC_B, register
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import telemetry
-from platform_assets.domain.batch_telemetry import BatchObservation, DocumentPhase
-from platform_assets.domain.timing_records import TimingRecord
+from platform_assets.domain.observe.timing_records import TimingRecord
+from platform_assets.edges.batch_telemetry import BatchObservation, DocumentPhase
 from tests.otlp_receiver import OtlpReceiver
 
 S = 1_000_000_000

@@ -12,11 +12,11 @@ import dagster as dg
 import pytest
 
 from platform_assets.definitions import build_definitions, default_resources
-from platform_assets.domain.failures import StepFailed
-from platform_assets.domain.findings import CheckName
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.parse.failures import StepFailed
+from platform_assets.domain.verify.findings import CheckName
 from platform_assets.local_run import materialize_document
 from platform_assets.verification import check_key
 from resources.settings import PlatformSettings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
-from platform_assets.domain.clauses import clauses_from_outline
-from platform_assets.domain.pdf_facts import read_pdf_facts
+from platform_assets.domain.pdf.pdf_facts import read_pdf_facts
+from platform_assets.domain.plan.clauses import clauses_from_outline
 
 ECMA = "fetched/standards/ecma-376_QtExcel-ecma-376-5th_6c1a7f9"
 

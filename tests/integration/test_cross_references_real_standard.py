@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from platform_assets.domain.clauses import clauses_from_outline
-from platform_assets.domain.cross_references import EXTERNAL, INTERNAL, Reference, link_references
-from platform_assets.domain.pdf_facts import page_texts, read_pdf_facts
+from platform_assets.domain.pdf.pdf_facts import page_texts, read_pdf_facts
+from platform_assets.domain.plan.clauses import clauses_from_outline
+from platform_assets.domain.tree.cross_references import EXTERNAL, INTERNAL, Reference, link_references
 
 ECMA = "fetched/standards/ecma-376_QtExcel-ecma-376-5th_6c1a7f9"
 

@@ -15,14 +15,14 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
-from platform_assets import parsing
+from platform_assets import parsed_batch as batch_asset
 from platform_assets.definitions import build_definitions
-from platform_assets.domain.batch_claim import BatchClaim, claim_batch, claim_path
-from platform_assets.domain.batch_store import batch_dir, read_manifest, store_batch
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
-from platform_assets.domain.timing_records import load_records
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.observe.timing_records import load_records
+from platform_assets.domain.parse.batch_claim import BatchClaim, claim_batch, claim_path
+from platform_assets.domain.parse.batch_store import batch_dir, read_manifest, store_batch
 from platform_assets.local_run import materialize_document
 from resources.parse_worker import JobHandle
 from resources.settings import PlatformSettings
@@ -102,7 +102,7 @@ def test_a_reused_batch_says_why_and_keeps_its_data_version(document) -> None:
 
 
 @pytest.mark.parametrize(
-    "how", [{"run_config": FORCE}, {"tags": {parsing.FORCE_TAG: "true"}}], ids=["config", "tag"]
+    "how", [{"run_config": FORCE}, {"tags": {batch_asset.FORCE_TAG: "true"}}], ids=["config", "tag"]
 )
 def test_a_forced_reparse_parses_a_finished_batch_again_and_keeps_an_unchanged_data_version(
     document, how
@@ -174,7 +174,7 @@ def test_only_a_changed_batch_starts_its_document_again(document) -> None:
         tick = dg.evaluate_automation_conditions(defs, instance, cursor=tick.cursor)
         assert not DOWNSTREAM & set(requested(tick))
 
-        parse(paths, instance, key, tags={parsing.FORCE_TAG: "true"})  # parsed again, the same output
+        parse(paths, instance, key, tags={batch_asset.FORCE_TAG: "true"})  # parsed again, the same output
         tick = dg.evaluate_automation_conditions(defs, instance, cursor=tick.cursor)
         assert not DOWNSTREAM & set(requested(tick))
 

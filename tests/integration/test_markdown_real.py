@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from gpu_image.worker.parse import parse_pdf
-from platform_assets.domain.adapters import blocks_from_middle_json
-from platform_assets.domain.clause_tree import ClauseTree, SourceBatch, build_clause_tree
-from platform_assets.domain.clauses import clauses_from_outline
-from platform_assets.domain.pdf_facts import read_pdf_facts
+from platform_assets.domain.parse.adapters import blocks_from_middle_json
+from platform_assets.domain.pdf.pdf_facts import read_pdf_facts
+from platform_assets.domain.plan.clauses import clauses_from_outline
+from platform_assets.domain.tree.clause_tree import ClauseTree, SourceBatch, build_clause_tree
 from tests.markdown_figures import read_tree
 
 pytestmark = pytest.mark.slow

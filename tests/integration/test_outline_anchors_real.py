@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from platform_assets.domain.batch_plan import PlanConfig, PlanMethod
-from platform_assets.domain.pdf_facts import locate_lines, page_texts, read_pdf_facts
-from platform_assets.domain.planning import plan_batches
+from platform_assets.domain.pdf.pdf_facts import locate_lines, page_texts, read_pdf_facts
+from platform_assets.domain.plan.batch_plan import PlanConfig, PlanMethod
+from platform_assets.domain.plan.planning import plan_batches
 
 
 def test_real_outlines_have_a_position_for_every_bookmark_with_a_destination(real_pdfs):

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.batch_plan import BatchReason, PlanConfig, PlanMethod
-from platform_assets.domain.pdf_facts import page_texts, read_pdf_facts
-from platform_assets.domain.planning import plan_batches
-from platform_assets.domain.tiling import page_numbers
+from platform_assets.domain.pdf.pdf_facts import page_texts, read_pdf_facts
+from platform_assets.domain.plan.batch_plan import BatchReason, PlanConfig, PlanMethod
+from platform_assets.domain.plan.planning import plan_batches
+from platform_assets.domain.plan.tiling import page_numbers
 from tests.plan_invariants import assert_plan_invariants
 
 ECMA = "fetched/standards/ecma-376_QtExcel-ecma-376-5th_6c1a7f9"

@@ -14,11 +14,11 @@ import pytest
 from PIL import Image
 
 from platform_assets.definitions import build_definitions
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
-from platform_assets.domain.report_markdown import NO_RUNS_TEXT
-from platform_assets.domain.report_plots import SIZE_PX
-from platform_assets.domain.timing_records import write_record
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.observe.timing_records import write_record
+from platform_assets.edges.report_markdown import NO_RUNS_TEXT
+from platform_assets.edges.report_plots import SIZE_PX
 from resources.settings import PlatformSettings
 from tests.unit.test_definitions import register
 from tests.unit.test_report_figures import ALPHA, BETA, COLD, GAMMA, PRICE_S, fleet_records

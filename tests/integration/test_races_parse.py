@@ -22,17 +22,17 @@ import duckdb
 import pytest
 from dagster._core.errors import DagsterExecutionInterruptedError
 
-from platform_assets import parsing
+from platform_assets import parsed_batch as batch_asset
 from platform_assets.__main__ import main
-from platform_assets.domain import warehouse
-from platform_assets.domain.attempt_deadline import SUFFIX
-from platform_assets.domain.batch_claim import claim_path, read_holder
-from platform_assets.domain.batch_store import batch_dir, read_manifest
-from platform_assets.domain.failures import StepFailed
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
-from platform_assets.domain.timing_records import ERROR_MAX_CHARS, load_records
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.observe.timing_records import ERROR_MAX_CHARS, load_records
+from platform_assets.domain.parse.attempt_deadline import SUFFIX
+from platform_assets.domain.parse.batch_claim import claim_path, read_holder
+from platform_assets.domain.parse.batch_store import batch_dir, read_manifest
+from platform_assets.domain.parse.failures import StepFailed
+from platform_assets.edges import warehouse
 from platform_assets.local_run import _run
 from resources.parse_worker import JobHandle, WorkerError, WorkerRun
 from resources.platform_data import ParseSettings
@@ -48,7 +48,7 @@ RACE_ROUNDS = 3
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsing, "RETRY_POLICY", dg.RetryPolicy(max_retries=2))
+    monkeypatch.setattr(batch_asset, "RETRY_POLICY", dg.RetryPolicy(max_retries=2))
 
 
 def planned(root: Path, pdf: Path) -> tuple[PlatformPaths, str, list[str]]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

@@ -23,11 +23,11 @@ import dagster as dg
 import pytest
 
 from platform_assets.definitions import default_resources
-from platform_assets.domain.batch_store import batch_dir, read_manifest
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
-from platform_assets.domain.timing_records import load_records
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.observe.timing_records import load_records
+from platform_assets.domain.parse.batch_store import batch_dir, read_manifest
 from platform_assets.local_run import _run, materialize_document
 from resources.object_store import LocalObjectStore, S3ObjectStore
 from resources.platform_data import PlannerSettings
@@ -214,7 +214,7 @@ RUN_PROCESS = textwrap.dedent(
     import dagster as dg
     from platform_assets.definitions import default_resources
     from platform_assets.local_run import _run
-    from platform_assets.domain.platform_paths import PlatformPaths
+    from platform_assets.domain.common.platform_paths import PlatformPaths
     from resources.object_store import LocalObjectStore
     from resources.platform_data import PlannerSettings
     from resources.runpod_worker import RunPodWorker

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from platform_assets.domain.archive import CorruptArchiveError, UnsafeArchiveError, extract_archive
+from platform_assets.domain.parse.archive import CorruptArchiveError, UnsafeArchiveError, extract_archive
 from resources.parse_worker import WorkerError
 from resources.runpod_worker import RunPodWorker
 from tests import polling

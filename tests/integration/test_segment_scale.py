@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from platform_assets.domain.segment import segment
+from platform_assets.domain.tree.segment import segment
 from tests.segment_lossless import assert_lossless
 from tests.segment_streams import anchored_stream, numbered_stream
 

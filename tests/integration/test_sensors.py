@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 
 from platform_assets.definitions import build_definitions
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.registry import Registry
 from platform_assets.partitions import build_partition_scheme
 from resources.settings import PlatformSettings
 
@@ -88,7 +88,7 @@ def test_inbox_sensor_refuses_encrypted_pdfs_without_password_and_accepts_them_w
 def test_registry_sensor_is_quiet_while_partitions_match_and_reloads_when_the_registry_changes(
     paths, sample_pdf
 ):
-    from platform_assets.domain.intake import register_pdf
+    from platform_assets.domain.intake.intake import register_pdf
 
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))

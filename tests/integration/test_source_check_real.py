@@ -7,11 +7,11 @@ import dataclasses
 
 import pytest
 
-from platform_assets.domain.clauses import clauses_from_outline
-from platform_assets.domain.findings import ClauseText, Severity
-from platform_assets.domain.pdf_facts import open_pdf, read_outline
-from platform_assets.domain.pdf_text import PageWords
-from platform_assets.domain.source_check import check_source_text
+from platform_assets.domain.pdf.pdf_facts import open_pdf, read_outline
+from platform_assets.domain.pdf.pdf_text import PageWords
+from platform_assets.domain.plan.clauses import clauses_from_outline
+from platform_assets.domain.verify.findings import ClauseText, Severity
+from platform_assets.domain.verify.source_check import check_source_text
 from tests.text_layer import text_layer_clauses
 
 pytestmark = pytest.mark.slow

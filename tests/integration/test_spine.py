@@ -15,12 +15,12 @@ import duckdb
 import pytest
 
 from platform_assets.definitions import default_resources
-from platform_assets.domain.batch_plan import BatchReason, PlanMethod
-from platform_assets.domain.batch_store import batch_dir, read_blocks, read_manifest
-from platform_assets.domain.clause_tree import read_tree_manifest
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.parse.batch_store import batch_dir, read_blocks, read_manifest
+from platform_assets.domain.plan.batch_plan import BatchReason, PlanMethod
+from platform_assets.domain.tree.clause_tree import read_tree_manifest
 from platform_assets.local_run import materialize_document
 from resources.platform_data import PlannerSettings
 from resources.settings import PlatformSettings

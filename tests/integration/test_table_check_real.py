@@ -8,11 +8,11 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from platform_assets.domain.adapters import blocks_from_content_list
-from platform_assets.domain.blocks import Block, BlockKind
-from platform_assets.domain.findings import ClauseText, Severity
-from platform_assets.domain.render_markdown import RenderContext, render_blocks
-from platform_assets.domain.table_check import TABLE_SETTINGS, check_tables, read_pdf_tables
+from platform_assets.domain.parse.adapters import blocks_from_content_list
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.tree.render_markdown import RenderContext, render_blocks
+from platform_assets.domain.verify.findings import ClauseText, Severity
+from platform_assets.domain.verify.table_check import TABLE_SETTINGS, check_tables, read_pdf_tables
 
 pytestmark = pytest.mark.slow
 SVOLT = "fetched/mineru/MinerU-fork_329770b_v2.7.6-pipeline"

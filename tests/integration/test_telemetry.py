@@ -12,9 +12,9 @@ import dagster as dg
 import pytest
 
 from platform_assets.definitions import default_resources
-from platform_assets.domain.intake import register_pdf
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import register_pdf
+from platform_assets.domain.intake.registry import Registry
 from platform_assets.local_run import materialize_document
 from resources.platform_data import PlannerSettings
 from resources.settings import PlatformSettings

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.adapters import blocks_from_middle_json
-from platform_assets.domain.block_triage import triage
-from platform_assets.domain.blocks import BlockKind
-from platform_assets.domain.render_markdown import RenderContext, render_blocks
-from platform_assets.domain.text_layer_fill import fill_from_text_layer
+from platform_assets.domain.parse.adapters import blocks_from_middle_json
+from platform_assets.domain.parse.blocks import BlockKind
+from platform_assets.domain.tree.block_triage import triage
+from platform_assets.domain.tree.render_markdown import RenderContext, render_blocks
+from platform_assets.domain.tree.text_layer_fill import fill_from_text_layer
 
 
 @pytest.mark.slow

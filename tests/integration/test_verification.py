@@ -14,20 +14,20 @@ import duckdb
 import pytest
 
 from platform_assets.definitions import default_resources
-from platform_assets.documents import load_facts
-from platform_assets.domain.batch_store import MANIFEST, batch_dir
-from platform_assets.domain.clause_tree import read_tree_manifest
-from platform_assets.domain.findings import CheckName, Finding
-from platform_assets.domain.intake import landing_path, register_pdf
-from platform_assets.domain.near_miss import edit_distance
-from platform_assets.domain.pdf_text import PageWords
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
-from platform_assets.domain.verification import VerificationInputs, verify_document
-from platform_assets.domain.verification_config import find_config, load_verification_config
-from platform_assets.domain.verification_report import VerificationReport
-from platform_assets.domain.verification_store import read_latest
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.intake import landing_path, register_pdf
+from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.parse.batch_store import MANIFEST, batch_dir
+from platform_assets.domain.pdf.pdf_text import PageWords
+from platform_assets.domain.tree.clause_tree import read_tree_manifest
+from platform_assets.domain.verify.findings import CheckName, Finding
+from platform_assets.domain.verify.near_miss import edit_distance
+from platform_assets.domain.verify.verification import VerificationInputs, verify_document
+from platform_assets.domain.verify.verification_config import find_config, load_verification_config
+from platform_assets.domain.verify.verification_report import VerificationReport
+from platform_assets.domain.verify.verification_store import read_latest
 from platform_assets.local_run import _run, materialize_document
+from platform_assets.source_pdf import load_facts
 from resources.platform_data import PlannerSettings, PlatformData
 from resources.settings import PlatformSettings
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from platform_assets.domain.pdf_facts import page_texts
+from platform_assets.domain.pdf.pdf_facts import page_texts
 from tests.vocabulary_corpus import STANDARDS, Standard, measure
 
 pytestmark = pytest.mark.slow

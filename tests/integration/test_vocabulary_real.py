@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.corrections import DocumentCorrections, apply_corrections
-from platform_assets.domain.findings import ClauseText
-from platform_assets.domain.pdf_facts import page_texts
-from platform_assets.domain.vocabulary import (
+from platform_assets.domain.pdf.pdf_facts import page_texts
+from platform_assets.domain.verify.corrections import DocumentCorrections, apply_corrections
+from platform_assets.domain.verify.findings import ClauseText
+from platform_assets.domain.verify.vocabulary import (
     NameKind,
     Vocabulary,
     check_vocabulary,

@@ -11,9 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from platform_assets.domain import warehouse
-from platform_assets.domain.timing_records import TimingRecord, load_into_duckdb
-from platform_assets.domain.warehouse import WarehouseLocked, reading, writing
+from platform_assets.domain.observe.timing_records import TimingRecord
+from platform_assets.edges import warehouse
+from platform_assets.edges.timing_tables import load_into_duckdb
+from platform_assets.edges.warehouse import WarehouseLocked, reading, writing
 from tests.timing_builders import timing_record
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from platform_assets.domain.warehouse import writing
+    from platform_assets.edges.warehouse import writing
 
     db, name, loads = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     for n in range(loads):

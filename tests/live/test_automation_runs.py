@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from platform_assets.resume import RESUMES_TAG
+from platform_assets.batch_resume_sensor import RESUMES_TAG
 from tests.live.test_inbox_to_batches import (
     all_finished,
     batch_of,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.resume import RESUMES_TAG
+from platform_assets.batch_resume_sensor import RESUMES_TAG
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE_S = 480

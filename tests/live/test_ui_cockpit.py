@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.parsing import FORCE_TAG
+from platform_assets.parsed_batch import FORCE_TAG
 from tests.live.test_inbox_to_batches import (
     DEADLINE_S,
     all_finished,

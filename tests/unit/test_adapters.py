@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
-from platform_assets.domain.adapters import blocks_from_content_list, blocks_from_middle_json, load_blocks
-from platform_assets.domain.blocks import Block, BlockKind, summarize
+from platform_assets.domain.parse.adapters import (
+    blocks_from_content_list,
+    blocks_from_middle_json,
+    load_blocks,
+)
+from platform_assets.domain.parse.blocks import Block, BlockKind, summarize
 
 MINERU = "fetched/mineru"
 NAACL = f"{MINERU}/ZhangCurosr-mineru-naacl2024-001_36cd3d0_naacl-long.82_noPDF"

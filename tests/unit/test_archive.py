@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.archive import (
+from platform_assets.domain.parse.archive import (
     ArchiveLimits,
     CorruptArchiveError,
     UnsafeArchiveError,

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from gpu_image.worker.spool import Spool
-from platform_assets.domain import attempt_deadline
-from platform_assets.domain.timing_records import ERROR_MAX_CHARS, TimingRecord
+from platform_assets.domain.observe.timing_records import ERROR_MAX_CHARS, TimingRecord
+from platform_assets.domain.parse import attempt_deadline
 from tests.timing_builders import timing_record
 
 

@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from platform_assets.domain import batch_claim
-from platform_assets.domain.batch_claim import claim_batch, read_holder
+from platform_assets.domain.parse import batch_claim
+from platform_assets.domain.parse.batch_claim import claim_batch, read_holder
 
 
 def test_a_holder_that_lost_its_claim_never_removes_the_new_holders(tmp_path: Path) -> None:

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from platform_assets.domain.batch_claim import ClaimHolder
-from platform_assets.domain.batch_plan import Batch, BatchPlan, BatchReason, PlanConfig, PlanMethod
-from platform_assets.domain.batch_run import BatchJob, BatchOutcome, RunAttempt, batch_job, run_batch
-from platform_assets.domain.batch_store import BatchFingerprint, BatchManifest, BatchStoreError
-from platform_assets.domain.ports import WorkerError
-from platform_assets.domain.registry import DocumentRecord
-from platform_assets.domain.timing_records import TimingRecord
+from platform_assets.domain.intake.registry import DocumentRecord
+from platform_assets.domain.observe.timing_records import TimingRecord
+from platform_assets.domain.parse.batch_claim import ClaimHolder
+from platform_assets.domain.parse.batch_run import BatchJob, BatchOutcome, RunAttempt, batch_job, run_batch
+from platform_assets.domain.parse.batch_store import BatchFingerprint, BatchManifest, BatchStoreError
+from platform_assets.domain.parse.ports import WorkerError
+from platform_assets.domain.plan.batch_plan import Batch, BatchPlan, BatchReason, PlanConfig, PlanMethod
 from worker_contract.contract import JobDebug, JobInput, JobOutput, JobResult, PhaseMs, Transport
 
 KEY, DOC, SHA = "d~b001", "d", "a" * 64

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from platform_assets.domain.batch_store import (
+from platform_assets.domain.parse.batch_store import (
     BatchFingerprint,
     BatchStoreError,
     batch_dir,
     read_blocks,
     store_batch,
 )
-from platform_assets.domain.failures import StepFailed, batch_label, describe_error
+from platform_assets.domain.parse.failures import StepFailed, batch_label, describe_error
 from tests.blank_pages import FIXTURE, FIXTURE_PAGES
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from platform_assets.domain.batch_plan import Clause
-from platform_assets.domain.block_triage import REASONS, Triage, furniture_key, is_page_number, triage
-from platform_assets.domain.blocks import BBox, Block, BlockKind
-from platform_assets.domain.segment import segment
+from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.tree.block_triage import REASONS, Triage, furniture_key, is_page_number, triage
+from platform_assets.domain.tree.segment import segment
 
 TOP: BBox = (0.12, 0.05, 0.88, 0.07)
 BOTTOM: BBox = (0.12, 0.94, 0.88, 0.96)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from platform_assets.domain.batch_plan import Clause
-from platform_assets.domain.clause_hierarchy import clause_hierarchy
-from platform_assets.domain.clauses import clauses_from_outline
-from platform_assets.domain.pdf_facts import read_pdf_facts
+from platform_assets.domain.pdf.pdf_facts import read_pdf_facts
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import clauses_from_outline
+from platform_assets.domain.tree.clause_hierarchy import clause_hierarchy
 
 
 def clause(id_: str, level: int, page: int = 0) -> Clause:

@@ -8,17 +8,17 @@ from itertools import product
 
 import pytest
 
-from platform_assets.domain.batch_plan import Clause
-from platform_assets.domain.clause_hierarchy import ClauseNode, clause_hierarchy
-from platform_assets.domain.clause_layout import (
+from platform_assets.domain.pdf.pdf_facts import OutlineEntry, read_pdf_facts
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import clauses_from_outline
+from platform_assets.domain.tree.clause_hierarchy import ClauseNode, clause_hierarchy
+from platform_assets.domain.tree.clause_layout import (
     ROOT_INDEX,
     STEM_CHARS,
     folder_href,
     layout_tree,
     relative_href,
 )
-from platform_assets.domain.clauses import clauses_from_outline
-from platform_assets.domain.pdf_facts import OutlineEntry, read_pdf_facts
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*(\.md)?$")
 

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from platform_assets.domain.batch_plan import Clause
-from platform_assets.domain.blocks import Block, BlockKind
-from platform_assets.domain.clause_layout import relative_href
-from platform_assets.domain.clause_tree import (
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.tree.clause_layout import relative_href
+from platform_assets.domain.tree.clause_tree import (
     MANIFEST,
     SourceBatch,
     build_clause_tree,

@@ -6,7 +6,8 @@ import unicodedata
 
 import pytest
 
-from platform_assets.domain.clauses import (
+from platform_assets.domain.pdf.pdf_facts import OutlineEntry
+from platform_assets.domain.plan.clauses import (
     _INVISIBLE,
     _TOKEN,
     clause_number,
@@ -16,7 +17,6 @@ from platform_assets.domain.clauses import (
     slug,
     tokens,
 )
-from platform_assets.domain.pdf_facts import OutlineEntry
 
 
 def entry(title: str, level: int, page: int | None) -> OutlineEntry:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from platform_assets.domain.code_lines import code_language, is_prose, numbered_lines
+from platform_assets.domain.tree.code_lines import code_language, is_prose, numbered_lines
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.corrections import (
+from platform_assets.domain.tree.cross_references import DEFAULT_PATTERNS, ReferencePattern
+from platform_assets.domain.verify.corrections import (
     Applied,
     BenignPair,
     CorrectionsError,
@@ -20,9 +21,8 @@ from platform_assets.domain.corrections import (
     mark_benign,
     name_spans,
 )
-from platform_assets.domain.cross_references import DEFAULT_PATTERNS, ReferencePattern
-from platform_assets.domain.findings import CheckName, ClauseText, Finding, Severity
-from platform_assets.domain.vocabulary import Vocabulary, check_vocabulary, load_vocabulary, name_uses
+from platform_assets.domain.verify.findings import CheckName, ClauseText, Finding, Severity
+from platform_assets.domain.verify.vocabulary import Vocabulary, check_vocabulary, load_vocabulary, name_uses
 from samples.standard import XSD
 
 CONFIG = """

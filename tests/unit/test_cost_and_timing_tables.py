@@ -7,20 +7,18 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from platform_assets.domain.cost_model import CostModel
-from platform_assets.domain.timing_records import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
+from platform_assets.domain.observe.cost_model import CostModel
+from platform_assets.domain.observe.timing_records import (
     DocumentInfo,
     PhaseRecord,
     TimingRecord,
     WorkerReport,
-    load_into_duckdb,
     load_phase_records,
     load_records,
     write_record,
 )
-from platform_assets.timings import timed_phase
+from platform_assets.edges.timing_tables import MIGRATIONS, SCHEMA_VERSION, load_into_duckdb
+from platform_assets.parse_timings import timed_phase
 from resources.platform_data import CostSettings
 from worker_contract.contract import JobDebug
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from platform_assets.domain.batch_plan import Batch, BatchReason, Clause
-from platform_assets.domain.blocks import Block, BlockKind
-from platform_assets.domain.clause_tree import ClauseEntry, ReferenceEntry, TreeManifest
-from platform_assets.domain.coverage_check import (
+from platform_assets.domain.observe.timing_records import TimingRecord
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.plan.batch_plan import Batch, BatchReason, Clause
+from platform_assets.domain.tree.clause_tree import ClauseEntry, ReferenceEntry, TreeManifest
+from platform_assets.domain.verify.coverage_check import (
     check_clauses_present,
     check_plan_tiling,
     check_produced_pages,
 )
-from platform_assets.domain.degraded_check import check_degraded, pages_with_text
-from platform_assets.domain.findings import CheckName, Severity
-from platform_assets.domain.link_check import check_links, link_target
-from platform_assets.domain.timing_records import TimingRecord
+from platform_assets.domain.verify.degraded_check import check_degraded, pages_with_text
+from platform_assets.domain.verify.findings import CheckName, Severity
+from platform_assets.domain.verify.link_check import check_links, link_target
 from tests.timing_builders import timing_record
 
 

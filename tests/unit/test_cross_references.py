@@ -11,8 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from platform_assets.domain import cross_references
-from platform_assets.domain.cross_references import (
+from platform_assets.domain.tree import cross_references
+from platform_assets.domain.tree.cross_references import (
     DEFAULT_PATTERNS,
     EXTERNAL,
     INTERNAL,

@@ -11,9 +11,16 @@ import dagster as dg
 import pytest
 
 from platform_assets.definitions import build_definitions, default_resources
-from platform_assets.domain.batch_plan import Batch, BatchPlan, BatchReason, PlanConfig, PlanMethod, batch_key
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import DocumentRecord, Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.registry import DocumentRecord, Registry
+from platform_assets.domain.plan.batch_plan import (
+    Batch,
+    BatchPlan,
+    BatchReason,
+    PlanConfig,
+    PlanMethod,
+    batch_key,
+)
 from resources.object_store import S3ObjectStore
 from resources.parse_worker import LocalWorker
 from resources.runpod_worker import RunPodWorker

@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 
 from platform_assets.definitions import build_definitions
-from platform_assets.domain.platform_paths import PlatformPaths
-from platform_assets.domain.registry import Registry
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.intake.registry import Registry
 from resources.settings import PlatformSettings
 from tests.unit.test_definitions import DOC_A, DOC_C, register
 

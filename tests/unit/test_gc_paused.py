@@ -4,7 +4,7 @@ import gc
 
 import pytest
 
-from platform_assets.domain.gc_paused import gc_paused
+from platform_assets.domain.tree.gc_paused import gc_paused
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from platform_assets.domain.headings import detect_numbered_headings, follows
-from platform_assets.domain.pdf_facts import page_texts
+from platform_assets.domain.pdf.headings import detect_numbered_headings, follows
+from platform_assets.domain.pdf.pdf_facts import page_texts
 
 ECMA = "fetched/standards/ecma-376_QtExcel-ecma-376-5th_6c1a7f9"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.intake import landing_path, register_pdf
-from platform_assets.domain.pdf_facts import EncryptedPdfError, PdfError, read_pdf_facts, sha256_file
-from platform_assets.domain.registry import Registry, is_doc_id, make_doc_id, slugify
+from platform_assets.domain.intake.intake import landing_path, register_pdf
+from platform_assets.domain.intake.registry import Registry, is_doc_id, make_doc_id, slugify
+from platform_assets.domain.pdf.pdf_facts import EncryptedPdfError, PdfError, read_pdf_facts, sha256_file
 
 
 def test_doc_id_is_slug_plus_twelve_hex_of_sha256_and_dagster_safe():

@@ -3,9 +3,9 @@ with clause, page and text; references to other documents are never findings."""
 
 from __future__ import annotations
 
-from platform_assets.domain.clause_tree import ClauseEntry, ReferenceEntry, TreeManifest
-from platform_assets.domain.findings import Severity
-from platform_assets.domain.link_check import check_links
+from platform_assets.domain.tree.clause_tree import ClauseEntry, ReferenceEntry, TreeManifest
+from platform_assets.domain.verify.findings import Severity
+from platform_assets.domain.verify.link_check import check_links
 
 
 def _entry(path: str, title: str, references: list[ReferenceEntry] = ()) -> ClauseEntry:

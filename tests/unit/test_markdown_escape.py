@@ -7,7 +7,7 @@ import html
 import pytest
 from markdown_it import MarkdownIt
 
-from platform_assets.domain.markdown_escape import escape_block_starts, escape_heading, escape_inline
+from platform_assets.domain.tree.markdown_escape import escape_block_starts, escape_heading, escape_inline
 
 COMMONMARK = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from platform_assets.domain.markdown_table import markdown_table
+from platform_assets.domain.common.markdown_table import markdown_table
 
 
 def test_cells_are_escaped_and_columns_aligned_as_asked():

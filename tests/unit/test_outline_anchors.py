@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 from reportlab.pdfgen import canvas
 
-from platform_assets.domain.batch_plan import BatchPlan, PlanConfig, PlanMethod
-from platform_assets.domain.pdf_facts import OutlineEntry, PdfFacts, locate_lines, page_texts, read_pdf_facts
-from platform_assets.domain.planning import plan_batches
+from platform_assets.domain.pdf.pdf_facts import (
+    OutlineEntry,
+    PdfFacts,
+    locate_lines,
+    page_texts,
+    read_pdf_facts,
+)
+from platform_assets.domain.plan.batch_plan import BatchPlan, PlanConfig, PlanMethod
+from platform_assets.domain.plan.planning import plan_batches
 
 WIDTH, HEIGHT = 400.0, 600.0
 HEADING_Y = 500.0  # baseline of each page's heading, user space

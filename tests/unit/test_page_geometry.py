@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 from reportlab.pdfgen import canvas
 
-from platform_assets.domain.page_geometry import PageBox
+from platform_assets.domain.pdf.page_geometry import PageBox
 
 MARK = (60.0, 430.0, 100.0, 450.0)  # user space: left, bottom, right, top
 WIDTH, HEIGHT = 400.0, 600.0

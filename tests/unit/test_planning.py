@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from platform_assets.domain.batch_plan import BatchReason, PlanConfig, PlanMethod
-from platform_assets.domain.pdf_facts import OutlineEntry, PdfFacts
-from platform_assets.domain.planning import plan_batches
+from platform_assets.domain.pdf.pdf_facts import OutlineEntry, PdfFacts
+from platform_assets.domain.plan.batch_plan import BatchReason, PlanConfig, PlanMethod
+from platform_assets.domain.plan.planning import plan_batches
 from tests.plan_invariants import assert_plan_invariants, starts
 
 SMALL = PlanConfig(target_pages=10, max_pages=20)

@@ -12,10 +12,10 @@ from urllib.parse import unquote_to_bytes
 import pypdfium2 as pdfium
 import pytest
 
-from platform_assets.domain.file_names import display_name
-from platform_assets.domain.intake import NotAFileError, register_pdf
-from platform_assets.domain.pdf_facts import EncryptedPdfError, WrongPasswordError
-from platform_assets.domain.registry import DocumentRecord, Registry, is_doc_id
+from platform_assets.domain.common.file_names import display_name
+from platform_assets.domain.intake.intake import NotAFileError, register_pdf
+from platform_assets.domain.intake.registry import DocumentRecord, Registry, is_doc_id
+from platform_assets.domain.pdf.pdf_facts import EncryptedPdfError, WrongPasswordError
 
 
 def tiny_pdf(path: Path, width: float = 200) -> Path:
@@ -100,7 +100,7 @@ def test_one_corrupt_record_is_skipped_and_named_and_the_others_still_list(tmp_p
     good = register_pdf(tiny_pdf(tmp_path / "good.pdf"), registry, tmp_path / "landing", "cli").record
     corrupt = registry.documents_dir / "corrupt-000000000000.json"
     corrupt.write_bytes(content)
-    with caplog.at_level(logging.WARNING, logger="platform_assets.domain.registry"):
+    with caplog.at_level(logging.WARNING, logger="platform_assets.domain.intake.registry"):
         assert [r.doc_id for r in registry.documents()] == [good.doc_id]
     assert list(registry.unreadable) == [corrupt]
     assert "corrupt-000000000000.json" in registry.unreadable[corrupt]

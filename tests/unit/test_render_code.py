@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from platform_assets.domain.adapters import blocks_from_middle_json
-from platform_assets.domain.block_triage import triage
-from platform_assets.domain.blocks import Block, BlockKind
-from platform_assets.domain.render_code import fence_label, fenced
-from platform_assets.domain.render_markdown import RenderContext, render_blocks
+from platform_assets.domain.parse.adapters import blocks_from_middle_json
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.tree.block_triage import triage
+from platform_assets.domain.tree.render_code import fence_label, fenced
+from platform_assets.domain.tree.render_markdown import RenderContext, render_blocks
 
 _KINDS = {
     "header": BlockKind.PAGE_HEADER,

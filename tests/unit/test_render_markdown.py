@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
-from platform_assets.domain.adapters import blocks_from_content_list, blocks_from_middle_json
-from platform_assets.domain.block_triage import triage
-from platform_assets.domain.blocks import Block, BlockKind
-from platform_assets.domain.markdown_parts import unescape
-from platform_assets.domain.render_markdown import (
+from platform_assets.domain.parse.adapters import blocks_from_content_list, blocks_from_middle_json
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.tree.block_triage import triage
+from platform_assets.domain.tree.render_markdown import (
     RenderContext,
     is_heading_like,
     normalize_inline,
     render_blocks,
     render_units,
 )
+from platform_assets.domain.verify.markdown_parts import unescape
 
 MINERU = "fetched/mineru"
 NAACL = f"{MINERU}/ZhangCurosr-mineru-naacl2024-001_36cd3d0_naacl-long.82_noPDF"

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.adapters import blocks_from_content_list, blocks_from_middle_json
-from platform_assets.domain.blocks import Block, BlockKind
-from platform_assets.domain.markdown_parts import split_markdown
-from platform_assets.domain.render_markdown import RenderContext, normalize_inline, render_blocks
-from platform_assets.domain.render_tables import _parsed, _read_simple, _TableParser, html_table, text_table
+from platform_assets.domain.parse.adapters import blocks_from_content_list, blocks_from_middle_json
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.tree.render_markdown import RenderContext, normalize_inline, render_blocks
+from platform_assets.domain.tree.render_tables import (
+    _parsed,
+    _read_simple,
+    _TableParser,
+    html_table,
+    text_table,
+)
+from platform_assets.domain.verify.markdown_parts import split_markdown
 
 NAACL = "fetched/mineru/ZhangCurosr-mineru-naacl2024-001_36cd3d0_naacl-long.82_noPDF"
 SVOLT = "fetched/mineru/MinerU-fork_329770b_v2.7.6-pipeline"

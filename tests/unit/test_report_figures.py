@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from platform_assets.domain import warehouse
-from platform_assets.domain.cost_model import CostModel
-from platform_assets.domain.report_figures import NO_RUNS, read_report_figures
-from platform_assets.domain.timing_records import DocumentInfo, PhaseRecord, TimingRecord, load_into_duckdb
+from platform_assets.domain.observe.cost_model import CostModel
+from platform_assets.domain.observe.timing_records import DocumentInfo, PhaseRecord, TimingRecord
+from platform_assets.edges import warehouse
+from platform_assets.edges.report_figures import NO_RUNS, read_report_figures
+from platform_assets.edges.timing_tables import load_into_duckdb
 
 RTX_4090 = "NVIDIA GeForce RTX 4090"
 PRICE_S = 1.10 / 3600  # RTX 4090, USD per second

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from platform_assets.domain.cost_model import CostModel
-from platform_assets.domain.report_figures import NO_RUNS, ReportFigures, read_report_figures
-from platform_assets.domain.report_markdown import (
+from platform_assets.domain.observe.cost_model import CostModel
+from platform_assets.edges.report_figures import NO_RUNS, ReportFigures, read_report_figures
+from platform_assets.edges.report_markdown import (
     MAX_MARKDOWN_BYTES,
     MAX_TABLE_DOCUMENTS,
     NO_RUNS_TEXT,
@@ -18,8 +18,8 @@ from platform_assets.domain.report_markdown import (
     report_markdown,
     write_report,
 )
-from platform_assets.domain.report_plots import render_plots
-from platform_assets.domain.timing_records import load_into_duckdb
+from platform_assets.edges.report_plots import render_plots
+from platform_assets.edges.timing_tables import load_into_duckdb
 from tests.unit.test_report_figures import ALPHA, BETA, GAMMA, fleet_records
 from tests.unit.test_report_plots import large_fleet
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from PIL import Image
 
-from platform_assets.domain.cost_model import CostModel
-from platform_assets.domain.report_figures import (
+from platform_assets.domain.observe.cost_model import CostModel
+from platform_assets.edges.report_figures import (
     NO_RUNS,
     BatchThroughput,
     DocumentFigures,
@@ -17,7 +17,7 @@ from platform_assets.domain.report_figures import (
     ReportFigures,
     read_report_figures,
 )
-from platform_assets.domain.report_plots import (
+from platform_assets.edges.report_plots import (
     MAX_BATCH_BARS,
     PLOT_ALTS,
     SIZE_PX,
@@ -26,7 +26,7 @@ from platform_assets.domain.report_plots import (
     render_plots,
     slowest_batches,
 )
-from platform_assets.domain.timing_records import load_into_duckdb
+from platform_assets.edges.timing_tables import load_into_duckdb
 from tests.unit.test_report_figures import ALPHA, BETA, GAMMA, attempt, fleet_records
 
 

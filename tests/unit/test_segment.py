@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.batch_plan import Clause
-from platform_assets.domain.blocks import Block, BlockKind
-from platform_assets.domain.clauses import clauses_from_outline
-from platform_assets.domain.pdf_facts import read_pdf_facts
-from platform_assets.domain.segment import Segmentation, segment, tokens
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.pdf.pdf_facts import read_pdf_facts
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import clauses_from_outline
+from platform_assets.domain.tree.segment import Segmentation, segment, tokens
 from tests.segment_lossless import assert_lossless
 
 FLASH = Path(__file__).parent / "fixtures" / "sample_flash_blocks.json"

@@ -13,12 +13,12 @@ from PIL import Image
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-from platform_assets.domain.clauses import clauses_from_outline
-from platform_assets.domain.findings import CheckName, ClauseText, Severity
-from platform_assets.domain.near_miss import edit_distance
-from platform_assets.domain.pdf_facts import OutlineEntry, PdfError
-from platform_assets.domain.pdf_text import PageWords, keys, words
-from platform_assets.domain.source_check import (
+from platform_assets.domain.pdf.pdf_facts import OutlineEntry, PdfError
+from platform_assets.domain.pdf.pdf_text import PageWords, keys, words
+from platform_assets.domain.plan.clauses import clauses_from_outline
+from platform_assets.domain.verify.findings import CheckName, ClauseText, Severity
+from platform_assets.domain.verify.near_miss import edit_distance
+from platform_assets.domain.verify.source_check import (
     MIN_LINE_CHARS,
     MIN_LINE_KEYS,
     SHOWN_LINE,

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.findings import CheckName, ClauseText, Finding, Severity
-from platform_assets.domain.render_markdown import normalize_inline
-from platform_assets.domain.render_tables import html_table
-from platform_assets.domain.table_check import PdfTable, check_tables, compare_tables, read_pdf_tables
+from platform_assets.domain.tree.render_markdown import normalize_inline
+from platform_assets.domain.tree.render_tables import html_table
+from platform_assets.domain.verify.findings import CheckName, ClauseText, Finding, Severity
+from platform_assets.domain.verify.table_check import PdfTable, check_tables, compare_tables, read_pdf_tables
 from samples.standard import TABLES
 
 pytestmark = pytest.mark.slow

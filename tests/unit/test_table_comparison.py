@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from platform_assets.domain.findings import CheckName, ClauseText, Finding, Severity
-from platform_assets.domain.table_check import PdfTable, compare_tables, normalize_cell
+from platform_assets.domain.verify.findings import CheckName, ClauseText, Finding, Severity
+from platform_assets.domain.verify.table_check import PdfTable, compare_tables, normalize_cell
 
 
 def _pipe(rows: Sequence[Sequence[str]]) -> str:

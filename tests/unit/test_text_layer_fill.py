@@ -11,10 +11,10 @@ import pypdfium2 as pdfium
 import pytest
 from reportlab.pdfgen import canvas
 
-from platform_assets.domain.blocks import BBox, Block, BlockKind
-from platform_assets.domain.page_geometry import PageBox
-from platform_assets.domain.render_markdown import RenderContext, render_blocks
-from platform_assets.domain.text_layer_fill import fill_from_text_layer, needs_text
+from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
+from platform_assets.domain.pdf.page_geometry import PageBox
+from platform_assets.domain.tree.render_markdown import RenderContext, render_blocks
+from platform_assets.domain.tree.text_layer_fill import fill_from_text_layer, needs_text
 
 # tl-clsguide.pdf page index 1, bboxes as the flash tier gave them (MinerU 4.0.12)
 CLSGUIDE_TOC_LINE: BBox = (0.21, 0.236, 0.787, 0.247)  # an equation block with empty LaTeX

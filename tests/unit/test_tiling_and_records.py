@@ -5,10 +5,18 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from platform_assets.domain.atomic import staged_directory
-from platform_assets.domain.batch_plan import Batch, BatchPlan, BatchReason, PlanConfig, PlanMethod, batch_key
-from platform_assets.domain.tiling import check_tiling, compact_ranges
-from platform_assets.domain.timing_records import TimingRecord, load_into_duckdb, load_records, write_record
+from platform_assets.domain.common.atomic import staged_directory
+from platform_assets.domain.observe.timing_records import TimingRecord, load_records, write_record
+from platform_assets.domain.plan.batch_plan import (
+    Batch,
+    BatchPlan,
+    BatchReason,
+    PlanConfig,
+    PlanMethod,
+    batch_key,
+)
+from platform_assets.domain.plan.tiling import check_tiling, compact_ranges
+from platform_assets.edges.timing_tables import load_into_duckdb
 
 
 def plan_of(*spans: tuple[int, int], pages: int) -> BatchPlan:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from platform_assets.domain.corrections import CorrectionsError
-from platform_assets.domain.verification_config import find_config, load_verification_config
+from platform_assets.domain.verify.corrections import CorrectionsError
+from platform_assets.domain.verify.verification_config import find_config, load_verification_config
 
 XSD = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:element name="widget"/><xs:attribute name="align"/>

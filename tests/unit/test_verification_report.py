@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import duckdb
 
-from platform_assets.domain.findings import CheckName, Finding, Severity
-from platform_assets.domain.verification_report import (
+from platform_assets.domain.verify.findings import CheckName, Finding, Severity
+from platform_assets.domain.verify.verification_report import (
     ClauseFigures,
     VerificationReport,
     findings_table,
     summarize,
 )
-from platform_assets.domain.verification_store import (
-    load_into_duckdb,
-    load_reports,
-    read_latest,
-    write_report,
-)
+from platform_assets.domain.verify.verification_store import load_reports, read_latest, write_report
+from platform_assets.edges.verification_tables import load_into_duckdb
 
 
 def finding(severity: Severity, clause: str = "5.1", subject: str = "algn", **fields) -> Finding:

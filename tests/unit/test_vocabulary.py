@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.domain.findings import CheckName, ClauseText, Severity
-from platform_assets.domain.near_miss import edit_distance
-from platform_assets.domain.pdf_facts import page_texts
-from platform_assets.domain.vocabulary import (
+from platform_assets.domain.pdf.pdf_facts import page_texts
+from platform_assets.domain.verify.findings import CheckName, ClauseText, Severity
+from platform_assets.domain.verify.near_miss import edit_distance
+from platform_assets.domain.verify.vocabulary import (
     NameKind,
     Vocabulary,
     VocabularyError,

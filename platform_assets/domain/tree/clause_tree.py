@@ -1,0 +1,483 @@
+"""A document's block stream + outline -> its clause tree: one Markdown file per clause, a manifest.
+
+Invariant: the tree is a pure function of its inputs (byte-identical on re-run), every block is
+placed in exactly one file, and every link in it is relative and resolves inside the tree.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+import shutil
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from platform_assets.domain.common.atomic import staged_directory
+from platform_assets.domain.parse.blocks import Block
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import clause_number, tokens
+from platform_assets.domain.tree.block_triage import REASONS, Triage, triage
+from platform_assets.domain.tree.clause_hierarchy import ClauseNode, clause_hierarchy
+from platform_assets.domain.tree.clause_layout import ROOT_INDEX, folder_href, layout_tree, name_slug
+from platform_assets.domain.tree.correction_log import Applied, StalePatch, Unproven
+from platform_assets.domain.tree.cross_references import (
+    DEFAULT_PATTERNS,
+    EXTERNAL,
+    INTERNAL,
+    Reference,
+    ReferencePattern,
+    link_references,
+)
+from platform_assets.domain.tree.gc_paused import gc_paused
+from platform_assets.domain.tree.render_markdown import RenderContext, render_units
+from platform_assets.domain.tree.segment import Segmentation, segment
+from platform_assets.domain.tree.text_layer_fill import fill_from_text_layer
+
+MANIFEST = "manifest.json"
+_UNKNOWN = object()
+IMAGES = "_images"
+WRITER_THREADS = 8
+LABEL_WORDS = 4
+"""A printed heading may add this many words to its bookmark title (`Chapter 4`, `Annex B (normative)`)."""
+
+
+@dataclass(frozen=True)
+class SourceBatch:
+    """One parsed batch as the tree needs it: its blocks and the folder its image paths are relative to."""
+
+    key: str
+    blocks: Sequence[Block]
+    raw_dir: Path
+
+
+class ReferenceEntry(BaseModel):
+    text: str
+    target: str = Field(description="the id as printed: `8.7`, `A.1`, `Table 12`")
+    href: str | None
+    kind: str = Field(default=INTERNAL, description="`internal`, or `external`: another document's clause")
+    page: int | None = Field(default=None, description="0-based page of the unit it was found in")
+
+
+class ClauseEntry(BaseModel):
+    title: str
+    path: str
+    parent: str | None
+    level: int
+    first_page: int = Field(description="0-based; from its blocks, else its outline destination")
+    last_page: int
+    blocks: int
+    heading_matched: bool
+    opened_at: str = Field(
+        default="heading",
+        description="`destination`: at its bookmark's position; `heading`: at its matched heading; "
+        "`none`: never opened (its text stayed with the clause before)",
+    )
+    references: list[ReferenceEntry] = Field(default_factory=list)
+
+    @property
+    def pages(self) -> tuple[int, ...]:
+        """Its 0-based pages, first to last."""
+        return tuple(range(self.first_page, self.last_page + 1))
+
+
+class CorrectionLog(BaseModel):
+    """What the document's corrections file did to this tree (empty without one)."""
+
+    config: str | None = Field(default=None, description="file name of the corrections file applied")
+    applied: list[Applied] = Field(default_factory=list)
+    unproven: list[Unproven] = Field(default_factory=list)
+    stale_patches: list[StalePatch] = Field(default_factory=list)
+
+
+class TreeManifest(BaseModel):
+    """Machine-readable index of the tree (`manifest.json`): clause id -> file, pages, references."""
+
+    doc_id: str
+    files: int
+    barrels: int
+    images: int
+    outline_entries: int
+    clauses_matched: int = Field(description="clauses opened in the tree (at a destination or a heading)")
+    unmatched: list[str] = Field(description="clauses never opened: no position and no heading found")
+    heading_mismatch: list[str] = Field(
+        default_factory=list, description="opened at their destination, but no printed heading matched"
+    )
+    blocks_total: int
+    blocks_assigned: int
+    blocks_dropped: int = Field(description="blocks left out, each for a reason counted in `drops`")
+    drops: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(REASONS, 0))
+    blocks_lost: int = Field(default=0, description="blocks neither placed nor dropped for a reason")
+    from_text_layer: int = Field(default=0, description="empty blocks given their text from the PDF")
+    references_found: int = Field(description="references to this document's own clauses, tables, figures")
+    references_linked: int
+    references_external: int = Field(default=0, description="references to other documents, never linked")
+    clauses: dict[str, ClauseEntry]
+    corrections: CorrectionLog = Field(default_factory=CorrectionLog)
+
+    @property
+    def unresolved(self) -> list[tuple[str, ReferenceEntry]]:
+        """Internal references left unlinked, by clause id."""
+        return [
+            (cid, r)
+            for cid, c in self.clauses.items()
+            for r in c.references
+            if r.href is None and r.kind == INTERNAL
+        ]
+
+
+@dataclass
+class ClauseTree:
+    """The rendered tree, not yet on disk: file texts by relative path, images to copy, the manifest."""
+
+    files: dict[str, str]
+    images: dict[str, Path]
+    manifest: TreeManifest
+    root_index: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.root_index = self.files[ROOT_INDEX]
+
+
+@gc_paused()
+def build_clause_tree(
+    doc_id: str,
+    title: str,
+    batches: Sequence[SourceBatch],
+    clauses: Sequence[Clause],
+    patterns: Sequence[ReferencePattern] = DEFAULT_PATTERNS,
+    pdf: Path | None = None,
+    password: str | None = None,
+    not_ours: frozenset[str] = frozenset(),
+) -> ClauseTree:
+    """The tree of the batches' blocks under the outline's clauses.
+
+    With the source `pdf`, blocks MinerU returned empty take their text from its text layer first; then
+    page furniture, contents and empty blocks are dropped, each for a counted reason (`block_triage`),
+    and the rest is segmented, rendered and linked unit by unit (code never). References in the clauses
+    of `not_ours` and their subclauses (a quoted licence) are another document's: listed as external,
+    never linked.
+    """
+    stream = [block for batch in batches for block in batch.blocks]
+    filled, from_text_layer = fill_from_text_layer(stream, pdf, password) if pdf else (stream, 0)
+    triaged = triage(filled, outline_titles(clauses))
+    nodes = clause_hierarchy(clauses)
+    paths = layout_tree(nodes)
+    segmentation = segment(triaged.kept, clauses)
+    renderer = _Renderer(nodes, paths, clauses, segmentation, _image_sources(batches), patterns, not_ours)
+    href = renderer.href
+    files: dict[str, str] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    anchored = set(segmentation.anchored)
+    unmatched = frozenset(segmentation.unmatched)
+    for clause_id, node in nodes.items():
+        path = paths[clause_id]
+        body, references = renderer.render(path, clause_id, segmentation.bodies[clause_id])
+        children = [(nodes[c], href(posixpath.dirname(path), paths[c])) for c in node.children]
+        heading = printed_title(node.title, segmentation.heading_of.get(clause_id, ()))
+        files[path] = _page(heading or node.id, body, children)
+        entries[clause_id] = _entry(node, path, segmentation, references, clause_id in anchored, unmatched)
+    front, _ = renderer.render(ROOT_INDEX, None, segmentation.front)  # its references are counted, not listed
+    top = [(n, href("", paths[n.id])) for n in nodes.values() if n.parent is None]
+    files[ROOT_INDEX] = _page(title, front, top)
+    manifest = _manifest(
+        doc_id, len(stream), len(files), nodes, segmentation, triaged, renderer, entries, from_text_layer
+    )
+    return ClauseTree(files=files, images=dict(sorted(renderer.used_images.items())), manifest=manifest)
+
+
+class _Renderer:
+    """Clause bodies rendered and linked, with what that used: images copied, references counted."""
+
+    def __init__(
+        self,
+        nodes: dict[str, ClauseNode],
+        paths: dict[str, str],
+        clauses: Sequence[Clause],
+        segmentation: Segmentation,
+        images: dict[tuple[int, int, str | None], tuple[str, Path]],
+        patterns: Sequence[ReferencePattern],
+        not_ours: frozenset[str],
+    ) -> None:
+        self.nodes, self.paths, self.images, self.patterns = nodes, paths, images, patterns
+        self.href = functools.cache(folder_href)  # ~2 links per block, few distinct (folder, to) pairs
+        self.resolve_number = _number_resolver(clauses, nodes)
+        self.captions = _caption_paths(segmentation, paths)
+        self.quoted = {cid for cid in nodes if not_ours.intersection(_lineage(cid, nodes))}
+        self.target_paths: dict[tuple[str | None, str], str | None] = {}  # (top-level clause, target) -> file
+        self.totals: Counter[str] = Counter()  # references by kind, and those linked
+        self.used_images: dict[str, Path] = {}
+
+    def render(
+        self, path: str, owner: str | None, blocks: Sequence[Block]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The clause file's body at `path`, and its references as manifest entries."""
+        folder = posixpath.dirname(path)
+        root = owner and _lineage(owner, self.nodes)[-1]
+        href, paths, captions, target_paths = self.href, self.paths, self.captions, self.target_paths
+        totals = self.totals
+
+        def image_href(block: Block) -> str | None:
+            located = self.images.get(_image_key(block))
+            if located is None:
+                return None
+            self.used_images[located[0]] = located[1]
+            return href(folder, located[0])
+
+        def resolve(target: str) -> str | None:
+            key = (root, target)
+            if (to := target_paths.get(key, _UNKNOWN)) is _UNKNOWN:
+                to = captions.get(target) if target[0] in "TF" and " " in target else None
+                if to is None:
+                    clause_id = target if target in paths else self.resolve_number(target, owner)
+                    to = paths[clause_id] if clause_id is not None else None
+                target_paths[key] = to
+            return href(folder, to) if to is not None else None
+
+        external = owner in self.quoted
+        parts: list[str] = []
+        entries: list[dict[str, Any]] = []  # validated as ReferenceEntry with the manifest: ~4x faster
+        for unit in render_units(blocks, RenderContext(image_href=image_href)):
+            if unit.code:
+                parts.append(unit.markdown)
+                continue
+            linked, found = link_references(unit.markdown, resolve, self.patterns, external=external)
+            parts.append(linked)
+            for reference in found:
+                entries.append(_ref(reference, unit.page_index))
+                totals[reference.kind] += 1
+                totals["linked"] += reference.href is not None
+        return ("\n\n".join(parts) + "\n" if parts else ""), entries
+
+
+def _manifest(
+    doc_id: str,
+    blocks: int,
+    files: int,
+    nodes: dict[str, ClauseNode],
+    segmentation: Segmentation,
+    triaged: Triage,
+    renderer: _Renderer,
+    entries: dict[str, dict[str, Any]],
+    from_text_layer: int,
+) -> TreeManifest:
+    """The tree's manifest: what was placed, dropped and linked, and an entry per clause."""
+    dropped = sum(triaged.drops.values())
+    totals = renderer.totals
+    return TreeManifest(
+        doc_id=doc_id,
+        files=files,
+        barrels=sum(1 for n in nodes.values() if n.children),
+        images=len(renderer.used_images),
+        outline_entries=len(nodes),
+        clauses_matched=len(nodes) - len(segmentation.unmatched),
+        unmatched=list(segmentation.unmatched),
+        heading_mismatch=list(segmentation.mismatched),
+        blocks_total=blocks,
+        blocks_assigned=segmentation.assigned,
+        blocks_dropped=dropped,
+        drops=triaged.drops,
+        blocks_lost=blocks - segmentation.assigned - dropped,
+        from_text_layer=from_text_layer,
+        references_found=totals[INTERNAL],
+        references_linked=totals["linked"],
+        references_external=totals[EXTERNAL],
+        clauses=entries,  # type: ignore[arg-type]  # validated here
+    )
+
+
+def outline_titles(clauses: Sequence[Clause]) -> frozenset[tuple[str, ...]]:
+    """The outline's titles as a table of contents prints them: with and without their number."""
+    titles = set()
+    for clause in clauses:
+        words = tokens(clause.title)
+        titles.add(words)
+        if clause.number:
+            number = tokens(clause.number.removeprefix("Part-"))
+            titles.add(words[len(number) :] if words[: len(number)] == number else number + words)
+    return frozenset(titles)
+
+
+def printed_title(title: str, heading: Sequence[Block]) -> str:
+    """The clause's title as its page prints it, where the print only adds a label or number to the
+    bookmark (`Chapter 4` + `Introduction`), else the bookmark title."""
+    printed = " ".join(" ".join(block.text for block in heading).split())
+    words, printed_words = tokens(title), tokens(printed)
+    if printed and set(words) <= set(printed_words) and len(printed_words) <= len(words) + LABEL_WORDS:
+        return printed
+    return title.strip()
+
+
+def _lineage(clause_id: str, nodes: dict[str, ClauseNode]) -> list[str]:
+    """The clause and its ancestors."""
+    lineage: list[str] = []
+    current: str | None = clause_id
+    while current is not None:
+        lineage.append(current)
+        current = nodes[current].parent
+    return lineage
+
+
+def _number_resolver(
+    clauses: Sequence[Clause], nodes: dict[str, ClauseNode]
+) -> Callable[[str, str | None], str | None]:
+    """A printed id (`8.7`, `A.1`) -> the clause that prints it: the one under the referring clause's own
+    top-level clause, else the only one in the document. A clause prints its number, the number its
+    title starts with (`Appendix A.1 Tools` answers `A.1` whatever its id) and its id without the prefix
+    a restarting numbering adds (`A/2` answers `2`)."""
+    by_number: dict[str, list[str]] = {}
+    for clause in clauses:
+        printed = {
+            clause.number,
+            clause_number(clause.title),
+            clause.id.rsplit("/", 1)[-1] if clause.number else None,
+        }
+        for number in printed - {None}:
+            by_number.setdefault(number, []).append(clause.id)
+    roots: dict[str, str] = {}
+    for clause_id, node in nodes.items():
+        parent = node.parent
+        roots[clause_id] = roots[parent] if parent is not None else clause_id
+
+    def resolve(number: str, owner: str | None) -> str | None:
+        candidates = by_number.get(number, [])
+        if owner is not None and len(candidates) > 1:
+            same_root = [cid for cid in candidates if roots[cid] == roots[owner]]
+            if len(same_root) == 1:
+                return same_root[0]
+        return candidates[0] if len(candidates) == 1 else None
+
+    return resolve
+
+
+_CAPTION = re.compile(
+    r"^(Table|TABLE|Figure|FIGURE|Fig\.)\s+((?:[A-Z]|[1-9]\d{0,2})(?:[.–-][1-9]\d{0,2})*)"
+    r"(?=\s*[:.—–-](?:\s|$)|\s*$)",
+    re.MULTILINE,
+)
+"""A caption line: `Table 3 — Simple types`, `Figure C–1. Access`, `Table 1.2: List of ...`."""
+_CAPTION_WORD = {"Table": "Table", "TABLE": "Table", "Figure": "Figure", "FIGURE": "Figure", "Fig.": "Figure"}
+_CAPTION_WORDS = ("Tab", "TAB", "Fig", "FIG")
+
+
+def _caption_paths(segmentation: Segmentation, paths: dict[str, str]) -> dict[str, str]:
+    """`Table 12` / `Figure C-1` -> the file of the clause whose body holds that caption line: a block's
+    caption first, else a line of a block's text (a caption the parse kept inside a table or paragraph)."""
+    found: dict[str, str] = {}
+    lines: dict[str, str] = {}
+    for clause_id, blocks in segmentation.bodies.items():
+        path = paths[clause_id]
+        for block in blocks:
+            for holder, texts in ((found, block.caption), (lines, (block.text,))):
+                for text in texts:
+                    if not any(word in text for word in _CAPTION_WORDS):  # cheaper than the regex
+                        continue
+                    for match in _CAPTION.finditer(text):
+                        target = f"{_CAPTION_WORD[match.group(1)]} {match.group(2).replace('–', '-')}"
+                        holder.setdefault(target, path)
+    return {**lines, **found}
+
+
+def write_clause_tree(tree: ClauseTree, dest: Path) -> None:
+    """Write the whole tree beside `dest` and swap it in; an interrupted write leaves the old tree.
+
+    Files are written from a few threads: thousands of small files are bound by the filesystem.
+    """
+    with staged_directory(dest) as stage:
+        for folder in sorted({posixpath.dirname(p) for p in [*tree.files, *tree.images]} - {""}):
+            (stage / folder).mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:
+            texts = pool.map(lambda item: (stage / item[0]).write_text(item[1], "utf-8"), tree.files.items())
+            copies = pool.map(lambda item: shutil.copyfile(item[1], stage / item[0]), tree.images.items())
+            list(texts), list(copies)  # re-raise the first failure
+        (stage / MANIFEST).write_text(tree.manifest.model_dump_json(indent=1) + "\n", encoding="utf-8")
+
+
+def read_tree_manifest(dest: Path) -> TreeManifest | None:
+    path = dest / MANIFEST
+    return TreeManifest.model_validate_json(path.read_bytes()) if path.is_file() else None
+
+
+def _image_key(block: Block) -> tuple[int, int, str | None]:
+    """A block's identity that survives its copies (retyped, filled): page, batch position, image."""
+    return block.page_index, block.seq, block.image_path
+
+
+def _image_sources(batches: Sequence[SourceBatch]) -> dict[tuple[int, int, str | None], tuple[str, Path]]:
+    """Block -> (tree path under `_images/`, source file) for blocks whose image file exists."""
+    found: dict[tuple[int, int, str | None], tuple[str, Path]] = {}
+    for index, batch in enumerate(batches, start=1):
+        raw = batch.raw_dir.resolve()
+        for block in batch.blocks:
+            if not block.image_path:
+                continue
+            source = (raw / block.image_path).resolve()
+            if not source.is_relative_to(raw) or not source.is_file():
+                continue  # never copy from outside the batch's own output
+            stem, suffix = posixpath.splitext(posixpath.basename(block.image_path))
+            name = f"b{index:03d}-{name_slug(stem) or 'image'}{suffix.lower()}"
+            found[_image_key(block)] = (f"{IMAGES}/{name}", source)
+    return found
+
+
+_CONTENTS = re.compile(r"\n## Contents\n\n(?:- \[[^\n]*\]\([^\n]*\)\n?)+\Z")
+
+
+def body_text(page: str) -> str:
+    """What a clause file (`_page`) holds below its title, without the links to its children."""
+    return _CONTENTS.sub("\n", page).split("\n", 1)[-1].strip()
+
+
+def _page(title: str, body: str, children: list[tuple[ClauseNode, str]]) -> str:
+    """A clause file, barrel or root index: title, rendered body, then links to the children."""
+    parts = [f"# {title}\n"]
+    if body:
+        parts.append(body)
+    if children:
+        links = "".join(f"- [{c.title.strip() or c.id}]({href})\n" for c, href in children)
+        parts.append(f"## Contents\n\n{links}")
+    return "\n".join(parts)
+
+
+def _ref(reference: Reference, page: int) -> dict[str, Any]:
+    """The manifest entry's fields (~70k a book): validating them as a list is ~4x faster than building
+    the models one by one."""
+    return {
+        "text": reference.text,
+        "target": reference.target,
+        "href": reference.href,
+        "kind": reference.kind,
+        "page": page,
+    }
+
+
+def _entry(
+    node: ClauseNode,
+    path: str,
+    seg: Segmentation,
+    references: list[dict[str, Any]],
+    anchored: bool,
+    unmatched: frozenset[str],
+) -> dict[str, Any]:
+    """A `ClauseEntry`'s fields: the manifest validates all entries at once (~10,000 a book)."""
+    blocks = [*seg.heading_of.get(node.id, ()), *seg.bodies[node.id]]
+    opened_at = "destination" if anchored else "none" if node.id in unmatched else "heading"
+    pages = [b.page_index for b in blocks]
+    return {
+        "title": node.title,
+        "path": path,
+        "parent": node.parent,
+        "level": node.level,
+        "first_page": min(pages, default=node.page_index),
+        "last_page": max(pages, default=node.page_index),
+        "blocks": len(blocks),
+        "heading_matched": node.id in seg.heading_of,
+        "opened_at": opened_at,
+        "references": references,
+    }

@@ -1,0 +1,150 @@
+"""Code fences for a clause body: MinerU code blocks and runs of code lines typed as text or headings, merged
+across page breaks.
+
+Invariant: code keeps its lines, their order and their characters (trailing blanks aside); every fence has a
+language label; a code block whose every line is prose renders as prose, a code line never as a heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.tree.code_lines import code_language, fits_listing, is_prose, numbered_lines
+
+_NAMESPACED_XML = re.compile(r"</?[A-Za-z_][\w.-]*:[A-Za-z_]|\bxmlns\b")
+_BACKTICK_RUN = re.compile(r"`+")
+_RELABELLED = frozenset({"", "txt", "text", "asp", "hcl"})
+"""Labels MinerU's language guess gives XML listings; namespaced XML under them becomes `xml`."""
+_PLAIN = frozenset({"txt", "text"})
+_CODE_KINDS = frozenset({BlockKind.CODE, BlockKind.ALGORITHM})
+_LINE_KINDS = frozenset(
+    {
+        BlockKind.TEXT,
+        BlockKind.HEADING,
+        BlockKind.FOOTNOTE,
+        BlockKind.ASIDE,
+        BlockKind.REFERENCE,
+        BlockKind.OTHER,
+    }
+)
+"""Kinds rendered as prose: the parser types code lines as any of them."""
+
+
+@dataclass(frozen=True)
+class Fence:
+    """One fenced code block, assembled from one or more blocks of one clause body."""
+
+    language: str
+    code: str
+    first_page: int
+    last_page: int
+    from_text: bool
+    """Assembled from text or heading lines (the flash tier's listings), not from a MinerU code block."""
+    caption: tuple[str, ...] = ()
+    footnote: tuple[str, ...] = ()
+
+
+def fence_label(language: str | None, code: str) -> str:
+    """The fence's language label: MinerU's guess, corrected where it guessed plain text (or nothing) for
+    namespaced XML (`xml`) or TeX (`latex`), else `text`."""
+    label = (language or "").strip().lower()
+    if label in _RELABELLED:
+        if _NAMESPACED_XML.search(code):
+            return "xml"
+        if "\\" in code and any(code_language(line) == "latex" for line in code.splitlines()):
+            return "latex"
+    return label or "text"
+
+
+def _fence_of(block: Block) -> Fence | None:
+    """The block as a fence: a text or heading line that is code, or a code block (unless all prose)."""
+    page = block.page_index
+    if block.kind in _LINE_KINDS:
+        language = code_language(block.text, heading=block.kind is BlockKind.HEADING)
+        return (
+            Fence(language, "\n".join(numbered_lines(block.text.strip())), page, page, True)
+            if language
+            else None
+        )
+    if block.kind in _CODE_KINDS:
+        code = (block.code or block.text).strip("\n")
+        if block.kind is BlockKind.CODE and is_prose(code):
+            return None
+        label = fence_label(block.language, code)
+        return Fence(label, code, page, page, False, tuple(block.caption), tuple(block.footnote))
+    return None
+
+
+def _compatible(first: str, second: str) -> bool:
+    return first == second or first in _PLAIN or second in _PLAIN
+
+
+def _joins(previous: Fence, fence: Fence) -> bool:
+    """Whether `fence` continues `previous` (the two are adjacent once page furniture is gone)."""
+    if previous.from_text or fence.from_text:
+        return _compatible(previous.language, fence.language)
+    return fence.first_page > previous.last_page and _compatible(previous.language, fence.language)
+
+
+def _merged(previous: Fence, fence: Fence) -> Fence:
+    return Fence(
+        language=fence.language if previous.language in _PLAIN else previous.language,
+        code=f"{previous.code}\n{fence.code}",
+        first_page=previous.first_page,
+        last_page=fence.last_page,
+        from_text=previous.from_text and fence.from_text,
+        caption=previous.caption + fence.caption,
+        footnote=previous.footnote + fence.footnote,
+    )
+
+
+def code_units(blocks: Sequence[Block]) -> list[Block | Fence]:
+    """Blocks in order, code blocks and code lines turned into fences, continuations merged.
+
+    Merged: consecutive code lines of one language (or plain `text`), a line between two of them that fits
+    a listing (`code_lines.fits_listing`), and the code blocks they touch (an orphan closing tag after
+    XML); code blocks split by a page break (the blocks must already be free of page furniture, so that
+    only furniture lay between them).
+    """
+    fences = [_fence_of(block) for block in blocks]
+    units: list[Block | Fence] = []
+    for index, (block, fence) in enumerate(zip(blocks, fences, strict=True)):
+        previous = units[-1] if units else None
+        if (
+            fence is None
+            and isinstance(previous, Fence)
+            and previous.from_text
+            and block.kind in _LINE_KINDS
+            and fits_listing(block.text)
+        ):
+            following = fences[index + 1] if index + 1 < len(fences) else None
+            if following is not None and following.from_text:
+                fence = Fence(previous.language, block.text.strip(), block.page_index, block.page_index, True)
+        if fence is None:
+            units.append(block)
+        elif isinstance(previous, Fence) and _joins(previous, fence):
+            units[-1] = _merged(previous, fence)
+        else:
+            units.append(fence)
+    return units
+
+
+def code_fence(text: str) -> str | None:
+    """`text` fenced where every line of it is code (in its first line's language), else None."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    languages = [code_language(line) for line in lines]
+    if not lines or None in languages:
+        return None
+    return fenced("\n".join(lines), str(languages[0]))
+
+
+def fenced(code: str, language: str) -> str:
+    """`code` in a backtick fence longer than any backtick run inside it; "" when there is no code."""
+    code = "\n".join(line.rstrip() for line in code.split("\n")).strip("\n")
+    if not code:
+        return ""
+    ticks = "`" * max(3, 1 + max((len(run) for run in _BACKTICK_RUN.findall(code)), default=0))
+    return f"{ticks}{language}\n{code}\n{ticks}"

@@ -1,0 +1,732 @@
+"""The block stream of a whole document -> clause bodies, in one forward walk over the blocks.
+
+Invariant: every block's content lands exactly once (front, one body or one heading; a block cut at a
+heading buried inside it, in two); clauses open at most once, in outline order: a clause whose bookmark
+has a position opens at the block its destination points at, one without at a heading matched to its
+title on a plausible page.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
+from itertools import pairwise
+from statistics import quantiles
+
+from platform_assets.domain.parse.blocks import NOISE_KINDS, BBox, Block, BlockKind
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import Tokens, clause_number, tokens
+
+LOOKAHEAD = 12
+"""Outline entries after the last matched one that a heading may match (missing headings are skipped)."""
+PAGE_SLACK_BEFORE = 1
+"""A HEADING block may sit one page before its bookmark (destinations that point past the title)."""
+PAGE_SLACK_AFTER = 3
+"""A heading may sit up to 3 pages after its bookmark; further on, the entry expires as unmatched."""
+MAX_HEADING_CHARS = 200
+MAX_SPLIT_BLOCKS = 3
+"""A heading split over consecutive blocks (`Annex B` / `(informative)` / `Examples`) has at most 3."""
+FUZZY_RATIO = 0.8
+HEADING_REACH = 4
+"""Blocks from a clause's anchor in which its printed heading (labels included) is looked for."""
+LABEL_WORDS = 4
+"""A block of at most 4 words at an anchor may be a label printed over the title (`Chapter 4`)."""
+SAME_LINE = 0.02
+"""Blocks whose tops lie within 0.02 of the nearest one below a destination are level with it; of
+those, one under the destination's left edge is its column's (two columns side by side)."""
+CALIBRATION_ABOVE = 0.03
+CALIBRATION_BELOW = 0.12
+"""A printed heading is looked for from 0.03 above its destination to 0.12 below (page heights)."""
+MIN_CALIBRATION = 3
+CALIBRATION_QUANTILES = 5
+"""Headings found near their destinations before the document's offset is trusted."""
+ANCHOR_MARGIN = 0.003
+"""A shifted destination sits this far above its heading's top."""
+STRADDLE = 0.01
+"""A block whose top lies this far above an anchor started before it (the previous clause's text)."""
+
+_ROMAN = re.compile(r"[ivxlcdm]+")
+_LABELS = frozenset({"annex", "appendix", "part", "chapter", "section", "clause", "file", "article"})
+_SENTENCE_END = (".", ";", ":", "!", "?", ",")
+_TEXT_KINDS = frozenset({BlockKind.HEADING, BlockKind.TEXT})
+_LINE_KINDS = frozenset({BlockKind.CODE, BlockKind.ALGORITHM})
+_NEVER = NOISE_KINDS | {BlockKind.INDEX}
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Where each block of the stream went.
+
+    A clause whose heading is the whole text of its block(s) lists them in `heading_of`; a heading
+    found inside a block that carries more (a code line, a caption, a heading merged with the next
+    one) opens the clause with `heading_of[id] == ()` and that block stays first in its body. A code
+    block whose heading sits below other lines is cut there: the lines above stay where the walk
+    was, the rest opens the clause. `assigned` and `dropped` count stream blocks, `split` the cuts.
+    `unmatched` clauses never opened (their text stays with the clause before); `mismatched` ones
+    opened at their bookmark's destination, but no printed heading there matches their title.
+    """
+
+    front: tuple[Block, ...]
+    bodies: dict[str, tuple[Block, ...]]
+    heading_of: dict[str, tuple[Block, ...]]
+    unmatched: tuple[str, ...]
+    assigned: int
+    dropped: int
+    split: int
+    mismatched: tuple[str, ...] = ()
+    anchored: tuple[str, ...] = ()
+    """Clauses opened at their bookmark's destination (the rest at a matched heading)."""
+    anchor_offset: float = 0.0
+    """The shift applied to every destination (see `anchor_offset`), in page heights."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    """An outline entry as the matcher sees it: whole-title words, number words, title words, and
+    where its destination points (None: the bookmark has no position, its heading is matched)."""
+
+    id: str
+    page: int
+    words: Tokens
+    head: Tokens  # the number with its keyword (`annex b`, `17 4 2`), () when unnumbered
+    rest: Tokens
+    top: float | None = None
+    left: float | None = None
+    forms: frozenset[Tokens] = frozenset()
+    """The words a printed heading may have: the title, without its number, with the printed number."""
+    keys: frozenset[str] = frozenset()
+    """`forms` as `_key`s."""
+
+
+@dataclass(frozen=True)
+class _Match:
+    index: int  # outline position
+    heading: int  # blocks consumed as a pure heading; 0 = embedded, the block stays in the body
+    line: int = 0  # embedded on this code line; > 0 cuts the block before it
+
+
+def _target(clause: Clause) -> _Target:
+    words = tokens(clause.title)
+    number = clause_number(clause.title) if clause.numbered else None
+    head: Tokens = ()
+    if number:
+        digits = tokens(number.removeprefix("Part-"))
+        for skip in (0, 1):  # `Annex`, `Part`, `Chapter` ... before the number
+            if digits and words[skip : skip + len(digits)] == digits:
+                head = words[: skip + len(digits)]
+                break
+    rest = words[len(head) :]
+    printed = tokens(clause.number.removeprefix("Part-")) + rest if clause.number else ()
+    forms = frozenset(form for form in (words, rest, printed) if form)
+    keys = frozenset(_key(form) for form in forms)
+    return _Target(clause.id, clause.page_index, words, head, rest, clause.top, clause.left, forms, keys)
+
+
+def _key(words: Tokens) -> str:
+    """Words run together, a space only between two numbers: blind to words broken over lines."""
+    if not words:
+        return ""
+    parts = [words[0]]
+    for before, word in pairwise(words):
+        parts.append(f" {word}" if word.isdigit() and before.isdigit() else word)
+    return "".join(parts)
+
+
+def _sentence_like(text: str) -> bool:
+    return text.count("\n") > 1 or (text.endswith(_SENTENCE_END) and text.count(" ") >= 3)
+
+
+def _own_words(block: Block, at: int, heads: Sequence[Tokens | None]) -> Tokens | None:
+    """Words of a block whose whole text could be a heading (its `heads[at]`); None for sentence-like
+    text that is not typed as a heading."""
+    if block.kind not in _TEXT_KINDS or (
+        block.kind != BlockKind.HEADING and _sentence_like(block.text.strip())
+    ):
+        return None
+    return heads[at]
+
+
+def _heading_words(block: Block) -> Tokens | None:
+    """Words of a text block short enough to be a printed heading (at an anchor, a question is one too)."""
+    if block.kind not in _TEXT_KINDS:
+        return None
+    text = block.text.strip()
+    return (tokens(text) or None) if text and len(text) <= MAX_HEADING_CHARS else None
+
+
+class _HeadingWords(Sequence[Tokens | None]):
+    """Each block's `_heading_words`, computed when first looked at: most paragraphs never are."""
+
+    def __init__(self, stream: Sequence[Block]) -> None:
+        self._stream = stream
+        self._known: dict[int, Tokens | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._stream)
+
+    def __getitem__(self, at: int) -> Tokens | None:  # type: ignore[override]  # no slices
+        if at < 0:
+            at += len(self._stream)
+        if at not in self._known:
+            self._known[at] = _heading_words(self._stream[at])
+        return self._known[at]
+
+
+def _code_lines(block: Block) -> list[str]:
+    """The listing of a code block, each line with its line break; [] for other kinds."""
+    return (block.code or block.text).splitlines(keepends=True) if block.kind in _LINE_KINDS else []
+
+
+def _embedded_lines(block: Block) -> Iterator[tuple[int, str]]:
+    """(code line number, line) of a listing, then (0, line) of captions: where MinerU buries headings."""
+    if block.kind in _NEVER:
+        return
+    lines = list(enumerate(_code_lines(block)))
+    lines += [(0, line) for caption in block.caption for line in caption.splitlines()]
+    for number, line in lines:
+        line = line.strip()
+        if line[:1].isalnum() and len(line) <= MAX_HEADING_CHARS and not _sentence_like(line):
+            yield number, line
+
+
+def _cut(block: Block, line: int) -> tuple[Block | None, Block]:
+    """A code block cut before `line`: the listing above (None when blank) and the rest.
+
+    The rest keeps the captions and footnotes: the lines above a buried heading are the tail of a
+    listing whose caption came with its start, while the heading opens what MinerU merged after it.
+    """
+    lines = _code_lines(block)
+    above, rest = "".join(lines[:line]), "".join(lines[line:])
+    if not above.strip():
+        return None, block
+
+    def piece(text: str, **notes: list[str]) -> Block:
+        return block.model_copy(update={"text": text, **({"code": text} if block.code else {}), **notes})
+
+    return piece(above, caption=[], footnote=[]), piece(rest)
+
+
+def _toc_tail(words: Tokens) -> bool:
+    """Only page numbers (arabic or roman) left: a contents line such as `1 Scope 1`."""
+    return all(word.isdigit() or _ROMAN.fullmatch(word) for word in words)
+
+
+def _extends(words: Tokens, title: Tokens) -> bool:
+    """`words` is the title followed by more words that are not just a page number."""
+    return len(words) > len(title) and words[: len(title)] == title and not _toc_tail(words[len(title) :])
+
+
+def _similar(words: Tokens, title: Tokens) -> bool:
+    """Same number of words and nearly the same letters (an OCR slip such as `widgct`)."""
+    if len(words) != len(title):
+        return False
+    return SequenceMatcher(None, " ".join(words), " ".join(title)).ratio() >= FUZZY_RATIO
+
+
+class _Outline:
+    """The outline entries with the indexes the walk needs, built once."""
+
+    def __init__(self, targets: Sequence[_Target], anchors: Sequence[int | None]) -> None:
+        """`targets` in outline order; an entry whose anchor could not be placed is matched by title."""
+        self.targets = [
+            target if at is not None or target.top is None else replace(target, top=None)
+            for target, at in zip(targets, anchors, strict=True)
+        ]
+        self.by_words: dict[Tokens, list[int]] = {}
+        self.prefixes: set[Tokens] = set()
+        self.plain = any(target.top is None for target in self.targets)
+        """Some entries have no position: the walk matches headings."""
+        for index, target in enumerate(self.targets):
+            if target.words and target.top is None:  # anchored entries open at their anchor
+                self.by_words.setdefault(target.words, []).append(index)
+                self.prefixes.update(target.words[:cut] for cut in range(1, len(target.words)))
+
+    def expire(self, cursor: int, page: int) -> int:
+        """Skip matched entries whose page window has passed: their heading can no longer come."""
+        while (
+            cursor < len(self.targets)
+            and self.targets[cursor].top is None
+            and self.targets[cursor].page + PAGE_SLACK_AFTER < page
+        ):
+            cursor += 1
+        return cursor
+
+    @staticmethod
+    def plausible(target: _Target, page: int, before: int) -> bool:
+        return target.page - before <= page <= target.page + PAGE_SLACK_AFTER
+
+    def find(self, words: Tokens, page: int, cursor: int, before: int) -> int | None:
+        """First entry in the lookahead window whose whole title is `words`, on a plausible page."""
+        candidates = self.by_words.get(words)
+        if not candidates:
+            return None
+        for index in candidates[bisect_left(candidates, cursor) :]:
+            if index >= cursor + LOOKAHEAD:
+                return None
+            if self.plausible(self.targets[index], page, before):
+                return index
+        return None
+
+    def strong(
+        self, stream: Sequence[Block], words: list[Tokens | None], at: int, cursor: int
+    ) -> _Match | None:
+        """Whole text of one block, or of up to 3 consecutive blocks, equals an entry's title."""
+        own = words[at]
+        if own is None:
+            return None
+        page = stream[at].page_index
+        before = PAGE_SLACK_BEFORE if stream[at].kind == BlockKind.HEADING else 0
+        best: _Match | None = None
+        if (index := self.find(own, page, cursor, before)) is not None:
+            best = _Match(index, 1)
+        joined = own
+        for extra in range(1, MAX_SPLIT_BLOCKS):
+            following = words[at + extra] if at + extra < len(stream) else None
+            if following is None or joined not in self.prefixes:
+                break
+            joined += following
+            index = self.find(joined, page, cursor, before)
+            if index is not None and (best is None or index < best.index):
+                best = _Match(index, extra + 1)
+        return best
+
+    def embedded(self, block: Block, cursor: int) -> _Match | None:
+        """A code or caption line equal to an entry's title: the block (from that code line) opens it."""
+        if not block.caption and block.kind not in _LINE_KINDS:
+            return None
+        for number, line in _embedded_lines(block):
+            index = self.find(tokens(line), block.page_index, cursor, 0)
+            if index is not None:
+                return _Match(index, 0, number)
+        return None
+
+    def buried(self, block: Block, index: int) -> _Match | None:
+        """A code or caption line that prints entry `index`'s title inside a larger block."""
+        for number, line in _embedded_lines(block):
+            if tokens(line) in self.targets[index].forms:
+                return _Match(index, 0, number)
+        return None
+
+    def weak(self, words: Tokens, page: int, cursor: int) -> _Match | None:
+        """HEADING blocks only: the number alone, the title with an OCR slip, or a merged heading."""
+        for index in range(cursor, min(len(self.targets), cursor + LOOKAHEAD)):
+            target = self.targets[index]
+            if (
+                target.top is not None
+                or not target.words
+                or not self.plausible(target, page, PAGE_SLACK_BEFORE)
+            ):
+                continue
+            if not target.head:
+                unnumbered = words[next((i for i, w in enumerate(words) if not w.isdigit()), len(words)) :]
+                if unnumbered == target.rest and unnumbered != words:  # `3.4.1.1 sprof` for `sprof`
+                    return _Match(index, 1)
+                if _extends(words, target.rest):
+                    return _Match(index, 0)
+                continue
+            if words[: len(target.head)] != target.head:
+                continue
+            rest = words[len(target.head) :]
+            if rest and rest[0].isdigit():
+                continue  # a deeper number: `7.1.3 ...` is not clause 7.1
+            if not rest:
+                if len(target.head) >= 2:  # `7.1`, `A.1`, `Annex B`; a lone `7` is too weak
+                    return _Match(index, 1)
+                continue
+            if _extends(rest, target.rest):
+                return _Match(index, 0)
+            if _similar(rest, target.rest):
+                return _Match(index, 1)
+        return None
+
+    def match(
+        self, stream: Sequence[Block], words: list[Tokens | None], at: int, cursor: int
+    ) -> _Match | None:
+        block = stream[at]
+        if cursor >= len(self.targets) or self.targets[cursor].page - PAGE_SLACK_BEFORE > block.page_index:
+            return None
+        found = self.strong(stream, words, at, cursor) or self.embedded(block, cursor)
+        own = words[at]
+        if found is None and own is not None and block.kind == BlockKind.HEADING:
+            found = self.weak(own, block.page_index, cursor)
+        return found
+
+
+def printed_heading(heads: Sequence[Tokens | None], at: int, forms: frozenset[str]) -> int:
+    """Blocks from `at` (1-3) that together print a heading whose `_key` is in `forms`; 0 if none.
+
+    A label word opening a block (`Chapter`, `Part`, `Annex`, `File` ...) may be set aside, so
+    `Chapter 1` over `Introduction` prints `1 Introduction`; the title may be printed with or without
+    its number, and a word broken over two blocks (`environ-` / `ments`) is one word. `heads` holds
+    each block's `_heading_words`.
+    """
+    raw: Tokens = ()
+    bare: Tokens = ()
+    room = max(map(len, forms), default=0)  # a key is at least as long as its words together
+    for extra in range(MAX_SPLIT_BLOCKS):
+        own = heads[at + extra] if at + extra < len(heads) else None
+        if own is None:
+            return 0
+        room -= sum(map(len, own[1:] if own[0] in _LABELS else own))
+        if room < 0:
+            return 0
+        raw += own
+        bare += own[1:] if own[0] in _LABELS else own
+        keys = {_key(raw), _key(bare)} if bare != raw else {_key(raw)}
+        if keys & forms:
+            return extra + 1
+        if not any(form.startswith(key) for form in forms for key in keys):
+            return 0
+    return 0
+
+
+def anchor_offset(
+    stream: Sequence[Block],
+    heads: Sequence[Tokens | None],
+    clauses: Sequence[Clause],
+    forms: Sequence[frozenset[str]],
+) -> float:
+    """How far below its destination a printed heading's top lies in this document (the lowest fifth of
+    the distances found, so a shifted destination stays above nearly every heading; negative: the
+    destination is inside the heading, on its baseline). 0 with fewer than `MIN_CALIBRATION` found.
+
+    Generators differ: hyperref puts the destination a few points above the heading, DocBook's a line
+    above it, others on the baseline. Shifting every destination by the document's own offset puts
+    each just above its heading, where the assignment rule wants it.
+    """
+    pages = [block.page_index for block in stream]
+    offsets = []
+    for clause, keys in zip(clauses, forms, strict=True):
+        if clause.top is None:
+            continue
+        nearest: float | None = None
+        for at in range(bisect_left(pages, clause.page_index), bisect_right(pages, clause.page_index)):
+            box = stream[at].bbox
+            if box is None or not -CALIBRATION_ABOVE <= box[1] - clause.top <= CALIBRATION_BELOW:
+                continue
+            if printed_heading(heads, at, keys) and (
+                nearest is None or abs(box[1] - clause.top) < abs(nearest)
+            ):
+                nearest = box[1] - clause.top
+        if nearest is not None:
+            offsets.append(nearest)
+    if len(offsets) < MIN_CALIBRATION:
+        return 0.0
+    return quantiles(offsets, n=CALIBRATION_QUANTILES)[0] - ANCHOR_MARGIN
+
+
+def _label(words: Tokens | None) -> bool:
+    return words is not None and len(words) <= LABEL_WORDS
+
+
+def anchor_blocks(stream: Sequence[Block], clauses: Sequence[Clause]) -> list[int | None]:
+    """Per clause, the stream index where its destination points (None: its heading is to be matched).
+
+    That is the first block, in reading order, on the destination page whose bottom edge lies below
+    the anchor and that is not in another column, nearest the anchor; with none such, the first block
+    of a later page (the end of the stream when none follows). None for a bookmark without a position,
+    and where the destination page's blocks carry no bbox to compare it with.
+    """
+    pages = [block.page_index for block in stream]
+    found: list[int | None] = []
+    for clause in clauses:
+        on_page = range(bisect_left(pages, clause.page_index), bisect_right(pages, clause.page_index))
+        if clause.top is None or (on_page and all(stream[at].bbox is None for at in on_page)):
+            found.append(None)
+            continue
+        candidates = []
+        for at in on_page:
+            box = stream[at].bbox
+            if box is None or box[3] <= clause.top:
+                continue
+            if clause.left is not None and box[2] < clause.left - STRADDLE:
+                continue  # in a column left of the destination
+            candidates.append((max(box[1] - clause.top, 0.0), at))
+        if not candidates:
+            found.append(bisect_right(pages, clause.page_index))
+            continue
+        nearest = min(distance for distance, _ in candidates)
+        level = [at for distance, at in candidates if distance <= nearest + SAME_LINE]
+        beside = [at for at in level if _under(stream[at].bbox, clause.left)]  # type: ignore[arg-type]
+        found.append((beside or level)[0])
+    return found
+
+
+def _straddles(block: Block, target: _Target) -> bool:
+    """The block starts above the anchor on the anchor's page: it began before the clause did."""
+    return (
+        target.top is not None
+        and block.bbox is not None
+        and block.page_index == target.page
+        and block.bbox[1] < target.top - STRADDLE
+    )
+
+
+def _title_offset(text: str, target: _Target) -> int | None:
+    """Where inside `text` (after its start) the clause's title begins, on a line or after a sentence."""
+    for form in sorted(target.forms, key=len, reverse=True):
+        pattern = r"[\W_]*".join(re.escape(word) for word in form)
+        for match in re.finditer(rf"(?<![\w.])(?:{pattern})(?![\w])", text, re.IGNORECASE):
+            before = text[: match.start()].rstrip(" \t")
+            if before.endswith("\n") or before.rstrip().endswith(_SENTENCE_END):
+                return match.start()
+    return None
+
+
+@dataclass
+class _Walk:
+    """The walk's position and what it placed so far: `front`, then each opened clause's body and heading."""
+
+    stream: Sequence[Block]
+    heads: Sequence[Tokens | None]  # each block's `_heading_words`
+    front: list[Block]
+    bodies: dict[str, list[Block]]
+    heading_of: dict[str, tuple[Block, ...]]
+    current: str | None = None
+    split: int = 0
+    anchors: list[tuple[Block, float, str | None]] = field(default_factory=list)
+    """Anchors opened on the page being walked: (anchor block, anchor top, clause open before it)."""
+    at: int = 0
+    """The next block of the stream to place."""
+    cursor: int = 0
+    """The first outline entry not opened yet."""
+    mismatched: list[str] = field(default_factory=list)
+    anchored: list[str] = field(default_factory=list)
+
+    def place(self, block: Block) -> None:
+        """Into the open clause; a block MinerU read after an anchor that lies above it, in its column,
+        into the clause open before that anchor (a block belongs where its page puts it)."""
+        owner = self.current
+        box = block.bbox
+        if self.anchors and box is not None:
+            if self.anchors[0][0].page_index != block.page_index:
+                self.anchors.clear()
+            for anchor, top, before in self.anchors:
+                if box[3] <= top and _same_column(box, anchor.bbox):  # type: ignore[arg-type]
+                    owner = before
+                    break
+        (self.front if owner is None else self.bodies[owner]).append(block)
+
+    def open(self, clause_id: str) -> None:
+        self.current = clause_id
+        self.heading_of.setdefault(clause_id, ())
+
+
+def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
+    """Assign each block to the clause opened last before it (blocks before any go to `front`).
+
+    `stream` is all batches' blocks in plan order: the walk never resets at a batch boundary, so the
+    blocks a batch opens with continue the clause left open by the previous batch.
+
+    A clause whose bookmark has a position opens at its anchor block (`anchor_blocks`), whatever its
+    printed heading says; its heading is then looked for among the next `HEADING_REACH` blocks (labels
+    such as `Chapter 4` count as part of it), blocks above the anchor that the walk reaches first stay
+    with the previous clause, and a paragraph that straddles the anchor is cut where the title starts.
+    Where no heading is found the clause is `mismatched` (opened all the same).
+
+    A clause without a position opens only at a matched heading: candidates are the next `LOOKAHEAD`
+    such entries; an entry matches only on pages [page_index - 1, page_index + 3] (HEADING blocks;
+    other kinds from page_index on) and expires once the walk is past that window; unmatched ones are
+    `unmatched`. TOC, page furniture and sentence-like text never match.
+    """
+    if len({clause.id for clause in clauses}) != len(clauses):
+        raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
+    heads = _HeadingWords(stream)
+    words = [_own_words(block, at, heads) for at, block in enumerate(stream)]
+    targets = [_target(clause) for clause in clauses]
+    offset = anchor_offset(stream, heads, clauses, [target.keys for target in targets])
+    if offset:
+        clauses = [_shifted(clause, offset) for clause in clauses]
+        targets = [replace(target, top=clause.top) for target, clause in zip(targets, clauses, strict=True)]
+    anchors = anchor_blocks(stream, clauses)
+    outline = _Outline(targets, anchors)
+    waiting = sorted((at, index) for index, at in enumerate(anchors) if at is not None)
+    walk = _Walk(stream, heads, [], {clause.id: [] for clause in clauses}, {})
+    next_anchor = 0
+    while walk.at < len(stream) or next_anchor < len(waiting):
+        due = []
+        while next_anchor < len(waiting) and waiting[next_anchor][0] <= walk.at:
+            due.append(waiting[next_anchor][1])
+            next_anchor += 1
+        if due:
+            _open_due(walk, outline, words, due, _bound(waiting, next_anchor))
+        elif walk.at < len(stream):
+            _step(walk, outline, words)
+        else:
+            break
+    return _segmentation(walk, clauses, offset)
+
+
+def _open_due(walk: _Walk, outline: _Outline, words: list[Tokens | None], due: list[int], bound: int) -> None:
+    """Open the entries whose anchors the walk has reached (those not passed already); the last of them
+    at its anchor block, the others as mismatched (no blocks of their own between them)."""
+    opening = [index for index in due if index >= walk.cursor]
+    if not opening:
+        return
+    before = walk.current
+    for index in opening:
+        walk.open(outline.targets[index].id)
+    walk.anchored += [outline.targets[index].id for index in opening]
+    walk.cursor = opening[-1] + 1
+    walk.at, matched = _open_at_anchor(walk, outline, words, walk.at, opening[-1], bound, before)
+    if not matched:
+        walk.mismatched.append(outline.targets[opening[-1]].id)
+    walk.mismatched += [outline.targets[index].id for index in opening[:-1]]
+
+
+def _step(walk: _Walk, outline: _Outline, words: list[Tokens | None]) -> None:
+    """Place the next block, or open the entry (without a position) whose heading it is."""
+    stream, at = walk.stream, walk.at
+    block = stream[at]
+    walk.cursor = outline.expire(walk.cursor, block.page_index)
+    found = outline.match(stream, words, at, walk.cursor) if outline.plain else None
+    if found is None:
+        walk.place(block)
+        walk.at = at + 1
+        return
+    if not found.heading:  # embedded below other code lines: the lines above stay where they were
+        above, block = _cut(block, found.line)
+        if above is not None:
+            walk.place(above)
+            walk.split += 1
+    walk.open(outline.targets[found.index].id)
+    walk.cursor = found.index + 1
+    if found.heading:
+        walk.heading_of[walk.current] = tuple(stream[at : at + found.heading])  # type: ignore[index]
+        walk.at = at + found.heading
+    else:
+        walk.place(block)
+        walk.at = at + 1
+
+
+def _segmentation(walk: _Walk, clauses: Sequence[Clause], offset: float) -> Segmentation:
+    heading_of = walk.heading_of
+    placed = len(walk.front) + sum(map(len, walk.bodies.values())) + sum(map(len, heading_of.values()))
+    assigned = placed - walk.split
+    unheaded = set(walk.mismatched)  # a set built once: a comprehension's condition runs per clause
+    return Segmentation(
+        front=tuple(walk.front),
+        bodies={clause_id: tuple(blocks) for clause_id, blocks in walk.bodies.items()},
+        heading_of={cid: blocks for cid, blocks in heading_of.items() if cid not in unheaded},
+        unmatched=tuple(clause.id for clause in clauses if clause.id not in heading_of),
+        assigned=assigned,
+        dropped=len(walk.stream) - assigned,
+        split=walk.split,
+        mismatched=tuple(walk.mismatched),
+        anchored=tuple(walk.anchored),
+        anchor_offset=offset,
+    )
+
+
+def _shifted(clause: Clause, offset: float) -> Clause:
+    if clause.top is None:
+        return clause
+    return clause.model_copy(update={"top": min(max(clause.top + offset, 0.0), 1.0)})
+
+
+def _bound(waiting: list[tuple[int, int]], next_anchor: int) -> int:
+    """The stream index of the next clause's anchor (the heading of this one lies before it)."""
+    return waiting[next_anchor][0] if next_anchor < len(waiting) else 1 << 62
+
+
+def _open_at_anchor(
+    walk: _Walk,
+    outline: _Outline,
+    words: list[Tokens | None],
+    at: int,
+    index: int,
+    bound: int,
+    previous: str | None,
+) -> tuple[int, bool]:
+    """Open entry `index` (already marked open) at its anchor block `at`; return where the walk goes on
+    and whether its printed heading was found.
+
+    The printed heading is looked for among the next `HEADING_REACH` blocks: found, the short label
+    blocks right above it (`Chapter 4`) join it and the blocks between the anchor and them go back to
+    the clause before (a destination placed a little high); not found, a straddling paragraph or
+    listing is cut where the title begins.
+    """
+    stream, target = walk.stream, outline.targets[index]
+    clause_id = target.id
+    if at < len(stream) and stream[at].bbox is not None and stream[at].page_index == target.page:
+        walk.anchors.append((stream[at], target.top or 0.0, previous))
+    if at >= len(stream):
+        return at, False
+    if _reclaim(walk, at, target, previous):
+        return at, True
+    for probe in range(at, min(len(stream), at + HEADING_REACH, bound)):
+        if stream[probe].page_index > target.page + 1:
+            break
+        heading = printed_heading(walk.heads, probe, target.keys)
+        if heading:
+            labels = probe
+            while labels > at and _label(words[labels - 1]) and not _straddles(stream[labels - 1], target):
+                labels -= 1
+            _return_to_previous(walk, clause_id, stream[at:labels], keep=previous)
+            walk.heading_of[clause_id] = tuple(stream[labels : probe + heading])
+            return probe + heading, True
+    # no heading among the labels: look inside the anchor's own block
+    block = stream[at]
+    if (buried := outline.buried(block, index)) is not None and buried.line:
+        above, rest = _cut(block, buried.line)
+        if above is not None:
+            _return_to_previous(walk, clause_id, [above], keep=previous)
+            walk.split += 1
+        walk.bodies[clause_id].append(rest)
+        return at + 1, True
+    if (
+        _straddles(block, target)
+        and block.kind in _TEXT_KINDS
+        and (offset := _title_offset(block.text, target))
+    ):
+        above = block.model_copy(update={"text": block.text[:offset].rstrip()})
+        rest = block.model_copy(update={"text": block.text[offset:]})
+        _return_to_previous(walk, clause_id, [above], keep=previous)
+        walk.bodies[clause_id].append(rest)
+        walk.split += 1
+        return at + 1, True
+    own = walk.heads[at]
+    if buried is not None or (own and any(_extends(own, form) for form in target.forms)):
+        walk.bodies[clause_id].append(block)  # the heading opens a block that carries more
+        return at + 1, True
+    return at, False
+
+
+def _reclaim(walk: _Walk, at: int, target: _Target, previous: str | None) -> bool:
+    """The block just before the anchor block is the clause's heading (its destination was shifted past
+    it): take it back from the clause before, as this clause's heading."""
+    before = at - 1
+    if before < 0 or walk.stream[before].page_index != target.page or previous is None:
+        return False
+    body = walk.bodies[previous]
+    if (
+        not body
+        or body[-1] is not walk.stream[before]
+        or printed_heading(walk.heads, before, target.keys) != 1
+    ):
+        return False
+    walk.heading_of[target.id] = (body.pop(),)
+    return True
+
+
+def _under(box: BBox, left: float | None) -> bool:
+    return left is None or box[0] - STRADDLE <= left <= box[2]
+
+
+def _same_column(box: BBox, other: BBox) -> bool:
+    """The boxes share at least half the narrower one's width."""
+    shared = min(box[2], other[2]) - max(box[0], other[0])
+    return shared > 0.5 * min(box[2] - box[0], other[2] - other[0])
+
+
+def _return_to_previous(walk: _Walk, clause_id: str, blocks: Sequence[Block], keep: str | None) -> None:
+    """Blocks between an anchor and its heading that belong before it: to the clause open before."""
+    if not blocks:
+        return
+    walk.current = keep
+    for block in blocks:
+        walk.place(block)
+    walk.current = clause_id

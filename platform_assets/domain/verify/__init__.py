@@ -1,0 +1,1 @@
+"""Verification: coverage, links, source text, tables, vocabulary, reviewed corrections, reports."""

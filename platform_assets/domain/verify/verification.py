@@ -1,0 +1,198 @@
+"""One document's verification: gather what was produced (plan, batch outputs, tree files, attempts),
+run every check, mark reviewed benign pairs, and return the report.
+
+Invariant: reads only; the PDF is opened for the pages of clauses being checked, never whole.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from platform_assets.domain.common.platform_paths import PlatformPaths
+from platform_assets.domain.observe.timing_records import TimingRecord, load_records
+from platform_assets.domain.parse.batch_store import batch_dir, read_blocks, read_manifest
+from platform_assets.domain.pdf.pdf_facts import PdfFacts
+from platform_assets.domain.pdf.pdf_text import PageWords
+from platform_assets.domain.plan.batch_plan import BatchPlan
+from platform_assets.domain.tree.clause_tree import TreeManifest, read_tree_manifest
+from platform_assets.domain.verify.corrections import mark_benign
+from platform_assets.domain.verify.coverage_check import (
+    check_clauses_present,
+    check_plan_tiling,
+    check_produced_pages,
+)
+from platform_assets.domain.verify.degraded_check import check_degraded, pages_with_text
+from platform_assets.domain.verify.findings import CheckName, ClauseText, Finding
+from platform_assets.domain.verify.link_check import check_links
+from platform_assets.domain.verify.source_check import check_source_text
+from platform_assets.domain.verify.table_check import check_tables
+from platform_assets.domain.verify.tree_corrections import correction_findings
+from platform_assets.domain.verify.verification_config import VerificationConfig
+from platform_assets.domain.verify.verification_report import (
+    CheckSummary,
+    ClauseFigures,
+    VerificationReport,
+    count_by_clause,
+    summarize,
+)
+from platform_assets.domain.verify.vocabulary import check_vocabulary
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class VerificationInputs:
+    doc_id: str
+    plan: BatchPlan
+    produced: dict[str, list[int] | None]
+    parsed_text_pages: set[int]
+    attempts: list[TimingRecord]
+    facts: PdfFacts
+    pdf_path: Path
+    tree_dir: Path
+    manifest: TreeManifest | None
+    config: VerificationConfig | None
+
+    @classmethod
+    def gather(
+        cls,
+        paths: PlatformPaths,
+        plan: BatchPlan,
+        facts: PdfFacts,
+        pdf_path: Path,
+        config: VerificationConfig | None,
+    ) -> VerificationInputs:
+        produced: dict[str, list[int] | None] = {}
+        text_pages: set[int] = set()
+        for batch in plan.batches:
+            folder = batch_dir(paths.batches, plan.doc_id, batch.key)
+            manifest = read_manifest(folder)
+            produced[batch.key] = manifest.produced_pages if manifest else None
+            if manifest is not None:
+                text_pages |= pages_with_text(read_blocks(folder))
+        tree_dir = paths.trees / plan.doc_id
+        return cls(
+            doc_id=plan.doc_id,
+            plan=plan,
+            produced=produced,
+            parsed_text_pages=text_pages,
+            attempts=[r for r in load_records(paths.timings) if r.doc_id == plan.doc_id],
+            facts=facts,
+            pdf_path=pdf_path,
+            tree_dir=tree_dir,
+            manifest=read_tree_manifest(tree_dir),
+            config=config,
+        )
+
+
+def read_tree_files(tree_dir: Path) -> dict[str, str]:
+    """Every Markdown file of the tree, by tree-relative path."""
+    return {
+        p.relative_to(tree_dir).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(tree_dir.rglob("*.md"))
+    }
+
+
+def clause_texts(manifest: TreeManifest, files: dict[str, str]) -> list[ClauseText]:
+    return [
+        ClauseText(clause_id, e.path, e.title, e.first_page, e.last_page, files.get(e.path, ""))
+        for clause_id, e in manifest.clauses.items()
+    ]
+
+
+def _timed(run: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    found = run()
+    return found, time.perf_counter() - started
+
+
+def verify_document(inputs: VerificationInputs, verified_at: str) -> VerificationReport:
+    """Run every check that has what it needs; a check without its inputs is reported as skipped."""
+    plan, manifest = inputs.plan, inputs.manifest
+    findings: list[Finding] = []
+    summaries: dict[CheckName, CheckSummary] = {}
+
+    corrections = inputs.config.corrections if inputs.config else None
+
+    def record(check: CheckName, found: Sequence[Finding], seconds: float, note: str = "") -> None:
+        found = mark_benign(found, corrections) if corrections else list(found)
+        findings.extend(found)
+        summaries[check] = summarize(check, found, seconds=seconds, note=note)
+
+    def skip(check: CheckName, why: str) -> None:
+        summaries[check] = summarize(check, [], ran=False, note=why)
+
+    coverage, seconds = _timed(
+        lambda: (
+            check_plan_tiling(plan.batches, plan.page_count)
+            + check_produced_pages(plan.batches, inputs.produced)
+            + (check_clauses_present(plan.clauses, manifest) if manifest else [])
+        )
+    )
+    record(CheckName.COVERAGE, coverage, seconds, f"{plan.page_count} pages, {len(plan.batches)} batches")
+    degraded, seconds = _timed(
+        lambda: check_degraded(inputs.facts.scanned_pages, inputs.parsed_text_pages, inputs.attempts)
+    )
+    record(CheckName.DEGRADED, degraded, seconds, f"{len(inputs.facts.scanned_pages)} scanned page(s)")
+
+    figures: list[ClauseFigures] = []
+    if manifest is None:
+        tree_checks = (CheckName.SOURCE_TEXT, CheckName.VOCABULARY, CheckName.TABLES, CheckName.LINKS)
+        for check in (*tree_checks, CheckName.CORRECTIONS):
+            skip(check, "no clause tree yet")
+    else:
+        files = read_tree_files(inputs.tree_dir)
+        texts = clause_texts(manifest, files)
+        existing = frozenset(p.relative_to(inputs.tree_dir).as_posix() for p in inputs.tree_dir.rglob("*"))
+        links, seconds = _timed(lambda: check_links(files, existing, manifest))
+        record(CheckName.LINKS, links, seconds, f"{len(files)} files")
+        log = manifest.corrections
+        record(
+            CheckName.CORRECTIONS,
+            correction_findings(manifest),
+            0.0,
+            f"{log.config}: {len(log.applied)} edit(s) applied" if log.config else "no corrections file",
+        )
+        with PageWords(inputs.pdf_path) as pages:
+            started = time.perf_counter()
+            source = check_source_text(texts, pages)
+            recall = {c.clause_id: c.recall for c in source.clauses}
+            record(CheckName.SOURCE_TEXT, source.findings, time.perf_counter() - started, source.note)
+        table_report, seconds = _timed(lambda: check_tables(texts, inputs.pdf_path))
+        record(
+            CheckName.TABLES,
+            table_report.findings,
+            seconds,
+            f"{len(table_report.tables)} table(s) on {len(table_report.pages)} page(s)",
+        )
+        if inputs.config and inputs.config.vocabulary:
+            vocabulary = inputs.config.vocabulary
+            names, seconds = _timed(lambda: check_vocabulary(texts, vocabulary))
+            record(CheckName.VOCABULARY, names, seconds, f"{len(vocabulary)} names")
+        else:
+            skip(CheckName.VOCABULARY, "no schema given in the document's verification config")
+        per_clause = count_by_clause(findings)
+        figures = [
+            ClauseFigures(
+                clause_id=t.clause_id,
+                path=t.path,
+                first_page=t.first_page,
+                last_page=t.last_page,
+                recall=recall.get(t.clause_id),
+                actionable=per_clause[t.clause_id],
+            )
+            for t in texts
+        ]
+    return VerificationReport(
+        doc_id=inputs.doc_id,
+        verified_at=verified_at,
+        page_count=plan.page_count,
+        clauses=len(plan.clauses),
+        checks={check: summaries[check] for check in CheckName if check in summaries},
+        findings=findings,
+        clause_figures=figures,
+    )

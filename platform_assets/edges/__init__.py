@@ -1,0 +1,1 @@
+"""Adapters at the edge of the domain: DuckDB, matplotlib and OpenTelemetry."""
