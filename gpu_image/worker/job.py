@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gpu_image.worker.fetch import fetch_input
 from gpu_image.worker.job_telemetry import JobObservation, loaded_cuda, output_bytes
-from worker_contract.contract import JobDebug, JobError, JobOutput, JobResult, PhaseMs, parse_job_input
+from worker_contract.contract import (
+    JobDebug,
+    JobError,
+    JobInput,
+    JobOutput,
+    JobResult,
+    PhaseMs,
+    parse_job_input,
+)
 from worker_contract.redaction import redact
 
 log = logging.getLogger("gpu_image.worker")
@@ -38,98 +47,105 @@ def run_job(
     global _jobs_started, _warmup_ms
     cold_start = _jobs_started == 0
     _jobs_started += 1
+    ids = {"worker_id": worker_id, "job_id": job_id}
     observed = JobObservation(
         payload, worker_id=worker_id, job_id=job_id, warmup=warmup, cold_start=cold_start
     )
     with observed:
         try:
-            # Imported here so that a broken engine install becomes a job error, not a crash.
-            from gpu_image.worker.package import check_transport, package_result
-            from gpu_image.worker.parse import parse_pdf
-
             job = parse_job_input(payload)
             observed.job_input(job)
-            log.info(
-                "starting job",
-                extra={
-                    "data": {
-                        "source": job.source,
-                        "tier": job.effective_tier,
-                        "transport": job.transport,
-                        "pages": [job.start_page, job.end_page],
-                        "worker_id": worker_id,
-                        "job_id": job_id,
-                    }
-                },
-            )
-            check_transport(job)
-            with tempfile.TemporaryDirectory(prefix="mineru-job-") as tmp:
-                workdir = Path(tmp)
-                with observed.phase("fetch_input"):
-                    pdf = fetch_input(job, workdir)
-                input_bytes = pdf.stat().st_size
-                with observed.phase("mineru_parse"):
-                    parsed = parse_pdf(pdf, job.effective_tier, job.start_page, job.end_page)
-                with observed.phase("package"):
-                    fields = package_result(parsed.result, job, workdir)
-            end_page = parsed.page_count - 1 if job.end_page == -1 else job.end_page
-            result = JobResult(
-                basename=job.basename,
-                source=job.source,
-                pages_requested=[job.start_page, end_page],
-                page_count_parsed=len(parsed.result.pages),
-                archive_format=job.archive_format,
-                **fields,
+            pages = [job.start_page, job.end_page]
+            start = {
+                "source": job.source,
+                "tier": job.effective_tier,
+                "transport": job.transport,
+                "pages": pages,
+            }
+            log.info("starting job", extra={"data": {**start, **ids}})
+            done = _parse_and_package(job, observed)
+            debug = JobDebug(
+                phase_ms=PhaseMs(**observed.phase_ms),
+                gpu=_gpu_name(),
+                backend=job.backend,
+                tier=job.effective_tier,
+                worker_id=worker_id,
+                cold_start=cold_start,
+                warmup_ms=None if warmup else _warmup_ms,
             )
             output = JobOutput(
                 elapsed_seconds=round(observed.elapsed_s(), 3),
-                mineru_version=parsed.mineru_version,
-                results=[result],
-                debug=JobDebug(
-                    phase_ms=PhaseMs(**observed.phase_ms),
-                    gpu=_gpu_name(),
-                    backend=job.backend,
-                    tier=job.effective_tier,
-                    worker_id=worker_id,
-                    cold_start=cold_start,
-                    warmup_ms=None if warmup else _warmup_ms,
-                ),
+                mineru_version=done.mineru_version,
+                results=[done.result],
+                debug=debug,
             )
         except Exception as error:
             message = redact(f"{type(error).__name__}: {error}")
             observed.failed(type(error).__name__, message)
             log.warning(
-                "job failed",
-                extra={
-                    "data": {
-                        "error": message,
-                        "phase_ms": observed.phase_ms,
-                        "worker_id": worker_id,
-                        "job_id": job_id,
-                    }
-                },
+                "job failed", extra={"data": {"error": message, "phase_ms": observed.phase_ms, **ids}}
             )
             return JobError(error=message).model_dump()
-        observed.succeeded(
-            pages=result.page_count_parsed,
-            input_bytes=input_bytes,
-            result_bytes=output_bytes(fields),
-            degraded=len(result.degraded or []),
-            version=parsed.mineru_version,
-            gpu=output.debug.gpu,
-        )
-        log.info(
-            "done",
-            extra={
-                "data": {
-                    "elapsed_seconds": output.elapsed_seconds,
-                    "phase_ms": observed.phase_ms,
-                    "pages_parsed": result.page_count_parsed,
-                    "degraded": result.degraded,
-                    "worker_id": worker_id,
-                    "job_id": job_id,
-                }
-            },
-        )
+        _report_success(observed, done, output, ids)
     _warmup_ms = round(output.elapsed_seconds * 1000) if warmup else None
     return output.model_dump(exclude_none=True)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """What a job's phases produced: the result entry and what its telemetry reports."""
+
+    result: JobResult
+    mineru_version: str
+    input_bytes: int
+    result_bytes: int
+
+
+def _parse_and_package(job: JobInput, observed: JobObservation) -> _Done:
+    """The job's three timed phases in a scratch folder: fetch the input, parse it, package the result."""
+    # Imported here so that a broken engine install becomes a job error, not a crash.
+    from gpu_image.worker.package import check_transport, package_result
+    from gpu_image.worker.parse import parse_pdf
+
+    check_transport(job)
+    with tempfile.TemporaryDirectory(prefix="mineru-job-") as tmp:
+        workdir = Path(tmp)
+        with observed.phase("fetch_input"):
+            pdf = fetch_input(job, workdir)
+        input_bytes = pdf.stat().st_size
+        with observed.phase("mineru_parse"):
+            parsed = parse_pdf(pdf, job.effective_tier, job.start_page, job.end_page)
+        with observed.phase("package"):
+            fields = package_result(parsed.result, job, workdir)
+    end_page = parsed.page_count - 1 if job.end_page == -1 else job.end_page
+    result = JobResult(
+        basename=job.basename,
+        source=job.source,
+        pages_requested=[job.start_page, end_page],
+        page_count_parsed=len(parsed.result.pages),
+        archive_format=job.archive_format,
+        **fields,
+    )
+    return _Done(result, parsed.mineru_version, input_bytes, output_bytes(fields))
+
+
+def _report_success(
+    observed: JobObservation, done: _Done, output: JobOutput, ids: dict[str, str | None]
+) -> None:
+    result = done.result
+    observed.succeeded(
+        pages=result.page_count_parsed,
+        input_bytes=done.input_bytes,
+        result_bytes=done.result_bytes,
+        degraded=len(result.degraded or []),
+        version=done.mineru_version,
+        gpu=output.debug.gpu,
+    )
+    data = {
+        "elapsed_seconds": output.elapsed_seconds,
+        "phase_ms": observed.phase_ms,
+        "pages_parsed": result.page_count_parsed,
+        "degraded": result.degraded,
+        **ids,
+    }
+    log.info("done", extra={"data": data})

@@ -19,7 +19,7 @@ from platform_assets.domain.pdf.pdf_facts import PdfFacts
 from platform_assets.domain.pdf.pdf_text import PageWords
 from platform_assets.domain.plan.batch_plan import BatchPlan
 from platform_assets.domain.tree.clause_tree import TreeManifest, read_tree_manifest
-from platform_assets.domain.verify.corrections import mark_benign
+from platform_assets.domain.verify.corrections import DocumentCorrections, mark_benign
 from platform_assets.domain.verify.coverage_check import (
     check_clauses_present,
     check_plan_tiling,
@@ -112,87 +112,101 @@ def _timed(run: Callable[[], T]) -> tuple[T, float]:
 
 def verify_document(inputs: VerificationInputs, verified_at: str) -> VerificationReport:
     """Run every check that has what it needs; a check without its inputs is reported as skipped."""
-    plan, manifest = inputs.plan, inputs.manifest
-    findings: list[Finding] = []
-    summaries: dict[CheckName, CheckSummary] = {}
-
-    corrections = inputs.config.corrections if inputs.config else None
-
-    def record(check: CheckName, found: Sequence[Finding], seconds: float, note: str = "") -> None:
-        found = mark_benign(found, corrections) if corrections else list(found)
-        findings.extend(found)
-        summaries[check] = summarize(check, found, seconds=seconds, note=note)
-
-    def skip(check: CheckName, why: str) -> None:
-        summaries[check] = summarize(check, [], ran=False, note=why)
-
+    plan = inputs.plan
+    results = _Results(inputs.config.corrections if inputs.config else None)
     coverage, seconds = _timed(
         lambda: (
             check_plan_tiling(plan.batches, plan.page_count)
             + check_produced_pages(plan.batches, inputs.produced)
-            + (check_clauses_present(plan.clauses, manifest) if manifest else [])
+            + (check_clauses_present(plan.clauses, inputs.manifest) if inputs.manifest else [])
         )
     )
-    record(CheckName.COVERAGE, coverage, seconds, f"{plan.page_count} pages, {len(plan.batches)} batches")
+    results.record(
+        CheckName.COVERAGE, coverage, seconds, f"{plan.page_count} pages, {len(plan.batches)} batches"
+    )
     degraded, seconds = _timed(
         lambda: check_degraded(inputs.facts.scanned_pages, inputs.parsed_text_pages, inputs.attempts)
     )
-    record(CheckName.DEGRADED, degraded, seconds, f"{len(inputs.facts.scanned_pages)} scanned page(s)")
-
-    figures: list[ClauseFigures] = []
-    if manifest is None:
+    results.record(
+        CheckName.DEGRADED, degraded, seconds, f"{len(inputs.facts.scanned_pages)} scanned page(s)"
+    )
+    if inputs.manifest is None:
         tree_checks = (CheckName.SOURCE_TEXT, CheckName.VOCABULARY, CheckName.TABLES, CheckName.LINKS)
         for check in (*tree_checks, CheckName.CORRECTIONS):
-            skip(check, "no clause tree yet")
+            results.skip(check, "no clause tree yet")
+        figures: list[ClauseFigures] = []
     else:
-        files = read_tree_files(inputs.tree_dir)
-        texts = clause_texts(manifest, files)
-        existing = frozenset(p.relative_to(inputs.tree_dir).as_posix() for p in inputs.tree_dir.rglob("*"))
-        links, seconds = _timed(lambda: check_links(files, existing, manifest))
-        record(CheckName.LINKS, links, seconds, f"{len(files)} files")
-        log = manifest.corrections
-        record(
-            CheckName.CORRECTIONS,
-            correction_findings(manifest),
-            0.0,
-            f"{log.config}: {len(log.applied)} edit(s) applied" if log.config else "no corrections file",
-        )
-        with PageWords(inputs.pdf_path) as pages:
-            started = time.perf_counter()
-            source = check_source_text(texts, pages)
-            recall = {c.clause_id: c.recall for c in source.clauses}
-            record(CheckName.SOURCE_TEXT, source.findings, time.perf_counter() - started, source.note)
-        table_report, seconds = _timed(lambda: check_tables(texts, inputs.pdf_path))
-        record(
-            CheckName.TABLES,
-            table_report.findings,
-            seconds,
-            f"{len(table_report.tables)} table(s) on {len(table_report.pages)} page(s)",
-        )
-        if inputs.config and inputs.config.vocabulary:
-            vocabulary = inputs.config.vocabulary
-            names, seconds = _timed(lambda: check_vocabulary(texts, vocabulary))
-            record(CheckName.VOCABULARY, names, seconds, f"{len(vocabulary)} names")
-        else:
-            skip(CheckName.VOCABULARY, "no schema given in the document's verification config")
-        per_clause = count_by_clause(findings)
-        figures = [
-            ClauseFigures(
-                clause_id=t.clause_id,
-                path=t.path,
-                first_page=t.first_page,
-                last_page=t.last_page,
-                recall=recall.get(t.clause_id),
-                actionable=per_clause[t.clause_id],
-            )
-            for t in texts
-        ]
+        figures = _check_tree(inputs, inputs.manifest, results)
     return VerificationReport(
         doc_id=inputs.doc_id,
         verified_at=verified_at,
         page_count=plan.page_count,
         clauses=len(plan.clauses),
-        checks={check: summaries[check] for check in CheckName if check in summaries},
-        findings=findings,
+        checks={check: results.summaries[check] for check in CheckName if check in results.summaries},
+        findings=results.findings,
         clause_figures=figures,
     )
+
+
+class _Results:
+    """The findings and a summary per check, as the checks run; reviewed benign pairs marked."""
+
+    def __init__(self, corrections: DocumentCorrections | None) -> None:
+        self.corrections = corrections
+        self.findings: list[Finding] = []
+        self.summaries: dict[CheckName, CheckSummary] = {}
+
+    def record(self, check: CheckName, found: Sequence[Finding], seconds: float, note: str = "") -> None:
+        found = mark_benign(found, self.corrections) if self.corrections else list(found)
+        self.findings.extend(found)
+        self.summaries[check] = summarize(check, found, seconds=seconds, note=note)
+
+    def skip(self, check: CheckName, why: str) -> None:
+        self.summaries[check] = summarize(check, [], ran=False, note=why)
+
+
+def _check_tree(inputs: VerificationInputs, manifest: TreeManifest, results: _Results) -> list[ClauseFigures]:
+    """The checks of the clause tree's files (links, corrections, source text, tables, vocabulary), and the
+    figures per clause."""
+    files = read_tree_files(inputs.tree_dir)
+    texts = clause_texts(manifest, files)
+    existing = frozenset(p.relative_to(inputs.tree_dir).as_posix() for p in inputs.tree_dir.rglob("*"))
+    links, seconds = _timed(lambda: check_links(files, existing, manifest))
+    results.record(CheckName.LINKS, links, seconds, f"{len(files)} files")
+    log = manifest.corrections
+    results.record(
+        CheckName.CORRECTIONS,
+        correction_findings(manifest),
+        0.0,
+        f"{log.config}: {len(log.applied)} edit(s) applied" if log.config else "no corrections file",
+    )
+    with PageWords(inputs.pdf_path) as pages:
+        started = time.perf_counter()
+        source = check_source_text(texts, pages)
+        recall = {c.clause_id: c.recall for c in source.clauses}
+        results.record(CheckName.SOURCE_TEXT, source.findings, time.perf_counter() - started, source.note)
+    table_report, seconds = _timed(lambda: check_tables(texts, inputs.pdf_path))
+    results.record(
+        CheckName.TABLES,
+        table_report.findings,
+        seconds,
+        f"{len(table_report.tables)} table(s) on {len(table_report.pages)} page(s)",
+    )
+    if inputs.config and inputs.config.vocabulary:
+        vocabulary = inputs.config.vocabulary
+        names, seconds = _timed(lambda: check_vocabulary(texts, vocabulary))
+        results.record(CheckName.VOCABULARY, names, seconds, f"{len(vocabulary)} names")
+    else:
+        results.skip(CheckName.VOCABULARY, "no schema given in the document's verification config")
+    per_clause = count_by_clause(results.findings)
+    return [
+        ClauseFigures(
+            clause_id=t.clause_id,
+            path=t.path,
+            first_page=t.first_page,
+            last_page=t.last_page,
+            recall=recall.get(t.clause_id),
+            actionable=per_clause[t.clause_id],
+        )
+        for t in texts
+    ]
