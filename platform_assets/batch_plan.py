@@ -7,9 +7,8 @@ from platform_assets.domain.intake.intake import landing_path
 from platform_assets.domain.pdf.pdf_facts import locate_lines, page_texts
 from platform_assets.domain.plan.batch_plan import BatchPlan
 from platform_assets.domain.plan.planning import plan_batches
-from platform_assets.parse_timings import timed_phase
 from platform_assets.partitions import PartitionScheme
-from platform_assets.source_pdf import load_facts
+from platform_assets.phases import timed_phase
 from resources.platform_data import PlannerSettings, PlatformData
 
 
@@ -29,7 +28,7 @@ def build_batch_plan(scheme: PartitionScheme, source_pdf: dg.AssetsDefinition) -
         doc_id = context.partition_key
         registry = data.registry
         record = registry.document(doc_id)
-        facts = load_facts(data, doc_id)
+        facts = data.facts(doc_id)
         pdf = landing_path(data.paths.landing, record.sha256)
         computed = plan_batches(
             doc_id, facts, planner.config(), lambda: page_texts(pdf), lambda found: locate_lines(pdf, found)

@@ -6,6 +6,7 @@ Reads exactly its document's parsed batches (StaticPartitionMapping) and its pla
 
 import dagster as dg
 
+from platform_assets.automation import eager_on_changed_batches
 from platform_assets.domain.intake.intake import landing_path
 from platform_assets.domain.parse.batch_store import batch_dir, read_blocks
 from platform_assets.domain.pdf.page_names import PageNames
@@ -18,11 +19,8 @@ from platform_assets.domain.tree.clause_tree import (
 )
 from platform_assets.domain.verify.corrections import ReferenceConfig
 from platform_assets.domain.verify.tree_corrections import correct_tree
-from platform_assets.parse_timings import timed_phase
-from platform_assets.parsed_batch import eager_on_changed_batches
 from platform_assets.partitions import PartitionScheme
-from platform_assets.source_pdf import load_facts
-from platform_assets.verification import document_config
+from platform_assets.phases import timed_phase
 from resources.platform_data import PlatformData
 
 TREE_COMPLETE = "tree_complete"
@@ -68,9 +66,9 @@ def build_clause_tree_asset(
                 raise dg.Failure(f"{batch.key} has no parsed output: materialize parsed_batch first")
             batches.append(SourceBatch(key=batch.key, blocks=read_blocks(folder), raw_dir=folder / "raw"))
         record = data.registry.document(doc_id)
-        title = load_facts(data, doc_id).title or record.filename
+        title = data.facts(doc_id).title or record.filename
         pdf = landing_path(data.paths.landing, record.sha256)
-        config = document_config(data, doc_id, record.filename)
+        config = data.document_config(doc_id, record.filename)
         references = config.corrections.references if config is not None else ReferenceConfig()
         tree = build_clause_tree(
             doc_id, title, batches, plan.clauses, references.patterns, pdf=pdf, not_ours=references.not_ours

@@ -5,27 +5,19 @@ unpartitioned asset (own pool, limit 1; as the file's one writer on every path, 
 runs included: `edges/warehouse.py`) migrates the schema and rebuilds `parse_runs`, `phase_timings`
 and `documents` from them (schema: docs/warehouse.md). A load that
 another process's lock on the file prevents is reported as pending, never a failure.
-`timed_phase` records the document-level phases (plan, tree, verify) of other assets as such files.
 """
-
-from collections.abc import Callable
-from functools import wraps
-from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
 from platform_assets.domain.common.markdown_table import markdown_table
 from platform_assets.domain.observe.timing_records import (
     DocumentInfo,
-    PhaseRecord,
     load_phase_records,
     load_records,
-    write_record,
 )
-from platform_assets.edges.batch_telemetry import DocumentPhase
 from platform_assets.edges.timing_tables import load_into_duckdb
 from platform_assets.edges.warehouse import WarehouseLocked, reading
+from platform_assets.warehouse_loads import warehouse_pending
 from resources.platform_data import CostSettings, PlatformData
 
 SUMMARY_SQL = """
@@ -101,54 +93,3 @@ def build_parse_timings(parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinitio
         )
 
     return parse_timings
-
-
-def warehouse_pending(
-    context: dg.AssetExecutionContext, data: PlatformData, locked: WarehouseLocked, records: Path
-) -> dg.MaterializeResult:
-    """A load the DuckDB lock prevented: a warning, never a failure (the parse or verification is done);
-    the record files stay under `records` and the next load of this asset rebuilds the tables."""
-    context.log.warning(
-        f"DuckDB tables not updated: {locked}. The records stay in {records.name}/ and load with the "
-        f"next {context.asset_key.to_user_string()} (readers: connect with read_only=True briefly, or "
-        "query a copy of the file)"
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "database": dg.MetadataValue.path(str(data.paths.warehouse)),
-            "pending": dg.MetadataValue.bool(True),
-            "pending_reason": dg.MetadataValue.text(str(locked)),
-        }
-    )
-
-
-def timed_phase(phase: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a document-partitioned asset function (`context` first, a `data: PlatformData`
-    resource argument): each call writes a `PhaseRecord`, also when the body raises, and is traced as
-    `platform.<phase>`."""
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            context = kwargs["context"] if "context" in kwargs else args[0]
-            doc_id, run_id = context.partition_key, context.run_id
-            observed = DocumentPhase(phase, doc_id=doc_id, run_id=run_id)
-            try:
-                with observed:
-                    return fn(*args, **kwargs)
-            finally:
-                record = PhaseRecord(
-                    record_id=f"{doc_id}/{phase}-{run_id}",
-                    doc_id=doc_id,
-                    phase=phase,
-                    run_id=run_id,
-                    status=observed.status,
-                    started_at=observed.started_at.isoformat(),
-                    finished_at=observed.finished_at.isoformat(),
-                    seconds=observed.seconds,
-                )
-                write_record(kwargs["data"].paths.timings, record)
-
-        return wrapper
-
-    return decorate

@@ -9,12 +9,12 @@ import json
 
 import dagster as dg
 
+from platform_assets.automation import eager_on_changed_batches
 from platform_assets.checks import contiguity_report, contiguity_result, contiguity_spec
 from platform_assets.domain.common.atomic import write_text_atomic
 from platform_assets.domain.common.markdown_table import markdown_table
 from platform_assets.domain.parse.batch_store import BatchManifest, batch_dir, read_manifest
 from platform_assets.domain.plan.batch_plan import BatchPlan
-from platform_assets.parsed_batch import eager_on_changed_batches
 from platform_assets.partitions import PartitionScheme
 from resources.platform_data import PlatformData
 

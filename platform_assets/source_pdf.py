@@ -12,12 +12,6 @@ from platform_assets.partitions import PartitionScheme
 from resources.object_store import ObjectStore, pdf_object_key
 from resources.platform_data import PlatformData
 
-FACTS_FILE = "facts.json"
-
-
-def load_facts(data: PlatformData, doc_id: str) -> PdfFacts:
-    return PdfFacts.model_validate_json((data.document_dir(doc_id) / FACTS_FILE).read_bytes())
-
 
 def build_source_pdf(scheme: PartitionScheme) -> dg.AssetsDefinition:
     @dg.asset(
@@ -42,7 +36,7 @@ def build_source_pdf(scheme: PartitionScheme) -> dg.AssetsDefinition:
         key = pdf_object_key(record.sha256)
         object_store.put_file(key, local)
         facts = read_pdf_facts(local, sha256=record.sha256)
-        write_text_atomic(data.document_dir(record.doc_id) / FACTS_FILE, facts.model_dump_json())
+        write_text_atomic(data.facts_path(record.doc_id), facts.model_dump_json())
         if facts.scanned_pages:
             context.log.warning(
                 f"{record.doc_id}: {len(facts.scanned_pages)} scanned page(s) without a text layer "

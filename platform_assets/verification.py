@@ -16,22 +16,15 @@ from platform_assets.domain.common.markdown_table import markdown_table
 from platform_assets.domain.common.platform_paths import PlatformPaths
 from platform_assets.domain.intake.intake import landing_path
 from platform_assets.domain.tree.clause_tree import MANIFEST
-from platform_assets.domain.verify.corrections import CorrectionsError
 from platform_assets.domain.verify.findings import CheckName
 from platform_assets.domain.verify.verification import VerificationInputs, verify_document
-from platform_assets.domain.verify.verification_config import (
-    VerificationConfig,
-    find_config,
-    load_verification_config,
-)
 from platform_assets.domain.verify.verification_report import CheckSummary, VerificationReport, findings_table
 from platform_assets.domain.verify.verification_store import load_reports, write_report
-from platform_assets.domain.verify.vocabulary import VocabularyError
 from platform_assets.edges.verification_tables import load_into_duckdb
 from platform_assets.edges.warehouse import WarehouseLocked, reading
-from platform_assets.parse_timings import timed_phase, warehouse_pending
 from platform_assets.partitions import PartitionScheme
-from platform_assets.source_pdf import load_facts
+from platform_assets.phases import timed_phase
+from platform_assets.warehouse_loads import warehouse_pending
 from resources.platform_data import PlatformData
 
 CHECK_DESCRIPTIONS = {
@@ -67,11 +60,11 @@ def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition
         doc_id = context.partition_key
         record = data.registry.document(doc_id)
         plan = data.registered_plan(doc_id)
-        config = document_config(data, doc_id, record.filename)
+        config = data.document_config(doc_id, record.filename)
         inputs = VerificationInputs.gather(
             paths=data.paths,
             plan=plan,
-            facts=load_facts(data, doc_id),
+            facts=data.facts(doc_id),
             pdf_path=landing_path(data.paths.landing, record.sha256),
             config=config,
         )
@@ -133,17 +126,6 @@ def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition
 
 def check_key(check: CheckName) -> dg.AssetCheckKey:
     return dg.AssetCheckKey(dg.AssetKey("verification"), check.value)
-
-
-def document_config(data: PlatformData, doc_id: str, filename: str) -> VerificationConfig | None:
-    """The document's verification config, if it has one; a broken one fails the run (no retry)."""
-    path = find_config(data.paths.verification_config, doc_id, filename)
-    if path is None:
-        return None
-    try:
-        return load_verification_config(path)
-    except (CorrectionsError, VocabularyError) as error:
-        raise dg.Failure(f"verification config: {error}", allow_retries=False) from None
 
 
 def report_metadata(report: VerificationReport, location: str) -> dict[str, dg.MetadataValue]:

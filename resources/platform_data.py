@@ -15,7 +15,15 @@ from platform_assets.domain.observe.cost_model import (
     DEFAULT_GPU_HOURLY_USD,
     CostModel,
 )
+from platform_assets.domain.pdf.pdf_facts import PdfFacts
 from platform_assets.domain.plan.batch_plan import BatchPlan, PlanConfig
+from platform_assets.domain.verify.corrections import CorrectionsError
+from platform_assets.domain.verify.verification_config import (
+    VerificationConfig,
+    find_config,
+    load_verification_config,
+)
+from platform_assets.domain.verify.vocabulary import VocabularyError
 from resources.settings import PlatformSettings
 
 
@@ -49,6 +57,23 @@ class PlatformData(dg.ConfigurableResource):
         if plan is None:
             raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
         return plan
+
+    def facts_path(self, doc_id: str) -> Path:
+        """Where `source_pdf` keeps the document's PDF facts, read once."""
+        return self.document_dir(doc_id) / "facts.json"
+
+    def facts(self, doc_id: str) -> PdfFacts:
+        return PdfFacts.model_validate_json(self.facts_path(doc_id).read_bytes())
+
+    def document_config(self, doc_id: str, filename: str) -> VerificationConfig | None:
+        """The document's verification config, if it has one; a broken one fails the run (no retry)."""
+        path = find_config(self.paths.verification_config, doc_id, filename)
+        if path is None:
+            return None
+        try:
+            return load_verification_config(path)
+        except (CorrectionsError, VocabularyError) as error:
+            raise dg.Failure(f"verification config: {error}", allow_retries=False) from None
 
     def document_dir(self, doc_id: str) -> Path:
         return Path(self.root) / "documents" / doc_id

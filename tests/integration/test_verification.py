@@ -27,7 +27,6 @@ from platform_assets.domain.verify.verification_config import find_config, load_
 from platform_assets.domain.verify.verification_report import VerificationReport
 from platform_assets.domain.verify.verification_store import read_latest
 from platform_assets.local_run import _run, materialize_document
-from platform_assets.source_pdf import load_facts
 from resources.platform_data import PlannerSettings, PlatformData
 from resources.settings import PlatformSettings
 
@@ -73,7 +72,7 @@ def gather(paths: PlatformPaths, doc_id: str) -> VerificationInputs:
     return VerificationInputs.gather(
         paths=paths,
         plan=data.registry.plan(doc_id),
-        facts=load_facts(data, doc_id),
+        facts=data.facts(doc_id),
         pdf_path=landing_path(paths.landing, record.sha256),
         config=load_verification_config(config) if config else None,
     )

@@ -18,7 +18,7 @@ from platform_assets.domain.observe.timing_records import (
     write_record,
 )
 from platform_assets.edges.timing_tables import MIGRATIONS, SCHEMA_VERSION, load_into_duckdb
-from platform_assets.parse_timings import timed_phase
+from platform_assets.phases import timed_phase
 from resources.platform_data import CostSettings
 from worker_contract.contract import JobDebug
 
