@@ -6,7 +6,15 @@ the real GPU's ~1 s/page scaled down 100x) and prints the wall time against the 
 orchestration overhead of each batch (its wall time minus RunPod's executionTime). Goal: within 10% of
 max(sum/workers, longest) and under 2 s of overhead per batch. Polling is scaled down like the work
 (the resource's defaults, 0.5 s growing to 1.5 s, become 5 ms growing to 15 ms).
-Usage: `.venv/bin/python benchmarks/bench_runpod_makespan.py [--ms-per-page 10] [--poll-s 0.05]`.
+With `--through-dagster` the same 36 batches run as real Dagster runs instead: a daemon (queued run
+coordinator, the `runpod_gpu` pool at workersMax) launches one run per `parsed_batch` partition of a
+registered 3,600-page document, as automation does after its plan, against the emulated endpoint with the
+resource's own polling. It reports each endpoint worker's idle gap between two batches (job done to its
+next job started: polling, materialization, run teardown, dequeue, run launch, step start) and the time
+from a job done to its batch materialized, then projects the makespan of real 100-page GPU batches.
+Goal: idle gap under 2 s on a 2-core machine. `--dequeue-s N` sets the run coordinator's dequeue interval.
+Usage: `.venv/bin/python benchmarks/bench_runpod_makespan.py [--ms-per-page 10] [--poll-s 0.05]
+[--through-dagster [--dequeue-s 1]]`.
 """
 
 from __future__ import annotations
@@ -42,7 +50,14 @@ def main() -> None:
     parser.add_argument("--ms-per-page", type=float, default=10.0)
     parser.add_argument("--poll-s", type=float, default=0.005, help="first status poll interval")
     parser.add_argument("--poll-max-s", type=float, default=0.015, help="status poll interval cap")
+    parser.add_argument("--through-dagster", action="store_true", help="real runs through a daemon")
+    parser.add_argument("--dequeue-s", type=int, default=None, help="run coordinator dequeue interval")
     args = parser.parse_args()
+    if args.through_dagster:
+        from runpod_dagster_runs import through_dagster
+
+        through_dagster(ecma_like_plan(), WORKERS_MAX, args.ms_per_page, args.dequeue_s)
+        return
 
     from resources.runpod_worker import RunPodWorker
     from tests.runpod_emulator import RunPodEmulator

@@ -6,6 +6,7 @@ lets tests and the CLI build the same graph over other settings (another data fo
 
 from __future__ import annotations
 
+import gc
 import warnings
 
 import dagster as dg
@@ -30,7 +31,6 @@ from platform_assets.verification import (
 from resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
 from resources.parse_worker import LocalWorker, ParseWorker
 from resources.platform_data import CostSettings, ParseSettings, PlannerSettings, PlatformData
-from resources.runpod_worker import RunPodWorker
 from resources.settings import PlatformSettings
 
 # Pools on assets, backfill policies and partitioned checks are marked beta/preview in 1.13; we rely
@@ -42,7 +42,14 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 def parse_worker_for(settings: PlatformSettings) -> ParseWorker:
     """The RunPod endpoint (its key `RUNPOD_API_KEY` read at run time) or the embedded LocalWorker."""
     if settings.worker == "local":
-        return LocalWorker(tier=settings.local_tier, max_workers=settings.local_workers)
+        return LocalWorker(
+            tier=settings.local_tier,
+            max_workers=settings.local_workers,
+            result_transport=settings.local_transport,
+            handoff_dir=str(settings.paths.root / "handoff"),  # the data folder's filesystem: a rename
+        )
+    from resources.runpod_worker import RunPodWorker  # httpx: not loaded on the embedded default
+
     return RunPodWorker(
         endpoint_id=settings.runpod_endpoint_id,
         api_key=dg.EnvVar("RUNPOD_API_KEY"),
@@ -118,3 +125,7 @@ def build_definitions(settings: PlatformSettings, resources: dict | None = None)
 
 
 defs = build_definitions(PlatformSettings.from_env())
+# What the code location has loaded lives as long as the process: frozen, it is out of every later
+# collection's scan, so a step's own allocations (the OTel SDK's, a parse's) no longer set off full
+# collections over Dagster's whole heap.
+gc.freeze()

@@ -204,6 +204,7 @@ class DataFolderStore:
         *,
         archive: bytes,
         archive_format: str,
+        result_dir: Path | None,
         worker_id: str,
         job_id: str,
     ) -> tuple[BatchManifest, dict[str, float]]:
@@ -214,6 +215,7 @@ class DataFolderStore:
             fingerprint=fingerprint,
             archive=archive,
             archive_format=archive_format,
+            result_dir=result_dir,
             worker_id=worker_id,
             job_id=job_id,
         )

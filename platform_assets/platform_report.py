@@ -8,7 +8,6 @@ import dagster as dg
 
 from platform_assets.edges.report_figures import read_report_figures
 from platform_assets.edges.report_markdown import data_uri, report_markdown, write_report
-from platform_assets.edges.report_plots import render_plots
 from platform_assets.edges.warehouse import WarehouseLocked
 from resources.platform_data import PlatformData
 
@@ -24,6 +23,8 @@ def build_platform_report(parse_timings: dg.AssetsDefinition) -> dg.AssetsDefini
         description="Parse report: pages/s per batch, time per phase, cost per page, key figures.",
     )
     def platform_report(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
+        from platform_assets.edges.report_plots import render_plots  # matplotlib: only this step needs it
+
         try:
             figures = read_report_figures(data.paths.warehouse)
         except WarehouseLocked as locked:  # another process holds the file: report the last figures later

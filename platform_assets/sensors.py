@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dagster as dg
-from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError, ReloadRepositoryLocationStatus
 
 from platform_assets.domain.common.file_names import display_name
 from platform_assets.domain.common.platform_paths import PlatformPaths
@@ -121,6 +120,12 @@ def reload_code_location(location: str, webserver_url: str) -> None:
     """Ask the webserver at `webserver_url` (DAGSTER_WEBSERVER_URL; `make dev` sets it) to reload a code
     location. A failure raises one line naming the URL (without credentials or query) and the root cause.
     """
+    from dagster_graphql import (  # only this sensor's process needs the GraphQL client
+        DagsterGraphQLClient,
+        DagsterGraphQLClientError,
+        ReloadRepositoryLocationStatus,
+    )
+
     shown = redact_url(webserver_url)
     url = urlsplit(webserver_url)
     try:

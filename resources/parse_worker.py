@@ -1,8 +1,8 @@
 """Parse workers: hand a typed job to the worker code in `gpu_image/` and get a typed result back.
 
 `LocalWorker` (the embedded default) runs that code with MinerU's CPU `flash` tier in warm local
-worker processes fed through a spool directory; a RunPod worker implements the same submit / wait /
-cancel over HTTP.
+worker processes fed through a spool directory, which leave each result as a folder for the batch store
+to adopt by rename (`local_dir`); a RunPod worker implements the same submit / wait / cancel over HTTP.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import shutil
 import sys
 import time
 from abc import abstractmethod
@@ -23,6 +24,7 @@ from pydantic import Field
 # The one import of the worker's code (an `.importlinter` ignore): the serve workers and their spool.
 from gpu_image.worker.pool import PoolError, Spool, WorkerPool
 from platform_assets.domain.parse.ports import WorkerError
+from resources.settings import LocalTransport, PlatformSettings
 from worker_contract.contract import JobInput, JobOutput, Transport
 
 
@@ -35,14 +37,17 @@ class JobHandle:
 
 @dataclass(frozen=True)
 class WorkerRun:
-    """A finished job: the worker's output, its result archive and what the orchestrator measured."""
+    """A finished job: the worker's output, its result (archive or folder), what the orchestrator measured."""
 
     job_id: str
     output: JobOutput
     queue_wait_s: float
     execution_s: float
     archive: bytes = field(default=b"", repr=False)
-    """The result archive (`results[0].archive_format`), whatever transport carried it."""
+    """The result archive (`results[0].archive_format`), whatever transport carried it; empty with
+    `result_dir`."""
+    result_dir: Path | None = None
+    """The result folder a local worker left on this machine (`local_dir`), for the store to adopt."""
 
 
 class ParseWorker(dg.ConfigurableResource):
@@ -79,7 +84,8 @@ class LocalWorker(ParseWorker):
 
     `submit` queues the job and makes sure enough workers are alive; each worker serves jobs one at a
     time and outlives the run that started it (its own session), until idle, `max_jobs_per_worker` or
-    its RSS limit. The first job of a worker pays the cold start (`debug.cold_start`).
+    its RSS limit. The first job of a worker pays the cold start (`debug.cold_start`). With the
+    `local_dir` transport a job's result is a folder the worker leaves in `handoff_dir`.
     """
 
     tier: str = Field(default="flash", description="MinerU 4 tier; only `flash` needs no model weights")
@@ -104,6 +110,21 @@ class LocalWorker(ParseWorker):
         gt=0,
         description="a worker exits after a job that leaves its process group above this",
     )
+    result_transport: LocalTransport = Field(
+        default=PlatformSettings.local_transport,
+        description="`local_dir`: the worker leaves its result as a folder in `handoff_dir`, adopted by "
+        "rename; `tarball_b64`: an archive through the spool, for workers on another machine that "
+        "share only the spool (`PLATFORM_LOCAL_TRANSPORT`)",
+    )
+    handoff_dir: str = Field(
+        default="",
+        description="where workers leave result folders (default: `handoff` beside the spools); on the "
+        "data folder's filesystem adopting one is a rename, elsewhere a copy",
+    )
+
+    @property
+    def transport(self) -> Transport:
+        return self.result_transport
 
     @property
     def engine_identity(self) -> tuple[str, str]:
@@ -136,14 +157,31 @@ class LocalWorker(ParseWorker):
             max_jobs_per_worker=self.max_jobs_per_worker,
             max_worker_rss_mb=self.max_worker_rss_mb,
             kill_grace_s=self.kill_grace_s,
+            handoff_base=Path(self.handoff_dir) if self.handoff_dir else None,
         )
 
     def submit(self, job: JobInput) -> JobHandle:
-        queued = self._pool().submit({"input": job.model_dump(exclude_none=True)})
-        return JobHandle(job_id=queued.job_id, submitted_at=queued.submitted_at, state={"queued": queued})
+        """Queue the job; a `local_dir` job gets a fresh result folder path in the hand-off folder."""
+        pool = self._pool()
+        state: dict[str, Any] = {}
+        if job.transport == "local_dir":
+            state["result_dir"] = pool.new_result_dir()
+            job = job.model_copy(update={"result_dir": str(state["result_dir"])})
+        queued = pool.submit({"input": job.model_dump(exclude_none=True)})
+        return JobHandle(
+            job_id=queued.job_id, submitted_at=queued.submitted_at, state={"queued": queued, **state}
+        )
 
     def wait(self, handle: JobHandle, timeout_s: float) -> WorkerRun:
+        try:
+            return self._finished(handle, timeout_s)
+        except WorkerError:
+            _discard(handle)  # whatever a failed job left in the hand-off folder
+            raise
+
+    def _finished(self, handle: JobHandle, timeout_s: float) -> WorkerRun:
         queued = handle.state["queued"]
+        result_dir: Path | None = handle.state.get("result_dir")
         try:
             raw = self._pool().wait(queued, timeout_s)
         except PoolError as error:
@@ -151,11 +189,17 @@ class LocalWorker(ParseWorker):
         if "error" in raw:
             raise WorkerError(f"worker reported: {raw['error']}", transient=False)
         output = JobOutput.model_validate(raw)
-        try:
-            archive = base64.b64decode(output.results[0].tarball_b64 or "", validate=True)
-        except (binascii.Error, IndexError) as error:
-            message = f"job {handle.job_id} returned no usable archive: {error}"
-            raise WorkerError(message, transient=False) from None
+        archive = b""
+        if result_dir is not None:
+            if [r.result_dir for r in output.results] != [str(result_dir)]:
+                message = f"job {handle.job_id} did not leave its result in the folder it was given"
+                raise WorkerError(message, transient=False)
+        else:
+            try:
+                archive = base64.b64decode(output.results[0].tarball_b64 or "", validate=True)
+            except (binascii.Error, IndexError) as error:
+                message = f"job {handle.job_id} returned no usable archive: {error}"
+                raise WorkerError(message, transient=False) from None
         done_at = time.monotonic()
         claimed_at = queued.claimed_at if queued.claimed_at is not None else done_at - output.elapsed_seconds
         return WorkerRun(
@@ -164,11 +208,19 @@ class LocalWorker(ParseWorker):
             queue_wait_s=max(claimed_at - handle.submitted_at, 0.0),
             execution_s=output.elapsed_seconds,
             archive=archive,
+            result_dir=result_dir,
         )
 
     def cancel(self, handle: JobHandle) -> None:
         self._pool().cancel(handle.state["queued"])
+        _discard(handle)
 
     def stop_workers(self) -> None:
         """Stop this spool's live workers: SIGTERM (each drains its job in hand), SIGKILL after the grace."""
         self._pool().stop_workers()
+
+
+def _discard(handle: JobHandle) -> None:
+    """Remove the job's result folder, if it has one and it is still there."""
+    if (result_dir := handle.state.get("result_dir")) is not None:
+        shutil.rmtree(result_dir, ignore_errors=True)

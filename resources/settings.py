@@ -22,6 +22,7 @@ MINERU_VERSION = version("mineru")
 WorkerKind = Literal["local", "runpod"]
 ObjectStoreKind = Literal["local", "s3"]
 ResultTransport = Literal["tarball_b64", "s3"]
+LocalTransport = Literal["local_dir", "tarball_b64"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class PlatformSettings:
     """`PLATFORM_LOCAL_TIER`: the LocalWorker's MinerU tier (others need model weights)."""
     local_workers: int = 1
     """`PLATFORM_LOCAL_WORKERS`: warm LocalWorker processes."""
+    local_transport: LocalTransport = "local_dir"
+    """`PLATFORM_LOCAL_TRANSPORT`: result folders adopted by rename, or `tarball_b64` archives (a LocalWorker
+    on another machine sharing only the spool)."""
     runpod_endpoint_id: str = ""
     """`RUNPOD_ENDPOINT_ID` (its key, `RUNPOD_API_KEY`, is read at run time)."""
     runpod_result_transport: ResultTransport = "s3"
@@ -73,6 +77,7 @@ class PlatformSettings:
             worker=_choice(environ, "PLATFORM_WORKER", cls.worker, WorkerKind),
             local_tier=environ.get("PLATFORM_LOCAL_TIER", cls.local_tier),
             local_workers=int(environ.get("PLATFORM_LOCAL_WORKERS", cls.local_workers)),
+            local_transport=_choice(environ, "PLATFORM_LOCAL_TRANSPORT", cls.local_transport, LocalTransport),
             runpod_endpoint_id=environ.get("RUNPOD_ENDPOINT_ID", cls.runpod_endpoint_id),
             runpod_result_transport=_choice(
                 environ, "RUNPOD_RESULT_TRANSPORT", cls.runpod_result_transport, ResultTransport

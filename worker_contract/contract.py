@@ -5,13 +5,15 @@ A valid `JobInput` names exactly one source, a 0-based inclusive page range and 
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 Tier = Literal["flash", "basic", "standard", "advanced"]
-Transport = Literal["tarball_b64", "inline", "s3"]
+Transport = Literal["tarball_b64", "inline", "s3", "local_dir"]
+"""`local_dir`: the result stays a folder on the caller's machine (a worker the orchestrator runs itself)."""
 ArchiveFormat = Literal["tar.gz", "zip"]
 Source = Literal["file_url", "file_b64", "volume_path"]
 
@@ -59,6 +61,9 @@ class JobInput(BaseModel):
     transport: Transport = "tarball_b64"
     basename: str = Field(default=DEFAULT_BASENAME, pattern=BASENAME_PATTERN)
     archive_format: ArchiveFormat = "tar.gz"
+    result_dir: str | None = None
+    """`local_dir` only, required by the worker: the absolute path of the folder it creates and leaves the
+    result in (it must not exist yet; its parent, the caller's hand-off directory, must)."""
     trace_context: dict[str, str] | None = Field(default=None, max_length=2)
     """W3C `traceparent` (+ `tracestate`) of the caller's span: the worker's `mineru.job` span joins it."""
 
@@ -90,6 +95,10 @@ class JobInput(BaseModel):
                 raise ValueError(f"unknown backend {self.backend!r}; known: {', '.join(BACKEND_TIERS)}")
             if self.tier is not None and self.tier != mapped:
                 raise ValueError(f"backend {self.backend!r} means tier {mapped!r}, not tier {self.tier!r}")
+        if self.result_dir is not None and self.transport != "local_dir":
+            raise ValueError("result_dir is only for the local_dir transport")
+        if self.result_dir is not None and not PurePosixPath(self.result_dir).is_absolute():
+            raise ValueError("result_dir must be an absolute path")
         return self
 
     @property
@@ -125,6 +134,8 @@ class JobResult(BaseModel):
     tarball_url_expires_in: int | None = None
     bucket_key: str | None = None
     bucket_bytes: int | None = None
+    result_dir: str | None = None
+    """`local_dir`: the folder holding the result files (the job's `result_dir`)."""
     degraded: list[str] | None = None
     """Artifacts that were lost ("content_list.json: <reason>"): reprocess that batch."""
 

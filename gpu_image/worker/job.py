@@ -38,11 +38,17 @@ def _gpu_name() -> str | None:
 
 
 def run_job(
-    payload: dict[str, Any], worker_id: str | None = None, job_id: str | None = None, *, warmup: bool = False
+    payload: dict[str, Any],
+    worker_id: str | None = None,
+    job_id: str | None = None,
+    *,
+    warmup: bool = False,
+    local: bool = False,
 ) -> dict[str, Any]:
     """Run one job payload (`{"input": {...}}` or bare) and return the `JobOutput` or `JobError` dict.
 
-    `job_id` (the queue's id) is recorded on the `mineru.job` span; `warmup=True` marks the boot warmup.
+    `job_id` (the queue's id) is recorded on the `mineru.job` span; `warmup=True` marks the boot warmup;
+    `local=True` (a worker on the caller's machine) serves the `local_dir` transport.
     """
     global _jobs_started, _warmup_ms
     cold_start = _jobs_started == 0
@@ -63,7 +69,7 @@ def run_job(
                 "pages": pages,
             }
             log.info("starting job", extra={"data": {**start, **ids}})
-            done = _parse_and_package(job, observed)
+            done = _parse_and_package(job, observed, local=local)
             debug = JobDebug(
                 phase_ms=PhaseMs(**observed.phase_ms),
                 gpu=_gpu_name(),
@@ -101,13 +107,13 @@ class _Done:
     result_bytes: int
 
 
-def _parse_and_package(job: JobInput, observed: JobObservation) -> _Done:
+def _parse_and_package(job: JobInput, observed: JobObservation, *, local: bool) -> _Done:
     """The job's three timed phases in a scratch folder: fetch the input, parse it, package the result."""
     # Imported here so that a broken engine install becomes a job error, not a crash.
     from gpu_image.worker.package import check_transport, package_result
     from gpu_image.worker.parse import parse_pdf
 
-    check_transport(job)
+    check_transport(job, local=local)
     with tempfile.TemporaryDirectory(prefix="mineru-job-") as tmp:
         workdir = Path(tmp)
         with observed.phase("fetch_input"):
@@ -126,7 +132,11 @@ def _parse_and_package(job: JobInput, observed: JobObservation) -> _Done:
         archive_format=job.archive_format,
         **fields,
     )
-    return _Done(result, parsed.mineru_version, input_bytes, output_bytes(fields))
+    if "result_dir" in fields:  # local_dir: the size of the folder left behind
+        result_bytes = sum(p.stat().st_size for p in Path(fields["result_dir"]).rglob("*") if p.is_file())
+    else:
+        result_bytes = output_bytes(fields)
+    return _Done(result, parsed.mineru_version, input_bytes, result_bytes)
 
 
 def _report_success(

@@ -89,7 +89,7 @@ def _run_claimed(claim: Claim, worker_id: str) -> dict[str, Any]:
         payload = claim.payload()
     except (ValueError, KeyError) as error:
         return {"error": redact(f"JobInputError: the job file is not a job: {error}")}
-    return run_job(payload, worker_id=worker_id, job_id=claim.job_id)
+    return run_job(payload, worker_id=worker_id, job_id=claim.job_id, local=True)
 
 
 def serve(spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str) -> int:
@@ -136,7 +136,7 @@ def _run_one(output_path: Path, worker_id: str) -> int:
     except ValueError as error:
         output: dict[str, Any] = {"error": redact(f"JobInputError: stdin is not JSON: {error}")}
     else:
-        output = run_job(payload, worker_id=worker_id)
+        output = run_job(payload, worker_id=worker_id, local=True)
     write_atomically(output_path, json.dumps(output, ensure_ascii=False))
     return 0
 

@@ -1,6 +1,8 @@
-"""Turn a MinerU result into what travels back: an archive (base64 or S3) or inline JSON.
+"""Turn a MinerU result into what travels back: an archive (base64 or S3), inline JSON, or a folder left
+on this machine (`local_dir`).
 
-Only regular files with safe relative names enter an archive; anything left out is named in `degraded`.
+Only regular files with safe relative names enter an archive or stay in a left folder; anything left out
+is named in `degraded`.
 """
 
 from __future__ import annotations
@@ -33,8 +35,13 @@ class PackageError(RuntimeError):
     """The result cannot be delivered at all (no markdown, or the transport is not configured)."""
 
 
-def check_transport(job: JobInput) -> None:
-    """Fail before any work when the job's transport cannot deliver (S3 without bucket settings)."""
+def check_transport(job: JobInput, *, local: bool = False) -> None:
+    """Fail before any work when the job's transport cannot deliver: S3 without bucket settings, or
+    `local_dir` outside a `local` worker (a remote caller never names folders on the worker's machine)."""
+    if job.transport == "local_dir" and not local:
+        raise PackageError("transport 'local_dir' is served only by a worker on the caller's machine")
+    if job.transport == "local_dir" and job.result_dir is None:
+        raise PackageError("transport 'local_dir' needs result_dir, the folder to leave the result in")
     missing = [name for name in BUCKET_SETTINGS if not os.environ.get(name)]
     if job.transport == "s3" and missing:
         raise PackageError(
@@ -44,14 +51,24 @@ def check_transport(job: JobInput) -> None:
 
 
 def package_result(result: ParseResult, job: JobInput, workdir: Path) -> dict[str, Any]:
-    """The transport-specific `JobResult` fields (+ `degraded` when an artifact was lost)."""
-    out = workdir / "out"
+    """The transport-specific `JobResult` fields (+ `degraded` when an artifact was lost).
+
+    `local_dir` saves straight into the job's `result_dir` (created here, private) and leaves it there.
+    """
+    if job.result_dir is not None:  # the local_dir transport (the contract pairs them)
+        out = Path(job.result_dir)
+        out.mkdir(mode=0o700)  # in the caller's hand-off directory; it must not exist yet
+    else:
+        out = workdir / "out"
     result.save(FileBasedDataWriter(str(out)))
     if not (out / "markdown.md").is_file():
         raise PackageError("MinerU produced no markdown.md")
     degraded = _add_content_list(out)
     if job.transport == "inline":
         fields = _inline_fields(out, degraded)
+    elif job.transport == "local_dir":
+        fields = {"result_dir": str(out)}
+        degraded.extend(_remove_unsafe(out))
     else:
         files, skipped = safe_members(out)
         degraded.extend(skipped)
@@ -92,19 +109,33 @@ def _inline_fields(out: Path, degraded: list[str]) -> dict[str, Any]:
 
 def safe_members(root: Path) -> tuple[list[str], list[str]]:
     """Regular files under `root` with safe relative names, and `degraded` entries for the rest."""
+    files, refused = _sorted_members(root)
+    return files, [f"{name[:200]}: {reason}" for name, reason in refused]
+
+
+def _sorted_members(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """Regular files under `root` with safe relative names, and (name, reason) for every other entry."""
     files: list[str] = []
-    skipped: list[str] = []
+    refused: list[tuple[str, str]] = []
     for path in sorted(root.rglob("*")):
         name = path.relative_to(root).as_posix()
         if path.is_dir() and not path.is_symlink():
             continue
         if path.is_symlink() or not path.is_file():
-            skipped.append(f"{name[:200]}: not a regular file")
+            refused.append((name, "not a regular file"))
         elif not SAFE_MEMBER.match(name) or ".." in name.split("/"):
-            skipped.append(f"{name[:200]}: unsafe member name")
+            refused.append((name, "unsafe member name"))
         else:
             files.append(name)
-    return files, skipped
+    return files, refused
+
+
+def _remove_unsafe(root: Path) -> list[str]:
+    """Delete from a left folder what an archive would leave out; their `degraded` entries."""
+    _, refused = _sorted_members(root)
+    for name, _ in refused:
+        (root / name).unlink(missing_ok=True)  # never a directory: those are walked, not refused
+    return [f"{name[:200]}: {reason}" for name, reason in refused]
 
 
 def build_archive(root: Path, names: list[str], archive_format: ArchiveFormat) -> bytes:

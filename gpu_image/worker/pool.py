@@ -2,6 +2,7 @@
 
 A job is queued, claimed by a live worker of the same fingerprint and answered in done/; a worker that
 dies, a deadline or a cancel ends it, and a cancelled job never leaves an output or a process behind.
+A `local_dir` job's result folder goes to the pool's private hand-off folder, for the caller to adopt.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -40,7 +42,8 @@ WORKER_START_TIMEOUT_S = 60.0
 LOG_RETENTION_S = 7 * 24 * 3600
 """Worker logs (kept after exit for diagnosis) older than this are removed when a worker starts."""
 OUTPUT_RETENTION_S = 24 * 3600
-"""A job output nobody took for this long (its orchestrator was killed) is removed at the next submit."""
+"""A job output or result folder nobody took for this long (its orchestrator was killed) is removed at the
+next submit."""
 
 
 class PoolError(RuntimeError):
@@ -88,6 +91,9 @@ class WorkerPool:
     max_jobs_per_worker: int
     max_worker_rss_mb: float
     kill_grace_s: float
+    handoff_base: Path | None = None
+    """Where `local_dir` jobs leave their result folders (None: `handoff` beside the spools); on the
+    caller's data filesystem, so that adopting one is a rename."""
 
     @property
     def fingerprint(self) -> str:
@@ -101,8 +107,25 @@ class WorkerPool:
         return self._spool_for(self.fingerprint)
 
     def _spool_for(self, fingerprint: str) -> Spool:
-        base = self.spool_base or Path(tempfile.gettempdir()) / f"parse-workers-{os.getuid()}"
-        return Spool(base / fingerprint)
+        return Spool(self._base() / fingerprint)
+
+    def _base(self) -> Path:
+        return self.spool_base or Path(tempfile.gettempdir()) / f"parse-workers-{os.getuid()}"
+
+    def new_result_dir(self) -> Path:
+        """A fresh path in the private hand-off folder for a `local_dir` job's result (the worker creates
+        it); result folders nobody took within `OUTPUT_RETENTION_S` are removed first."""
+        base = self.handoff_base or self._base() / "handoff"
+        if self.handoff_base is None and self.spool_base is None:
+            ensure_private_dir(base.parent)  # in the shared temp dir: ours alone, or refused
+        base.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(base)
+        cutoff = time.time() - OUTPUT_RETENTION_S
+        for entry in os.scandir(base):
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+        return base / f"result-{uuid.uuid4().hex[:12]}"
 
     def submit(self, payload: dict[str, Any]) -> PoolJob:
         """Queue `payload` and make sure enough workers are alive (a start failure is kept for `wait`)."""

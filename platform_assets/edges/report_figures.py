@@ -12,6 +12,12 @@ from pathlib import Path
 from platform_assets.edges.warehouse import reading
 
 TIMING_TABLES = ("parse_runs", "phase_timings", "documents")
+PLOT_ALTS = {
+    "pages_per_second": "pages per second",
+    "phase_breakdown": "phase breakdown",
+    "cost_per_page": "cost per page",
+}
+"""Plot name (file stem) -> alt text, in report order."""
 
 _DOCUMENTS_SQL = """
 WITH runs AS (

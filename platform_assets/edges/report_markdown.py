@@ -14,8 +14,7 @@ from pathlib import Path
 
 from platform_assets.domain.common.atomic import write_bytes_atomic, write_text_atomic
 from platform_assets.domain.common.markdown_table import markdown_table
-from platform_assets.edges.report_figures import ReportFigures
-from platform_assets.edges.report_plots import PLOT_ALTS
+from platform_assets.edges.report_figures import PLOT_ALTS, ReportFigures
 
 MAX_MARKDOWN_BYTES = 1_000_000
 MAX_TABLE_DOCUMENTS = 50

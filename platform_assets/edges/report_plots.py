@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from platform_assets.domain.observe.timing_records import DOCUMENT_PHASES, ORCHESTRATOR_PHASES, WORKER_PHASES
-from platform_assets.edges.report_figures import BatchThroughput, ReportFigures
+from platform_assets.edges.report_figures import PLOT_ALTS, BatchThroughput, ReportFigures
 
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 4.5, 100
 SIZE_PX = (int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
@@ -28,12 +28,6 @@ LEGEND_DOCUMENTS = 10
 """More documents than this among the drawn batches: tick labels name the document, no legend."""
 LABEL_CHARS = 20
 PHASE_ORDER = (*DOCUMENT_PHASES, *ORCHESTRATOR_PHASES, *WORKER_PHASES.values(), "warmup")
-PLOT_ALTS = {
-    "pages_per_second": "pages per second",
-    "phase_breakdown": "phase breakdown",
-    "cost_per_page": "cost per page",
-}
-"""Plot name (file stem) -> alt text, in report order."""
 _DOC_HASH = re.compile(r"^(?P<slug>.+)-(?P<hash>[0-9a-f]{12})$")
 
 
@@ -181,4 +175,4 @@ def render_plots(figures: ReportFigures) -> dict[str, bytes]:
         "phase_breakdown": _phase_breakdown(figures),
         "cost_per_page": _cost_per_page(figures),
     }
-    return {name: _png(figure) for name, figure in drawn.items() if figure is not None}
+    return {name: _png(figure) for name in PLOT_ALTS if (figure := drawn[name]) is not None}

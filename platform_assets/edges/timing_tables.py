@@ -6,8 +6,7 @@ one writer (`warehouse.writing`), so re-loading is idempotent.
 from __future__ import annotations
 
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from platform_assets.domain.observe.cost_model import BatchCost, CostModel
 from platform_assets.domain.observe.timing_records import (
@@ -19,6 +18,9 @@ from platform_assets.domain.observe.timing_records import (
     TimingRecord,
 )
 from platform_assets.edges.warehouse import writing
+
+if TYPE_CHECKING:
+    import duckdb
 
 SCHEMA_COMPONENT = "timings"
 MIGRATIONS: tuple[tuple[int, str], ...] = (

@@ -4,7 +4,8 @@ DuckDB lets one process write a file, and none while another holds it open, even
 (timing and verification tables, from a Dagster run or the CLI) takes an exclusive flock beside the file,
 and our own reads a shared one, so they never collide; a lock DuckDB reports from outside (a notebook, a
 BI tool) is retried with backoff, then raised as `WarehouseLocked` for the caller to report: the record
-files stay on disk and the next load rebuilds the tables from all of them.
+files stay on disk and the next load rebuilds the tables from all of them. DuckDB is imported where a file
+is opened: step processes that never open it do not pay for it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import fcntl
 import time
 from collections.abc import Iterator
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from platform_assets.domain.parse.failures import DescribedError
 from worker_contract.redaction import redact
+
+if TYPE_CHECKING:
+    import duckdb
 
 RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 """Waits between tries to open the file while another process holds DuckDB's lock (about 16 s)."""
@@ -33,6 +36,8 @@ class WarehouseLocked(DescribedError):
 
 def is_lock_conflict(error: BaseException) -> bool:
     """DuckDB's `IO Error: Could not set lock on file ...`: another process has the file open."""
+    import duckdb
+
     return isinstance(error, duckdb.IOException) and "Could not set lock" in str(error)
 
 
@@ -61,6 +66,8 @@ def _platform_lock(db_path: Path, mode: int) -> Iterator[None]:
 
 def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Open the file, retrying DuckDB's lock conflicts after each of `RETRY_DELAYS_S`."""
+    import duckdb
+
     tries = 0
     while True:
         tries += 1

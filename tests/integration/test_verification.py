@@ -219,3 +219,16 @@ def test_reviewed_corrections_close_a_garble_that_the_parse_keeps_producing(veri
 
     config.write_text(schemas + '[corrections]\n"ST_Orientaton" = "ST_Orientation"\n', encoding="utf-8")
     assert verify().actionable == []
+
+
+def test_reading_the_pdf_in_a_worker_pool_gives_the_serial_report(verified):
+    """Findings, figures and check notes are the same; only the seconds differ."""
+    paths, doc_id, _, _ = verified
+    inputs = gather(paths, doc_id)
+    serial, pooled = (verify_document(inputs, "now", workers=workers) for workers in (1, 2))
+
+    def without_seconds(report: VerificationReport) -> dict:
+        return report.model_dump(exclude={"checks": {check: {"seconds"} for check in report.checks}})
+
+    assert serial.checks[CheckName.TABLES].ran and serial.checks[CheckName.SOURCE_TEXT].ran
+    assert without_seconds(pooled) == without_seconds(serial)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,6 +59,7 @@ class Finished:
     queue_wait_s: float
     execution_s: float
     archive: bytes
+    result_dir: Path | None = None
 
 
 @dataclass
@@ -194,6 +196,7 @@ class Store:
         *,
         archive: bytes,
         archive_format: str,
+        result_dir: Path | None,
         worker_id: str,
         job_id: str,
     ) -> tuple[BatchManifest, dict[str, float]]:

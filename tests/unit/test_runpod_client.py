@@ -88,4 +88,5 @@ def test_engine_identity_and_transport_come_from_the_configuration():
     worker = RunPodWorker(endpoint_id="e", api_key="k", tier="flash", result_transport="s3")
     assert worker.engine_identity == ("4.0.12", "flash") and worker.transport == "s3"
     assert RunPodWorker(endpoint_id="e", api_key="k").engine_identity == ("4.0.12", "standard")
-    assert LocalWorker().transport == "tarball_b64"
+    assert LocalWorker().transport == "local_dir"
+    assert LocalWorker(result_transport="tarball_b64").transport == "tarball_b64"

@@ -113,6 +113,34 @@ def test_directories_load_every_schema_file_below_them(tmp_path):
     assert vocabulary.sources["paragraph"] == (str(tmp_path / "set" / "nested" / "b.rng"),)
 
 
+def test_the_same_schema_files_give_back_the_same_vocabulary_and_near_miss_index(tmp_path):
+    """Verifying the next document against the same schemas rebuilds neither the names nor their index."""
+    schema = write(tmp_path / "rels.xsd", XSD_PREFIXED)
+    first = load_vocabulary([schema])
+    assert first.nearest("Relationshps") == "Relationships"
+    again = load_vocabulary([tmp_path])
+    assert again is first
+    assert again._index is first._index
+
+
+def test_a_changed_schema_file_gives_a_new_vocabulary(tmp_path):
+    schema = write(tmp_path / "rels.xsd", XSD_PREFIXED)
+    first = load_vocabulary([schema])
+    write(schema, XSD_PREFIXED.replace('name="Relationships"', 'name="Relations"'))
+    changed = load_vocabulary([schema])
+    assert changed is not first
+    assert "Relations" in changed and "Relations" not in first
+    assert changed.nearest("Relatons") == "Relations"
+
+
+def test_the_same_content_under_another_path_is_another_vocabulary(tmp_path):
+    """A name's sources are its files' paths, so equal content elsewhere is not the same vocabulary."""
+    first = load_vocabulary([write(tmp_path / "a" / "rels.xsd", XSD_PREFIXED)])
+    moved = load_vocabulary([write(tmp_path / "b" / "rels.xsd", XSD_PREFIXED)])
+    assert moved is not first
+    assert moved.sources["Relationships"] == (str(tmp_path / "b" / "rels.xsd"),)
+
+
 def test_the_sample_standards_schema_gives_every_declared_name(acme):
     for kind, xsd_kind in ((NameKind.ELEMENT, "element"), (NameKind.ATTRIBUTE, "attribute")):
         assert acme.names(kind) == set(xsd_names(xsd_kind))

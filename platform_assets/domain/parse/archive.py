@@ -36,23 +36,25 @@ class ArchiveLimits:
     max_total_bytes: int = 4 * 1024**3
 
 
-def _check_name(name: str, seen: set[str], is_dir: bool) -> str | None:
+def check_member_name(
+    name: str, seen: set[str], is_dir: bool, unsafe: type[ValueError] = UnsafeArchiveError
+) -> str | None:
     """The member name as a clean relative POSIX path, None for the destination itself (`.`, `./`: a
-    directory entry to skip), or `UnsafeArchiveError`."""
+    directory entry to skip), or the `unsafe` error."""
     if not name or "\\" in name or "\x00" in name:
-        raise UnsafeArchiveError(f"member {name!r} has an empty or unsupported name")
+        raise unsafe(f"member {name!r} has an empty or unsupported name")
     path = PurePosixPath(name)
     if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
-        raise UnsafeArchiveError(f"member {name!r} is an absolute path")
+        raise unsafe(f"member {name!r} is an absolute path")
     if ".." in path.parts:
-        raise UnsafeArchiveError(f"member {name!r} contains '..'")
+        raise unsafe(f"member {name!r} contains '..'")
     clean = path.as_posix().rstrip("/")
     if clean == ".":
         if is_dir:
             return None
-        raise UnsafeArchiveError(f"member {name!r} is a file named like the destination itself")
+        raise unsafe(f"member {name!r} is a file named like the destination itself")
     if clean in seen:
-        raise UnsafeArchiveError(f"member {name!r} appears twice")
+        raise unsafe(f"member {name!r} appears twice")
     seen.add(clean)
     return clean
 
@@ -76,7 +78,7 @@ def _extract_tar(source: BinaryIO, tmp: Path, limits: ArchiveLimits) -> list[str
         for member in archive:
             if len(members) >= limits.max_members:
                 raise UnsafeArchiveError(f"archive has more than {limits.max_members} members")
-            name = _check_name(member.name, seen, member.isdir())
+            name = check_member_name(member.name, seen, member.isdir())
             if name is None:
                 continue
             if member.issym() or member.islnk():
@@ -108,7 +110,7 @@ def _extract_zip(source: BinaryIO, tmp: Path, limits: ArchiveLimits) -> list[str
         checked: list[tuple[zipfile.ZipInfo, str]] = []
         for info in infos:
             mode = info.external_attr >> 16  # permission bits without a file type: a plain file (writestr)
-            name = _check_name(info.filename, seen, info.is_dir() or stat.S_ISDIR(mode))
+            name = check_member_name(info.filename, seen, info.is_dir() or stat.S_ISDIR(mode))
             if name is None:
                 continue
             checked.append((info, name))

@@ -9,6 +9,7 @@ propagates once recorded.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -252,6 +253,15 @@ class _BatchAttempt(Generic[H]):
             **self.observer.job_fields(),
         )
         run = self._submit_and_wait(job)
+        try:
+            return self._store(run)
+        finally:
+            if run.result_dir is not None:  # adopted by rename, or refused: what is left goes
+                shutil.rmtree(run.result_dir, ignore_errors=True)
+
+    def _store(self, run: FinishedJob) -> tuple[BatchManifest, FinishedJob]:
+        """Store the finished job's result; a lost artifact or a refused result fails the attempt."""
+        fp = self.fingerprint
         self.timer.run = run
         result = run.output.results[0]
         if result.degraded:
@@ -267,6 +277,7 @@ class _BatchAttempt(Generic[H]):
                 fp,
                 archive=run.archive,
                 archive_format=result.archive_format,
+                result_dir=run.result_dir,
                 worker_id=run.output.debug.worker_id or "",
                 job_id=run.job_id,
             )

@@ -1,4 +1,4 @@
-"""Parsed batches on disk: the worker's archive, the normalized block list and a manifest.
+"""Parsed batches on disk: the worker's result files, the normalized block list and a manifest.
 
 A batch folder appears complete or not at all (staged, then renamed); its manifest's fingerprint
 says which inputs produced it, so a finished batch is not parsed again for the same inputs unless a
@@ -21,6 +21,7 @@ from platform_assets.domain.parse.adapters import load_blocks
 from platform_assets.domain.parse.archive import UnsafeArchiveError, extract_archive
 from platform_assets.domain.parse.blocks import Block, summarize
 from platform_assets.domain.parse.failures import DescribedError, describe_error
+from platform_assets.domain.parse.result_folder import UnsafeResultError, adopt_result_folder
 
 MANIFEST = "batch.json"
 BLOCKS = "blocks.json"
@@ -124,28 +125,35 @@ def store_batch(
     key: str,
     doc_id: str,
     fingerprint: BatchFingerprint,
-    archive: bytes,
-    archive_format: str,
+    archive: bytes = b"",
+    archive_format: str = "tar.gz",
+    result_dir: Path | None = None,
     worker_id: str = "",
     job_id: str = "",
 ) -> tuple[BatchManifest, dict[str, float]]:
-    """Extract, normalize and store one batch atomically; returns the manifest and phase seconds.
+    """Extract the archive (or adopt `result_dir`, a worker's folder on this machine, by rename),
+    normalize and store one batch atomically; returns the manifest and phase seconds.
 
-    Raises `BatchStoreError` (nothing stored) naming the stage that failed: extracting the archive,
-    the MinerU adapter, the page range check, or writing the batch.
+    Raises `BatchStoreError` (nothing stored) naming the stage that failed: extracting the archive or
+    adopting the folder, the MinerU adapter, the page range check, or writing the batch.
     """
     timings: dict[str, float] = {}
+    what = "archive" if result_dir is None else "folder"
     with _stage("while storing the batch", timings, transient=True), staged_directory(folder) as stage:
         started = time.perf_counter()
         try:
-            members = extract_archive(archive, stage / RAW, archive_format)
-        except UnsafeArchiveError as error:
+            if result_dir is None:
+                members = extract_archive(archive, stage / RAW, archive_format)
+            else:
+                members = adopt_result_folder(result_dir, stage / RAW)
+        except (UnsafeArchiveError, UnsafeResultError) as error:
             raise BatchStoreError(
-                "in the worker's result archive", error, transient=False, phases=dict(timings)
+                f"in the worker's result {what}", error, transient=False, phases=dict(timings)
             ) from error
         except Exception as error:
+            verb = "extracting" if result_dir is None else "adopting"
             raise BatchStoreError(
-                "while extracting the worker's result archive", error, transient=True, phases=dict(timings)
+                f"while {verb} the worker's result {what}", error, transient=True, phases=dict(timings)
             ) from error
         timings["download_extract"] = time.perf_counter() - started
 

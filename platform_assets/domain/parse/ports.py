@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from platform_assets.domain.intake.registry import DocumentRecord
@@ -36,7 +37,8 @@ class SubmittedJob(Protocol):
 
 
 class FinishedJob(Protocol):
-    """A finished job: the worker's output, its result archive and what the orchestrator measured."""
+    """A finished job: the worker's output, its result (an archive, or a folder on this machine) and
+    what the orchestrator measured."""
 
     @property
     def job_id(self) -> str: ...
@@ -48,6 +50,10 @@ class FinishedJob(Protocol):
     def execution_s(self) -> float: ...
     @property
     def archive(self) -> bytes: ...
+    @property
+    def result_dir(self) -> Path | None:
+        """The result folder to adopt (transport `local_dir`); None: the result is `archive`."""
+        ...
 
 
 H = TypeVar("H", bound=SubmittedJob)
@@ -138,10 +144,12 @@ class PlatformStore(Protocol):
         *,
         archive: bytes,
         archive_format: str,
+        result_dir: Path | None,
         worker_id: str,
         job_id: str,
     ) -> tuple[BatchManifest, dict[str, float]]:
-        """Store a worker's result (manifest and phase seconds); raises `BatchStoreError`."""
+        """Store a worker's result, the archive or the folder (manifest and phase seconds); raises
+        `BatchStoreError`."""
         ...
 
     def content_version(self, key: str, manifest: BatchManifest, /) -> str: ...

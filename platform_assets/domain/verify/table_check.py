@@ -97,6 +97,15 @@ class TableComparison:
 
 
 @dataclass(frozen=True)
+class TableRead:
+    """pdfplumber's tables on some pages, in page order, and the seconds spent reading them (summed over
+    the processes that read them)."""
+
+    tables: list[PdfTable]
+    seconds: float
+
+
+@dataclass(frozen=True)
 class TableReport:
     """Every table compared, the findings, and what reading the PDF cost."""
 
@@ -593,14 +602,33 @@ def compare_tables(
     return _compare(clauses, _mineru_tables(clauses), pdf_tables, min_agreement)
 
 
-def check_tables(
-    clauses: Sequence[ClauseText], pdf_path: Path, *, min_agreement: float = MIN_AGREEMENT
-) -> TableReport:
-    """The tables of `clauses` against pdfplumber's ruled tables on the pages of the clauses that hold one."""
-    mineru = _mineru_tables(clauses)
-    pages = sorted({page for table in mineru for page in table.clause.pages})
+def table_pages(clauses: Sequence[ClauseText]) -> list[int]:
+    """The pages `check_tables` reads: those of the clauses that hold a table with text."""
+    return _pages_of(_mineru_tables(clauses))
+
+
+def _pages_of(mineru: Sequence[_MinerUTable]) -> list[int]:
+    return sorted({page for table in mineru for page in table.clause.pages})
+
+
+def read_table_pages(pdf_path: Path, pages: Sequence[int]) -> TableRead:
+    """`read_pdf_tables`, timed."""
     started = time.perf_counter()
-    pdf_tables = read_pdf_tables(pdf_path, pages)
-    seconds = time.perf_counter() - started
-    comparisons, findings = _compare(clauses, mineru, pdf_tables, min_agreement)
-    return TableReport(comparisons, findings, tuple(pages), seconds)
+    tables = read_pdf_tables(pdf_path, pages)
+    return TableRead(tables, time.perf_counter() - started)
+
+
+def check_tables(
+    clauses: Sequence[ClauseText],
+    pdf_path: Path,
+    *,
+    min_agreement: float = MIN_AGREEMENT,
+    read: TableRead | None = None,
+) -> TableReport:
+    """The tables of `clauses` against pdfplumber's ruled tables on the pages of the clauses that hold one;
+    `read`: those pages' tables read already (by a worker pool), else they are read here."""
+    mineru = _mineru_tables(clauses)
+    pages = _pages_of(mineru)
+    read = read or read_table_pages(pdf_path, pages)
+    comparisons, findings = _compare(clauses, mineru, read.tables, min_agreement)
+    return TableReport(comparisons, findings, tuple(pages), read.seconds)

@@ -16,7 +16,6 @@ from platform_assets.domain.common.platform_paths import PlatformPaths
 from platform_assets.domain.observe.timing_records import TimingRecord, load_records
 from platform_assets.domain.parse.batch_store import batch_dir, read_blocks, read_manifest
 from platform_assets.domain.pdf.pdf_facts import PdfFacts
-from platform_assets.domain.pdf.pdf_text import PageWords
 from platform_assets.domain.plan.batch_plan import BatchPlan
 from platform_assets.domain.tree.clause_tree import TreeManifest, read_tree_manifest
 from platform_assets.domain.verify.corrections import DocumentCorrections, mark_benign
@@ -26,10 +25,11 @@ from platform_assets.domain.verify.coverage_check import (
     check_produced_pages,
 )
 from platform_assets.domain.verify.degraded_check import check_degraded, pages_with_text
+from platform_assets.domain.verify.document_reads import DocumentReads, ReadPlan
 from platform_assets.domain.verify.findings import CheckName, ClauseText, Finding
 from platform_assets.domain.verify.link_check import check_links
 from platform_assets.domain.verify.source_check import check_source_text
-from platform_assets.domain.verify.table_check import check_tables
+from platform_assets.domain.verify.table_check import check_tables, table_pages
 from platform_assets.domain.verify.tree_corrections import correction_findings
 from platform_assets.domain.verify.verification_config import VerificationConfig
 from platform_assets.domain.verify.verification_report import (
@@ -110,8 +110,14 @@ def _timed(run: Callable[[], T]) -> tuple[T, float]:
     return found, time.perf_counter() - started
 
 
-def verify_document(inputs: VerificationInputs, verified_at: str) -> VerificationReport:
-    """Run every check that has what it needs; a check without its inputs is reported as skipped."""
+def verify_document(
+    inputs: VerificationInputs, verified_at: str, *, workers: int | None = None
+) -> VerificationReport:
+    """Run every check that has what it needs; a check without its inputs is reported as skipped.
+
+    The PDF is read in `workers` processes (None: the usable cores where a read repays a pool, see
+    `ReadPlan`; under two: serially); the report is the same either way, timings aside.
+    """
     plan = inputs.plan
     results = _Results(inputs.config.corrections if inputs.config else None)
     coverage, seconds = _timed(
@@ -136,7 +142,7 @@ def verify_document(inputs: VerificationInputs, verified_at: str) -> Verificatio
             results.skip(check, "no clause tree yet")
         figures: list[ClauseFigures] = []
     else:
-        figures = _check_tree(inputs, inputs.manifest, results)
+        figures = _check_tree(inputs, inputs.manifest, results, workers)
     return VerificationReport(
         doc_id=inputs.doc_id,
         verified_at=verified_at,
@@ -165,39 +171,19 @@ class _Results:
         self.summaries[check] = summarize(check, [], ran=False, note=why)
 
 
-def _check_tree(inputs: VerificationInputs, manifest: TreeManifest, results: _Results) -> list[ClauseFigures]:
+def _check_tree(
+    inputs: VerificationInputs, manifest: TreeManifest, results: _Results, workers: int | None
+) -> list[ClauseFigures]:
     """The checks of the clause tree's files (links, corrections, source text, tables, vocabulary), and the
-    figures per clause."""
+    figures per clause. A pool's workers read the PDF from the start, while the checks before them run.
+
+    The tables' seconds are those spent reading them (in whichever processes) and comparing."""
     files = read_tree_files(inputs.tree_dir)
     texts = clause_texts(manifest, files)
-    existing = frozenset(p.relative_to(inputs.tree_dir).as_posix() for p in inputs.tree_dir.rglob("*"))
-    links, seconds = _timed(lambda: check_links(files, existing, manifest))
-    results.record(CheckName.LINKS, links, seconds, f"{len(files)} files")
-    log = manifest.corrections
-    results.record(
-        CheckName.CORRECTIONS,
-        correction_findings(manifest),
-        0.0,
-        f"{log.config}: {len(log.applied)} edit(s) applied" if log.config else "no corrections file",
-    )
-    with PageWords(inputs.pdf_path) as pages:
-        started = time.perf_counter()
-        source = check_source_text(texts, pages)
-        recall = {c.clause_id: c.recall for c in source.clauses}
-        results.record(CheckName.SOURCE_TEXT, source.findings, time.perf_counter() - started, source.note)
-    table_report, seconds = _timed(lambda: check_tables(texts, inputs.pdf_path))
-    results.record(
-        CheckName.TABLES,
-        table_report.findings,
-        seconds,
-        f"{len(table_report.tables)} table(s) on {len(table_report.pages)} page(s)",
-    )
-    if inputs.config and inputs.config.vocabulary:
-        vocabulary = inputs.config.vocabulary
-        names, seconds = _timed(lambda: check_vocabulary(texts, vocabulary))
-        results.record(CheckName.VOCABULARY, names, seconds, f"{len(vocabulary)} names")
-    else:
-        results.skip(CheckName.VOCABULARY, "no schema given in the document's verification config")
+    pages_for_tables = table_pages(texts)
+    plan = ReadPlan.of(inputs.plan.page_count, len(pages_for_tables), workers)
+    with DocumentReads(inputs.pdf_path, pages_for_tables, plan) as reads:
+        recall = _check_files(inputs, manifest, files, texts, reads, results)
     per_clause = count_by_clause(results.findings)
     return [
         ClauseFigures(
@@ -210,3 +196,41 @@ def _check_tree(inputs: VerificationInputs, manifest: TreeManifest, results: _Re
         )
         for t in texts
     ]
+
+
+def _check_files(
+    inputs: VerificationInputs,
+    manifest: TreeManifest,
+    files: dict[str, str],
+    texts: list[ClauseText],
+    reads: DocumentReads,
+    results: _Results,
+) -> dict[str, float | None]:
+    """Record each check of the tree's files; the source check's recall per clause."""
+    existing = frozenset(p.relative_to(inputs.tree_dir).as_posix() for p in inputs.tree_dir.rglob("*"))
+    links, seconds = _timed(lambda: check_links(files, existing, manifest))
+    results.record(CheckName.LINKS, links, seconds, f"{len(files)} files")
+    log = manifest.corrections
+    results.record(
+        CheckName.CORRECTIONS,
+        correction_findings(manifest),
+        0.0,
+        f"{log.config}: {len(log.applied)} edit(s) applied" if log.config else "no corrections file",
+    )
+    source, seconds = _timed(lambda: check_source_text(texts, reads.pages))
+    results.record(CheckName.SOURCE_TEXT, source.findings, seconds, source.note)
+    vocabulary = inputs.config.vocabulary if inputs.config else None
+    names = _timed(lambda: check_vocabulary(texts, vocabulary)) if vocabulary else None  # while tables read
+    read = reads.tables()
+    table_report, seconds = _timed(lambda: check_tables(texts, inputs.pdf_path, read=read))
+    results.record(
+        CheckName.TABLES,
+        table_report.findings,
+        read.seconds + seconds,
+        f"{len(table_report.tables)} table(s) on {len(table_report.pages)} page(s)",
+    )
+    if vocabulary and names:
+        results.record(CheckName.VOCABULARY, *names, f"{len(vocabulary)} names")
+    else:
+        results.skip(CheckName.VOCABULARY, "no schema given in the document's verification config")
+    return {c.clause_id: c.recall for c in source.clauses}

@@ -8,8 +8,10 @@ word (`Liter`), an upper-case function name (`SUM`) or a unit.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,6 +56,8 @@ CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _NAME_CELL = re.compile(rf"<?/?((?:{NAME}:)?{NAME})\s*/?>?")
 _SCHEMA_VALUES = frozenset({"name", "ref", "type", "base", "substitutionGroup", "itemType"})
 """Attributes of XML Schema markup whose values are schema names (`<xs:element name="widget">`)."""
+KEPT_VOCABULARIES = 8
+"""Vocabularies (with their near-miss index) `load_vocabulary` keeps in a process, the last used."""
 
 
 class VocabularyError(ValueError):
@@ -276,12 +280,19 @@ def read_schema_names(path: Path) -> list[tuple[NameKind, str]]:
 
 
 def _read_schema(path: Path) -> _SchemaReader:
+    return _parse_schema(path, _schema_bytes(path))
+
+
+def _schema_bytes(path: Path) -> bytes:
     if path.suffix == ".rnc":
         raise VocabularyError(f"{path}: RELAX NG compact syntax is not supported; convert it to .rng")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise VocabularyError(f"{path}: cannot read: {error.strerror}") from error
+
+
+def _parse_schema(path: Path, data: bytes) -> _SchemaReader:
     parser = ET.XMLParser(target=_SchemaReader(str(path)))
     try:
         parser.feed(data)
@@ -304,13 +315,34 @@ def schema_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
+_loaded: OrderedDict[tuple[tuple[str, str], ...], Vocabulary] = OrderedDict()
+"""Vocabularies by their schema files' paths and content digests, the last used last."""
+
+
 def load_vocabulary(paths: Sequence[Path]) -> Vocabulary:
-    """All names of the schema files and directories given; `VocabularyError` names a file it cannot use."""
+    """All names of the schema files and directories given; `VocabularyError` names a file it cannot use.
+
+    The same files with the same content give back the same `Vocabulary`, its near-miss index built
+    once per process: verifying the next document against the same schemas rebuilds neither.
+    """
+    contents = [(path, _schema_bytes(path)) for path in schema_files(paths)]
+    key = tuple((str(path), hashlib.sha256(data).hexdigest()) for path, data in contents)
+    if key in _loaded:
+        _loaded.move_to_end(key)
+        return _loaded[key]
+    vocabulary = _build_vocabulary(contents)
+    _loaded[key] = vocabulary
+    if len(_loaded) > KEPT_VOCABULARIES:
+        _loaded.popitem(last=False)
+    return vocabulary
+
+
+def _build_vocabulary(contents: Sequence[tuple[Path, bytes]]) -> Vocabulary:
     kinds: dict[NameKind, set[str]] = {}
     sources: dict[str, dict[str, None]] = {}
     namespaces: set[str] = set()
-    for path in schema_files(paths):
-        schema = _read_schema(path)
+    for path, data in contents:
+        schema = _parse_schema(path, data)
         namespaces |= schema.namespaces
         for kind, name in schema.names:
             if name:
