@@ -121,6 +121,9 @@ def build_definitions(settings: PlatformSettings, resources: dict | None = None)
             build_resume_sensor(scheme, parsed_batch),
         ],
         resources=resources or default_resources(settings),
+        # Every run here materializes one asset's partition (a single step): run it in the run's own process,
+        # without a second process to start and load the code location (~2 s a run on 2 cores).
+        executor=dg.in_process_executor,
     )
 
 
