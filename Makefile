@@ -78,6 +78,8 @@ bench: install corpus
 	-$(PY) benchmarks/bench_references.py tests/fixtures/references/sample.jsonl tests/fixtures/references/sample-texinfo.jsonl
 	-$(PY) benchmarks/bench_vocabulary.py
 	-$(PY) benchmarks/bench_source_check.py
+	-$(PY) benchmarks/bench_verification.py
+	-$(PY) benchmarks/bench_step_startup.py
 	-$(PY) benchmarks/bench_runpod_makespan.py
 	-$(DEMO_ENV) $(PY) benchmarks/bench_local_parse.py
 	-$(PY) benchmarks/bench_end_to_end.py

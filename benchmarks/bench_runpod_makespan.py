@@ -12,9 +12,10 @@ registered 3,600-page document, as automation does after its plan, against the e
 resource's own polling. It reports each endpoint worker's idle gap between two batches (job done to its
 next job started: polling, materialization, run teardown, dequeue, run launch, step start) and the time
 from a job done to its batch materialized, then projects the makespan of real 100-page GPU batches.
-Goal: idle gap under 2 s on a 2-core machine. `--dequeue-s N` sets the run coordinator's dequeue interval.
+Goal: idle gap under 2 s on a 2-core machine. `--dequeue-s N` sets the run coordinator's dequeue interval,
+`--prefetch N` lets N more parse runs wait in the endpoint's queue (`PLATFORM_GPU_PREFETCH`).
 Usage: `.venv/bin/python benchmarks/bench_runpod_makespan.py [--ms-per-page 10] [--poll-s 0.05]
-[--through-dagster [--dequeue-s 1]]`.
+[--through-dagster [--dequeue-s 1] [--prefetch 1]]`.
 """
 
 from __future__ import annotations
@@ -52,11 +53,12 @@ def main() -> None:
     parser.add_argument("--poll-max-s", type=float, default=0.015, help="status poll interval cap")
     parser.add_argument("--through-dagster", action="store_true", help="real runs through a daemon")
     parser.add_argument("--dequeue-s", type=int, default=None, help="run coordinator dequeue interval")
+    parser.add_argument("--prefetch", type=int, default=0, help="PLATFORM_GPU_PREFETCH for --through-dagster")
     args = parser.parse_args()
     if args.through_dagster:
         from runpod_dagster_runs import through_dagster
 
-        through_dagster(ecma_like_plan(), WORKERS_MAX, args.ms_per_page, args.dequeue_s)
+        through_dagster(ecma_like_plan(), WORKERS_MAX, args.ms_per_page, args.dequeue_s, args.prefetch)
         return
 
     from resources.runpod_worker import RunPodWorker

@@ -55,7 +55,7 @@ def instance_yaml(home: Path, dequeue_s: int | None) -> str:
 
 
 def through_dagster(
-    plan: list[tuple[int, int]], workers: int, ms_per_page: float, dequeue_s: int | None
+    plan: list[tuple[int, int]], workers: int, ms_per_page: float, dequeue_s: int | None, prefetch: int = 0
 ) -> None:
     import dagster as dg
 
@@ -86,6 +86,7 @@ def through_dagster(
             BENCH_RUNPOD_URL=emulator.root_url,
             PLATFORM_BATCH_TARGET_PAGES="10",
             PLATFORM_BATCH_MAX_PAGES="200",
+            PLATFORM_GPU_PREFETCH=str(prefetch),
         )
         pdf = home / "ecma-like.pdf"
         outlined_pdf(pdf, plan)
@@ -94,7 +95,7 @@ def through_dagster(
             pdf, Registry(settings.paths.registry), settings.paths.landing, "bench"
         ).record.doc_id
         with dg.DagsterInstance.get() as instance:
-            instance.event_log_storage.set_concurrency_slots("runpod_gpu", workers)
+            instance.event_log_storage.set_concurrency_slots("runpod_gpu", workers + prefetch)
             for asset in ("source_pdf", "batch_plan"):
                 _run(settings, instance, None, dg.AssetSelection.assets(asset), doc_id)
             starts = {b.key: b.first_page for b in Registry(settings.paths.registry).plan(doc_id).batches}
@@ -138,6 +139,7 @@ def through_dagster(
                 daemon.terminate()
                 daemon.wait(60)
     _report(emulator, materialized, starts, clock_offset, workers, ms_per_page, dequeue_s)
+    print(f"prefetch (parse runs beyond workersMax): {prefetch}")
     _report_stages(stages, emulator, starts)
 
 

@@ -117,13 +117,10 @@ def build_definitions(settings: PlatformSettings, resources: dict | None = None)
             build_inbox_sensor(paths),
             build_registry_sensor(paths, scheme, settings.webserver_url),
             build_automation_sensor(),
-            build_gpu_pool_sensor(),
+            build_gpu_pool_sensor(settings.gpu_prefetch),
             build_resume_sensor(scheme, parsed_batch),
         ],
         resources=resources or default_resources(settings),
-        # Every run here materializes one asset's partition (a single step): run it in the run's own process,
-        # without a second process to start and load the code location (~2 s a run on 2 cores).
-        executor=dg.in_process_executor,
     )
 
 

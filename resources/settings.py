@@ -44,6 +44,10 @@ class PlatformSettings:
     """`RUNPOD_ENDPOINT_ID` (its key, `RUNPOD_API_KEY`, is read at run time)."""
     runpod_result_transport: ResultTransport = "s3"
     """`RUNPOD_RESULT_TRANSPORT`: `s3` (presigned URL, any size) or `tarball_b64` (~20 MB response cap)."""
+    gpu_prefetch: int = 0
+    """`PLATFORM_GPU_PREFETCH`: parse runs allowed beyond the worker's capacity (`runpod_gpu` = workersMax
+    + N): their jobs wait in RunPod's own queue, so a freed GPU worker starts the next batch at once, not
+    after a Dagster run launch."""
     object_store: ObjectStoreKind = "local"
     """`PLATFORM_OBJECT_STORE`: files under the data folder, or an S3/R2 bucket."""
     s3_bucket: str = ""
@@ -82,6 +86,7 @@ class PlatformSettings:
             runpod_result_transport=_choice(
                 environ, "RUNPOD_RESULT_TRANSPORT", cls.runpod_result_transport, ResultTransport
             ),
+            gpu_prefetch=_count(environ, "PLATFORM_GPU_PREFETCH", cls.gpu_prefetch),
             object_store=_choice(environ, "PLATFORM_OBJECT_STORE", cls.object_store, ObjectStoreKind),
             s3_bucket=environ.get("PLATFORM_S3_BUCKET", cls.s3_bucket),
             s3_prefix=environ.get("PLATFORM_S3_PREFIX", cls.s3_prefix),
@@ -97,6 +102,13 @@ class PlatformSettings:
 def pdf_password(environ: Mapping[str, str] = os.environ) -> str | None:
     """`PLATFORM_PDF_PASSWORD`, read where it is used (a secret: kept out of the settings object)."""
     return environ.get("PLATFORM_PDF_PASSWORD") or None
+
+
+def _count(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, str(default))
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
+    return int(value)
 
 
 def _choice(environ: Mapping[str, str], name: str, default: str, choices: object) -> str:

@@ -21,6 +21,7 @@ from platform_assets.domain.plan.batch_plan import (
     PlanMethod,
     batch_key,
 )
+from platform_assets.gpu_pool_sensor import build_gpu_pool_sensor
 from resources.object_store import S3ObjectStore
 from resources.parse_worker import LocalWorker
 from resources.runpod_worker import RunPodWorker
@@ -257,6 +258,17 @@ def test_the_gpu_pool_follows_the_parse_worker_capacity(defs):
             sensor.evaluate_tick(context)
             info = instance.event_log_storage.get_concurrency_info("runpod_gpu")
             assert (info.slot_count, info.using_default_limit) == (capacity, False)
+
+
+def test_a_prefetch_lets_that_many_more_parse_runs_wait_in_the_backends_queue():
+    sensor = build_gpu_pool_sensor(prefetch=1)
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"worker": LocalWorker(max_workers=3)})
+        sensor.evaluate_tick(context)
+        assert instance.event_log_storage.get_concurrency_info("runpod_gpu").slot_count == 4
+    assert PlatformSettings.from_env({"PLATFORM_GPU_PREFETCH": "2"}).gpu_prefetch == 2
+    with pytest.raises(ValueError, match="PLATFORM_GPU_PREFETCH must be a whole number"):
+        PlatformSettings.from_env({"PLATFORM_GPU_PREFETCH": "-1"})
 
 
 def test_the_environment_chooses_runpod_and_s3_without_reading_secrets(monkeypatch, tmp_path):
