@@ -167,4 +167,7 @@ def build_automation_sensor() -> dg.AutomationConditionSensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=10,
         description="Carries each new document from source_pdf through its batches to its verification.",
+        # Runs, not backfills: a check cannot join a backfill, so when one tick requests a document's whole
+        # chain (parsed_document -> clause_tree -> verification), its checks would run apart, before the tree.
+        emit_backfills=False,
     )
