@@ -33,7 +33,7 @@ from platform_assets.domain.verify.table_check import (  # noqa: E402
     PdfTable,
     TableReport,
     check_tables,
-    table_pages,
+    clause_tables,
 )
 from platform_assets.domain.verify.vocabulary import load_vocabulary  # noqa: E402
 from tests.vocabulary_corpus import OOXML  # noqa: E402
@@ -62,7 +62,7 @@ def with_tables(pdf: Path, clauses: list[ClauseText], workers: int) -> list[Clau
 
 def checks(pdf: Path, clauses: list[ClauseText], plan: ReadPlan) -> tuple[float, SourceReport, TableReport]:
     started = time.perf_counter()
-    with DocumentReads(pdf, table_pages(clauses), plan) as reads:
+    with DocumentReads(pdf, clause_tables(clauses).pages, plan) as reads:
         source = check_source_text(clauses, reads.pages)
         tables = check_tables(clauses, pdf, read=reads.tables())
     return time.perf_counter() - started, source, tables
@@ -93,7 +93,7 @@ def main() -> None:
     workers = usable_cores()
     derived, _, page_count, _ = derive(pdf)
     clauses = with_tables(pdf, derived, workers)
-    read = len(table_pages(clauses))
+    read = len(clause_tables(clauses).pages)
     plan = ReadPlan.of(page_count, read)
     print(f"document            {pdf.name}: {page_count} pages, {len(clauses)} clauses, {read} table pages")
     print(f"pooled plan         {plan} ({workers} usable cores), as verification chooses it")

@@ -602,9 +602,21 @@ def compare_tables(
     return _compare(clauses, _mineru_tables(clauses), pdf_tables, min_agreement)
 
 
-def table_pages(clauses: Sequence[ClauseText]) -> list[int]:
-    """The pages `check_tables` reads: those of the clauses that hold a table with text."""
-    return _pages_of(_mineru_tables(clauses))
+@dataclass(frozen=True)
+class ClauseTables:
+    """The clauses' tables with text, as `check_tables` compares them: found once, for planning the read of
+    their pages and for the check itself."""
+
+    tables: tuple[_MinerUTable, ...]
+
+    @property
+    def pages(self) -> list[int]:
+        """The pages `check_tables` reads: those of the clauses that hold a table with text."""
+        return _pages_of(self.tables)
+
+
+def clause_tables(clauses: Sequence[ClauseText]) -> ClauseTables:
+    return ClauseTables(tuple(_mineru_tables(clauses)))
 
 
 def _pages_of(mineru: Sequence[_MinerUTable]) -> list[int]:
@@ -624,10 +636,12 @@ def check_tables(
     *,
     min_agreement: float = MIN_AGREEMENT,
     read: TableRead | None = None,
+    tables: ClauseTables | None = None,
 ) -> TableReport:
     """The tables of `clauses` against pdfplumber's ruled tables on the pages of the clauses that hold one;
-    `read`: those pages' tables read already (by a worker pool), else they are read here."""
-    mineru = _mineru_tables(clauses)
+    `read`: those pages' tables read already (by a worker pool), else they are read here; `tables`: the
+    clauses' own tables found already (`clause_tables`)."""
+    mineru = (tables or clause_tables(clauses)).tables
     pages = _pages_of(mineru)
     read = read or read_table_pages(pdf_path, pages)
     comparisons, findings = _compare(clauses, mineru, read.tables, min_agreement)

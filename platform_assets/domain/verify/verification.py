@@ -29,7 +29,7 @@ from platform_assets.domain.verify.document_reads import DocumentReads, ReadPlan
 from platform_assets.domain.verify.findings import CheckName, ClauseText, Finding
 from platform_assets.domain.verify.link_check import check_links
 from platform_assets.domain.verify.source_check import check_source_text
-from platform_assets.domain.verify.table_check import check_tables, table_pages
+from platform_assets.domain.verify.table_check import ClauseTables, check_tables, clause_tables
 from platform_assets.domain.verify.tree_corrections import correction_findings
 from platform_assets.domain.verify.verification_config import VerificationConfig
 from platform_assets.domain.verify.verification_report import (
@@ -180,10 +180,11 @@ def _check_tree(
     The tables' seconds are those spent reading them (in whichever processes) and comparing."""
     files = read_tree_files(inputs.tree_dir)
     texts = clause_texts(manifest, files)
-    pages_for_tables = table_pages(texts)
+    tables = clause_tables(texts)
+    pages_for_tables = tables.pages
     plan = ReadPlan.of(inputs.plan.page_count, len(pages_for_tables), workers)
     with DocumentReads(inputs.pdf_path, pages_for_tables, plan) as reads:
-        recall = _check_files(inputs, manifest, files, texts, reads, results)
+        recall = _check_files(inputs, manifest, files, texts, tables, reads, results)
     per_clause = count_by_clause(results.findings)
     return [
         ClauseFigures(
@@ -203,6 +204,7 @@ def _check_files(
     manifest: TreeManifest,
     files: dict[str, str],
     texts: list[ClauseText],
+    tables: ClauseTables,
     reads: DocumentReads,
     results: _Results,
 ) -> dict[str, float | None]:
@@ -222,7 +224,7 @@ def _check_files(
     vocabulary = inputs.config.vocabulary if inputs.config else None
     names = _timed(lambda: check_vocabulary(texts, vocabulary)) if vocabulary else None  # while tables read
     read = reads.tables()
-    table_report, seconds = _timed(lambda: check_tables(texts, inputs.pdf_path, read=read))
+    table_report, seconds = _timed(lambda: check_tables(texts, inputs.pdf_path, read=read, tables=tables))
     results.record(
         CheckName.TABLES,
         table_report.findings,
