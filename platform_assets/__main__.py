@@ -49,10 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    from resources.platform_data import data_store_for  # dagster: loaded only when a PDF is registered
+
     settings = PlatformSettings.from_env()
     paths = settings.paths
     try:
-        intake = register_pdf(args.file, Registry(paths.registry), paths.landing, "cli", args.password)
+        registry = Registry(data_store_for(settings))
+        intake = register_pdf(args.file, registry, paths.landing, "cli", args.password)
     except PdfError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_REFUSED

@@ -3,7 +3,6 @@
 import dagster as dg
 
 from platform_assets.domain.common.markdown_table import markdown_table
-from platform_assets.domain.intake.intake import landing_path
 from platform_assets.domain.pdf.pdf_facts import locate_lines, page_texts
 from platform_assets.domain.plan.batch_plan import BatchPlan
 from platform_assets.domain.plan.planning import plan_batches
@@ -29,7 +28,7 @@ def build_batch_plan(scheme: PartitionScheme, source_pdf: dg.AssetsDefinition) -
         registry = data.registry
         record = registry.document(doc_id)
         facts = data.facts(doc_id)
-        pdf = landing_path(data.paths.landing, record.sha256)
+        pdf = data.landing_pdf(record)
         computed = plan_batches(
             doc_id, facts, planner.config(), lambda: page_texts(pdf), lambda found: locate_lines(pdf, found)
         )

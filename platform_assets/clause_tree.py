@@ -7,7 +7,6 @@ Reads exactly its document's parsed batches (StaticPartitionMapping) and its pla
 import dagster as dg
 
 from platform_assets.automation import eager_on_changed_batches
-from platform_assets.domain.intake.intake import landing_path
 from platform_assets.domain.parse.batch_store import batch_dir, read_blocks
 from platform_assets.domain.pdf.page_names import PageNames
 from platform_assets.domain.tree.clause_tree import (
@@ -59,6 +58,7 @@ def build_clause_tree_asset(
     def clause_tree(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
         doc_id = context.partition_key
         plan = data.registered_plan(doc_id)
+        data.pull(f"batches/{doc_id}/")
         batches = []
         for batch in plan.batches:
             folder = batch_dir(data.paths.batches, doc_id, batch.key)
@@ -67,7 +67,7 @@ def build_clause_tree_asset(
             batches.append(SourceBatch(key=batch.key, blocks=read_blocks(folder), raw_dir=folder / "raw"))
         record = data.registry.document(doc_id)
         title = data.facts(doc_id).title or record.filename
-        pdf = landing_path(data.paths.landing, record.sha256)
+        pdf = data.landing_pdf(record)
         config = data.document_config(doc_id, record.filename)
         references = config.corrections.references if config is not None else ReferenceConfig()
         tree = build_clause_tree(
@@ -84,6 +84,7 @@ def build_clause_tree_asset(
             )
         dest = data.paths.trees / doc_id
         write_clause_tree(tree, dest)
+        data.publish_tree(doc_id)
         manifest = tree.manifest
         if manifest.unmatched:
             context.log.warning(

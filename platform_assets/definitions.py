@@ -28,9 +28,9 @@ from platform_assets.verification import (
     build_verification,
     build_verification_tables,
 )
-from resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
+from resources.object_store import LocalObjectStore, ObjectStore, bucket_for
 from resources.parse_worker import LocalWorker, ParseWorker
-from resources.platform_data import CostSettings, ParseSettings, PlannerSettings, PlatformData
+from resources.platform_data import CostSettings, ParseSettings, PlannerSettings, PlatformData, data_store_for
 from resources.settings import PlatformSettings
 
 # Pools on assets, backfill policies and partitioned checks are marked beta/preview in 1.13; we rely
@@ -62,21 +62,16 @@ def object_store_for(settings: PlatformSettings) -> ObjectStore:
     files under the data folder."""
     if settings.object_store == "local":
         return LocalObjectStore(root=str(settings.paths.objects))
-    return S3ObjectStore(
-        bucket=settings.s3_bucket,
-        prefix=settings.s3_prefix,
-        endpoint_url=settings.s3_endpoint_url,
-        region=settings.s3_region,
-        access_key_id=dg.EnvVar("PLATFORM_S3_ACCESS_KEY_ID"),
-        secret_access_key=dg.EnvVar("PLATFORM_S3_SECRET_ACCESS_KEY"),
-    )
+    return bucket_for(settings)
 
 
 def default_resources(settings: PlatformSettings) -> dict[str, dg.ConfigurableResource]:
     """The embedded default (local object store, MinerU flash on this CPU) unless the settings name
     RunPod and S3/R2."""
     return {
-        "data": PlatformData.at(settings.paths),
+        "data": PlatformData.at(
+            settings.paths, bucket_for(settings) if settings.data_store == "s3" else None
+        ),
         "object_store": object_store_for(settings),
         "worker": parse_worker_for(settings),
         "planner": PlannerSettings(
@@ -89,7 +84,7 @@ def default_resources(settings: PlatformSettings) -> dict[str, dg.ConfigurableRe
 
 def build_definitions(settings: PlatformSettings, resources: dict | None = None) -> dg.Definitions:
     paths = settings.paths
-    scheme = build_partition_scheme(Registry(paths.registry))
+    scheme = build_partition_scheme(Registry(data_store_for(settings)))
     source_pdf = build_source_pdf(scheme)
     batch_plan = build_batch_plan(scheme, source_pdf)
     parsed_batch = build_parsed_batch(scheme, batch_plan)
@@ -99,7 +94,9 @@ def build_definitions(settings: PlatformSettings, resources: dict | None = None)
     clause_tree = build_clause_tree_asset(scheme, batch_plan, parsed_batch, parsed_document)
     verification = build_verification(scheme, clause_tree)
     verification_tables = build_verification_tables(verification)
-    nightly = build_nightly_reverification(scheme, clause_tree, verification, paths)
+    nightly = build_nightly_reverification(
+        scheme, clause_tree, verification, lambda: data_store_for(settings)
+    )
     return dg.Definitions(
         assets=[
             source_pdf,
@@ -114,8 +111,8 @@ def build_definitions(settings: PlatformSettings, resources: dict | None = None)
         ],
         schedules=[nightly],
         sensors=[
-            build_inbox_sensor(paths),
-            build_registry_sensor(paths, scheme, settings.webserver_url),
+            build_inbox_sensor(paths, lambda: data_store_for(settings)),
+            build_registry_sensor(lambda: data_store_for(settings), scheme, settings.webserver_url),
             build_automation_sensor(),
             build_gpu_pool_sensor(settings.gpu_prefetch),
             build_resume_sensor(scheme, parsed_batch),

@@ -19,12 +19,16 @@ import dagster as dg
 from dagster._core.events import DagsterEvent
 
 from platform_assets.definitions import build_definitions
+from platform_assets.domain.common.data_store import DataStore, pull
+from platform_assets.domain.common.platform_paths import PlatformPaths
 from platform_assets.domain.intake.registry import Registry
 from platform_assets.domain.observe.timing_records import TimingRecord, load_records
-from platform_assets.domain.parse.batch_store import batch_dir, read_manifest
+from platform_assets.domain.parse.batch_store import MANIFEST, batch_dir, read_manifest
 from platform_assets.domain.parse.failures import StepFailed, batch_label
+from platform_assets.domain.plan.batch_plan import BatchPlan
 from platform_assets.domain.tree.clause_tree import read_tree_manifest
 from platform_assets.domain.verify.verification_store import LATEST, read_latest
+from resources.platform_data import WAREHOUSE, data_store_for, pull_tree
 from resources.settings import PlatformSettings
 from worker_contract.redaction import redact
 
@@ -130,7 +134,8 @@ def materialize_document(
         return _run(settings, instance, resources, selection, key, what=what)
 
     run(dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
-    plan = Registry(paths.registry).plan(doc_id)
+    store = data_store_for(settings)
+    plan = Registry(store).plan(doc_id)
     assert plan is not None, "batch_plan registers the plan"
     log(f"{doc_id}: {plan.page_count} pages planned into {len(plan.batches)} batches ({plan.method.value})")
     for batch in plan.batches:
@@ -149,6 +154,7 @@ def materialize_document(
     run(tables, None, what=lambda step: f"step {step} (after document {doc_id})")
 
     evaluations = check.get_asset_check_evaluations()
+    fetch_summary_inputs(store, paths, plan)
     tree = read_tree_manifest(paths.trees / doc_id)
     assert tree is not None, "clause_tree writes its manifest"
     manifests = [read_manifest(batch_dir(paths.batches, doc_id, b.key)) for b in plan.batches]
@@ -182,6 +188,19 @@ def materialize_document(
         report_path=str(paths.verification / doc_id / LATEST),
         plots_dir=str(paths.reports),
     )
+
+
+def fetch_summary_inputs(store: DataStore, paths: PlatformPaths, plan: BatchPlan) -> None:
+    """With the data in a bucket, copy what the summary reads into the local data folder: batch manifests,
+    the current tree, timing records, the latest verification report, the DuckDB file."""
+    if store.folder is not None:
+        return
+    doc_id = plan.doc_id
+    for key in [f"batches/{doc_id}/{b.key}/{MANIFEST}" for b in plan.batches]:
+        pull(store, paths.root, key)
+    pull_tree(store, paths.root, doc_id)
+    for prefix in ("timings/", f"verification/{doc_id}/{LATEST}", WAREHOUSE, "reports/"):
+        pull(store, paths.root, prefix)
 
 
 def _run(

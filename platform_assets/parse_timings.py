@@ -63,14 +63,16 @@ def build_parse_timings(parsed_batch: dg.AssetsDefinition) -> dg.AssetsDefinitio
         context: dg.AssetExecutionContext, data: PlatformData, cost_settings: CostSettings
     ) -> dg.MaterializeResult:
         root = data.paths.timings
+        data.pull("timings/")
         try:
-            counts = load_into_duckdb(
-                data.paths.warehouse,
-                load_records(root),
-                load_phase_records(root),
-                document_infos(data),
-                cost_settings.model(),
-            )
+            with data.updating_warehouse() as warehouse:
+                counts = load_into_duckdb(
+                    warehouse,
+                    load_records(root),
+                    load_phase_records(root),
+                    document_infos(data),
+                    cost_settings.model(),
+                )
         except WarehouseLocked as locked:
             return warehouse_pending(context, data, locked, root)
         try:

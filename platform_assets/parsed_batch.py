@@ -77,29 +77,36 @@ def build_parsed_batch(scheme: PartitionScheme, batch_plan: dg.AssetsDefinition)
         parse_settings: ParseSettings,
     ) -> dg.MaterializeResult:
         store = DataFolderStore(data, object_store)
-        batch = batch_job(store, context.partition_key)
+        key = context.partition_key
+        batch = batch_job(store, key)
         if batch is None:
-            doc_id = doc_id_of_batch_key(context.partition_key)
-            raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
+            raise dg.Failure(f"{doc_id_of_batch_key(key)} has no registered plan", allow_retries=False)
+        folders = (f"batches/{batch.doc_id}/{key}/", f"timings/{key}/")
+        for folder in folders:  # an earlier result to reuse, the attempts' deadline records
+            data.pull(folder)
         attempt = run_attempt(context, config.force, parse_settings.batch_deadline_s)
-        with BatchObservation(
-            run_id=context.run_id,
-            batch_key=batch.key,
-            doc_id=batch.doc_id,
-            attempt=attempt.number,
-            first_page=batch.first_page,
-            last_page=batch.last_page,
-        ) as observation:
-            outcome = run_batch(
-                batch,
-                worker,
-                store,
-                SystemClock(),
-                warehouse=store,
-                attempt=attempt,
-                observer=observation,
-                log=context.log,
-            )
+        try:
+            with BatchObservation(
+                run_id=context.run_id,
+                batch_key=batch.key,
+                doc_id=batch.doc_id,
+                attempt=attempt.number,
+                first_page=batch.first_page,
+                last_page=batch.last_page,
+            ) as observation:
+                outcome = run_batch(
+                    batch,
+                    worker,
+                    store,
+                    SystemClock(),
+                    warehouse=store,
+                    attempt=attempt,
+                    observer=observation,
+                    log=context.log,
+                )
+        finally:  # the result and every attempt's record, also of a failed or interrupted attempt
+            for folder in folders:
+                data.push(folder)
         if outcome.failure is not None:
             failure = outcome.failure
             raise dg.Failure(str(failure), allow_retries=failure.retryable) from failure.__cause__

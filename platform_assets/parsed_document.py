@@ -11,7 +11,6 @@ import dagster as dg
 
 from platform_assets.automation import eager_on_changed_batches
 from platform_assets.checks import contiguity_report, contiguity_result, contiguity_spec
-from platform_assets.domain.common.atomic import write_text_atomic
 from platform_assets.domain.common.markdown_table import markdown_table
 from platform_assets.domain.parse.batch_store import BatchManifest, batch_dir, read_manifest
 from platform_assets.domain.plan.batch_plan import BatchPlan
@@ -64,7 +63,7 @@ def build_parsed_document(
             }
             for b, m in zip(plan.batches, manifests, strict=True)
         ]
-        write_text_atomic(data.document_dir(doc_id) / INDEX_FILE, json.dumps(index, indent=2))
+        data.write(f"documents/{doc_id}/{INDEX_FILE}", json.dumps(index, indent=2).encode())
         return dg.MaterializeResult(
             metadata={
                 "pages": dg.MetadataValue.int(plan.page_count),

@@ -34,7 +34,8 @@ def timed_phase(phase: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
                     finished_at=observed.finished_at.isoformat(),
                     seconds=observed.seconds,
                 )
-                write_record(kwargs["data"].paths.timings, record)
+                data = kwargs["data"]
+                data.push_file(write_record(data.paths.timings, record))
 
         return wrapper
 

@@ -26,7 +26,7 @@ def build_platform_report(parse_timings: dg.AssetsDefinition) -> dg.AssetsDefini
         from platform_assets.edges.report_plots import render_plots  # matplotlib: only this step needs it
 
         try:
-            figures = read_report_figures(data.paths.warehouse)
+            figures = read_report_figures(data.warehouse_copy())
         except WarehouseLocked as locked:  # another process holds the file: report the last figures later
             context.log.warning(f"report not refreshed: {locked}")
             return dg.MaterializeResult(
@@ -37,6 +37,7 @@ def build_platform_report(parse_timings: dg.AssetsDefinition) -> dg.AssetsDefini
             )
         images = render_plots(figures)
         files = write_report(data.paths.reports, figures, images)
+        data.push("reports/")
         fleet = figures.fleet
         optional = {
             "fleet_pages_per_s": fleet.pages_per_s,

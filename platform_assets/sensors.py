@@ -3,11 +3,15 @@ documents and batches become partitions; the automation sensor carries them thro
 """
 
 import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dagster as dg
 
+from platform_assets.domain.common.data_store import DataStore
 from platform_assets.domain.common.file_names import display_name
 from platform_assets.domain.common.platform_paths import PlatformPaths
 from platform_assets.domain.intake.intake import register_pdf
@@ -19,35 +23,72 @@ from worker_contract.redaction import redact, redact_url
 
 INBOX_INTERVAL_S = 10
 RELOAD_INTERVAL_S = 5
+INBOX_PREFIX = "inbox/"
+"""With the data in a bucket, PDFs arrive under `<PLATFORM_S3_PREFIX>data/inbox/`."""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A file in the inbox: its name, what identifies this version of it, and how to get it locally."""
+
+    name: str
+    version: list
+    fetch: Callable[[], Path]
+
+
+def folder_arrivals(inbox: Path) -> Iterator[Arrival]:
+    """The regular files of the inbox folder (names starting with `.` are in-progress copies)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    for path in sorted(inbox.glob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            stat = path.stat()
+            yield Arrival(path.name, [stat.st_size, stat.st_mtime_ns], lambda path=path: path)
+
+
+def store_arrivals(store: DataStore, scratch: Path) -> Iterator[Arrival]:
+    """The objects under the store's `inbox/` prefix, each downloaded into `scratch` when fetched."""
+    for stored in store.listing(INBOX_PREFIX):
+        name = stored.key[len(INBOX_PREFIX) :]
+        if "/" in name or name.startswith("."):
+            continue
+
+        def fetch(key: str = stored.key, name: str = name) -> Path:
+            path = scratch / name
+            store.download(key, path)
+            return path
+
+        yield Arrival(name, [stored.size, stored.md5], fetch)
 
 
 def scan_inbox(
-    inbox: Path, registry: Registry, landing: Path, cursor: dict[str, list], password: str | None
+    arrivals: Iterable[Arrival],
+    registry: Registry,
+    landing: Path,
+    cursor: dict[str, list],
+    password: str | None,
 ) -> tuple[list[str], list[dg.AssetObservation], dict[str, list]]:
-    """Register new or changed PDFs in `inbox`; returns log lines, duplicate observations, new cursor.
+    """Register new or changed PDFs among `arrivals`; returns log lines, duplicate observations, new cursor.
 
-    The cursor maps file name -> [size, mtime_ns, outcome] so unchanged files are not hashed again;
-    outcome is a doc id, or `error: ...` for a file that was refused (kept in the inbox, untouched).
-    Lines and metadata name files by their printable form (`display_name`): any name is safe in them.
+    The cursor maps file name -> [*version, outcome] (size and mtime, or size and MD5 in a bucket) so
+    unchanged files are not fetched or hashed again; outcome is a doc id, or `error: ...` for a file that
+    was refused (kept in the inbox, untouched). Lines and metadata name files by their printable form
+    (`display_name`): any name is safe in them.
     """
     lines, observations, seen = [], [], {}
-    for path in sorted(inbox.glob("*")):
-        if not path.is_file() or path.name.startswith("."):
+    for arrival in arrivals:
+        previous = cursor.get(arrival.name)
+        if previous and previous[:-1] == arrival.version:
+            seen[arrival.name] = previous
             continue
-        stat = path.stat()
-        previous = cursor.get(path.name)
-        if previous and previous[:2] == [stat.st_size, stat.st_mtime_ns]:
-            seen[path.name] = previous
-            continue
-        name = display_name(path.name)
+        name = display_name(arrival.name)
         try:
-            intake = register_pdf(path, registry, landing, source="inbox", password=password)
+            intake = register_pdf(arrival.fetch(), registry, landing, source="inbox", password=password)
         except PdfError as err:
-            seen[path.name] = [stat.st_size, stat.st_mtime_ns, f"error: {err}"]
+            seen[arrival.name] = [*arrival.version, f"error: {err}"]
             lines.append(f"refused {name}: {err}")
             continue
         doc_id = intake.record.doc_id
-        seen[path.name] = [stat.st_size, stat.st_mtime_ns, doc_id]
+        seen[arrival.name] = [*arrival.version, doc_id]
         if intake.duplicate:
             lines.append(f"duplicate: {name} has the same bytes as {doc_id}; not registered again")
             observations.append(
@@ -62,36 +103,39 @@ def scan_inbox(
     return lines, observations, seen
 
 
-def build_inbox_sensor(paths: PlatformPaths) -> dg.SensorDefinition:
+def build_inbox_sensor(paths: PlatformPaths, store: Callable[[], DataStore]) -> dg.SensorDefinition:
+    """Watches the inbox folder (`PLATFORM_INBOX`) with the data folder as the store, else the bucket's
+    `data/inbox/` prefix; `store` makes the data store when a tick needs it."""
+
     @dg.sensor(
         name="inbox_sensor",
         minimum_interval_seconds=INBOX_INTERVAL_S,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Registers PDFs dropped into the inbox folder (PLATFORM_INBOX); cursor by content.",
+        description="Registers PDFs dropped into the inbox (PLATFORM_INBOX, or the bucket's data/inbox/); "
+        "cursor by content.",
     )
     def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        paths.inbox.mkdir(parents=True, exist_ok=True)
         cursor = json.loads(context.cursor) if context.cursor else {}
-        lines, observations, seen = scan_inbox(
-            paths.inbox,
-            Registry(paths.registry),
-            paths.landing,
-            cursor,
-            pdf_password(),
-        )
+        data = store()
+        with tempfile.TemporaryDirectory(prefix="inbox-") as scratch:
+            if data.folder is None:
+                arrivals, landing, where = store_arrivals(data, Path(scratch)), Path(scratch), "the bucket"
+            else:
+                arrivals, landing, where = folder_arrivals(paths.inbox), paths.landing, str(paths.inbox)
+            lines, observations, seen = scan_inbox(arrivals, Registry(data), landing, cursor, pdf_password())
         for line in lines:
             (context.log.warning if line.startswith("refused") else context.log.info)(line)
         return dg.SensorResult(
             asset_events=observations,
             cursor=json.dumps(seen, sort_keys=True),
-            skip_reason="; ".join(lines) or f"no new PDFs in {paths.inbox}",
+            skip_reason="; ".join(lines) or f"no new PDFs in {where}",
         )
 
     return inbox_sensor
 
 
 def build_registry_sensor(
-    paths: PlatformPaths, scheme: PartitionScheme, webserver_url: str
+    store: Callable[[], DataStore], scheme: PartitionScheme, webserver_url: str
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name="registry_reload_sensor",
@@ -100,7 +144,7 @@ def build_registry_sensor(
         description="Reloads this code location when the registry gained documents or plans.",
     )
     def registry_reload_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-        current = Registry(paths.registry).fingerprint()
+        current = Registry(store()).fingerprint()
         if current == scheme.registry_fingerprint:
             return dg.SkipReason("partitions match the registry")
         if context.cursor == current:

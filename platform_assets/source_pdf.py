@@ -4,8 +4,6 @@ from statistics import median
 
 import dagster as dg
 
-from platform_assets.domain.common.atomic import write_text_atomic
-from platform_assets.domain.intake.intake import landing_path
 from platform_assets.domain.pdf.pdf_facts import PdfFacts, read_pdf_facts, sha256_file
 from platform_assets.domain.plan.tiling import page_numbers
 from platform_assets.partitions import PartitionScheme
@@ -25,9 +23,7 @@ def build_source_pdf(scheme: PartitionScheme) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, data: PlatformData, object_store: ObjectStore
     ) -> dg.MaterializeResult:
         record = data.registry.document(context.partition_key)
-        local = landing_path(data.paths.landing, record.sha256)
-        if not local.is_file():
-            raise dg.Failure(f"landing copy of {record.doc_id} is missing: {local}", allow_retries=False)
+        local = data.landing_pdf(record)
         if not record.decrypted and sha256_file(local) != record.sha256:
             raise dg.Failure(
                 f"landing copy of {record.doc_id} does not match its sha256", allow_retries=False
@@ -36,7 +32,7 @@ def build_source_pdf(scheme: PartitionScheme) -> dg.AssetsDefinition:
         key = pdf_object_key(record.sha256)
         object_store.put_file(key, local)
         facts = read_pdf_facts(local, sha256=record.sha256)
-        write_text_atomic(data.facts_path(record.doc_id), facts.model_dump_json())
+        data.write(f"documents/{record.doc_id}/facts.json", facts.model_dump_json().encode())
         if facts.scanned_pages:
             context.log.warning(
                 f"{record.doc_id}: {len(facts.scanned_pages)} scanned page(s) without a text layer "

@@ -7,15 +7,13 @@ None is blocking: the gate for downstream output is `parsed_document`'s blocking
 `verification_tables` must record failures, not be skipped by them.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
 
+from platform_assets.domain.common.data_store import DataStore
 from platform_assets.domain.common.markdown_table import markdown_table
-from platform_assets.domain.common.platform_paths import PlatformPaths
-from platform_assets.domain.intake.intake import landing_path
-from platform_assets.domain.tree.clause_tree import MANIFEST
 from platform_assets.domain.verify.findings import CheckName
 from platform_assets.domain.verify.verification import VerificationInputs, verify_document
 from platform_assets.domain.verify.verification_report import CheckSummary, VerificationReport, findings_table
@@ -25,7 +23,7 @@ from platform_assets.edges.warehouse import WarehouseLocked, reading
 from platform_assets.partitions import PartitionScheme
 from platform_assets.phases import timed_phase
 from platform_assets.warehouse_loads import warehouse_pending
-from resources.platform_data import PlatformData
+from resources.platform_data import PlatformData, has_tree
 
 CHECK_DESCRIPTIONS = {
     CheckName.COVERAGE: "Batches tile the document, every planned page was parsed once, every outline "
@@ -61,15 +59,18 @@ def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition
         record = data.registry.document(doc_id)
         plan = data.registered_plan(doc_id)
         config = data.document_config(doc_id, record.filename)
+        data.pull_tree(doc_id)
+        data.pull(f"batches/{doc_id}/")
         inputs = VerificationInputs.gather(
             paths=data.paths,
             plan=plan,
             facts=data.facts(doc_id),
-            pdf_path=landing_path(data.paths.landing, record.sha256),
+            pdf_path=data.landing_pdf(record),
             config=config,
         )
         report = verify_document(inputs, verified_at=datetime.now(UTC).isoformat().replace("+00:00", "Z"))
         stored = write_report(data.paths.verification, report)
+        data.push(f"verification/{doc_id}/")
         context.log.info(
             f"{doc_id}: {len(report.actionable)} actionable finding(s) of {len(report.findings)}"
             + (f"; config {config.path.name}" if config else "; no verification config")
@@ -190,10 +191,12 @@ def build_verification_tables(verification: dg.AssetsDefinition) -> dg.AssetsDef
         "(all runs) and the view verification_latest.",
     )
     def verification_tables(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
+        data.pull("verification/")
         try:
-            counts = load_into_duckdb(data.paths.warehouse, load_reports(data.paths.verification))
-            with reading(data.paths.warehouse) as conn:
-                rows = conn.execute(LATEST_SQL).fetchall()
+            with data.updating_warehouse() as warehouse:
+                counts = load_into_duckdb(warehouse, load_reports(data.paths.verification))
+                with reading(warehouse) as conn:
+                    rows = conn.execute(LATEST_SQL).fetchall()
         except WarehouseLocked as locked:
             return warehouse_pending(context, data, locked, data.paths.verification)
         table = markdown_table(["check", "errors", "warnings", "info", "documents"], rows)
@@ -213,7 +216,7 @@ def build_nightly_reverification(
     scheme: PartitionScheme,
     clause_tree: dg.AssetsDefinition,
     verification: dg.AssetsDefinition,
-    paths: PlatformPaths,
+    store: Callable[[], DataStore],
 ) -> dg.ScheduleDefinition:
     """Rebuild trees (corrections may have changed; no GPU work) and re-verify every document that has one."""
     job = dg.define_asset_job(
@@ -232,10 +235,11 @@ def build_nightly_reverification(
     )
     def nightly_reverification(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
         day = context.scheduled_execution_time.date().isoformat()
+        data = store()
         requests = [
             dg.RunRequest(partition_key=doc_id, run_key=f"{day}:{doc_id}")
             for doc_id in scheme.documents.get_partition_keys()
-            if (paths.trees / doc_id / MANIFEST).is_file()
+            if has_tree(data, doc_id)
         ]
         return requests or dg.SkipReason("no document has a clause tree yet")
 

@@ -19,6 +19,7 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from platform_assets.domain.common.atomic import copy_file_atomic
+from resources.settings import PlatformSettings
 
 
 class ObjectStore(dg.ConfigurableResource):
@@ -113,7 +114,8 @@ class S3ObjectStore(ObjectStore):
 
     _client_cache: Any = PrivateAttr(default=None)
 
-    def _client(self) -> Any:
+    def client(self) -> Any:
+        """The boto3 S3 client for this bucket's endpoint and keys (made once)."""
         if self._client_cache is None:
             import boto3
             from botocore.config import Config
@@ -138,7 +140,7 @@ class S3ObjectStore(ObjectStore):
         from botocore.exceptions import ClientError
 
         try:
-            return self._client().head_object(Bucket=self.bucket, Key=self._key(key))
+            return self.client().head_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
@@ -167,7 +169,7 @@ class S3ObjectStore(ObjectStore):
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         threshold = self.multipart_threshold_mb * 1024 * 1024
         try:
-            self._client().upload_file(
+            self.client().upload_file(
                 str(path),
                 self.bucket,
                 self._key(key),
@@ -191,7 +193,7 @@ class S3ObjectStore(ObjectStore):
 
     def presigned_url(self, key: str, ttl_s: int | None = None) -> str:
         """A GET URL for the object, valid `ttl_s` (default `presign_ttl_s`); signed locally, no request."""
-        return self._client().generate_presigned_url(
+        return self.client().generate_presigned_url(
             "get_object",
             Params={"Bucket": self.bucket, "Key": self._key(key)},
             ExpiresIn=self.presign_ttl_s if ttl_s is None else ttl_s,
@@ -206,7 +208,7 @@ class S3ObjectStore(ObjectStore):
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
         os.close(fd)
         try:
-            self._client().download_file(self.bucket, self._key(key), tmp)
+            self.client().download_file(self.bucket, self._key(key), tmp)
             os.replace(tmp, dest)
         except (Boto3Error, BotoCoreError, ClientError) as error:
             raise self._error("download", key, error) from None
@@ -228,3 +230,18 @@ def _sha256_file(path: Path) -> str:
 
 def pdf_object_key(sha256: str) -> str:
     return f"pdfs/{sha256[:2]}/{sha256}.pdf"
+
+
+def bucket_for(settings: PlatformSettings, *, resolved: bool = False) -> S3ObjectStore:
+    """The `PLATFORM_S3_*` bucket; its keys are `dg.EnvVar`s read at run time, or (`resolved`, for code
+    that runs outside a step: loading the definitions, sensors) read from the environment now."""
+    names = ("PLATFORM_S3_ACCESS_KEY_ID", "PLATFORM_S3_SECRET_ACCESS_KEY")
+    key_id, secret = (dg.EnvVar(n).get_value() if resolved else dg.EnvVar(n) for n in names)
+    return S3ObjectStore(
+        bucket=settings.s3_bucket,
+        prefix=settings.s3_prefix,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=key_id,
+        secret_access_key=secret,
+    )

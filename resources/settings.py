@@ -21,6 +21,7 @@ MINERU_VERSION = version("mineru")
 
 WorkerKind = Literal["local", "runpod"]
 ObjectStoreKind = Literal["local", "s3"]
+DataStoreKind = Literal["local", "s3"]
 ResultTransport = Literal["tarball_b64", "s3"]
 LocalTransport = Literal["local_dir", "tarball_b64"]
 
@@ -50,6 +51,10 @@ class PlatformSettings:
     after a Dagster run launch."""
     object_store: ObjectStoreKind = "local"
     """`PLATFORM_OBJECT_STORE`: files under the data folder, or an S3/R2 bucket."""
+    data_store: DataStoreKind = "local"
+    """`PLATFORM_DATA_STORE`: the platform's data (registry, batches, trees, records, warehouse) in the data
+    folder, or in the S3/R2 bucket under `<PLATFORM_S3_PREFIX>data/` with each step in an empty folder of
+    its own (`PLATFORM_DATA_DIR` then only holds those steps' scratch folders)."""
     s3_bucket: str = ""
     """`PLATFORM_S3_BUCKET` (keys `PLATFORM_S3_ACCESS_KEY_ID`/`_SECRET_ACCESS_KEY`, read at run time)."""
     s3_prefix: str = ""
@@ -69,10 +74,11 @@ class PlatformSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> PlatformSettings:
-        """Read every setting; an unknown worker, object store or transport raises ValueError."""
+        """Read every setting; an unknown worker, store or transport raises ValueError, and so does the
+        data in a bucket with the PDFs on local disk (a step on another machine could not read them)."""
         root = Path(environ.get("PLATFORM_DATA_DIR", ".data")).resolve()
         inbox, configs = environ.get("PLATFORM_INBOX"), environ.get("PLATFORM_VERIFICATION_CONFIG")
-        return cls(
+        settings = cls(
             paths=PlatformPaths(
                 root,
                 inbox_folder=Path(inbox).resolve() if inbox else None,
@@ -88,6 +94,7 @@ class PlatformSettings:
             ),
             gpu_prefetch=_count(environ, "PLATFORM_GPU_PREFETCH", cls.gpu_prefetch),
             object_store=_choice(environ, "PLATFORM_OBJECT_STORE", cls.object_store, ObjectStoreKind),
+            data_store=_choice(environ, "PLATFORM_DATA_STORE", cls.data_store, DataStoreKind),
             s3_bucket=environ.get("PLATFORM_S3_BUCKET", cls.s3_bucket),
             s3_prefix=environ.get("PLATFORM_S3_PREFIX", cls.s3_prefix),
             s3_endpoint_url=environ.get("PLATFORM_S3_ENDPOINT_URL") or None,
@@ -97,6 +104,11 @@ class PlatformSettings:
             batch_deadline_s=float(environ.get("PLATFORM_BATCH_DEADLINE_S", cls.batch_deadline_s)),
             webserver_url=environ.get("DAGSTER_WEBSERVER_URL", cls.webserver_url),
         )
+        if settings.data_store == "s3" and settings.object_store != "s3":
+            raise ValueError(
+                "PLATFORM_DATA_STORE=s3 needs PLATFORM_OBJECT_STORE=s3 (the PDFs in the bucket too)"
+            )
+        return settings
 
 
 def pdf_password(environ: Mapping[str, str] = os.environ) -> str | None:

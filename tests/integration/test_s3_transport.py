@@ -46,7 +46,7 @@ def count_calls(store: S3ObjectStore) -> dict[str, int]:
     def record(model: Any, **_: Any) -> None:
         counts[model.name] = counts.get(model.name, 0) + 1
 
-    store._client().meta.events.register("before-call.s3", record)
+    store.client().meta.events.register("before-call.s3", record)
     return counts
 
 

@@ -118,8 +118,8 @@ def test_hostile_names_in_the_inbox_and_a_corrupt_record_never_break_the_code_lo
     shutil.copyfile(sample_pdf, bad)
     shutil.copyfile(sample_pdf, inbox / "two\nlines\u202e.pdf")  # same bytes: a duplicate arrival
     registry = Registry(paths.registry)
-    registry.documents_dir.mkdir(parents=True)
-    (registry.documents_dir / "broken-000000000000.json").write_text('{"doc_id": ')
+    (paths.registry / "documents").mkdir(parents=True)
+    (paths.registry / "documents" / "broken-000000000000.json").write_text('{"doc_id": ')
     with dg.instance_for_test() as instance, caplog.at_level(logging.WARNING):
         defs = build_definitions(
             PlatformSettings(paths)

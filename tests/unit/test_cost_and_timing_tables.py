@@ -19,7 +19,7 @@ from platform_assets.domain.observe.timing_records import (
 )
 from platform_assets.edges.timing_tables import MIGRATIONS, SCHEMA_VERSION, load_into_duckdb
 from platform_assets.phases import timed_phase
-from resources.platform_data import CostSettings
+from resources.platform_data import CostSettings, PlatformData
 from worker_contract.contract import JobDebug
 
 DOC = "doc-0123456789ab"
@@ -197,7 +197,7 @@ def test_a_database_of_schema_1_is_migrated_and_loads(tmp_path):
 
 
 def test_timed_phase_writes_one_record_per_call_even_on_failure(tmp_path):
-    data = SimpleNamespace(paths=SimpleNamespace(timings=tmp_path))
+    data = PlatformData(root=str(tmp_path))
     context = SimpleNamespace(partition_key=DOC, run_id="run7")
 
     @timed_phase("tree")
@@ -211,9 +211,9 @@ def test_timed_phase_writes_one_record_per_call_even_on_failure(tmp_path):
     assert asset(context, data=data) == "ok"
     with pytest.raises(RuntimeError):
         failing(context=context, data=data)
-    records = {(p.record_id, p.phase, p.status) for p in load_phase_records(tmp_path)}
+    records = {(p.record_id, p.phase, p.status) for p in load_phase_records(tmp_path / "timings")}
     assert records == {(f"{DOC}/tree-run7", "tree", "succeeded"), (f"{DOC}/verify-run7", "verify", "failed")}
-    assert load_records(tmp_path) == []
+    assert load_records(tmp_path / "timings") == []
 
 
 def test_a_job_after_the_boot_warmup_counts_as_a_cold_start_and_reports_the_warmup_phase():

@@ -24,6 +24,7 @@ from platform_assets.domain.plan.batch_plan import (
 from platform_assets.gpu_pool_sensor import build_gpu_pool_sensor
 from resources.object_store import S3ObjectStore
 from resources.parse_worker import LocalWorker
+from resources.platform_data import data_store_for
 from resources.runpod_worker import RunPodWorker
 from resources.settings import PlatformSettings
 
@@ -289,6 +290,26 @@ def test_the_environment_chooses_runpod_and_s3_without_reading_secrets(monkeypat
     monkeypatch.setenv("PLATFORM_WORKER", "modal")
     with pytest.raises(ValueError, match="PLATFORM_WORKER must be"):
         PlatformSettings.from_env()
+
+
+def test_the_data_in_a_bucket_reads_its_keys_at_run_time_and_needs_the_pdfs_there_too(monkeypatch, tmp_path):
+    env = {"PLATFORM_DATA_DIR": str(tmp_path), "PLATFORM_DATA_STORE": "s3", "PLATFORM_S3_BUCKET": "docs"}
+    with pytest.raises(ValueError, match="PLATFORM_DATA_STORE=s3 needs PLATFORM_OBJECT_STORE=s3"):
+        PlatformSettings.from_env(env)
+    settings = PlatformSettings.from_env(
+        {**env, "PLATFORM_OBJECT_STORE": "s3", "PLATFORM_S3_PREFIX": "team/"}
+    )
+    monkeypatch.delenv("PLATFORM_S3_ACCESS_KEY_ID", raising=False)
+    data = default_resources(settings)["data"]
+    assert data.bucket is not None and data.bucket.bucket == "docs"
+    assert isinstance(data.bucket.access_key_id, dg.EnvVar)  # a name, resolved when a step starts
+    monkeypatch.setenv("PLATFORM_S3_ACCESS_KEY_ID", "AKIAFROMTHEENVIRONMENT")
+    monkeypatch.setenv("PLATFORM_S3_SECRET_ACCESS_KEY", "secret-from-the-environment")
+    store = data_store_for(settings)  # outside a step (partitions, sensors): resolved now
+    assert store.prefix == "team/data/" and store.folder is None
+    assert store.client._request_signer._credentials.access_key == "AKIAFROMTHEENVIRONMENT"
+    with pytest.raises(ValueError, match="PLATFORM_DATA_STORE must be"):
+        PlatformSettings.from_env({**env, "PLATFORM_DATA_STORE": "gcs"})
 
 
 def test_the_settings_defaults_are_the_documented_ones_and_the_resources_share_them(tmp_path):

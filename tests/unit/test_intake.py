@@ -35,9 +35,12 @@ def test_same_bytes_twice_register_once_even_under_another_name(tmp_path, sample
 def test_registry_files_are_append_only(tmp_path, sample_pdf):
     registry = Registry(tmp_path / "registry")
     record = register_pdf(sample_pdf, registry, tmp_path / "landing", "cli").record
-    before = (registry.documents_dir / f"{record.doc_id}.json").read_bytes()
-    assert registry.add_document(record.model_copy(update={"filename": "other.pdf"})) is False
-    assert (registry.documents_dir / f"{record.doc_id}.json").read_bytes() == before
+    stored = tmp_path / "registry" / "documents" / f"{record.doc_id}.json"
+    before = stored.read_bytes()
+    other = record.model_copy(update={"filename": "other.pdf", "doc_id": "other-" + record.sha256[:12]})
+    assert registry.add_document(other) == record  # same bytes: the registered record wins
+    assert stored.read_bytes() == before
+    assert [r.doc_id for r in registry.documents()] == [record.doc_id]
 
 
 @pytest.mark.parametrize(
@@ -143,3 +146,15 @@ def test_outline_pointing_past_the_end_keeps_no_destination(tmp_path):
         ("Clause 2", 1),
         ("Clause 3", None),
     ]
+
+
+def test_a_registration_interrupted_after_its_content_index_is_completed_by_the_next_arrival(
+    tmp_path, sample_pdf
+):
+    registry = Registry(tmp_path / "registry")
+    record = register_pdf(sample_pdf, registry, tmp_path / "landing", "cli").record
+    (tmp_path / "registry" / "documents" / f"{record.doc_id}.json").unlink()  # as if it died in between
+    assert registry.documents() == []
+    again = register_pdf(sample_pdf, registry, tmp_path / "landing", "inbox")
+    assert again.duplicate and again.record == record
+    assert registry.documents() == [record]

@@ -53,7 +53,7 @@ def test_hostile_names_register_losslessly_and_every_listing_reads_back(tmp_path
     assert listed.filename == display_name(name)
     assert all(c.isprintable() for c in listed.filename)
     assert registry.document(listed.doc_id) == listed == intake.record
-    file = registry.documents_dir / f"{listed.doc_id}.json"
+    file = tmp_path / "registry" / "documents" / f"{listed.doc_id}.json"
     assert file.read_bytes().isascii() and "\n" not in json.loads(file.read_bytes())["filename"]
 
 
@@ -74,7 +74,7 @@ def test_a_non_utf8_name_shows_replacement_characters_and_keeps_its_bytes():
 def test_a_record_written_by_an_older_version_with_lone_surrogates_reads_back(tmp_path):
     """The record that bricked `documents()`: `"filename": "bad\\udcff\\udcfe.pdf"` in its JSON."""
     registry = Registry(tmp_path / "registry")
-    registry.documents_dir.mkdir(parents=True)
+    (tmp_path / "registry" / "documents").mkdir(parents=True)
     legacy = {
         "doc_id": "bad-0123456789ab",
         "sha256": "0123456789ab" + "0" * 52,
@@ -83,7 +83,7 @@ def test_a_record_written_by_an_older_version_with_lone_surrogates_reads_back(tm
         "source": "cli",
         "registered_at": "2026-01-01T00:00:00+00:00",
     }
-    (registry.documents_dir / "bad-0123456789ab.json").write_text(json.dumps(legacy))
+    (tmp_path / "registry" / "documents" / "bad-0123456789ab.json").write_text(json.dumps(legacy))
     (record,) = registry.documents()
     assert record.filename == "bad\ufffd\ufffd.pdf"
     assert unquote_to_bytes(record.filename_raw) == b"bad\xff\xfe.pdf"
@@ -98,12 +98,13 @@ def test_a_record_written_by_an_older_version_with_lone_surrogates_reads_back(tm
 def test_one_corrupt_record_is_skipped_and_named_and_the_others_still_list(tmp_path, caplog, content):
     registry = Registry(tmp_path / "registry")
     good = register_pdf(tiny_pdf(tmp_path / "good.pdf"), registry, tmp_path / "landing", "cli").record
-    corrupt = registry.documents_dir / "corrupt-000000000000.json"
+    corrupt = tmp_path / "registry" / "documents" / "corrupt-000000000000.json"
     corrupt.write_bytes(content)
     with caplog.at_level(logging.WARNING, logger="platform_assets.domain.intake.registry"):
         assert [r.doc_id for r in registry.documents()] == [good.doc_id]
-    assert list(registry.unreadable) == [corrupt]
-    assert "corrupt-000000000000.json" in registry.unreadable[corrupt]
+    key = "registry/documents/corrupt-000000000000.json"
+    assert list(registry.unreadable) == [key]
+    assert "corrupt-000000000000.json" in registry.unreadable[key]
     assert any("corrupt-000000000000.json" in m and "skipping" in m for m in caplog.messages)
     corrupt.unlink()
     registry.documents()
@@ -112,18 +113,17 @@ def test_one_corrupt_record_is_skipped_and_named_and_the_others_still_list(tmp_p
 
 def test_a_corrupt_plan_is_skipped_and_reported_too(tmp_path):
     registry = Registry(tmp_path / "registry")
-    registry.plans_dir.mkdir(parents=True)
-    (registry.plans_dir / "x-000000000000.json").write_text("{}")
+    (tmp_path / "registry" / "plans").mkdir(parents=True)
+    (tmp_path / "registry" / "plans" / "x-000000000000.json").write_text("{}")
     assert registry.plans() == {}
-    assert list(registry.unreadable) == [registry.plans_dir / "x-000000000000.json"]
+    assert list(registry.unreadable) == ["registry/plans/x-000000000000.json"]
 
 
-def test_an_unreadable_record_file_is_skipped_not_fatal(tmp_path):
+def test_a_folder_named_like_a_record_is_not_a_record(tmp_path):
     registry = Registry(tmp_path / "registry")
     register_pdf(tiny_pdf(tmp_path / "good.pdf"), registry, tmp_path / "landing", "cli")
-    (registry.documents_dir / "dir-000000000000.json").mkdir()  # reading it raises IsADirectoryError
-    assert len(registry.documents()) == 1
-    assert "IsADirectoryError" in registry.unreadable[registry.documents_dir / "dir-000000000000.json"]
+    (tmp_path / "registry" / "documents" / "dir-000000000000.json").mkdir()
+    assert len(registry.documents()) == 1 and registry.unreadable == {}
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """Registering an arriving PDF: identify it by content hash, refuse bad bytes, keep a landing copy.
 
-Invariants: the same bytes register once, whatever the race (lookup and insert hold a lock keyed by
-the sha256; a second arrival is a duplicate); a file is registered only after its landing copy is
-complete, so nothing registered can be lost.
+Invariants: the same bytes register once, whatever the race (the registry's content index is created
+with a conditional write; a second arrival is a duplicate); a file is registered only after its landing
+copy is complete in the data store, so nothing registered can be lost.
 """
 
 from __future__ import annotations
@@ -34,17 +34,21 @@ def landing_path(landing_dir: Path, sha256: str) -> Path:
     return landing_dir / f"{sha256}.pdf"
 
 
+def landing_key(sha256: str) -> str:
+    """The landing copy's key in the data store (`landing_path` under the data folder)."""
+    return f"landing/{sha256}.pdf"
+
+
 def register_pdf(
     path: Path, registry: Registry, landing_dir: Path, source: str, password: str | None = None
 ) -> Intake:
     """Register `path` (raises PdfError with a clear message for bad input; nothing is written then)."""
     require_regular_file(path)
     sha256 = sha256_file(path)
-    with registry.registering(sha256):
-        existing = registry.find_by_sha256(sha256)
-        if existing is not None:
-            return Intake(existing, duplicate=True)
-        return _register_new(path, sha256, registry, landing_dir, source, password)
+    existing = registry.find_by_sha256(sha256)
+    if existing is not None:
+        return Intake(existing, duplicate=True)
+    return _register_new(path, sha256, registry, landing_dir, source, password)
 
 
 def require_regular_file(path: Path) -> None:
@@ -82,6 +86,7 @@ def _register_new(
             copy_file_atomic(path, target)
     finally:
         document.close()
+    registry.store.upload(target, landing_key(sha256))
 
     record = DocumentRecord.for_file(
         path.name,
@@ -92,6 +97,5 @@ def _register_new(
         registered_at=now_iso(),
         decrypted=encrypted,
     )
-    if not registry.add_document(record):
-        return Intake(registry.document(record.doc_id), duplicate=True)
-    return Intake(record, duplicate=False)
+    registered = registry.add_document(record)
+    return Intake(registered, duplicate=registered != record)

@@ -1,26 +1,24 @@
 """The document registry: append-only JSON files that define which documents and batches exist.
 
-Invariants: a record file is written once and never rewritten (same bytes = same document); a
-document's plan is registered once (plans are immutable), so partition keys never change.
+Invariants: a record is written once and never rewritten (same bytes = same document, whatever the
+race: the content index is created with the store's conditional `create`); a document's plan is
+registered once (plans are immutable), so partition keys never change.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from platform_assets.domain.common.atomic import create_exclusive
-from platform_assets.domain.common.file_lock import exclusive_lock
+from platform_assets.domain.common.data_store import DataStore, FolderStore
 from platform_assets.domain.common.file_names import display_name, raw_name
 from platform_assets.domain.plan.batch_plan import BatchPlan
 
@@ -79,90 +77,110 @@ def is_doc_id(value: str) -> bool:
 
 
 class Registry:
-    """A folder of `documents/<doc_id>.json` and `plans/<doc_id>.json`, read whole at load."""
+    """`registry/documents/<doc_id>.json` and `registry/plans/<doc_id>.json` in a data store, plus the
+    content index `registry/sha256/<sha256>.json` that makes a registration race-free on any backend."""
 
-    def __init__(self, root: Path):
-        self.root = root
-        self.documents_dir = root / "documents"
-        self.plans_dir = root / "plans"
-        self.locks_dir = root / "locks"
-        self.unreadable: dict[Path, str] = {}
-        """Files the last listing skipped, with the reason (also logged as a warning)."""
+    def __init__(self, store: DataStore | Path, prefix: str = "registry/"):
+        """`store` and the registry's key prefix; a Path is the local registry folder itself (its parent is
+        the data folder)."""
+        if isinstance(store, Path):
+            store, prefix = FolderStore(store.parent), f"{store.name}/"
+        self.store = store
+        self.prefix = prefix
+        self.unreadable: dict[str, str] = {}
+        """Keys the last listing skipped, with the reason (also logged as a warning)."""
 
     def documents(self) -> list[DocumentRecord]:
         """All readable documents, in registration order (then id, for ties); see `unreadable`."""
-        records = self._readable(self.documents_dir, DocumentRecord)
+        records = self._readable("documents", DocumentRecord)
         return sorted(records.values(), key=lambda r: (r.registered_at, r.doc_id))
 
     def plans(self) -> dict[str, BatchPlan]:
         """Every readable plan by doc id; see `unreadable`."""
-        return self._readable(self.plans_dir, BatchPlan)
+        return self._readable("plans", BatchPlan)
 
     def document(self, doc_id: str) -> DocumentRecord:
-        path = self.documents_dir / f"{doc_id}.json"
-        if not path.is_file():
+        record = self._record(f"documents/{doc_id}.json", DocumentRecord)
+        if record is None:
             raise KeyError(f"document {doc_id!r} is not registered")
-        return _load(path, DocumentRecord)
+        return record
 
     def plan(self, doc_id: str) -> BatchPlan | None:
-        path = self.plans_dir / f"{doc_id}.json"
-        return _load(path, BatchPlan) if path.is_file() else None
+        return self._record(f"plans/{doc_id}.json", BatchPlan)
 
     def find_by_sha256(self, sha256: str) -> DocumentRecord | None:
+        """The document with these bytes: by the content index, else (records older than the index) by
+        listing. A record found only in the index is completed into `documents/` (a registration
+        interrupted between the two writes)."""
+        indexed = self._record(f"sha256/{_checked_sha256(sha256)}.json", DocumentRecord)
+        if indexed is not None:
+            self.store.create(self._key(f"documents/{indexed.doc_id}.json"), _dump(indexed))
+            return indexed
         return next((r for r in self.documents() if r.sha256 == sha256), None)
 
-    @contextlib.contextmanager
-    def registering(self, sha256: str) -> Iterator[None]:
-        """Hold the registration of `sha256` against every other process (lookup and insert in one)."""
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            raise ValueError(f"not a sha256: {sha256!r}")
-        with exclusive_lock(self.locks_dir / f"{sha256}.lock", remove=True):
-            yield
-
-    def add_document(self, record: DocumentRecord) -> bool:
-        """Register once; False when that document id is already there."""
-        return create_exclusive(self.documents_dir / f"{record.doc_id}.json", _dump(record))
+    def add_document(self, record: DocumentRecord) -> DocumentRecord:
+        """Register `record` unless its bytes are registered already; returns the registered record (the
+        other one when another process won the race: the content index is written with `create`)."""
+        if self.find_by_sha256(record.sha256) is None:
+            self.store.create(self._key(f"sha256/{_checked_sha256(record.sha256)}.json"), _dump(record))
+        winner = self.find_by_sha256(record.sha256)
+        assert winner is not None  # the index holds a record now, ours or the winner's
+        return winner
 
     def add_plan(self, plan: BatchPlan) -> bool:
         """Register a document's plan once; False when it already has one (plans are immutable)."""
         plan.validate_tiling()
-        return create_exclusive(self.plans_dir / f"{plan.doc_id}.json", _dump(plan))
+        return self.store.create(self._key(f"plans/{plan.doc_id}.json"), _dump(plan))
 
     def fingerprint(self) -> str:
         """Changes whenever a document or plan is added: what the reload sensor watches."""
         names = sorted(
-            p.relative_to(self.root).as_posix()
-            for d in (self.documents_dir, self.plans_dir)
-            for p in self._files(d)
+            o.key[len(self.prefix) :]
+            for kind in ("documents", "plans")
+            for o in self.store.listing(self._key(f"{kind}/"))
+            if o.key.endswith(".json")
         )
         return f"{len(names)}:{hashlib.sha256(chr(10).join(names).encode()).hexdigest()[:16]}"
 
-    def _readable(self, folder: Path, model: type[M]) -> dict[str, M]:
-        """`stem -> model` for every file of `folder` that reads back; the others are skipped and reported."""
-        for path in [p for p in self.unreadable if p.parent == folder]:
-            del self.unreadable[path]
+    def _key(self, name: str) -> str:
+        return self.prefix + name
+
+    def _record(self, name: str, model: type[M]) -> M | None:
+        data = self.store.read(self._key(name))
+        return None if data is None else _parse(name, data, model)
+
+    def _readable(self, kind: str, model: type[M]) -> dict[str, M]:
+        """`stem -> model` for every record of `kind` that reads back; the others are skipped and reported."""
+        folder = self._key(f"{kind}/")
+        for key in [k for k in self.unreadable if k.startswith(folder)]:
+            del self.unreadable[key]
         loaded: dict[str, M] = {}
-        for path in self._files(folder):
+        for stored in self.store.listing(folder):
+            name = stored.key[len(folder) :]
+            if "/" in name or not name.endswith(".json"):
+                continue
             try:
-                loaded[path.stem] = _load(path, model)
+                loaded[name[: -len(".json")]] = _parse(name, self.store.read(stored.key) or b"", model)
             except UnreadableRecord as err:
-                self.unreadable[path] = str(err)
-                log.warning("registry: skipping unreadable record %s: %s", path, err)
+                self.unreadable[stored.key] = str(err)
+                log.warning("registry: skipping unreadable record %s: %s", stored.key, err)
         return loaded
 
-    @staticmethod
-    def _files(folder: Path) -> list[Path]:
-        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+def _checked_sha256(sha256: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ValueError(f"not a sha256: {sha256!r}")
+    return sha256
 
 
-def _load(path: Path, model: type[M]) -> M:
-    """Read one record; `UnreadableRecord` names the file and the cause (I/O, JSON, schema)."""
+def _parse(name: str, data: bytes, model: type[M]) -> M:
+    """Read one record; `UnreadableRecord` names the file and the cause (JSON, schema)."""
     try:
         # json.loads accepts the lone surrogates older versions wrote for undecodable names.
-        return model.model_validate(json.loads(path.read_bytes()))
-    except (OSError, ValueError, ValidationError) as err:
+        return model.model_validate(json.loads(data))
+    except (ValueError, ValidationError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UnreadableRecord(f"{path.name}: {type(err).__name__}: {first}") from err
+        raise UnreadableRecord(f"{Path(name).name}: {type(err).__name__}: {first}") from err
 
 
 def now_iso() -> str:
