@@ -28,7 +28,7 @@ from platform_assets.domain.parse.failures import StepFailed, batch_label
 from platform_assets.domain.plan.batch_plan import BatchPlan
 from platform_assets.domain.tree.clause_tree import read_tree_manifest
 from platform_assets.domain.verify.verification_store import LATEST, read_latest
-from resources.platform_data import WAREHOUSE, data_store_for, pull_tree
+from resources.platform_data import WAREHOUSE, WAREHOUSE_SNAPSHOT, data_store_for, pull_tree
 from resources.settings import PlatformSettings
 from worker_contract.redaction import redact
 
@@ -199,7 +199,7 @@ def fetch_summary_inputs(store: DataStore, paths: PlatformPaths, plan: BatchPlan
     for key in [f"batches/{doc_id}/{b.key}/{MANIFEST}" for b in plan.batches]:
         pull(store, paths.root, key)
     pull_tree(store, paths.root, doc_id)
-    for prefix in ("timings/", f"verification/{doc_id}/{LATEST}", WAREHOUSE, "reports/"):
+    for prefix in ("timings/", f"verification/{doc_id}/{LATEST}", WAREHOUSE, WAREHOUSE_SNAPSHOT, "reports/"):
         pull(store, paths.root, prefix)
 
 

@@ -26,7 +26,7 @@ def build_platform_report(parse_timings: dg.AssetsDefinition) -> dg.AssetsDefini
         from platform_assets.edges.report_plots import render_plots  # matplotlib: only this step needs it
 
         try:
-            figures = read_report_figures(data.warehouse_copy())
+            figures = read_report_figures(data.warehouse_snapshot())
         except WarehouseLocked as locked:  # another process holds the file: report the last figures later
             context.log.warning(f"report not refreshed: {locked}")
             return dg.MaterializeResult(

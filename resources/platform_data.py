@@ -39,12 +39,14 @@ from platform_assets.domain.verify.verification_config import (
     load_verification_config,
 )
 from platform_assets.domain.verify.vocabulary import VocabularyError
+from platform_assets.edges.warehouse import publish_snapshot
 from resources.object_store import S3ObjectStore, bucket_for
 from resources.settings import PlatformSettings
 
 DATA_PREFIX = "data/"
 """Where the platform's data lives in the bucket, under `PLATFORM_S3_PREFIX` (beside `pdfs/`)."""
 WAREHOUSE = "warehouse.duckdb"
+WAREHOUSE_SNAPSHOT = "warehouse-snapshot.duckdb"
 TREE_VERSIONS = "tree-versions"
 """S3 backend: `tree-versions/<doc>/<version>/...` holds each published tree; `trees/<doc>.json` names
 the current one (a tree is switched by one PUT of that pointer, never seen half-written)."""
@@ -110,16 +112,18 @@ class PlatformData(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def updating_warehouse(self) -> Iterator[Path]:
-        """The DuckDB file to update; with a bucket, this step's copy of the published file, published
-        again when the body returns (one writer at a time: the `duckdb_writer` pool)."""
+        """The DuckDB file to update (with a bucket, this step's copy of the published one); when the body
+        returns, the readers' snapshot is republished (one writer at a time: the `duckdb_writer` pool)."""
         self.pull(WAREHOUSE)
         yield self.paths.warehouse
+        publish_snapshot(self.paths.warehouse, self.paths.warehouse_snapshot)
         self.push(WAREHOUSE)
+        self.push(WAREHOUSE_SNAPSHOT)
 
-    def warehouse_copy(self) -> Path:
-        """The DuckDB file to read; with a bucket, a copy of the last published one (no writer's lock)."""
-        self.pull(WAREHOUSE)
-        return self.paths.warehouse
+    def warehouse_snapshot(self) -> Path:
+        """The readers' copy of the DuckDB file, as its last load published it (no writer's lock)."""
+        self.pull(WAREHOUSE_SNAPSHOT)
+        return self.paths.warehouse_snapshot
 
     def landing_pdf(self, record: DocumentRecord) -> Path:
         """The document's landing copy as a local file; a missing one fails the run (no retry)."""

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from platform_assets.domain.common.atomic import copy_file_atomic
 from platform_assets.domain.parse.failures import DescribedError
 from worker_contract.redaction import redact
 
@@ -89,6 +90,14 @@ def writing(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection as the file's one writer (`WarehouseLocked` if it cannot be had)."""
     with _platform_lock(db_path, fcntl.LOCK_EX), _connect(db_path, read_only=False) as conn:
         yield conn
+
+
+def publish_snapshot(db_path: Path, snapshot: Path) -> None:
+    """Copy the file for readers as its writer (complete and checkpointed: no connection is open); a
+    reader of the copy never holds the writer's lock, and one that has it open keeps the old copy."""
+    if db_path.is_file():
+        with _platform_lock(db_path, fcntl.LOCK_EX):
+            copy_file_atomic(db_path, snapshot)
 
 
 @contextlib.contextmanager

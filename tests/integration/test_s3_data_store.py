@@ -127,6 +127,7 @@ def test_a_document_goes_through_every_asset_with_its_data_in_the_bucket(
     } <= keys
     assert all(f"batches/{doc_id}/{b.key}/blocks.json" in keys for b in plan.batches)
     assert f"trees/{doc_id}.json" in keys and f"verification/{doc_id}/latest.json" in keys
+    assert {"warehouse-snapshot.duckdb", "reports/platform_report.md"} <= keys
     # Every step worked in a folder of its own, removed when it ended: only the summary's copies remain.
     assert not [p for p in scratch.iterdir() if p.name.startswith("step-")]
 

@@ -15,6 +15,7 @@ from platform_assets.domain.observe.timing_records import TimingRecord
 from platform_assets.edges import warehouse
 from platform_assets.edges.timing_tables import load_into_duckdb
 from platform_assets.edges.warehouse import WarehouseLocked, reading, writing
+from resources.platform_data import PlatformData
 from tests.timing_builders import timing_record
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,3 +115,19 @@ def test_a_read_and_a_load_of_this_platform_wait_for_each_other(db: Path, monkey
         pass
     with reading(db) as first, reading(db) as second:  # readers share
         assert first.execute("SELECT 1").fetchone() == second.execute("SELECT 1").fetchone()
+
+
+def test_a_reader_of_the_snapshot_never_holds_up_a_load_which_republishes_it(tmp_path: Path) -> None:
+    data = PlatformData(root=str(tmp_path))
+    with data.updating_warehouse() as db:
+        load_into_duckdb(db, [record(0)])
+    snapshot = data.warehouse_snapshot()
+    reader = hold(snapshot, 30)  # another process reads the snapshot all along
+    try:
+        with data.updating_warehouse() as db:
+            assert load_into_duckdb(db, [record(0), record(1)])["parse_runs"] == 2  # no lock met
+    finally:
+        reader.kill()
+        reader.wait()
+    with duckdb.connect(str(snapshot), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM parse_runs").fetchone() == (2,)  # republished

@@ -60,5 +60,10 @@ class PlatformPaths:
         return self.root / "warehouse.duckdb"
 
     @property
+    def warehouse_snapshot(self) -> Path:
+        """The copy of `warehouse` that readers (the report, people) open; its writer republishes it."""
+        return self.root / "warehouse-snapshot.duckdb"
+
+    @property
     def inbox(self) -> Path:
         return self.inbox_folder or self.root / "inbox"
