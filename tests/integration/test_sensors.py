@@ -16,6 +16,7 @@ from platform_assets.definitions import build_definitions
 from platform_assets.domain.common.platform_paths import PlatformPaths
 from platform_assets.domain.intake.registry import Registry
 from platform_assets.partitions import build_partition_scheme
+from resources.platform_data import data_store_for
 from resources.settings import PlatformSettings
 
 
@@ -134,3 +135,32 @@ def test_hostile_names_in_the_inbox_and_a_corrupt_record_never_break_the_code_lo
         assert build_partition_scheme(registry).documents.get_partition_keys() == [record.doc_id]
         assert set(json.loads(result.cursor)) == {bad.name, "two\nlines\u202e.pdf"}
         assert tick(defs, "inbox_sensor", instance, cursor=result.cursor).skip_message
+
+
+def test_with_the_data_in_a_bucket_the_inbox_is_its_prefix_and_a_changed_object_is_seen_again(
+    s3_bucket, sample_pdf, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PLATFORM_S3_ACCESS_KEY_ID", s3_bucket.access_key_id)
+    monkeypatch.setenv("PLATFORM_S3_SECRET_ACCESS_KEY", s3_bucket.secret_access_key)
+    settings = PlatformSettings(
+        PlatformPaths(tmp_path / "scratch"),
+        data_store="s3",
+        object_store="s3",
+        s3_bucket=s3_bucket.bucket,
+        s3_endpoint_url=s3_bucket.endpoint_url,
+        s3_region=s3_bucket.region,
+    )
+    store = data_store_for(settings)
+    store.put("inbox/standard.pdf", sample_pdf.read_bytes())
+    store.put("inbox/notes.txt", b"not a pdf")
+    with dg.instance_for_test() as instance:
+        defs = build_definitions(settings)
+        first = tick(defs, "inbox_sensor", instance)
+        [record] = Registry(store).documents()
+        assert record.filename == "standard.pdf" and record.source == "inbox"
+        assert store.read(f"landing/{record.sha256}.pdf") == sample_pdf.read_bytes()
+        assert "refused notes.txt" in first.skip_message
+        assert "no new PDFs in the bucket" in tick(defs, "inbox_sensor", instance, first.cursor).skip_message
+        store.put("inbox/notes.txt", b"%PDF-1.7 still not one")  # changed: fetched and judged again
+        again = tick(defs, "inbox_sensor", instance, first.cursor)
+        assert "refused notes.txt" in again.skip_message and "standard.pdf" not in again.skip_message
