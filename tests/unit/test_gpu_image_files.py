@@ -134,6 +134,8 @@ def test_the_image_holds_every_package_the_worker_imports() -> None:
     copies = [line for line in _dockerfile() if line.startswith("COPY ") and "/srv/worker/" in line]
     copied = {line.split()[-1] for line in copies}
     assert copied == {f"/srv/worker/{package}/" for package in WORKER_PACKAGES}
+    sent = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line.startswith("!")]
+    assert sorted(sent) == sorted(f"!{package}/" for package in WORKER_PACKAGES)  # in the build context
     ours = {path.name for path in REPO.iterdir() if (path / "__init__.py").is_file()}
     imported = set()
     for package in WORKER_PACKAGES:
