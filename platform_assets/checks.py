@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from platform_assets.domain.parse.batch_store import MANIFEST, batch_dir, read_manifest
+from platform_assets.domain.parse.batch_store import batch_dir, read_manifest
 from platform_assets.domain.plan.batch_plan import BatchPlan
 from platform_assets.domain.plan.tiling import TilingReport, check_tiling, page_numbers
 from resources.platform_data import PlatformData
@@ -23,8 +23,8 @@ def contiguity_spec(asset_key: str, partitions_def: dg.PartitionsDefinition) -> 
 
 def contiguity_report(data: PlatformData, plan: BatchPlan) -> TilingReport:
     produced = {}
+    data.pull_batches(plan.doc_id, blocks=False)
     for batch in plan.batches:
-        data.pull(f"batches/{plan.doc_id}/{batch.key}/{MANIFEST}")
         manifest = read_manifest(batch_dir(data.paths.batches, plan.doc_id, batch.key))
         produced[batch.key] = manifest.produced_pages if manifest else None
     return check_tiling(plan, produced)

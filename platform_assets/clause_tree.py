@@ -58,7 +58,7 @@ def build_clause_tree_asset(
     def clause_tree(context: dg.AssetExecutionContext, data: PlatformData) -> dg.MaterializeResult:
         doc_id = context.partition_key
         plan = data.registered_plan(doc_id)
-        data.pull(f"batches/{doc_id}/")
+        data.pull_batches(doc_id, images=True)
         batches = []
         for batch in plan.batches:
             folder = batch_dir(data.paths.batches, doc_id, batch.key)

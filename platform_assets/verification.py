@@ -60,7 +60,8 @@ def build_verification(scheme: PartitionScheme, clause_tree: dg.AssetsDefinition
         plan = data.registered_plan(doc_id)
         config = data.document_config(doc_id, record.filename)
         data.pull_tree(doc_id)
-        data.pull(f"batches/{doc_id}/")
+        data.pull_batches(doc_id)
+        data.pull_timings(doc_id)
         inputs = VerificationInputs.gather(
             paths=data.paths,
             plan=plan,

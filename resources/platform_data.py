@@ -29,6 +29,7 @@ from platform_assets.domain.observe.cost_model import (
     DEFAULT_GPU_HOURLY_USD,
     CostModel,
 )
+from platform_assets.domain.parse.batch_store import batch_files
 from platform_assets.domain.pdf.pdf_facts import PdfFacts
 from platform_assets.domain.plan.batch_plan import BatchPlan, PlanConfig
 from platform_assets.domain.tree.clause_tree import MANIFEST as TREE_MANIFEST
@@ -105,6 +106,16 @@ class PlatformData(dg.ConfigurableResource):
     def push(self, prefix: str) -> None:
         """Publish what this step wrote under `prefix` (a no-op on the data folder itself)."""
         push(self.store, self.paths.root, prefix)
+
+    def pull_batches(self, doc_id: str, *, blocks: bool = True, images: bool = False) -> None:
+        """Bring what a step reads of the document's parsed batches into its folder (`batch_files`)."""
+        keep = batch_files(blocks=blocks, images=images)
+        pull(self.store, self.paths.root, f"batches/{doc_id}/", keep=keep)
+
+    def pull_timings(self, doc_id: str) -> None:
+        """Bring the document's timing records (its own phases and its batches' attempts)."""
+        prefix = f"timings/{doc_id}"  # then `/` (phases) or `~bNNN/` (batch attempts)
+        pull(self.store, self.paths.root, prefix, keep=lambda key: key[len(prefix)] in "/~")
 
     def push_file(self, path: Path) -> None:
         """Publish one file this step wrote in its folder."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from platform_assets.domain.common.data_store import StoredObject, check_key
 
+MULTIPART_BYTES = 64 * 1024 * 1024
 _LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 
@@ -87,9 +88,11 @@ class S3DataStore:
         name = self._key(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
         try:
-            self.client.download_file(self.bucket, name, tmp)
+            with os.fdopen(fd, "wb") as handle:
+                body = self.client.get_object(Bucket=self.bucket, Key=name)["Body"]  # one request, streamed
+                for chunk in body.iter_chunks(1 << 20):
+                    handle.write(chunk)
             os.replace(tmp, path)
         except Exception as error:
             if _code(error) in _MISSING:
@@ -100,9 +103,14 @@ class S3DataStore:
                 os.unlink(tmp)
 
     def upload(self, path: Path, key: str) -> None:
+        """One PUT for a file up to `MULTIPART_BYTES`; boto3's multipart transfer above that."""
         name = self._key(key)
         try:
-            self.client.upload_file(str(path), self.bucket, name)
+            if path.stat().st_size <= MULTIPART_BYTES:
+                with path.open("rb") as body:
+                    self.client.put_object(Bucket=self.bucket, Key=name, Body=body)
+            else:
+                self.client.upload_file(str(path), self.bucket, name)
         except Exception as error:
             raise self._error("upload", key, error) from None
 

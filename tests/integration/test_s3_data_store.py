@@ -14,6 +14,7 @@ from platform_assets.domain.common.data_store import DataStore, FolderStore, pul
 from platform_assets.domain.common.platform_paths import PlatformPaths
 from platform_assets.domain.intake.intake import register_pdf
 from platform_assets.domain.intake.registry import Registry
+from platform_assets.domain.verify.verification_store import read_latest
 from platform_assets.edges.s3_data_store import DataStoreError, S3DataStore
 from platform_assets.local_run import materialize_document
 from resources.platform_data import data_store_for
@@ -138,6 +139,11 @@ def test_a_document_goes_through_every_asset_with_its_data_in_the_bucket(
     with dg.instance_for_test() as instance:
         materialize_document(doc_id, local_settings, instance, log=lambda _: None)
     assert digest(scratch / "trees" / doc_id) == digest(local.trees / doc_id)
+    in_bucket, in_folder = (
+        read_latest(root, doc_id) for root in (scratch / "verification", local.verification)
+    )
+    assert in_bucket is not None and in_folder is not None
+    assert in_bucket.findings == in_folder.findings  # the same inputs: batches, tree, attempts, PDF
 
 
 def digest(root: Path) -> dict[str, str]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -123,19 +124,30 @@ class FolderStore:
         self._path(key).unlink(missing_ok=True)
 
 
-def pull(store: DataStore, root: Path, prefix: str, into: str | None = None) -> int:
-    """Copy every object under `prefix` into `root` (same layout, or with `prefix` replaced by `into`)
-    unless the local file already holds it; returns how many were copied. A no-op when `root` is the
-    store's own folder."""
+TRANSFERS = 8
+"""Objects moved at once by `pull` and `push`: a bucket's per-request latency, not bandwidth, is what
+a batch folder of many small files costs."""
+
+
+def pull(
+    store: DataStore,
+    root: Path,
+    prefix: str,
+    into: str | None = None,
+    keep: Callable[[str], bool] | None = None,
+) -> int:
+    """Copy every object under `prefix` (for which `keep(key)` holds, if given) into `root`: same layout,
+    or with `prefix` replaced by `into`; skips a local file that already holds the object. Returns how
+    many were copied. A no-op when `root` is the store's own folder."""
     if _same_folder(store, root) and into is None:
         return 0
-    copied = 0
+    wanted = []
     for stored in store.listing(prefix):
         path = root / check_key((into or prefix) + stored.key[len(prefix) :])
-        if not _holds(path, stored):
-            store.download(stored.key, path)
-            copied += 1
-    return copied
+        if (keep is None or keep(stored.key)) and not _holds(path, stored):
+            wanted.append((stored.key, path))
+    _each(lambda item: store.download(*item), wanted)
+    return len(wanted)
 
 
 def pull_file(store: DataStore, root: Path, key: str) -> Path:
@@ -159,14 +171,25 @@ def push(store: DataStore, root: Path, prefix: str, to: str | None = None) -> in
         return 0
     target = to or prefix
     stored = {o.key: o for o in store.listing(target)}
-    copied = 0
+    wanted = []
     for path in [folder] if folder.is_file() else _files(folder):
         key = target + path.relative_to(root).as_posix()[len(prefix) :]
         known = stored.get(key)
         if known is None or not _holds(path, known):
-            store.upload(path, key)
-            copied += 1
-    return copied
+            wanted.append((path, key))
+    _each(lambda item: store.upload(*item), wanted)
+    return len(wanted)
+
+
+def _each(move: Callable[[tuple], None], items: list[tuple]) -> None:
+    """`move` every item, `TRANSFERS` at a time (one alone in this thread); the first error is raised."""
+    if len(items) <= 1:
+        for item in items:
+            move(item)
+        return
+    with ThreadPoolExecutor(min(TRANSFERS, len(items))) as pool:
+        for _ in pool.map(move, items):
+            pass
 
 
 def _same_folder(store: DataStore, root: Path) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,6 +59,13 @@ class BatchManifest(BaseModel):
 
 def batch_dir(root: Path, doc_id: str, key: str) -> Path:
     return root / doc_id / key
+
+
+def batch_files(*, blocks: bool = True, images: bool = False) -> Callable[[str], bool]:
+    """Which stored files of a batch a later step reads: its manifest, with `blocks` its blocks, with
+    `images` the images a tree copies (never MinerU's raw JSON, which no later step reads)."""
+    names = (f"/{MANIFEST}", f"/{BLOCKS}") if blocks else (f"/{MANIFEST}",)
+    return lambda key: key.endswith(names) or (images and f"/{RAW}/images/" in key)
 
 
 def read_manifest(folder: Path) -> BatchManifest | None:
