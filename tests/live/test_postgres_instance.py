@@ -196,6 +196,15 @@ def test_webserver_daemon_and_code_server_on_postgres_take_a_pdf_through_verific
     inbox = Path(dagster.env["PLATFORM_INBOX"])
     inbox.mkdir(exist_ok=True)
     shutil.copyfile(sample_pdf, inbox / "standard.pdf")
+    through_verification(dagster, deadline, monkeypatch)
+
+
+def through_verification(
+    dagster: DagsterOnPostgres, deadline: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wait until the dropped PDF is verified and every run finished, then read the outcome back from
+    GraphQL, from the instance as Dagster opens it, and from Postgres's own tables."""
+    port, processes, log = dagster.port, dagster.processes, dagster.log
 
     def verified():
         stats = partition_stats(port, "verification")
