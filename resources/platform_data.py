@@ -2,7 +2,7 @@
 
 With `PLATFORM_DATA_STORE=local` (the default) the data folder is the store and every step works in it.
 With `s3` the data lives in the bucket under `<PLATFORM_S3_PREFIX>data/`; each step works in a fresh
-empty folder of its own, pulls what it reads and pushes what it writes (docs/operations.md).
+empty folder of its own, pulls what it reads and pushes what it writes (docs/storage.md).
 """
 
 from __future__ import annotations
@@ -166,16 +166,10 @@ class PlatformData(dg.ConfigurableResource):
             raise dg.Failure(f"{doc_id} has no registered plan", allow_retries=False)
         return plan
 
-    def facts_path(self, doc_id: str) -> Path:
-        """Where `source_pdf` keeps the document's PDF facts, read once."""
-        return self.document_dir(doc_id) / "facts.json"
-
     def facts(self, doc_id: str) -> PdfFacts:
-        return PdfFacts.model_validate_json(self.store_file(f"documents/{doc_id}/facts.json").read_bytes())
-
-    def store_file(self, key: str) -> Path:
-        """The data at `key` as a local file in this step's folder (FileNotFoundError when absent)."""
-        return pull_file(self.store, self.paths.root, key)
+        """The document's PDF facts, as `source_pdf` read them once (`documents/<doc>/facts.json`)."""
+        path = pull_file(self.store, self.paths.root, f"documents/{doc_id}/facts.json")
+        return PdfFacts.model_validate_json(path.read_bytes())
 
     def write(self, key: str, data: bytes) -> Path:
         """Write `key` in this step's folder and publish it; returns the local file."""

@@ -158,3 +158,17 @@ def test_a_registration_interrupted_after_its_content_index_is_completed_by_the_
     again = register_pdf(sample_pdf, registry, tmp_path / "landing", "inbox")
     assert again.duplicate and again.record == record
     assert registry.documents() == [record]
+
+
+def test_documents_registered_before_the_content_index_are_indexed_once_and_still_deduplicated(
+    tmp_path, sample_pdf
+):
+    registry = Registry(tmp_path / "registry")
+    record = register_pdf(sample_pdf, registry, tmp_path / "landing", "cli").record
+    index = tmp_path / "registry" / "sha256" / f"{record.sha256}.json"
+    index.unlink()  # as an older version left it: documents/ only
+    renamed = tmp_path / "renamed.pdf"
+    shutil.copyfile(sample_pdf, renamed)
+    again = register_pdf(renamed, registry, tmp_path / "landing", "inbox")
+    assert again.duplicate and again.record == record
+    assert index.is_file() and registry.documents() == [record]

@@ -181,6 +181,14 @@ def push(store: DataStore, root: Path, prefix: str, to: str | None = None) -> in
     return len(wanted)
 
 
+def read_many(store: DataStore, keys: list[str]) -> list[bytes | None]:
+    """`store.read` of every key, `TRANSFERS` at a time, in the order of `keys`."""
+    if len(keys) <= 1:
+        return [store.read(key) for key in keys]
+    with ThreadPoolExecutor(min(TRANSFERS, len(keys))) as pool:
+        return list(pool.map(store.read, keys))
+
+
 def _each(move: Callable[[tuple], None], items: list[tuple]) -> None:
     """`move` every item, `TRANSFERS` at a time (one alone in this thread); the first error is raised."""
     if len(items) <= 1:

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from platform_assets.domain.common.data_store import DataStore, FolderStore
+from platform_assets.domain.common.data_store import DataStore, FolderStore, read_many
 from platform_assets.domain.common.file_names import display_name, raw_name
 from platform_assets.domain.plan.batch_plan import BatchPlan
 
@@ -109,14 +109,19 @@ class Registry:
         return self._record(f"plans/{doc_id}.json", BatchPlan)
 
     def find_by_sha256(self, sha256: str) -> DocumentRecord | None:
-        """The document with these bytes: by the content index, else (records older than the index) by
-        listing. A record found only in the index is completed into `documents/` (a registration
-        interrupted between the two writes)."""
+        """The document with these bytes, by the content index. A record found only in the index is
+        completed into `documents/` (a registration interrupted between the two writes); documents
+        registered before the index existed are indexed first, once."""
         indexed = self._record(f"sha256/{_checked_sha256(sha256)}.json", DocumentRecord)
         if indexed is not None:
             self.store.create(self._key(f"documents/{indexed.doc_id}.json"), _dump(indexed))
             return indexed
-        return next((r for r in self.documents() if r.sha256 == sha256), None)
+        if len(self.store.listing(self._key("sha256/"))) >= len(self.store.listing(self._key("documents/"))):
+            return None
+        older = self.documents()
+        for record in older:
+            self.store.create(self._key(f"sha256/{record.sha256}.json"), _dump(record))
+        return next((r for r in older if r.sha256 == sha256), None)
 
     def add_document(self, record: DocumentRecord) -> DocumentRecord:
         """Register `record` unless its bytes are registered already; returns the registered record (the
@@ -154,16 +159,19 @@ class Registry:
         folder = self._key(f"{kind}/")
         for key in [k for k in self.unreadable if k.startswith(folder)]:
             del self.unreadable[key]
+        keys = [
+            o.key
+            for o in self.store.listing(folder)
+            if "/" not in o.key[len(folder) :] and o.key.endswith(".json")
+        ]
         loaded: dict[str, M] = {}
-        for stored in self.store.listing(folder):
-            name = stored.key[len(folder) :]
-            if "/" in name or not name.endswith(".json"):
-                continue
+        for key, data in zip(keys, read_many(self.store, keys), strict=True):
+            name = key[len(folder) :]
             try:
-                loaded[name[: -len(".json")]] = _parse(name, self.store.read(stored.key) or b"", model)
+                loaded[name[: -len(".json")]] = _parse(name, data or b"", model)
             except UnreadableRecord as err:
-                self.unreadable[stored.key] = str(err)
-                log.warning("registry: skipping unreadable record %s: %s", stored.key, err)
+                self.unreadable[key] = str(err)
+                log.warning("registry: skipping unreadable record %s: %s", key, err)
         return loaded
 
 
