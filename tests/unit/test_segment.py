@@ -148,6 +148,14 @@ def test_number_and_title_split_over_consecutive_blocks_form_one_heading() -> No
     assert result.bodies == {"17.4.2": (stream[2],), "B": (stream[6],)}
 
 
+def test_a_heading_that_is_a_whole_title_goes_on_into_a_longer_one_split_over_blocks() -> None:
+    stream = [block("2 Scope"), block("and terms"), text("body")]
+    clauses = [clause("2 Scope and terms"), clause("2 Scope", id_="2b"), clause("2 Scope notes", id_="2c")]
+    result = segment(stream, clauses)
+    assert result.heading_of == {"2": tuple(stream[:2])}
+    assert result.bodies["2"] == (stream[2],)
+
+
 def test_flash_text_blocks_can_be_headings_but_sentences_cannot() -> None:
     stream = [
         text("4.1 Document conformance"),

@@ -47,6 +47,8 @@ _CANDIDATE_KINDS = _FURNITURE_KINDS | {
 }
 """Kinds whose short text at an edge may be furniture (never code, tables, lists, equations, images)."""
 _BANDS = {BlockKind.PAGE_HEADER: "top", BlockKind.PAGE_FOOTER: "bottom"}
+_HEADING, _INDEX, _PAGE_NUMBER = BlockKind.HEADING, BlockKind.INDEX, BlockKind.PAGE_NUMBER
+"""Read once: an enum member is a slow attribute (`EnumType`'s `__getattr__` hook), ~10x a global."""
 
 _SPACES = re.compile(r"\s+")
 _ROMAN = r"(?=[ivxl])(?:xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
@@ -109,7 +111,11 @@ def is_page_number(text: str) -> bool:
     return bool(_NUMBER_ONLY.fullmatch(furniture_key(text)))
 
 
-def _place(block: Block) -> tuple[str, float | None] | None:
+_Place = tuple[str, float | None]
+"""A block's band (`top`, `bottom`) and vertical centre (None without a bbox)."""
+
+
+def _place(block: Block) -> _Place | None:
     """(band, vertical centre) of a block that may be furniture; None for any other.
 
     Blocks the parser typed as furniture may sit anywhere (their centre decides the band; without a bbox
@@ -185,13 +191,13 @@ def _runs(group: list[_Seen], min_pages: int) -> list[int]:
     return repeated
 
 
-def _running_furniture(stream: Sequence[Block]) -> dict[int, str]:
-    """Stream position -> reason, for every block repeated at the same place of many pages."""
+def _running_furniture(stream: Sequence[Block], places: Sequence[_Place | None]) -> dict[int, str]:
+    """Stream position -> reason, for every block repeated at the same place of many pages (`places`: each
+    block's `_place`)."""
     found: dict[tuple[str, str], list[_Seen]] = defaultdict(list)
     typed: set[tuple[str, str]] = set()
     masked: dict[str, tuple[str, tuple[int | None, ...]]] = {}  # furniture repeats: mask each text once
-    for position, block in enumerate(stream):
-        place = _place(block)
+    for position, (block, place) in enumerate(zip(stream, places, strict=True)):
         if place is None:
             continue
         text = block.text.strip()
@@ -218,14 +224,13 @@ def _running_furniture(stream: Sequence[Block]) -> dict[int, str]:
     return reasons
 
 
-def _lone_page_number(block: Block) -> bool:
-    """A page number on its own: typed so by the parser, or a bare number alone at an edge (not a heading)."""
-    if block.kind is BlockKind.HEADING or block.kind not in _CANDIDATE_KINDS:
+def _lone_page_number(block: Block, place: _Place | None) -> bool:
+    """A page number on its own: typed so by the parser, or a bare number alone at an edge (not a heading);
+    `place` is the block's `_place`."""
+    if block.kind is _HEADING or block.kind not in _CANDIDATE_KINDS:
         return False
-    if block.kind is not BlockKind.PAGE_NUMBER:
-        place = _place(block)
-        if place is None or place[1] is None:
-            return False
+    if block.kind is not _PAGE_NUMBER and (place is None or place[1] is None):
+        return False
     return is_page_number(block.text)
 
 
@@ -233,19 +238,19 @@ def _contents_line(stream: Sequence[Block], at: int) -> bool:
     """A block MinerU left out of a table of contents: between two index blocks of its page, or beside one
     and reading as a contents line (`5 Miscellaneous commands 25`)."""
     block = stream[at]
-    if block.kind is BlockKind.INDEX:
+    if block.kind is _INDEX:
         return False
     before = at > 0 and _is_index_on(stream[at - 1], block.page_index)
     after = at + 1 < len(stream) and _is_index_on(stream[at + 1], block.page_index)
     if before and after:
         return True
-    if not (before or after) or block.kind is BlockKind.HEADING:
+    if not (before or after) or block.kind is _HEADING:
         return False
     return bool(_TOC_LINE.fullmatch(" ".join(block.text.split())))
 
 
 def _is_index_on(block: Block, page: int) -> bool:
-    return block.kind is BlockKind.INDEX and block.page_index == page
+    return block.kind is _INDEX and block.page_index == page
 
 
 _ENTRY_TAIL = re.compile(rf"(?:[\s.·…]+(?:\d{{1,4}}|{_ROMAN}))+\s*$", re.IGNORECASE)
@@ -272,10 +277,9 @@ def triage(stream: Sequence[Block], titles: frozenset[Tokens] = frozenset()) -> 
     outline's `titles` (as `tokens`, with and without their numbers), only index blocks listing them are
     `toc`: a back-of-book index or a list of figures is kept as the content of its clause.
     """
-    running = _running_furniture(stream)
-    contents = {
-        at for at, block in enumerate(stream) if block.kind is BlockKind.INDEX and is_contents(block, titles)
-    }
+    places = [_place(block) for block in stream]
+    running = _running_furniture(stream, places)
+    contents = {at for at, block in enumerate(stream) if block.kind is _INDEX and is_contents(block, titles)}
     beside_index = {near for at in contents for near in (at - 1, at + 1)}
     kept: list[Block] = []
     dropped: list[tuple[Block, str]] = []
@@ -288,7 +292,7 @@ def triage(stream: Sequence[Block], titles: frozenset[Tokens] = frozenset()) -> 
                 reason = "toc"
             elif not has_content(block):
                 reason = "empty"
-            elif kind in _CANDIDATE_KINDS and _lone_page_number(block):
+            elif kind in _CANDIDATE_KINDS and _lone_page_number(block, places[position]):
                 reason = "page_number"
             elif position in beside_index and _contents_line(stream, position):
                 reason = "toc"

@@ -7,13 +7,12 @@ for a root), and `children` lists exactly the nodes whose parent it is, in outli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from platform_assets.domain.plan.batch_plan import Clause
 
 
-@dataclass(frozen=True)
-class ClauseNode:
+class ClauseNode(NamedTuple):  # a tuple: built ~3x faster than a frozen dataclass
     """One clause placed in the tree; `level` is the outline depth (0 = top), never MinerU's."""
 
     id: str
@@ -31,26 +30,27 @@ def clause_hierarchy(clauses: Sequence[Clause]) -> dict[str, ClauseNode]:
     """
     parents: dict[str, str | None] = {}
     children: dict[str, list[str]] = {}
-    stack: list[Clause] = []
+    stack: list[tuple[int, str]] = []  # (level, id) of the clause's possible parents, outermost first
     for clause in clauses:
-        if clause.id in parents:
-            raise ValueError(f"clause id {clause.id!r} repeats in the outline")
-        while stack and stack[-1].level >= clause.level:
+        clause_id, level = clause.id, clause.level
+        if clause_id in parents:
+            raise ValueError(f"clause id {clause_id!r} repeats in the outline")
+        while stack and stack[-1][0] >= level:
             stack.pop()
-        parent = stack[-1].id if stack else None
-        parents[clause.id] = parent
-        children[clause.id] = []
+        parent = stack[-1][1] if stack else None
+        parents[clause_id] = parent
+        children[clause_id] = []
         if parent is not None:
-            children[parent].append(clause.id)
-        stack.append(clause)
+            children[parent].append(clause_id)
+        stack.append((level, clause_id))
     return {
         clause.id: ClauseNode(
-            id=clause.id,
-            title=clause.title,
-            level=clause.level,
-            page_index=clause.page_index,
-            parent=parents[clause.id],
-            children=tuple(children[clause.id]),
+            clause.id,
+            clause.title,
+            clause.level,
+            clause.page_index,
+            parents[clause.id],
+            tuple(children[clause.id]),
         )
         for clause in clauses
     }

@@ -55,7 +55,8 @@ def _title_slug(title: str) -> str:
     number = clause_number(title)
     if number:
         digits = name_slug(number)
-        for prefix in (digits, *(f"{keyword}-{digits}" for keyword in _KEYWORDS)):
+        for keyword in ("", *_KEYWORDS):  # the bare number first: the usual case, and no string built
+            prefix = f"{keyword}-{digits}" if keyword else digits
             if slug == prefix or slug.startswith(f"{prefix}-"):
                 slug = slug[len(prefix) + 1 :]
                 break
@@ -133,8 +134,8 @@ def layout_tree(nodes: Mapping[str, ClauseNode]) -> dict[str, str]:
                 raise ValueError(f"clause {node.id!r} is listed twice or under the wrong parent")
         for clause_id, name in _sibling_names(siblings, taken).items():
             node = nodes[clause_id]
-            path = posixpath.join(here, name)
-            paths[clause_id] = posixpath.join(path, barrel_name(node)) if node.children else path
+            path = f"{here}/{name}" if here else name
+            paths[clause_id] = f"{path}/{barrel_name(node)}" if node.children else path
             if node.children:
                 pending.append((node, [_child(nodes, child) for child in node.children]))
     if unplaced := [clause_id for clause_id in nodes if clause_id not in paths]:

@@ -10,7 +10,6 @@ import functools
 import posixpath
 import re
 import shutil
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +30,6 @@ from platform_assets.domain.tree.cross_references import (
     DEFAULT_PATTERNS,
     EXTERNAL,
     INTERNAL,
-    Reference,
     ReferencePattern,
     link_references,
 )
@@ -178,12 +176,13 @@ def build_clause_tree(
     unmatched = frozenset(segmentation.unmatched)
     for clause_id, node in nodes.items():
         path = paths[clause_id]
-        body, references = renderer.render(path, clause_id, segmentation.bodies[clause_id])
-        children = [(nodes[c], href(posixpath.dirname(path), paths[c])) for c in node.children]
+        folder = posixpath.dirname(path)
+        body, references = renderer.render(folder, clause_id, segmentation.bodies[clause_id])
+        children = [(nodes[c], href(folder, paths[c])) for c in node.children]
         heading = printed_title(node.title, segmentation.heading_of.get(clause_id, ()))
         files[path] = _page(heading or node.id, body, children)
         entries[clause_id] = _entry(node, path, segmentation, references, clause_id in anchored, unmatched)
-    front, _ = renderer.render(ROOT_INDEX, None, segmentation.front)  # its references are counted, not listed
+    front, _ = renderer.render("", None, segmentation.front)  # its references are counted, not listed
     top = [(n, href("", paths[n.id])) for n in nodes.values() if n.parent is None]
     files[ROOT_INDEX] = _page(title, front, top)
     manifest = _manifest(
@@ -209,16 +208,16 @@ class _Renderer:
         self.href = functools.cache(folder_href)  # ~2 links per block, few distinct (folder, to) pairs
         self.resolve_number = _number_resolver(clauses, nodes)
         self.captions = _caption_paths(segmentation, paths)
-        self.quoted = {cid for cid in nodes if not_ours.intersection(_lineage(cid, nodes))}
+        self.quoted = {cid for cid in nodes if not_ours and not_ours.intersection(_lineage(cid, nodes))}
         self.target_paths: dict[tuple[str | None, str], str | None] = {}  # (top-level clause, target) -> file
-        self.totals: Counter[str] = Counter()  # references by kind, and those linked
+        self.totals = dict.fromkeys((INTERNAL, EXTERNAL, "linked"), 0)  # references by kind, and those linked
         self.used_images: dict[str, Path] = {}
 
     def render(
-        self, path: str, owner: str | None, blocks: Sequence[Block]
+        self, folder: str, owner: str | None, blocks: Sequence[Block]
     ) -> tuple[str, list[dict[str, Any]]]:
-        """The clause file's body at `path`, and its references as manifest entries."""
-        folder = posixpath.dirname(path)
+        """The body of a clause file in `folder` (`""`: the tree root), and its references as manifest
+        entries."""
         root = owner and _lineage(owner, self.nodes)[-1]
         href, paths, captions, target_paths = self.href, self.paths, self.captions, self.target_paths
         totals = self.totals
@@ -242,17 +241,21 @@ class _Renderer:
 
         external = owner in self.quoted
         parts: list[str] = []
-        entries: list[dict[str, Any]] = []  # validated as ReferenceEntry with the manifest: ~4x faster
+        # a `ReferenceEntry`'s fields (~70k a book): validating them all with the manifest is ~4x faster than
+        # building the models one by one
+        entries: list[dict[str, Any]] = []
         for unit in render_units(blocks, RenderContext(image_href=image_href)):
             if unit.code:
                 parts.append(unit.markdown)
                 continue
             linked, found = link_references(unit.markdown, resolve, self.patterns, external=external)
             parts.append(linked)
+            page = unit.page_index
             for reference in found:
-                entries.append(_ref(reference, unit.page_index))
-                totals[reference.kind] += 1
-                totals["linked"] += reference.href is not None
+                text, target, to, kind = reference.text, reference.target, reference.href, reference.kind
+                entries.append({"text": text, "target": target, "href": to, "kind": kind, "page": page})
+                totals[kind] += 1
+                totals["linked"] += to is not None
         return ("\n\n".join(parts) + "\n" if parts else ""), entries
 
 
@@ -308,6 +311,8 @@ def printed_title(title: str, heading: Sequence[Block]) -> str:
     """The clause's title as its page prints it, where the print only adds a label or number to the
     bookmark (`Chapter 4` + `Introduction`), else the bookmark title."""
     printed = " ".join(" ".join(block.text for block in heading).split())
+    if printed == title.strip():  # the print is the bookmark title (most headings)
+        return printed
     words, printed_words = tokens(title), tokens(printed)
     if printed and set(words) <= set(printed_words) and len(printed_words) <= len(words) + LABEL_WORDS:
         return printed
@@ -363,7 +368,6 @@ _CAPTION = re.compile(
 )
 """A caption line: `Table 3 — Simple types`, `Figure C–1. Access`, `Table 1.2: List of ...`."""
 _CAPTION_WORD = {"Table": "Table", "TABLE": "Table", "Figure": "Figure", "FIGURE": "Figure", "Fig.": "Figure"}
-_CAPTION_WORDS = ("Tab", "TAB", "Fig", "FIG")
 
 
 def _caption_paths(segmentation: Segmentation, paths: dict[str, str]) -> dict[str, str]:
@@ -376,7 +380,8 @@ def _caption_paths(segmentation: Segmentation, paths: dict[str, str]) -> dict[st
         for block in blocks:
             for holder, texts in ((found, block.caption), (lines, (block.text,))):
                 for text in texts:
-                    if not any(word in text for word in _CAPTION_WORDS):  # cheaper than the regex
+                    # a caption word looked for first: `in` is much cheaper than the regex
+                    if not ("Tab" in text or "TAB" in text or "Fig" in text or "FIG" in text):
                         continue
                     for match in _CAPTION.finditer(text):
                         target = f"{_CAPTION_WORD[match.group(1)]} {match.group(2).replace('–', '-')}"
@@ -445,18 +450,6 @@ def _page(title: str, body: str, children: list[tuple[ClauseNode, str]]) -> str:
     return "\n".join(parts)
 
 
-def _ref(reference: Reference, page: int) -> dict[str, Any]:
-    """The manifest entry's fields (~70k a book): validating them as a list is ~4x faster than building
-    the models one by one."""
-    return {
-        "text": reference.text,
-        "target": reference.target,
-        "href": reference.href,
-        "kind": reference.kind,
-        "page": page,
-    }
-
-
 def _entry(
     node: ClauseNode,
     path: str,
@@ -466,18 +459,19 @@ def _entry(
     unmatched: frozenset[str],
 ) -> dict[str, Any]:
     """A `ClauseEntry`'s fields: the manifest validates all entries at once (~10,000 a book)."""
-    blocks = [*seg.heading_of.get(node.id, ()), *seg.bodies[node.id]]
+    heading = seg.heading_of.get(node.id)
+    blocks = [*(heading or ()), *seg.bodies[node.id]]
     opened_at = "destination" if anchored else "none" if node.id in unmatched else "heading"
-    pages = [b.page_index for b in blocks]
+    pages = [b.page_index for b in blocks] or [node.page_index]
     return {
         "title": node.title,
         "path": path,
         "parent": node.parent,
         "level": node.level,
-        "first_page": min(pages, default=node.page_index),
-        "last_page": max(pages, default=node.page_index),
+        "first_page": min(pages),
+        "last_page": max(pages),
         "blocks": len(blocks),
-        "heading_matched": node.id in seg.heading_of,
+        "heading_matched": heading is not None,
         "opened_at": opened_at,
         "references": references,
     }

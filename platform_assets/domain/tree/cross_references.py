@@ -11,9 +11,9 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import lru_cache
 from itertools import groupby
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -318,6 +318,8 @@ _LINE_KINDS = (
 _THIS_LINE = re.compile(_LINE_KINDS)
 _LATER_LINE = re.compile(rf"\n{_LINE_KINDS}")
 """Lines that may start a block other than a paragraph (searched from a newline: fast)."""
+_BLOCK_STARTS = frozenset(" \t`~#<[-")
+"""The characters such a line, or front matter, starts with."""
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$", re.MULTILINE)
 _BLANK_LINE = re.compile(r"^[ \t]*$", re.MULTILINE)
 _INDENTED_CODE = re.compile(r"(?:(?: {4}|\t)[^\n]*(?:\n|$)|[ \t]*\n(?=(?:[ \t]*\n)*(?: {4}|\t)))+")
@@ -337,9 +339,8 @@ _HTML_BLOCK = frozenset(_HTML_BLOCK_NAMES.split())
 _DESTINATION_NEEDS_BRACKETS = re.compile(r"[\s()<>]")
 
 
-class _Mode(Enum):
-    MARKDOWN = "markdown"
-    HTML = "html"
+_Mode = Literal["markdown", "html"]
+"""How a span is scanned: as Markdown, or as HTML (a link there is an `<a href>`)."""
 
 
 @dataclass(frozen=True)
@@ -474,7 +475,7 @@ def _html_destination(href: str) -> str:
 
 
 def _link(label: str, href: str, mode: _Mode) -> str:
-    if mode is _Mode.HTML:
+    if mode == "html":
         return f'<a href="{_html_destination(href)}">{label}</a>'
     return f"[{label}]({_markdown_destination(href)})"
 
@@ -635,7 +636,7 @@ def _block_end(markdown: str, line: re.Match[str]) -> tuple[int, _Mode | None] |
             return (len(markdown) if close is None else _line_end(markdown, close.start())), None
         if tag in _HTML_BLOCK:
             blank = _BLANK_LINE.search(markdown, _line_end(markdown, line_start))
-            return (len(markdown) if blank is None else blank.start()), _Mode.HTML
+            return (len(markdown) if blank is None else blank.start()), "html"
         return None
     if line.group("indent") and _after_blank_or_heading(markdown, line_start):
         code = _INDENTED_CODE.match(markdown, line_start)
@@ -645,6 +646,8 @@ def _block_end(markdown: str, line: re.Match[str]) -> tuple[int, _Mode | None] |
 
 def _blocks(markdown: str) -> list[tuple[int, int, _Mode | None]]:
     """The document as spans to scan as Markdown, to scan as HTML, or to keep as they are (None)."""
+    if markdown[:1] not in _BLOCK_STARTS and "\n" not in markdown:  # one line of prose: most paragraphs
+        return [(0, len(markdown), "markdown")] if markdown else []
     spans: list[tuple[int, int, _Mode | None]] = []
     text_start = position = 0
     if front := _FRONT_MATTER.match(markdown):
@@ -659,11 +662,11 @@ def _blocks(markdown: str) -> list[tuple[int, int, _Mode | None]]:
             position = _line_end(markdown, line_start)
             continue
         if text_start < line_start:
-            spans.append((text_start, line_start, _Mode.MARKDOWN))
+            spans.append((text_start, line_start, "markdown"))
         spans.append((line_start, block[0], block[1]))
         text_start = position = max(block[0], line_start + 1)
     if text_start < len(markdown):
-        spans.append((text_start, len(markdown), _Mode.MARKDOWN))
+        spans.append((text_start, len(markdown), "markdown"))
     return spans
 
 

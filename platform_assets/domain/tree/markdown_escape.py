@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPECIAL = re.compile(r"[\\`*_~\[\]<&]")
+_SPECIAL = "\\`*_~[]<&"
 """Characters that may start inline syntax: a text without them needs no inline escape."""
 _BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)", re.MULTILINE)
 """A backslash that would escape the punctuation after it (or break the line)."""
-_DELIMITERS = re.compile(r"\*+|_+|~+")
+_DELIMITERS = re.compile(r"([*_~])\1*")
+"""A run of one delimiter character (the class first: the search skips to a candidate in C)."""
 _LINK_CLOSE = re.compile(r"\](?=[(\[])")
 """A `]` that would close a link text before its destination or label."""
 _ANGLE = re.compile(r"<(?=[A-Za-z/!?])")
@@ -60,9 +61,9 @@ def escape_inline(text: str, before: str = "", after: str = "") -> str:
     before `(` or `[` (a link or image), `<` before a letter, `/`, `!` or `?` (raw HTML, autolinks), `&`
     of an entity. `before` and `after` are the characters around `text` in its line ("" at its ends).
     """
-    if not _SPECIAL.search(text):
+    if not _holds_any(text, _SPECIAL):
         return text
-    text = _BACKSLASH.sub(r"\\\\", text)
+    text = _escape_char(text, "\\", _BACKSLASH)
     if "`" in text:
         text = text.replace("`", "\\`")
     if "*" in text or "_" in text or "~" in text:
@@ -73,13 +74,26 @@ def escape_inline(text: str, before: str = "", after: str = "") -> str:
                 parts += [text[last : run.start()], _escape_run(run.group())]
                 last = run.end()
         text = "".join([*parts, text[last:]])
-    if "]" in text:
-        text = _LINK_CLOSE.sub(r"\\]", text)
-    if "<" in text:
-        text = _ANGLE.sub(r"\\<", text)
-    if "&" in text:
-        text = _ENTITY.sub(r"\\&", text)
-    return text
+    text = _escape_char(text, "]", _LINK_CLOSE)
+    text = _escape_char(text, "<", _ANGLE)
+    return _escape_char(text, "&", _ENTITY)
+
+
+def _holds_any(text: str, chars: str) -> bool:
+    """Whether `text` holds any of `chars`: a substring search each, on a paragraph several times faster
+    than a regex character class (and than `any` over a generator)."""
+    for char in chars:  # noqa: SIM110
+        if char in text:
+            return True
+    return False
+
+
+def _escape_char(text: str, char: str, where: re.Pattern[str]) -> str:
+    """`text` with a backslash before each `char` that `where` (matching that character alone) finds.
+
+    Split and joined: `sub` with a template calls back into Python's `re` module on every call.
+    """
+    return f"\\{char}".join(where.split(text)) if char in text else text
 
 
 def escape_block_starts(text: str) -> str:

@@ -63,7 +63,7 @@ class _TableParser(HTMLParser):
         if tag not in _KNOWN:
             literal = self.get_starttag_text() or f"<{tag}>"
             self._names[tag] = literal[1:].split(None, 1)[0].rstrip("/>")
-            self._text(literal)
+            self.handle_data(literal)
         elif tag == "table":
             self._tables += 1
             self.faithful = self.faithful and self._tables == 1
@@ -74,12 +74,14 @@ class _TableParser(HTMLParser):
             if self._in_head:
                 self.head_rows += 1
         elif tag in ("td", "th"):
-            values = dict(attrs)
             self._cell = []
-            rowspan, colspan = values.get("rowspan"), values.get("colspan")
-            self._spans = (_span(rowspan, _MAX_ROWSPAN), _span(colspan, _MAX_COLSPAN))
+            self._spans = (1, 1)
+            if attrs:
+                values = dict(attrs)
+                rowspan, colspan = values.get("rowspan"), values.get("colspan")
+                self._spans = (_span(rowspan, _MAX_ROWSPAN), _span(colspan, _MAX_COLSPAN))
         elif tag == "br":
-            self._text(" ")
+            self.handle_data(" ")
         elif tag in _BLOCKS:
             self.faithful = False
 
@@ -87,11 +89,11 @@ class _TableParser(HTMLParser):
         if tag in _KNOWN:
             super().handle_startendtag(tag, attrs)
         else:
-            self._text(self.get_starttag_text() or f"<{tag}/>")
+            self.handle_data(self.get_starttag_text() or f"<{tag}/>")
 
     def handle_endtag(self, tag: str) -> None:
         if tag not in _KNOWN:
-            self._text(f"</{self._names.get(tag, tag)}>")
+            self.handle_data(f"</{self._names.get(tag, tag)}>")
         elif tag in ("td", "th") and self._cell is not None:
             if not self.rows:
                 self.rows.append([])
@@ -103,12 +105,9 @@ class _TableParser(HTMLParser):
             self._tables -= 1
 
     def handle_data(self, data: str) -> None:
-        self._text(data)
-
-    def _text(self, text: str) -> None:
         if self._cell is not None:
-            self._cell.append(text)
-        elif text.strip():
+            self._cell.append(data)
+        elif data.strip():
             self.faithful = False  # text outside any cell (a caption element, stray text)
 
 
@@ -206,14 +205,13 @@ def _read_simple(parser: _TableParser, html: str) -> bool:
     About 2x faster than `HTMLParser` on MinerU's tables; anything it does not know (a comment, an entity in
     an attribute, an unknown or upper-case tag, a stray `<`) stops it, and `HTMLParser` reads the table.
     """
-    position = 0
-    for tag in _SIMPLE_TAG.finditer(html):
-        if tag.start() > position:
-            data = html[position : tag.start()]
+    pieces = _SIMPLE_TAG.split(html)  # text, then each tag's four groups and the text after it
+    for at in range(1, len(pieces), 5):
+        data, closing, name, attributes, self_closing = pieces[at - 1 : at + 4]
+        if data:
             if "<" in data:
                 return False
             parser.handle_data(markup.unescape(data) if "&" in data else data)
-        closing, name, attributes, self_closing = tag.groups()
         if closing:
             if attributes or self_closing:
                 return False
@@ -230,8 +228,7 @@ def _read_simple(parser: _TableParser, html: str) -> bool:
             parser.handle_starttag(name, pairs)
             if self_closing:
                 parser.handle_endtag(name)
-        position = tag.end()
-    rest = html[position:]
+    rest = pieces[-1]
     if "<" in rest:
         return False
     if rest:
