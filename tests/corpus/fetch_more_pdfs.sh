@@ -30,9 +30,9 @@
 # Output: DEST/*.pdf, DEST/licenses/*.copyright, DEST/MANIFEST-extra.tsv
 #         (file, pages, bookmarks, sha256, classes, source, + set, views, ...);
 #         DEST/schemas/* + DEST/SCHEMAS-extra.tsv (schemas shipped with a spec);
-#         the same in HOLDOUT_DEST. About 92 MB of .deb for the dev set, 70 MB
-#         for the hold-out alone (50 MB of it texlive-latex-recommended-doc,
-#         shared with the dev set), ~113 MB for both; ~30-90 s.
+#         the same in HOLDOUT_DEST. About 685 MB of .deb for the dev set (593 MB of it
+#         texlive-latex-extra-doc, unpacked in ~30 s), 660 MB for the hold-out alone (the two
+#         texlive-doc packages shared with the dev set), ~710 MB for both; ~1-2 min.
 set -euo pipefail
 
 DEST=${1:?"usage: $0 DEST [HOLDOUT_DEST]"}
@@ -81,9 +81,11 @@ dev|deb-docbook5-spec.pdf|docbook5-xml|5.0-3|usr/share/doc/docbook5-xml/docs/doc
 dev|schemas/docbook-5.0.rng|docbook5-xml|5.0-3|usr/share/xml/docbook/schema/rng/5.0/docbook.rng|schema_for:deb-docbook5-spec.pdf,deb-docbook5-howto.pdf|93e9d4a35a423488c909b97d3e43a9e7f5c7a3ca1320d8287d80de06c1de35d5
 dev|schemas/docbook-5.0.xsd|docbook5-xml|5.0-3|usr/share/xml/docbook/schema/xsd/5.0/docbook.xsd|schema_for:deb-docbook5-spec.pdf,deb-docbook5-howto.pdf|712815212f71635ca083f68096bf4315ca23e39faf3c357f2dbe5407db1ab895
 dev|deb-docbook5-howto.pdf|docbook5-xml|5.0-3|usr/share/doc/docbook5-xml/docs/howto.pdf.gz|schema_vocabulary|57ef2fc2bc7c37e0884e4bc34a63eb75d515d0ccfb9eee082a07a71cb7a5a8e9
-dev|deb-gpsbabel.pdf|gpsbabel-doc|1.8.0+ds-5|usr/share/doc/gpsbabel/gpsbabel.pdf.gz|consecutive_tables|8932386078ad6c97081ab62332f0af11f74a48176bb1b94a19d2d25c530dc690
+dev|deb-gpsbabel.pdf|gpsbabel-doc|1.8.0+ds-5|usr/share/doc/gpsbabel/gpsbabel.pdf.gz|consecutive_tables,page_typed_as_table|8932386078ad6c97081ab62332f0af11f74a48176bb1b94a19d2d25c530dc690
 dev|tl-mathtools.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/mathtools/mathtools.pdf|tex_code_lines|3f85578545dedbe9ba351fbd568e53e60890585f0061efb2ab94272ad9035d97
 dev|tl-fontspec-code.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/fontspec/fontspec-code.pdf|numbered_listing,tex_code_lines|a48c7084c39a2a5233823f8a1a2ee0c59cdffe44e44b263640812a5722241220
+dev|tl-microtype-code.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/microtype/microtype-code.pdf|index_letter_groups,changelog_bookmarks,page_typed_as_table|7e700c552281b5800335178a8674c5a155601f600388bdf482dfec7a645e2ac6
+dev|tl-csquotes.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/csquotes/csquotes.pdf|changelog_bookmarks,destination_inside_block|cc28b3aef1a559d59b9c7d812d1f8c3aef4ca1f099e62a58ab23d8f53b522c7c
 holdout|deb-why3-manual.pdf|why3-doc-pdf|1.5.1-1|usr/share/doc/why3-doc-pdf/manual.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|97e30e4ec94e0fe52221faf9ab58d5d959c320acafc4bd2362ed5cd0067dbda2
 holdout|deb-siscone-refman.pdf|siscone-doc-pdf|3.0.5-2|usr/share/doc/siscone-doc-pdf/pdf/refman.pdf.gz|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|53c94799c44b81abf805171f6370db33b3e3b286f4672f5259cfb5ac1b773dd4
 holdout|deb-gri.pdf|gri-pdf-doc|2.12.27-1.1|usr/share/doc/gri/gri.pdf.gz|blank_pages,printed_number_unnumbered_bookmark,bad_destination|c9aa03e8456ac05558d0b0f21039327ddca565b9ceea94aa09d1600d7b479b63
@@ -96,6 +98,10 @@ holdout|schemas/xsdcxx-tree-hello.xsd|xsdcxx|4.0.0-9|usr/share/doc/xsdcxx/exampl
 holdout|tl-ctable.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/ctable/ctable.pdf|consecutive_tables,tex_code_lines|f608ca370771ad8fc6c6e28460361b1292c6cbbc177979cd64b1b8bbe2bac5ed
 holdout|tl-etoolbox.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/etoolbox/etoolbox.pdf|tex_code_lines|d3e48222e5b26d15d5b2ac6362b5c48c82ffc87828dbd618ba79f40d7328a0de
 holdout|tl-unicode-math-code.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/unicode-math/unicode-math-code.pdf|numbered_listing,tex_code_lines|bfdbdde9946448341a401e49f1c9ec32544f16a9165590599e87772be7b87d47
+holdout|tl-etextools.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/etextools/etextools.pdf|changelog_bookmarks|2c1e24255b3f4393c9833deae8eddb146dce37b54b748d083360b0950f207c58
+holdout|tl-tagpdf-code.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/tagpdf/tagpdf-code.pdf|index_letter_groups,numbered_listing|379770cf185f7cacf767af64992774564e36551bfbf3928fc0179f968d106384
+holdout|tl-xcolor.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/xcolor/xcolor.pdf|index_letter_groups,changelog_bookmarks|d354360b1216cf8c9618571434a34e9e7683c2cec426e6156b4c5fb80af49e41
+holdout|tl-grffile.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/grffile/grffile.pdf|index_letter_groups,changelog_bookmarks|149571f11e1c1b2c599d6539b72c5e6a4d682e608c6a4da19d268ef5453efadf
 EOF
 )
 

@@ -67,6 +67,11 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("deb-debian-reference.pdf", 28, 31),  # destinations a line above their headings (DocBook)
         ("deb-reportlab-userguide.pdf", 5, 8),  # /Fit destinations: no position, headings matched
         ("tl-interface3.pdf", 26, 28),  # function signatures that flash returns as empty equations
+        ("tl-csquotes.pdf", 39, 39),  # destinations a hair above the bottom of the entry before
+        ("tl-csquotes.pdf", 46, 47),  # a change history typed as one index block: versions inside it
+        ("tl-microtype-code.pdf", 244, 245),  # versions printed in the margin of a column-high paragraph
+        ("tl-microtype-code.pdf", 259, 260),  # index letter groups balanced over two columns, merged
+        ("deb-gpsbabel.pdf", 48, 48),  # a page the tier typed as one table of layout text
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:

@@ -12,7 +12,7 @@ import re
 import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,11 @@ from platform_assets.domain.tree.cross_references import (
     ReferencePattern,
     link_references,
 )
+from platform_assets.domain.tree.destination_cuts import cut_at_destinations
 from platform_assets.domain.tree.gc_paused import gc_paused
 from platform_assets.domain.tree.render_markdown import RenderContext, render_units
-from platform_assets.domain.tree.segment import Segmentation, segment
-from platform_assets.domain.tree.text_layer_fill import fill_from_text_layer
+from platform_assets.domain.tree.segment import Segmentation, segment, shifted_destinations
+from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_text_layer
 
 MANIFEST = "manifest.json"
 _UNKNOWN = object()
@@ -167,7 +168,7 @@ def build_clause_tree(
     triaged = triage(filled, outline_titles(clauses))
     nodes = clause_hierarchy(clauses)
     paths = layout_tree(nodes)
-    segmentation = segment(triaged.kept, clauses)
+    segmentation = _segmented(triaged.kept, clauses, pdf, password)
     renderer = _Renderer(nodes, paths, clauses, segmentation, _image_sources(batches), patterns, not_ours)
     href = renderer.href
     files: dict[str, str] = {}
@@ -189,6 +190,20 @@ def build_clause_tree(
         doc_id, len(stream), len(files), nodes, segmentation, triaged, renderer, entries, from_text_layer
     )
     return ClauseTree(files=files, images=dict(sorted(renderer.used_images.items())), manifest=manifest)
+
+
+def _segmented(
+    kept: Sequence[Block], clauses: Sequence[Clause], pdf: Path | None, password: str | None
+) -> Segmentation:
+    """`segment` over the kept blocks, those a destination points inside cut there first (with the PDF)."""
+    if pdf is None:
+        return segment(kept, clauses)
+    with PageRegions(pdf, password) as regions:
+        stream, cuts = cut_at_destinations(kept, shifted_destinations(kept, clauses), regions.inside)
+    segmentation = segment(stream, clauses)
+    if not cuts:
+        return segmentation
+    return replace(segmentation, assigned=segmentation.assigned - cuts, split=segmentation.split + cuts)
 
 
 class _Renderer:

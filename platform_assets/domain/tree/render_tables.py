@@ -13,6 +13,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import NamedTuple
 
+from platform_assets.domain.tree.code_lines import is_prose
 from platform_assets.domain.tree.render_code import fenced
 
 _STRUCTURE = frozenset(
@@ -268,10 +269,11 @@ def html_table(html: str, inline: Inline) -> str:
 
 def text_table(text: str, inline: Inline) -> str:
     """A table MinerU gave as text: ` | `-separated rows as a pipe table (split at rows holding a caption
-    alone, as `html_table` splits), layout text in a `text` fence."""
+    alone, as `html_table` splits), layout text in a `text` fence, and text whose every line is prose (a
+    paragraph the tier typed as a table) as a paragraph."""
     rows = [[cell.strip() for cell in line.split(" | ")] for line in text.splitlines() if line.strip()]
     if not any(len(row) > 1 for row in rows):
-        return fenced(text, "text")
+        return inline(" ".join(text.split())) if is_prose(text) else fenced(text, "text")
     parts: list[str] = []
     table: list[list[str]] = []
     for row in [*rows, None]:

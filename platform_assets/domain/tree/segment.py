@@ -128,6 +128,14 @@ def _target(clause: Clause) -> _Target:
     return _Target(clause.id, clause.page_index, words, head, rest, top, clause.left, forms, keys)
 
 
+def shifted_destinations(stream: Sequence[Block], clauses: Sequence[Clause]) -> list[Clause]:
+    """The clauses with their destinations shifted by the document's `anchor_offset`, as `segment` uses
+    them."""
+    targets = [_target(clause) for clause in clauses]
+    offset = anchor_offset(stream, _HeadingWords(stream), clauses, [target.keys for target in targets])
+    return [_shifted(clause, offset) for clause in clauses] if offset else list(clauses)
+
+
 def _key(words: Tokens) -> str:
     """Words run together, a space only between two numbers: blind to words broken over lines."""
     if not words:
@@ -431,16 +439,22 @@ def _label(words: Tokens | None) -> bool:
     return words is not None and len(words) <= LABEL_WORDS
 
 
-def anchor_blocks(stream: Sequence[Block], clauses: Sequence[Clause]) -> list[int | None]:
+def anchor_blocks(
+    stream: Sequence[Block], clauses: Sequence[Clause], heads: Sequence[Tokens | None] | None = None
+) -> list[int | None]:
     """Per clause, the stream index where its destination points (None: its heading is to be matched).
 
     That is the first block, in reading order, on the destination page whose bottom edge lies below
-    the anchor and that is not in another column, nearest the anchor; with none such, the first block
-    of a later page (the end of the stream when none follows). None for a bookmark without a position,
-    and where the destination page's blocks carry no bbox to compare it with.
+    the anchor and that is not in another column: the nearest that prints the clause's heading (or
+    begins with it) up to `CALIBRATION_BELOW` below, else the nearest, of blocks level with each other
+    one under its left edge (a destination's left edge may be the text area's, not its column's, and
+    an index's letters sit well below theirs). With none such, the first block of a later page (the
+    end of the stream when none follows). None for a bookmark without a position, and where the
+    destination page's blocks carry no bbox to compare it with. `heads`: each block's `_heading_words`.
     """
     if all(clause.top is None for clause in clauses):
         return [None] * len(clauses)
+    heads = _HeadingWords(stream) if heads is None else heads
     pages = [block.page_index for block in stream]
     found: list[int | None] = []
     for clause in clauses:
@@ -451,14 +465,18 @@ def anchor_blocks(stream: Sequence[Block], clauses: Sequence[Clause]) -> list[in
         if on_page and all(stream[at].bbox is None for at in on_page):
             found.append(None)
             continue
-        candidates = []
+        candidates, tails = [], []
         for at in on_page:
             box = stream[at].bbox
             if box is None or box[3] <= clause.top:
                 continue
             if clause.left is not None and box[2] < clause.left - STRADDLE:
                 continue  # in a column left of the destination
-            candidates.append((max(box[1] - clause.top, 0.0), at))
+            distance = max(box[1] - clause.top, 0.0)
+            (tails if _ends_above(box, clause.top) else candidates).append((distance, at))
+        if (printing := _printing(heads, candidates + tails, _target(clause))) is not None:
+            found.append(printing)
+            continue
         if not candidates:
             found.append(bisect_right(pages, clause.page_index))
             continue
@@ -467,6 +485,30 @@ def anchor_blocks(stream: Sequence[Block], clauses: Sequence[Clause]) -> list[in
         beside = [at for at in level if _under(stream[at].bbox, clause.left)]  # type: ignore[arg-type]
         found.append((beside or level)[0])
     return found
+
+
+def _printing(
+    heads: Sequence[Tokens | None], candidates: list[tuple[float, int]], target: _Target
+) -> int | None:
+    """Of the candidates up to `CALIBRATION_BELOW` below the destination, the nearest that prints the
+    clause's heading, else the nearest whose words begin with it (`K \\keys_define:nn ...` in an index);
+    None when none does."""
+    near = sorted(pair for pair in candidates if pair[0] <= CALIBRATION_BELOW)
+    for _, at in near:
+        if printed_heading(heads, at, target.keys):
+            return at
+    for _, at in near:
+        own = heads[at]
+        if own and _extends(own, target.words):
+            return at
+    return None
+
+
+def _ends_above(box: BBox, top: float) -> bool:
+    """The box starts above `top` and ends less than `STRADDLE` below it: its last line lies above (a
+    loose bbox, or descenders), the destination points at what follows (unless the box prints the
+    clause's heading)."""
+    return box[1] < top < box[3] < top + STRADDLE
 
 
 def _straddles(block: Block, target: _Target) -> bool:
@@ -555,7 +597,7 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     if offset:
         clauses = [_shifted(clause, offset) for clause in clauses]
         targets = [target._replace(top=clause.top) for target, clause in zip(targets, clauses, strict=True)]
-    anchors = anchor_blocks(stream, clauses)
+    anchors = anchor_blocks(stream, clauses, heads)
     outline = _Outline(targets, anchors)
     waiting = sorted((at, index) for index, at in enumerate(anchors) if at is not None)
     walk = _Walk(stream, heads, [], {clause.id: [] for clause in clauses}, {})

@@ -63,17 +63,21 @@ def filled(block: Block, raw: str) -> Block | None:
     return block.model_copy(update=update)
 
 
-class _PageText:
-    """The text inside a rectangle of a page; one page open at a time (the stream is in page order)."""
+class PageRegions:
+    """The text inside a rectangle of a page; the document opened at the first read, one page open at a
+    time (the stream is in page order)."""
 
     def __init__(self, path: Path, password: str | None) -> None:
-        self._document = open_pdf(path, password)
+        self._path, self._password = path, password
+        self._document: pdfium.PdfDocument | None = None
         self._index: int | None = None
         self._page: pdfium.PdfPage | None = None
         self._textpage: pdfium.PdfTextPage | None = None
         self._box: PageBox | None = None
 
     def inside(self, page_index: int, bbox: BBox) -> str:
+        if self._document is None:
+            self._document = open_pdf(self._path, self._password)
         if not 0 <= page_index < len(self._document):
             return ""
         if self._textpage is None or self._box is None or page_index != self._index:
@@ -90,12 +94,13 @@ class _PageText:
                 handle.close()
         self._index, self._page, self._textpage, self._box = None, None, None, None
 
-    def __enter__(self) -> _PageText:
+    def __enter__(self) -> PageRegions:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._close_page()
-        self._document.close()
+        if self._document is not None:
+            self._document.close()
 
 
 def fill_from_text_layer(
@@ -110,7 +115,7 @@ def fill_from_text_layer(
     if not any(map(needs_text, blocks)):
         return blocks, 0
     count = 0
-    with _PageText(pdf, password) as pages:
+    with PageRegions(pdf, password) as pages:
         for at, block in enumerate(stream):
             if block.bbox is None or not needs_text(block):
                 continue

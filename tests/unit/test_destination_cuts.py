@@ -1,0 +1,119 @@
+"""Where a destination opens its clause: the block below it that prints the heading, and blocks it points
+inside, cut where the clause begins (index letter groups, change histories, signatures merged by the
+parser); a text layer is faked as lines at known heights."""
+
+from __future__ import annotations
+
+from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.tree.destination_cuts import cut_at_destinations
+from platform_assets.domain.tree.segment import anchor_blocks, segment
+
+
+def _layer(lines: list[tuple[float, str]]):
+    """A text layer of one page: each line at its top-down height; a region holds the lines whose
+    height lies inside it."""
+
+    def region_text(page: int, box: BBox) -> str:
+        return "\n".join(text for y, text in lines if box[1] <= y < box[3])
+
+    return region_text
+
+
+def _clause(cid: str, title: str, top: float | None, left: float | None = None) -> Clause:
+    return Clause(id=cid, title=title, level=1, page_index=0, numbered=False, top=top, left=left)
+
+
+def _block(kind: BlockKind, box: BBox, text: str = "", **fields) -> Block:
+    return Block(seq=0, page_index=0, kind=kind, source_type=kind.value, text=text, bbox=box, **fields)
+
+
+INDEX = [
+    (0.30, "Q qfonts (package) . . . 134"),
+    (0.32, "quotes (option) . . . 12"),
+    (0.34, "R Leslie Lamport (contributor) . . . 2"),
+    (0.36, "ragged2e (package) . . . 81"),
+]
+
+
+def test_two_index_letters_merged_in_one_paragraph_are_cut_where_the_second_begins() -> None:
+    text = "Q qfonts (package) . . . 134 quotes (option) . . . 12 Leslie Lamport (contributor) . . . 2 R " + (
+        "ragged2e (package) . . . 81"
+    )  # the big initial `R` landed elsewhere in the parser's text
+    block = _block(BlockKind.TEXT, (0.1, 0.295, 0.5, 0.37), text)
+    clauses = [_clause("q", "Q", 0.29, 0.1), _clause("r", "R", 0.335, 0.1)]
+    stream, cuts = cut_at_destinations([block], clauses, _layer(INDEX))
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [
+        "Q qfonts (package) . . . 134 quotes (option) . . . 12",
+        "Leslie Lamport (contributor) . . . 2 R ragged2e (package) . . . 81",
+    ]
+    assert [piece.bbox for piece in stream] == [(0.1, 0.295, 0.5, 0.335), (0.1, 0.335, 0.5, 0.37)]
+    segmentation = segment(stream, clauses)
+    assert [len(segmentation.bodies[c]) for c in ("q", "r")] == [1, 1]
+
+
+def test_a_change_history_typed_as_one_index_block_is_cut_at_each_version() -> None:
+    items = [
+        "Added option spanish . . . 2.1",
+        "3.8 2008-01-05",
+        "Added alias australian . . . 8.2",
+        "3.7 2007-03-25",
+        "Added babel=try . . . 2.1",
+    ]
+    layer = _layer(list(zip((0.20, 0.22, 0.24, 0.26, 0.28), items, strict=True)))
+    block = _block(BlockKind.INDEX, (0.1, 0.195, 0.8, 0.29), "\n".join(items), items=items)
+    clauses = [_clause("3.8", "3.8 (2008-01-05)", 0.215), _clause("3.7", "3.7 (2007-03-25)", 0.255)]
+    stream, cuts = cut_at_destinations([block], clauses, layer)
+    assert cuts == 2
+    assert [piece.items for piece in stream] == [items[:1], items[1:3], items[3:]]
+    assert [piece.text for piece in stream] == ["\n".join(piece.items) for piece in stream]
+
+
+def test_a_margin_heading_under_the_tail_of_the_line_above_opens_at_its_first_word() -> None:
+    """The text layer's first words below the destination are the line above's tail (its descenders
+    cross it); the heading prints the date first and `Version` before the number."""
+    layer = _layer(
+        [
+            (0.20, "fix: gobbling settings with tracking failed (reported by Leo) 39"),
+            (0.2054, "2010/01/10 Version 2.4"),
+            (0.22, "Protrusion: settings for T2A encoding 151"),
+        ]
+    )
+    text = (
+        "fix: gobbling settings with tracking failed (reported by Leo) 39 2010/01/10 Version 2.4 "
+        "Protrusion: settings for T2A encoding 151"
+    )
+    block = _block(BlockKind.TEXT, (0.07, 0.19, 0.5, 0.23), text)
+    stream, cuts = cut_at_destinations([block], [_clause("2.4", "2.4 (2010/01/10)", 0.2053, 0.15)], layer)
+    assert cuts == 1
+    assert stream[1].text.startswith("2010/01/10 Version 2.4")
+
+
+def test_no_cut_where_the_words_below_do_not_print_the_title_or_the_destination_is_not_inside() -> None:
+    block = _block(BlockKind.TEXT, (0.1, 0.295, 0.5, 0.37), " ".join(text for _, text in INDEX))
+    layer = _layer(INDEX)
+    assert cut_at_destinations([block], [_clause("s", "S", 0.335, 0.1)], layer)[1] == 0  # prints R
+    assert cut_at_destinations([block], [_clause("r", "R", 0.30, 0.1)], layer)[1] == 0  # its first line
+    assert cut_at_destinations([block], [_clause("r", "R", 0.335, 0.6)], layer)[1] == 0  # other column
+    table = _block(BlockKind.TABLE, (0.1, 0.295, 0.5, 0.37), "a | b", html="<table></table>")
+    assert cut_at_destinations([table], [_clause("r", "R", 0.335)], layer)[1] == 0  # cells stay whole
+
+
+def test_a_destination_just_above_a_blocks_bottom_anchors_the_block_below() -> None:
+    """A loose bbox ends a hair below the next destination: its last line is above it."""
+    first = _block(BlockKind.TEXT, (0.1, 0.266, 0.5, 0.279), "\\openautoquote Opens a nestable quotation.")
+    second = _block(BlockKind.TEXT, (0.1, 0.287, 0.5, 0.300), "\\closeautoquote Closes a nestable quotation.")
+    clauses = [_clause("open", "\\openautoquote", 0.257), _clause("close", "\\closeautoquote", 0.278)]
+    assert anchor_blocks([first, second], clauses) == [0, 1]
+
+
+def test_a_letter_printed_well_below_its_destination_anchors_there_not_at_the_other_column() -> None:
+    """An index in two columns: the destination of `K` carries the text area's left edge and lies a
+    group skip above the letter; a block of the first column straddles it."""
+    left_column = _block(BlockKind.TEXT, (0.24, 0.30, 0.558, 0.86), "\\int_set:Nn . . . 29, 30")
+    letter = _block(BlockKind.TEXT, (0.724, 0.494, 0.738, 0.504), "K")
+    entries = _block(BlockKind.TEXT, (0.572, 0.507, 0.888, 0.60), "keys commands: \\keys_define:nn 3")
+    merged = _block(BlockKind.TEXT, (0.572, 0.70, 0.888, 0.80), "L \\l_keys_key_tl . . . 189")
+    clauses = [_clause("k", "K", 0.456, 0.553), _clause("l", "L", 0.68, 0.553)]
+    assert anchor_blocks([left_column, letter, entries, merged], clauses) == [1, 3]
