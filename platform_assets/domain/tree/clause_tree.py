@@ -35,6 +35,7 @@ from platform_assets.domain.tree.cross_references import (
 )
 from platform_assets.domain.tree.destination_cuts import cut_at_destinations
 from platform_assets.domain.tree.gc_paused import gc_paused
+from platform_assets.domain.tree.page_order import column_ordered
 from platform_assets.domain.tree.render_markdown import RenderContext, render_units
 from platform_assets.domain.tree.segment import Segmentation, segment, shifted_destinations
 from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_text_layer
@@ -195,11 +196,14 @@ def build_clause_tree(
 def _segmented(
     kept: Sequence[Block], clauses: Sequence[Clause], pdf: Path | None, password: str | None
 ) -> Segmentation:
-    """`segment` over the kept blocks, those a destination points inside cut there first (with the PDF)."""
+    """`segment` over the kept blocks: two-column pages the outline proves misread are read column by
+    column first (`page_order`), and blocks a destination points inside are cut there (with the PDF)."""
+    destinations = shifted_destinations(kept, clauses)
+    stream, _ = column_ordered(kept, destinations)
     if pdf is None:
-        return segment(kept, clauses)
+        return segment(stream, clauses)
     with PageRegions(pdf, password) as regions:
-        stream, cuts = cut_at_destinations(kept, shifted_destinations(kept, clauses), regions.inside)
+        stream, cuts = cut_at_destinations(stream, destinations, regions.inside)
     segmentation = segment(stream, clauses)
     if not cuts:
         return segmentation

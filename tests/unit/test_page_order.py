@@ -1,0 +1,58 @@
+"""Two-column pages the parser read row by row are read column by column, only where the outline's
+destinations prove the reading order wrong."""
+
+from __future__ import annotations
+
+from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.tree.page_order import column_ordered
+from platform_assets.domain.tree.segment import segment
+
+
+def _block(text: str, box: BBox) -> Block:
+    return Block(seq=0, page_index=0, kind=BlockKind.TEXT, source_type="text", text=text, bbox=box)
+
+
+def _letter(letter: str, top: float) -> Clause:
+    return Clause(id=letter.lower(), title=letter, level=1, page_index=0, numbered=False, top=top, left=0.29)
+
+
+LEFT, RIGHT = (0.24, 0.53), (0.55, 0.84)
+ROW_BY_ROW = [  # how MinerU read an index page: across the columns, row by row
+    _block("General Index", (0.24, 0.18, 0.84, 0.20)),
+    _block("A", (0.40, 0.265, 0.42, 0.272)),
+    _block("I", (0.71, 0.265, 0.72, 0.272)),
+    _block("aspect ratio . . . 30", (LEFT[0], 0.278, LEFT[1], 0.30)),
+    _block("image . . . 12", (RIGHT[0], 0.278, RIGHT[1], 0.30)),
+    _block("C", (0.40, 0.316, 0.42, 0.323)),
+    _block("K", (0.71, 0.316, 0.72, 0.323)),
+    _block("caption . . . 48", (LEFT[0], 0.33, LEFT[1], 0.35)),
+    _block("keys . . . 14", (RIGHT[0], 0.33, RIGHT[1], 0.35)),
+]
+CLAUSES = [_letter("A", 0.26), _letter("C", 0.31), _letter("I", 0.26), _letter("K", 0.31)]
+
+
+def test_a_page_read_across_its_columns_is_read_column_by_column() -> None:
+    stream, pages = column_ordered(ROW_BY_ROW, CLAUSES)
+    assert pages == 1
+    assert [block.text.split()[0] for block in stream] == [
+        "General", "A", "aspect", "C", "caption", "I", "image", "K", "keys",
+    ]  # fmt: skip
+    segmentation = segment(stream, CLAUSES)
+    assert segmentation.unmatched == ()
+    assert [[b.text.split()[0] for b in segmentation.bodies[c]] for c in "acik"] == [
+        ["aspect"], ["caption"], ["image"], ["keys"],
+    ]  # fmt: skip
+
+
+def test_pages_the_outline_does_not_contradict_keep_their_order() -> None:
+    in_order = [CLAUSES[0], CLAUSES[2]]  # `A` then `I`: the row-by-row order agrees
+    stream, pages = column_ordered(ROW_BY_ROW, in_order)
+    assert (pages, stream) == (0, ROW_BY_ROW)
+
+
+def test_a_single_column_page_is_never_reordered() -> None:
+    single = [_block(f"line {n}", (0.24, 0.1 + n / 20, 0.84, 0.14 + n / 20)) for n in range(4)]
+    clauses = [_letter("X", 0.3), _letter("Y", 0.1)]  # destinations out of order, but one column
+    stream, pages = column_ordered(single, clauses)
+    assert (pages, stream) == (0, single)
