@@ -73,6 +73,7 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-microtype-code.pdf", 259, 260),  # index letter groups balanced over two columns, merged
         ("deb-gpsbabel.pdf", 48, 48),  # a page the tier typed as one table of layout text
         ("tl-keyfloat.pdf", 113, 113),  # an index page the tier reads across its two columns
+        ("tl-ragged2e.pdf", 18, 18),  # a heading under both columns read before the right column
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:

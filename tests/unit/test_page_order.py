@@ -56,3 +56,26 @@ def test_a_single_column_page_is_never_reordered() -> None:
     clauses = [_letter("X", 0.3), _letter("Y", 0.1)]  # destinations out of order, but one column
     stream, pages = column_ordered(single, clauses)
     assert (pages, stream) == (0, single)
+
+
+def test_a_heading_below_both_columns_read_before_the_right_column_moves_after_it() -> None:
+    """MinerU read the left column, the next section's heading under both columns, then the right
+    column; a blank strip across the page ends the columns' band."""
+    page = [
+        _block("\\RaggedRight . . . 60", (LEFT[0], 0.125, LEFT[1], 0.41)),
+        _block("S", (0.42, 0.42, 0.43, 0.43)),
+        _block("\\sloppy . . . 49", (LEFT[0], 0.432, LEFT[1], 0.442)),
+        _block("Change History", (0.29, 0.485, 0.48, 0.50)),
+        _block("T", (0.71, 0.167, 0.72, 0.177)),
+        _block("\\thr@@ . . . 145", (RIGHT[0], 0.18, RIGHT[1], 0.25)),
+        _block("Z", (0.71, 0.35, 0.72, 0.36)),
+        _block("\\z@ . . . 7", (RIGHT[0], 0.366, RIGHT[1], 0.442)),
+        _block("v1.00 General: New", (0.29, 0.515, 0.85, 0.55)),
+    ]
+    clauses = [_letter("S", 0.416), _letter("T", 0.164), _letter("Z", 0.349)]
+    clauses.append(Clause(id="history", title="Change History", level=1, page_index=0, top=0.48, left=0.29))
+    stream, pages = column_ordered(page, clauses)
+    assert pages == 1
+    assert [block.text.split()[0] for block in stream] == [
+        "\\RaggedRight", "S", "\\sloppy", "T", "\\thr@@", "Z", "\\z@", "Change", "v1.00",
+    ]  # fmt: skip

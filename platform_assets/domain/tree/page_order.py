@@ -1,11 +1,13 @@
 """Two-column pages the parser read row by row -> read column by column, where the outline proves it.
 
 MinerU may read a two-column page across the columns (an index: `A`, `I`, `aspect ratio`, `image`,
-`C`, `K` ...). The walk opens clauses in outline order, so a clause whose destination comes later on
-the page but earlier in that reading order passes the clauses of the other column, which then never
-open. Where the destinations of one page point at blocks in an order the outline contradicts, and the
-page holds two columns, its blocks are read column by column: in bands between blocks spanning both
-columns, the left column top-down, then the right one.
+`C`, `K` ...), or read a heading below both columns before the right column. The walk opens clauses
+in outline order, so a clause whose destination comes later on the page but earlier in that reading
+order passes the clauses it skipped, which then never open. Where the destinations of one page point
+at blocks in an order the outline contradicts, and the page holds two columns, its blocks are read
+column by column in bands (cut at blocks spanning both columns, and, as a second reading, also at a
+blank strip across the page): the reading whose destinations follow the outline best
+is kept, and only if it contradicts it less than MinerU's.
 
 Invariant: the stream keeps every block once; pages the outline does not contradict keep their order.
 """
@@ -21,6 +23,8 @@ from platform_assets.domain.tree.segment import anchor_blocks
 
 GUTTER = 0.01
 """A block crossing the middle of the text area by more than this spans both columns."""
+BAND_GAP = 0.02
+"""Blank height across both columns that ends a band, in the second reading (more than a line's)."""
 MIN_COLUMN_BLOCKS = 2
 """Blocks each column must hold for a page to count as two columns."""
 
@@ -30,13 +34,11 @@ def column_ordered(stream: Sequence[Block], clauses: Sequence[Clause]) -> tuple[
 
     `clauses` carry the destinations as the segmenter uses them (shifted by the document's offset).
     """
-    anchors = anchor_blocks(stream, clauses)
+    positioned = [clause for clause in clauses if clause.top is not None]
     contradicted = {
-        clauses[first].page_index
-        for (first, at), (second, later) in pairwise(
-            (index, at) for index, at in enumerate(anchors) if at is not None and at < len(stream)
-        )
-        if clauses[first].page_index == clauses[second].page_index and later < at
+        clause.page_index
+        for clause, later in _pairs_on_page(stream, positioned)
+        if later is not None and later[1] < later[0]
     }
     if not contradicted:
         return list(stream), 0
@@ -44,15 +46,46 @@ def column_ordered(stream: Sequence[Block], clauses: Sequence[Clause]) -> tuple[
     pages = 0
     for page, blocks in groupby(stream, key=lambda block: block.page_index):
         on_page = list(blocks)
-        reordered = _by_columns(on_page) if page in contradicted else None
+        reordered = (
+            _better_reading(on_page, [c for c in positioned if c.page_index == page])
+            if (page in contradicted)
+            else None
+        )
         ordered += reordered or on_page
         pages += reordered is not None
     return ordered, pages
 
 
-def _by_columns(blocks: list[Block]) -> list[Block] | None:
+def _pairs_on_page(
+    stream: Sequence[Block], clauses: list[Clause]
+) -> list[tuple[Clause, tuple[int, int] | None]]:
+    """Each clause with (its anchor, the next clause's anchor) when the next is on the same page."""
+    anchors = anchor_blocks(stream, clauses)
+    pairs: list[tuple[Clause, tuple[int, int] | None]] = []
+    for (first, at), (second, later) in pairwise(zip(clauses, anchors, strict=True)):
+        same = first.page_index == second.page_index and at is not None and later is not None
+        pairs.append((first, (at, later) if same else None))  # type: ignore[arg-type]
+    return pairs
+
+
+def _inversions(blocks: list[Block], clauses: list[Clause]) -> int:
+    """Pairs of consecutive destinations on the page whose blocks come in the outline's reverse order."""
+    return sum(1 for _, pair in _pairs_on_page(blocks, clauses) if pair is not None and pair[1] < pair[0])
+
+
+def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] | None:
+    """The column-by-column reading of the page that contradicts the outline least, if it does so less
+    than MinerU's; None otherwise or when the page has no two columns."""
+    readings = [reading for gaps in (False, True) if (reading := _by_columns(blocks, gaps)) is not None]
+    if not readings:
+        return None
+    best = min(readings, key=lambda reading: _inversions(reading, clauses))
+    return best if _inversions(best, clauses) < _inversions(blocks, clauses) else None
+
+
+def _by_columns(blocks: list[Block], gaps: bool) -> list[Block] | None:
     """The page's blocks column by column within bands; None when the page has no two columns (or a
-    block without a bbox)."""
+    block without a bbox). With `gaps`, a band also ends at `BAND_GAP` of blank height across the page."""
     if any(block.bbox is None for block in blocks):
         return None
     boxes: list[BBox] = [block.bbox for block in blocks]  # type: ignore[misc]
@@ -62,13 +95,18 @@ def _by_columns(blocks: list[Block]) -> list[Block] | None:
         return None
     ordered: list[Block] = []
     band: list[int] = []
+    bottom = 0.0  # the open band's lowest edge
     for at in sorted(range(len(blocks)), key=lambda at: boxes[at][1]):
+        if gaps and band and boxes[at][1] > bottom + BAND_GAP:
+            ordered += _band(blocks, band, side)
+            band = []
         if side[at] is None:  # spans both columns: closes the band above it
             ordered += _band(blocks, band, side)
             ordered.append(blocks[at])
             band = []
-        else:
-            band.append(at)
+            continue
+        bottom = max(bottom, boxes[at][3]) if band else boxes[at][3]
+        band.append(at)
     return ordered + _band(blocks, band, side)
 
 
