@@ -13,9 +13,13 @@ resource's own polling. It reports each endpoint worker's idle gap between two b
 next job started: polling, materialization, run teardown, dequeue, run launch, step start) and the time
 from a job done to its batch materialized, then projects the makespan of real 100-page GPU batches.
 Goal: idle gap under 2 s on a 2-core machine. `--dequeue-s N` sets the run coordinator's dequeue interval,
-`--prefetch N` lets N more parse runs wait in the endpoint's queue (`PLATFORM_GPU_PREFETCH`).
+`--dequeue-threads` has it launch the runs it dequeues at once side by side (`dequeue_use_threads`),
+`--prefetch N` lets N more parse runs wait in the endpoint's queue (`PLATFORM_GPU_PREFETCH`; past 1,
+`--max-runs` must admit them: dagster.yaml allows 4 runs at once),
+`--step-processes` runs each step in a process of its own (Dagster's default executor; the platform's runs
+execute their steps in process).
 Usage: `.venv/bin/python benchmarks/bench_runpod_makespan.py [--ms-per-page 10] [--poll-s 0.05]
-[--through-dagster [--dequeue-s 1] [--prefetch 1]]`.
+[--through-dagster [--dequeue-s 1] [--dequeue-threads] [--prefetch 1 [--max-runs 6]] [--step-processes]]`.
 """
 
 from __future__ import annotations
@@ -53,12 +57,23 @@ def main() -> None:
     parser.add_argument("--poll-max-s", type=float, default=0.015, help="status poll interval cap")
     parser.add_argument("--through-dagster", action="store_true", help="real runs through a daemon")
     parser.add_argument("--dequeue-s", type=int, default=None, help="run coordinator dequeue interval")
+    parser.add_argument("--dequeue-threads", action="store_true", help="run coordinator launches in threads")
     parser.add_argument("--prefetch", type=int, default=0, help="PLATFORM_GPU_PREFETCH for --through-dagster")
+    parser.add_argument("--max-runs", type=int, default=None, help="runs at once (max_concurrent_runs)")
+    parser.add_argument(
+        "--step-processes", action="store_true", help="--through-dagster with a process per step"
+    )
     args = parser.parse_args()
     if args.through_dagster:
         from runpod_dagster_runs import through_dagster
 
-        through_dagster(ecma_like_plan(), WORKERS_MAX, args.ms_per_page, args.dequeue_s, args.prefetch)
+        queue: dict[str, object] = {"dequeue_use_threads": True} if args.dequeue_threads else {}
+        if args.dequeue_s is not None:
+            queue["dequeue_interval_seconds"] = args.dequeue_s
+        plan = ecma_like_plan()
+        through_dagster(
+            plan, WORKERS_MAX, args.ms_per_page, queue, args.prefetch, args.step_processes, args.max_runs
+        )
         return
 
     from resources.runpod_worker import RunPodWorker

@@ -9,7 +9,6 @@ every `parsed_batch` partition, which the queued run coordinator launches within
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 GPU_S_PER_PAGE = 0.96
@@ -42,20 +42,35 @@ def outlined_pdf(path: Path, plan: list[tuple[int, int]]) -> None:
     canvas.save()
 
 
-def instance_yaml(home: Path, dequeue_s: int | None) -> str:
-    """The repository's dagster.yaml with its storage under `home` (and the dequeue interval given)."""
-    text = (REPO / "dagster.yaml").read_text().replace(".dagster/", f"{home}/.dagster/")
-    if dequeue_s is not None:
-        text = re.sub(
-            r"(class: QueuedRunCoordinator\n)",
-            rf"\1  config:\n    dequeue_interval_seconds: {dequeue_s}\n",
-            text,
-        )
-    return text
+def instance_yaml(home: Path, queue: dict[str, Any], max_runs: int | None = None) -> str:
+    """The repository's dagster.yaml with its storage under `home`, the run coordinator's config updated
+    with `queue` (and `max_runs` runs at once)."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "dagster.yaml").read_text().replace(".dagster/", f"{home}/.dagster/"))
+    config["run_coordinator"].setdefault("config", {}).update(queue)
+    if max_runs is not None:
+        config["concurrency"]["runs"]["max_concurrent_runs"] = max_runs
+    return yaml.safe_dump(config)
+
+
+MULTIPROCESS_LOCATION = """import dagster as dg
+from dagster._record import copy
+from benchmarks import runpod_bench_location as platform
+
+defs = copy(platform.defs, executor=dg.multiprocess_executor)
+"""
+"""`--step-processes`: the platform's location with Dagster's default executor, a process per step."""
 
 
 def through_dagster(
-    plan: list[tuple[int, int]], workers: int, ms_per_page: float, dequeue_s: int | None, prefetch: int = 0
+    plan: list[tuple[int, int]],
+    workers: int,
+    ms_per_page: float,
+    queue: dict[str, Any],
+    prefetch: int = 0,
+    step_processes: bool = False,
+    max_runs: int | None = None,
 ) -> None:
     import dagster as dg
 
@@ -70,8 +85,11 @@ def through_dagster(
         RunPodEmulator(workers=workers, mode="fake", fake_ms_per_page=ms_per_page) as emulator,
     ):
         home = Path(tmp)
-        (home / "dagster.yaml").write_text(instance_yaml(home, dequeue_s))
+        (home / "dagster.yaml").write_text(instance_yaml(home, queue, max_runs))
         location = REPO / "benchmarks" / "runpod_bench_location.py"
+        if step_processes:
+            location = home / "multiprocess_location.py"
+            location.write_text(MULTIPROCESS_LOCATION)
         (home / "workspace.yaml").write_text(
             f"load_from:\n  - python_file:\n      relative_path: {location}\n"
             f"      working_directory: {REPO}\n      location_name: bench\n"
@@ -95,6 +113,9 @@ def through_dagster(
             pdf, Registry(settings.paths.registry), settings.paths.landing, "bench"
         ).record.doc_id
         with dg.DagsterInstance.get() as instance:
+            queue_config = instance.run_coordinator.inst_data.config_dict
+            runs_at_once = instance.get_concurrency_config().run_queue_config.max_concurrent_runs
+            print(f"run coordinator: {queue_config}, runs at once: {runs_at_once}")
             instance.event_log_storage.set_concurrency_slots("runpod_gpu", workers + prefetch)
             for asset in ("source_pdf", "batch_plan"):
                 _run(settings, instance, None, dg.AssetSelection.assets(asset), doc_id)
@@ -138,8 +159,9 @@ def through_dagster(
             finally:
                 daemon.terminate()
                 daemon.wait(60)
-    _report(emulator, materialized, starts, clock_offset, workers, ms_per_page, dequeue_s)
+    _report(emulator, materialized, starts, clock_offset, workers, ms_per_page)
     print(f"prefetch (parse runs beyond workersMax): {prefetch}")
+    print(f"executor: {'a process per step (multiprocess)' if step_processes else 'in process'}")
     _report_stages(stages, emulator, starts)
 
 
@@ -179,6 +201,11 @@ def _report_stages(stages: dict[str, dict[str, float]], emulator, starts: dict[s
         for (a, at), (b, bt) in pairwise(marks):
             if at is not None and bt is not None:
                 spans.setdefault(f"{a} -> {b}", []).append(bt - at)
+    ends = sorted(times["RUN_SUCCESS"] for times in stages.values() if "RUN_SUCCESS" in times)
+    for times in stages.values():  # a run dequeued when an earlier one had ended: the slot hand-over
+        freed = [end for end in ends if times.get("RUN_ENQUEUED", end) < end < times.get("RUN_STARTING", 0)]
+        if freed:
+            spans.setdefault("a run ended -> next RUN_STARTING", []).append(times["RUN_STARTING"] - freed[-1])
     print("a parsed_batch run, stage by stage (mean / max s):")
     for name, values in spans.items():
         print(f"  {name:42s} {statistics.mean(values):6.2f} {max(values):6.2f}")
@@ -217,26 +244,31 @@ def _report(
     offset: float,
     workers: int,
     ms_per_page: float,
-    dequeue_s: int | None,
 ) -> None:
     """Figures from the endpoint's job records (monotonic clock) and the materializations (epoch)."""
     jobs = [job for job in emulator.jobs.values() if job.status == "COMPLETED"]
     by_worker: dict[str, list] = {}
     for job in jobs:
         by_worker.setdefault(job.worker_id, []).append(job)
-    gaps = []
+    gaps, unsubmitted = [], []
     for own in by_worker.values():
         own.sort(key=lambda job: job.started_at)
         gaps += [after.started_at - before.finished_at for before, after in pairwise(own)]
+        # the worker freed before its next job existed: it waited for a run to be launched
+        unsubmitted += [after.submitted_at - before.finished_at for before, after in pairwise(own)]
     done_at = {job.input.get("start_page"): job.finished_at for job in jobs}
     to_materialized = [materialized[key] - offset - done_at[first] for key, first in starts.items()]
     work = [job.finished_at - job.started_at for job in jobs]
     wall = max(materialized.values()) - offset - min(job.submitted_at for job in jobs)
     ideal = max(sum(work) / workers, max(work))
     print(f"runs {len(materialized)} (jobs done on the endpoint: {len(jobs)}), workersMax {workers}")
-    print(f"run coordinator dequeue interval: {dequeue_s if dequeue_s is not None else 'as in dagster.yaml'}")
     print(f"work per batch at {ms_per_page:g} ms/page: mean {statistics.mean(work):.2f} s")
     print(f"worker idle gap between two batches: mean {statistics.mean(gaps):.2f} s, max {max(gaps):.2f} s")
+    late = [lag for lag in unsubmitted if lag > 0]
+    print(
+        f"  gaps whose next job was not yet submitted when the worker freed: {len(late)} of {len(gaps)}"
+        + (f", submitted {statistics.mean(late):.2f} s later on average" if late else "")
+    )
     print(
         f"job done -> batch materialized: mean {statistics.mean(to_materialized):.2f} s, "
         f"max {max(to_materialized):.2f} s"

@@ -118,6 +118,10 @@ def build_definitions(settings: PlatformSettings, resources: dict | None = None)
             build_resume_sensor(scheme, parsed_batch),
         ],
         resources=resources or default_resources(settings),
+        # Steps run in their run's process: a process per step costs ~2 s a run (a GPU worker idle
+        # between two batches, docs/gpu.md); terminating a run still interrupts its step, which cancels
+        # its parse job.
+        executor=dg.in_process_executor,
     )
 
 
