@@ -1,12 +1,15 @@
 """Local parse throughput: the whole `parsed_batch` asset path vs MinerU flash called directly.
 
-Prints pages/s of both on the same page ranges, the orchestration cost (goal: under 20%) and the seconds
-of the result hand-off phases (`package` in the worker, `extract` in the store) summed over the batches.
-Each round gets a fresh worker spool, so its first batch pays the worker's cold start, as a first run on
-a machine does; the later batches reuse that warm worker. `--transport both` alternates the LocalWorker's
-transports round by round (A/B in one session: compare ratios, the machine's load moves), reports each
-one's fastest round against the fastest direct pass, and then times the hand-off alone: the first batch
-parsed once, packaged and stored both ways in alternation (best of `--rounds`, at least 3).
+The asset path is `materialize_document`, what `ingest --wait` runs (one Dagster run per batch), its
+batches timed by its own progress lines; right after each batch, MinerU parses the same pages directly in
+this process, so that both figures of a batch see the same load of the shared machine. Prints pages/s of
+both, the planning seconds, the orchestration cost (goal: under 20%, pooled over the rounds) and the
+seconds of the result hand-off phases (`package` in the worker, `extract` in the store). Each round gets
+a fresh worker spool, so its first batch pays the worker's cold start, as a first run on a machine does;
+the later batches reuse that warm worker.
+`--transport both` alternates the LocalWorker's transports round by round, then times the hand-off
+alone: the first batch parsed once, packaged and stored both ways in alternation (best of `--rounds`,
+at least 3).
 Usage: `.venv/bin/python benchmarks/bench_local_parse.py [PDF] [--transport local_dir|tarball_b64|both]
 [--rounds N]` (default: the sample standard, `local_dir`, one round). Batch sizes:
 `PLATFORM_BATCH_TARGET_PAGES` / `PLATFORM_BATCH_MAX_PAGES` (default 10 / 20).
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -31,41 +35,61 @@ TRANSPORTS = ("local_dir", "tarball_b64")
 
 @dataclass(frozen=True)
 class Round:
-    """One pass of the document through the asset path, and MinerU direct on the same ranges after it."""
+    """One pass of the document through the asset path, each batch followed by MinerU direct on its pages."""
 
     transport: str
+    plan_s: float
+    """`source_pdf` and `batch_plan`, before the first batch."""
     batch_s: list[float]
     direct_s: list[float]
     package_s: float
     extract_s: float
 
-    def cost(self, direct_s: list[float]) -> float:
-        """Orchestration cost against the direct pass `direct_s` (this round's, or the fastest)."""
-        return (sum(self.batch_s) - sum(direct_s)) / sum(self.batch_s)
-
-    def warm_cost(self, direct_s: list[float]) -> float:
-        """The same, leaving out the first batch (the worker's cold start)."""
-        warm = sum(self.batch_s[1:])
-        return (warm - sum(direct_s[1:])) / warm if warm else self.cost(direct_s)
+    def cost(self) -> float:
+        """Orchestration cost: the share of the asset path's time that MinerU direct does not need."""
+        return (sum(self.batch_s) - sum(self.direct_s)) / sum(self.batch_s)
 
 
-def direct(pdf: Path, ranges: list[tuple[int, int]]) -> list[float]:
-    """Seconds of each `mineru.parse` call, one per range, in this (already warm) process."""
+def direct(pdf: Path, first: int, last: int) -> float:
+    """Seconds of one `mineru.parse` call on pages `first..last` (0-based), in this process."""
     import mineru
 
-    seconds = []
-    for first, last in ranges:
-        started = time.perf_counter()
-        mineru.parse(pdf, tier="flash", ocr_mode="txt", page_range=f"{first + 1}-{last + 1}")
-        seconds.append(time.perf_counter() - started)
-    return seconds
+    started = time.perf_counter()
+    mineru.parse(pdf, tier="flash", ocr_mode="txt", page_range=f"{first + 1}-{last + 1}")
+    return time.perf_counter() - started
 
 
-def through_assets(
-    pdf: Path, work: Path, transport: str
-) -> tuple[list[tuple[int, int]], list[float], dict[str, float]]:
-    """The batches' page ranges, each batch's seconds through `parsed_batch`, and the hand-off phases'
-    sums from the attempts' timing records."""
+class Pairs:
+    """`materialize_document`'s progress lines as timings: the plan, then each batch through the asset,
+    each followed at once by MinerU direct on its pages, so that both see the machine's load of the
+    moment (the direct parse is not counted in the next batch; the idle worker beside it only polls)."""
+
+    def __init__(self, registry_dir: Path, doc_id: str, pdf: Path):
+        self.registry_dir, self.doc_id, self.pdf = registry_dir, doc_id, pdf
+        self.ranges: list[tuple[int, int]] = []
+        self.plan_s = 0.0
+        self.batch_s: list[float] = []
+        self.direct_s: list[float] = []
+        self.since = time.perf_counter()
+        """When the step being timed began (`materialize_document`, then each batch)."""
+
+    def __call__(self, line: str) -> None:
+        now = time.perf_counter()
+        if not self.ranges:  # the first line: the document is planned
+            from platform_assets.domain.intake.registry import Registry
+
+            plan = Registry(self.registry_dir).plan(self.doc_id)
+            assert plan is not None, "the plan is registered before its progress line"
+            self.ranges = [(b.first_page, b.last_page) for b in plan.batches]
+            self.plan_s = now - self.since
+        elif line.lstrip().startswith("parsed "):
+            self.batch_s.append(now - self.since)
+            self.direct_s.append(direct(self.pdf, *self.ranges[len(self.direct_s)]))
+        self.since = time.perf_counter()
+
+
+def one_round(pdf: Path, transport: str) -> tuple[list[tuple[int, int]], Round]:
+    """One `materialize_document` (the path of `ingest --wait`) on a fresh data folder and worker spool."""
     import dagster as dg
 
     from platform_assets.definitions import default_resources
@@ -73,53 +97,38 @@ def through_assets(
     from platform_assets.domain.intake.intake import register_pdf
     from platform_assets.domain.intake.registry import Registry
     from platform_assets.domain.observe.timing_records import load_records
-    from platform_assets.local_run import _run, materialize_document
+    from platform_assets.local_run import materialize_document
     from resources.parse_worker import LocalWorker
     from resources.platform_data import PlannerSettings
     from resources.settings import PlatformSettings
 
-    paths = PlatformPaths(work / "data")
-    worker = LocalWorker(  # no warm worker from an earlier run
-        spool_dir=str(work / "spool"), result_transport=transport, handoff_dir=str(paths.root / "handoff")
-    )
-    planner = PlannerSettings(
-        target_pages=int(os.environ.get("PLATFORM_BATCH_TARGET_PAGES", "10")),
-        max_pages=int(os.environ.get("PLATFORM_BATCH_MAX_PAGES", "20")),
-    )
-    resources = {**default_resources(PlatformSettings(paths)), "worker": worker, "planner": planner}
-    doc_id = register_pdf(pdf, Registry(paths.registry), paths.landing, "bench").record.doc_id
-    with dg.instance_for_test() as instance:
-        _run(
-            PlatformSettings(paths),
-            instance,
-            resources,
-            dg.AssetSelection.assets("source_pdf", "batch_plan"),
-            doc_id,
+    direct(pdf, 0, 0)  # MinerU loaded in this process, so that each direct figure is the parse alone
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        paths = PlatformPaths(work / "data")
+        worker = LocalWorker(  # no warm worker from an earlier run
+            spool_dir=str(work / "spool"), result_transport=transport, handoff_dir=str(paths.root / "handoff")
         )
-        plan = Registry(paths.registry).plan(doc_id)
-        batch_s = []
-        for batch in plan.batches:
-            started = time.perf_counter()
-            _run(
-                PlatformSettings(paths),
-                instance,
-                resources,
-                dg.AssetSelection.assets("parsed_batch"),
-                batch.key,
-            )
-            batch_s.append(time.perf_counter() - started)
-        materialize_document(doc_id, PlatformSettings(paths), instance, resources, log=lambda _: None)
-    worker.stop_workers()  # the direct figure is measured without an idle worker beside it
-    parsed = [r for r in load_records(paths.timings) if r.status == "succeeded"]
+        planner = PlannerSettings(
+            target_pages=int(os.environ.get("PLATFORM_BATCH_TARGET_PAGES", "10")),
+            max_pages=int(os.environ.get("PLATFORM_BATCH_MAX_PAGES", "20")),
+        )
+        resources = {**default_resources(PlatformSettings(paths)), "worker": worker, "planner": planner}
+        doc_id = register_pdf(pdf, Registry(paths.registry), paths.landing, "bench").record.doc_id
+        pairs = Pairs(paths.registry, doc_id, pdf)
+        try:
+            with dg.instance_for_test() as instance:
+                pairs.since = time.perf_counter()
+                materialize_document(doc_id, PlatformSettings(paths), instance, resources, log=pairs)
+        finally:
+            worker.stop_workers()
+        assert len(pairs.batch_s) == len(pairs.ranges), "one progress line per batch"
+        parsed = [r for r in load_records(paths.timings) if r.status == "succeeded"]
     phases = {name: sum(r.phase(name) or 0.0 for r in parsed) for name in ("package", "extract")}
-    return [(b.first_page, b.last_page) for b in plan.batches], batch_s, phases
-
-
-def one_round(pdf: Path, transport: str) -> tuple[list[tuple[int, int]], Round]:
-    with tempfile.TemporaryDirectory() as work:
-        ranges, batch_s, phases = through_assets(pdf, Path(work), transport)
-    direct(pdf, ranges[:1])  # warm imports so the direct figure is MinerU alone
-    return ranges, Round(transport, batch_s, direct(pdf, ranges), phases["package"], phases["extract"])
+    result = Round(
+        transport, pairs.plan_s, pairs.batch_s, pairs.direct_s, phases["package"], phases["extract"]
+    )
+    return pairs.ranges, result
 
 
 def handoff_ab(pdf: Path, first: int, last: int, rounds: int) -> dict[str, float]:
@@ -151,19 +160,33 @@ def handoff_ab(pdf: Path, first: int, last: int, rounds: int) -> dict[str, float
     return best
 
 
-def report(pdf: Path, ranges: list[tuple[int, int]], best: Round, direct_s: list[float]) -> None:
-    pages = sum(last - first + 1 for first, last in ranges)
-    asset_s = sum(best.batch_s)
-    print(f"transport           {best.transport}")
+def report(pdf: Path, ranges: list[tuple[int, int]], runs: list[Round]) -> None:
+    """One transport's rounds pooled: means per pass, each batch's median, the cost over all batches."""
+    pages, n = sum(last - first + 1 for first, last in ranges), len(runs)
+    asset_s, direct_s = sum(sum(r.batch_s) for r in runs) / n, sum(sum(r.direct_s) for r in runs) / n
+    per_batch = [statistics.median(r.batch_s[i] for r in runs) for i in range(len(ranges))]
+    costs = sorted(r.cost() for r in runs)
+    print(f"transport           {runs[0].transport} ({n} round{'s' if n > 1 else ''})")
     print(f"document            {pdf.name}: {pages} pages in {len(ranges)} batches")
-    print(f"MinerU flash direct {sum(direct_s):7.2f} s  {pages / sum(direct_s):6.2f} pages/s (fastest pass)")
-    print(f"through the asset   {asset_s:7.2f} s  {pages / asset_s:6.2f} pages/s")
-    print(f"  per batch (s)     {' '.join(f'{s:.2f}' for s in best.batch_s)} (the first starts the worker)")
-    print(f"  hand-off (s)      package {best.package_s:.3f}, extract {best.extract_s:.3f} (all batches)")
-    print(f"orchestration cost  {best.cost(direct_s):7.1%} of the asset path (goal: under 20%)")
+    print(f"MinerU flash direct {direct_s:7.2f} s  {pages / direct_s:6.2f} pages/s (mean pass)")
+    print(f"through the asset   {asset_s:7.2f} s  {pages / asset_s:6.2f} pages/s (mean pass)")
+    print(f"  planning (s)      {statistics.mean(r.plan_s for r in runs):.2f} (source_pdf and batch_plan)")
+    print(
+        f"  per batch (s)     {' '.join(f'{s:.2f}' for s in per_batch)} (median; the first starts the worker)"
+    )
+    print(
+        f"  hand-off (s)      package {statistics.mean(r.package_s for r in runs):.3f}, extract "
+        f"{statistics.mean(r.extract_s for r in runs):.3f} (all batches)"
+    )
+    print(
+        f"orchestration cost  {1 - direct_s / asset_s:7.1%} of the asset path (goal: under 20%; rounds "
+        f"{costs[0]:.1%} to {costs[-1]:.1%})"
+    )
     if len(ranges) > 1:
+        warm_asset = sum(sum(r.batch_s[1:]) for r in runs)
+        warm_direct = sum(sum(r.direct_s[1:]) for r in runs)
         print(
-            f"  after batch 1     {best.warm_cost(direct_s):7.1%} (warm worker; the rest is the cold start)"
+            f"  after batch 1     {1 - warm_direct / warm_asset:7.1%} (warm worker: the rest is cold start)"
         )
 
 
@@ -173,7 +196,7 @@ def main() -> None:
     )
     parser.add_argument("pdf", nargs="?", type=Path, help="default: the sample standard")
     parser.add_argument("--transport", choices=(*TRANSPORTS, "both"), default="local_dir")
-    parser.add_argument("--rounds", type=int, default=1, help="rounds per transport (best one reported)")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds per transport (pooled)")
     args = parser.parse_args()
     if args.pdf is not None:
         pdf = args.pdf.resolve()
@@ -189,15 +212,15 @@ def main() -> None:
             ranges, result = one_round(pdf, transport)
             rounds[transport].append(result)
             print(
-                f"round {number + 1} {transport:<11} asset {sum(result.batch_s):6.2f} s, direct "
-                f"{sum(result.direct_s):5.2f} s, cost {result.cost(result.direct_s):6.1%}, "
+                f"round {number + 1} {transport:<11} plan {result.plan_s:5.2f} s, asset "
+                f"{sum(result.batch_s):6.2f} s, direct "
+                f"{sum(result.direct_s):5.2f} s, cost {result.cost():6.1%}, "
                 f"package {result.package_s:.3f} s, extract {result.extract_s:.3f} s",
                 flush=True,
             )
-    fastest_direct = min((r.direct_s for runs in rounds.values() for r in runs), key=sum)
     for transport in transports:
         print()
-        report(pdf, ranges, min(rounds[transport], key=lambda r: sum(r.batch_s)), fastest_direct)
+        report(pdf, ranges, rounds[transport])
     if args.transport == "both":
         (first, last), times = ranges[0], max(args.rounds, 3)
         best = handoff_ab(pdf, first, last, times)

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
 from dagster._core.events import DagsterEvent
@@ -211,15 +211,10 @@ def _run(
     partition_key: str | None,
     what: Callable[[str], str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One run over freshly loaded definitions (the registry may have gained partitions); a failed run
-    raises `StepFailed`, described by `what(failed step)` (default `step <step> of <partition>`)."""
-    defs = build_definitions(settings, resources)
-    job = dg.Definitions(
-        jobs=[dg.define_asset_job(RUN_JOB, selection=selection)],
-        assets=list(defs.assets or []),
-        resources=defs.resources,
-    ).resolve_job_def(RUN_JOB)
-    result = job.with_logger_defs({"console": terminal_logger}).execute_in_process(
+    """One run over the definitions of the registry as it is now (it may have gained partitions); a
+    failed run raises `StepFailed`, described by `what(failed step)` (default `step <step> of
+    <partition>`)."""
+    result = _job(settings, resources, selection).execute_in_process(
         instance=instance,
         partition_key=partition_key,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -230,6 +225,43 @@ def _run(
         label = what(step) if what else f"step {step}" + (f" of {partition_key}" if partition_key else "")
         raise StepFailed(label, cause, result.run_id)
     return result
+
+
+@dataclass
+class _Loaded:
+    """Definitions built for one registry state, settings and resources, and the jobs resolved over them."""
+
+    key: tuple[PlatformSettings, dict | None, str]
+    defs: dg.Definitions
+    jobs: list[tuple[dg.AssetSelection, dg.JobDefinition]] = field(default_factory=list)
+
+
+_loaded: list[_Loaded] = []
+"""The last definitions built (at most one): reading the whole registry and resolving a job per run is
+needless while the registry has not changed, the way the daemon's code location reloads only then."""
+
+
+def _job(
+    settings: PlatformSettings, resources: dict | None, selection: dg.AssetSelection
+) -> dg.JobDefinition:
+    """The job of `selection` (with the terminal logger) over the definitions of the registry's current
+    state, built again only when the registry (or the settings, or the resources) changed."""
+    key = (settings, resources, Registry(data_store_for(settings)).fingerprint())
+    loaded = _loaded[0] if _loaded else None
+    if loaded is None or loaded.key != key:
+        loaded = _Loaded(key, build_definitions(settings, resources))
+        _loaded[:] = [loaded]
+    for selected, job in loaded.jobs:  # selections are not hashable
+        if selected == selection:
+            return job
+    job = dg.Definitions(
+        jobs=[dg.define_asset_job(RUN_JOB, selection=selection)],
+        assets=list(loaded.defs.assets or []),
+        resources=loaded.defs.resources,
+    ).resolve_job_def(RUN_JOB)
+    job = job.with_logger_defs({"console": terminal_logger})
+    loaded.jobs.append((selection, job))
+    return job
 
 
 @dg.logger(
