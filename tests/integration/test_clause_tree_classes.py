@@ -74,6 +74,8 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("deb-gpsbabel.pdf", 48, 48),  # a page the tier typed as one table of layout text
         ("tl-keyfloat.pdf", 113, 113),  # an index page the tier reads across its two columns
         ("tl-ragged2e.pdf", 18, 18),  # a heading under both columns read before the right column
+        ("tl-interface3.pdf", 323, 325),  # an index page typed as one block, its columns merged by line
+        ("tl-interface3.pdf", 330, 331),  # the same, destinations only in the right column
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:

@@ -117,3 +117,30 @@ def test_a_letter_printed_well_below_its_destination_anchors_there_not_at_the_ot
     merged = _block(BlockKind.TEXT, (0.572, 0.70, 0.888, 0.80), "L \\l_keys_key_tl . . . 189")
     clauses = [_clause("k", "K", 0.456, 0.553), _clause("l", "L", 0.68, 0.553)]
     assert anchor_blocks([left_column, letter, entries, merged], clauses) == [1, 3]
+
+
+def test_an_index_block_merged_across_two_columns_is_split_into_its_columns() -> None:
+    """The tier returned the page as one index block whose entries run across both columns; a letter's
+    destination in the right column splits it into the columns the text layer reads, then cuts there."""
+    left_lines = [(0.20, "\\flag_new:n . . . 12"), (0.22, "\\flag_raise:n . . . 14")]
+    right_lines = [(0.20, "\\fp_to_dim:n . . . 242"), (0.22, "G"), (0.24, "\\group_begin: . . . 9")]
+
+    def region_text(page: int, box: BBox) -> str:
+        column = left_lines if box[2] <= 0.6 else right_lines if box[0] >= 0.5 else left_lines + right_lines
+        return "\n".join(text for y, text in column if box[1] <= y < box[3])
+
+    items = [f"{a} {b}" for (_, a), (_, b) in zip(left_lines, right_lines, strict=False)] + ["\\group_begin:"]
+    block = _block(BlockKind.INDEX, (0.24, 0.19, 0.89, 0.25), "\n".join(items), items=items)
+    stream, cuts = cut_at_destinations([block], [_clause("g", "G", 0.215, 0.57)], region_text)
+    assert cuts == 2
+    assert [piece.items for piece in stream] == [
+        ["\\flag_new:n . . . 12", "\\flag_raise:n . . . 14"],
+        ["\\fp_to_dim:n . . . 242"],
+        ["G", "\\group_begin: . . . 9"],
+    ]
+    assert all(piece.from_text_layer for piece in stream)
+    assert [piece.bbox for piece in stream] == [
+        (0.24, 0.19, 0.565, 0.25),
+        (0.565, 0.19, 0.89, 0.215),
+        (0.565, 0.215, 0.89, 0.25),
+    ]

@@ -21,6 +21,7 @@ from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import Tokens, tokens
 from platform_assets.domain.tree.segment import LABEL_WORDS, STRADDLE
+from platform_assets.domain.tree.text_layer_fill import text_lines
 
 RegionText = Callable[[int, BBox], str]
 """The text layer's text inside a bbox (top-down fractions) of a 0-based page."""
@@ -32,6 +33,8 @@ LEAD = 3
 """The first words of a clause below its destination that the block's text is cut before."""
 SKIPPED = 2
 """Words of a heading that may be missing where the block's text has the rest (a big initial)."""
+COLUMN_SLACK = 0.25
+"""A block's entries cut into columns must hold the left column's words within 25%."""
 
 
 def cut_at_destinations(
@@ -53,23 +56,69 @@ def cut_at_destinations(
     cut: list[Block] = []
     cuts = 0
     for block in stream:
-        box = block.bbox
-        if box is None or not _cuttable(block):
+        page = block.page_index
+        if block.bbox is None or not _cuttable(block):
             cut.append(block)
             continue
-        pieces = [block]
-        for at in range(bisect_left(pages, block.page_index), bisect_right(pages, block.page_index)):
-            _, top, index = inside[at]
-            clause = clauses[index]
-            last = pieces[-1]
-            if not _points_inside(last.bbox, top, clause.left):  # type: ignore[arg-type]
+        on_page = [
+            clauses[inside[at][2]] for at in range(bisect_left(pages, page), bisect_right(pages, page))
+        ]
+        pieces = _columns(block, on_page, region_text) or [block]
+        cuts += len(pieces) - 1
+        for clause in on_page:
+            at = next((at for at, piece in enumerate(pieces) if _points_inside(piece, clause)), None)
+            if at is None:
                 continue
-            halves = _cut(last, top, tokens(clause.title), region_text)
+            halves = _cut(pieces[at], clause.top, tokens(clause.title), region_text)  # type: ignore[arg-type]
             if halves is not None:
-                pieces[-1:] = halves
+                pieces[at : at + 1] = halves
                 cuts += 1
         cut.extend(pieces)
     return cut, cuts
+
+
+def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> list[Block] | None:
+    """A list or index block spanning two columns that a destination of the right column points into, as
+    its left and right column: its entries cut before the one the text layer puts first in the right column,
+    or, where the tier merged the columns line by line, each column's lines from the text layer
+    (`from_text_layer`). None where it is not such a block."""
+    x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
+    middle = (x0 + x1) / 2
+    lefts = [
+        clause.left
+        for clause in clauses
+        if clause.left is not None and clause.top is not None and y0 - STRADDLE <= clause.top < y1
+    ]
+    if block.kind not in _ITEM_KINDS or not any(x >= middle for x in lefts):
+        return None
+    halves = ((x0, y0, middle, y1), (middle, y0, x1, y1))
+    left, right = (region_text(block.page_index, half) for half in halves)
+    at = _part_at(block.items, tokens(right)[:LEAD], len(tokens(left))) if left and right else None
+    if at is not None and _matches(block.items[:at], left):
+        columns = [block.items[:at], block.items[at:]]
+        from_text_layer = block.from_text_layer
+    else:  # the tier merged the columns line by line: each column's lines from the text layer
+        columns = [[line.strip() for line in text_lines(text) if line.strip()] for text in (left, right)]
+        from_text_layer = True
+    if not all(columns):
+        return None
+    return [
+        block.model_copy(
+            update={
+                "items": items,
+                "text": "\n".join(items),
+                "bbox": half,
+                "from_text_layer": from_text_layer,
+            }
+        )
+        for items, half in zip(columns, halves, strict=True)
+    ]
+
+
+def _matches(items: Sequence[str], text: str) -> bool:
+    """The entries hold as many words as `text`, within `COLUMN_SLACK`."""
+    expected = len(tokens(text))
+    return abs(sum(len(tokens(item)) for item in items) - expected) <= COLUMN_SLACK * expected
 
 
 def _cuttable(block: Block) -> bool:
@@ -82,10 +131,15 @@ def _cuttable(block: Block) -> bool:
     )
 
 
-def _points_inside(box: BBox, top: float, left: float | None) -> bool:
-    """The destination lies inside the box: below its first line, above its last, and in its column."""
-    return box[1] + STRADDLE < top < box[3] - STRADDLE and (
-        left is None or box[0] - STRADDLE <= left <= box[2]
+def _points_inside(block: Block, clause: Clause) -> bool:
+    """The clause's destination lies inside the block: below its first line, above its last, and in its
+    column."""
+    box, top, left = block.bbox, clause.top, clause.left
+    return (
+        box is not None
+        and top is not None
+        and box[1] + STRADDLE < top < box[3] - STRADDLE
+        and (left is None or box[0] - STRADDLE <= left <= box[2])
     )
 
 

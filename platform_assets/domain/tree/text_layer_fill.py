@@ -38,7 +38,8 @@ def needs_text(block: Block) -> bool:
     )
 
 
-def _lines(raw: str) -> list[str]:
+def text_lines(raw: str) -> list[str]:
+    """The text layer's lines of `raw`, hyphenated line ends joined, marks removed."""
     text = _MARKS.sub("", _JOINED.sub("", raw))
     return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
 
@@ -50,7 +51,7 @@ def filled(block: Block, raw: str) -> Block | None:
     equation becomes TEXT: the text layer has its glyphs, not LaTeX, and a heading the tier typed as an
     equation must reach the segmenter as text.
     """
-    lines = [line for line in _lines(raw) if line.strip()]
+    lines = [line for line in text_lines(raw) if line.strip()]
     if not lines:
         return None
     update: dict[str, object] = {"text": " ".join(" ".join(lines).split()), "from_text_layer": True}
