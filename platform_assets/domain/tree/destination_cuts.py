@@ -1,13 +1,17 @@
-"""Blocks an outline destination points inside -> two blocks, cut where the destination's clause begins.
+"""Blocks an outline destination points inside -> pieces, cut where the destination's clause begins.
 
 MinerU merges lines across a clause start: two index letter groups in one paragraph (`Q qfonts ... R
 Lamport`), a change history's versions in one running list, a command's signature beside the next
-one's. The destination says where the next clause starts on the page; the text layer says which words
-lie below it; the block is cut before the first of those words, so the clause opens with its own text.
+one's, a whole two-column index page in one block. The destination says where the next clause starts
+on the page; the text layer says which words lie below it; the block is cut before the first of those
+words, so the clause opens with its own text. A list or index block spanning two columns that a
+right-column destination points into is first split into its columns.
 
-Invariant: a block is cut only where the text layer below the destination begins with the clause's title
-(with or without its number) and the block's own text (a list's entries, a listing's lines, or a
-paragraph's words) prints that title there; the two pieces carry the block's content exactly once.
+Invariant: a block is cut only where the text layer's first words below the destination print the
+clause's title (its words, in any order, with at most a label or date more) and the block's own text
+(a list's entries, a listing's lines, or a paragraph's words) has those words there; the pieces carry
+the block's content exactly once. Only a two-column block whose entries the tier merged line by line
+takes each column's lines from the text layer instead (`from_text_layer`).
 """
 
 from __future__ import annotations
