@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from platform_assets.batch_resume_sensor import RESUMES_TAG
+from tests.live.processes import stop
 from tests.live.test_inbox_to_batches import (
     REPO,
     all_finished,
@@ -87,12 +87,7 @@ def dagster_on_emulator(tmp_path, emulator):
     try:
         yield port, inbox, process, log
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
 
 
 def verified(port: int) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from platform_assets.batch_resume_sensor import RESUMES_TAG
+from tests.live.processes import stop
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE_S = 480
@@ -146,12 +146,7 @@ def dagster_dev(tmp_path):
     try:
         yield port, inbox, data, process, log
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
 
 
 def test_a_pdf_dropped_in_the_inbox_becomes_parsed_batches_without_a_click(dagster_dev, sample_pdf):

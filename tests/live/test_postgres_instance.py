@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from tests.live.postgres_server import (  # noqa: F401  (the fixtures, by their 
     postgres_database_fixture,
     postgres_server_fixture,
 )
+from tests.live.processes import stop
 from tests.live.test_inbox_to_batches import (
     all_finished,
     batch_of,
@@ -106,17 +106,6 @@ def accepts(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1):
         return True
     return False
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the process's group, then SIGKILL to whatever of the group is left (run workers)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=30)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 @pytest.fixture(name="dagster_on_postgres")
