@@ -125,8 +125,8 @@ def test_an_index_block_merged_across_two_columns_is_split_into_its_columns() ->
     left_lines = [(0.20, "\\flag_new:n . . . 12"), (0.22, "\\flag_raise:n . . . 14")]
     right_lines = [(0.20, "\\fp_to_dim:n . . . 242"), (0.22, "G"), (0.24, "\\group_begin: . . . 9")]
 
-    def region_text(page: int, box: BBox) -> str:
-        column = left_lines if box[2] <= 0.6 else right_lines if box[0] >= 0.5 else left_lines + right_lines
+    def region_text(page: int, box: BBox) -> str:  # the left column ends at 0.55, the right starts at 0.58
+        column = (left_lines if box[0] < 0.55 else []) + (right_lines if box[2] > 0.58 else [])
         return "\n".join(text for y, text in column if box[1] <= y < box[3])
 
     items = [f"{a} {b}" for (_, a), (_, b) in zip(left_lines, right_lines, strict=False)] + ["\\group_begin:"]

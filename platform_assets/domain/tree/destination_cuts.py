@@ -4,7 +4,7 @@ MinerU merges lines across a clause start: two index letter groups in one paragr
 Lamport`), a change history's versions in one running list, a command's signature beside the next
 one's, a whole two-column index page in one block. The destination says where the next clause starts
 on the page; the text layer says which words lie below it; the block is cut before the first of those
-words, so the clause opens with its own text. A list or index block spanning two columns that a
+words, so the clause opens with its own text. A list or index block over two columns that a
 right-column destination points into is first split into its columns.
 
 Invariant: a block is cut only where the text layer's first words below the destination print the
@@ -39,6 +39,8 @@ SKIPPED = 2
 """Words of a heading that may be missing where the block's text has the rest (a big initial)."""
 COLUMN_SLACK = 0.25
 """A block's entries cut into columns must hold the left column's words within 25%."""
+GUTTER = 0.004
+"""Half the width of the strip at a block's middle that must hold no text for it to span two columns."""
 
 
 def cut_at_destinations(
@@ -82,10 +84,10 @@ def cut_at_destinations(
 
 
 def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> list[Block] | None:
-    """A list or index block spanning two columns that a destination of the right column points into, as
-    its left and right column: its entries cut before the one the text layer puts first in the right column,
-    or, where the tier merged the columns line by line, each column's lines from the text layer
-    (`from_text_layer`). None where it is not such a block."""
+    """A list or index block over two columns (no text in a strip at its middle) that a destination of
+    the right column points into, as its left and right column: its entries cut before the one the text
+    layer puts first in the right column, or, where the tier merged the columns line by line, each
+    column's lines from the text layer (`from_text_layer`). None where it is not such a block."""
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     middle = (x0 + x1) / 2
     lefts = [
@@ -93,8 +95,12 @@ def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> li
         for clause in clauses
         if clause.left is not None and clause.top is not None and y0 - STRADDLE <= clause.top < y1
     ]
-    if block.kind not in _ITEM_KINDS or not any(x >= middle for x in lefts):
-        return None
+    if (
+        block.kind not in _ITEM_KINDS
+        or not any(x >= middle for x in lefts)
+        or region_text(block.page_index, (middle - GUTTER, y0, middle + GUTTER, y1)).strip()
+    ):
+        return None  # not a block over two columns with a blank gutter between them
     halves = ((x0, y0, middle, y1), (middle, y0, x1, y1))
     left, right = (region_text(block.page_index, half) for half in halves)
     at = _part_at(block.items, tokens(right)[:LEAD], len(tokens(left))) if left and right else None
@@ -109,13 +115,13 @@ def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> li
     return [
         block.model_copy(
             update={
-                "items": items,
-                "text": "\n".join(items),
+                "items": lines,
+                "text": "\n".join(lines),
                 "bbox": half,
                 "from_text_layer": from_text_layer,
             }
         )
-        for items, half in zip(columns, halves, strict=True)
+        for lines, half in zip(columns, halves, strict=True)
     ]
 
 
