@@ -39,7 +39,7 @@ SKIPPED = 2
 """Words of a heading that may be missing where the block's text has the rest (a big initial)."""
 COLUMN_SLACK = 0.25
 """A block's entries cut into columns must hold the left column's words within 25%."""
-GUTTER = 0.004
+BLANK_STRIP = 0.004
 """Half the width of the strip at a block's middle that must hold no text for it to span two columns."""
 
 
@@ -98,7 +98,7 @@ def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> li
     if (
         block.kind not in _ITEM_KINDS
         or not any(x >= middle for x in lefts)
-        or region_text(block.page_index, (middle - GUTTER, y0, middle + GUTTER, y1)).strip()
+        or region_text(block.page_index, (middle - BLANK_STRIP, y0, middle + BLANK_STRIP, y1)).strip()
     ):
         return None  # not a block over two columns with a blank gutter between them
     halves = ((x0, y0, middle, y1), (middle, y0, x1, y1))

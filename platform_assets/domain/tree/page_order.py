@@ -35,11 +35,7 @@ def column_ordered(stream: Sequence[Block], clauses: Sequence[Clause]) -> tuple[
     `clauses` carry the destinations as the segmenter uses them (shifted by the document's offset).
     """
     positioned = [clause for clause in clauses if clause.top is not None]
-    contradicted = {
-        clause.page_index
-        for clause, later in _pairs_on_page(stream, positioned)
-        if later is not None and later[1] < later[0]
-    }
+    contradicted = {clause.page_index for clause in _inverted(stream, positioned)}
     if not contradicted:
         return list(stream), 0
     ordered: list[Block] = []
@@ -56,31 +52,28 @@ def column_ordered(stream: Sequence[Block], clauses: Sequence[Clause]) -> tuple[
     return ordered, pages
 
 
-def _pairs_on_page(
-    stream: Sequence[Block], clauses: list[Clause]
-) -> list[tuple[Clause, tuple[int, int] | None]]:
-    """Each clause with (its anchor, the next clause's anchor) when the next is on the same page."""
+def _inverted(stream: Sequence[Block], clauses: list[Clause]) -> list[Clause]:
+    """The clauses whose next clause, on the same page, points at a block the stream reads before theirs."""
     anchors = anchor_blocks(stream, clauses)
-    pairs: list[tuple[Clause, tuple[int, int] | None]] = []
-    for (first, at), (second, later) in pairwise(zip(clauses, anchors, strict=True)):
-        same = first.page_index == second.page_index and at is not None and later is not None
-        pairs.append((first, (at, later) if same else None))  # type: ignore[arg-type]
-    return pairs
-
-
-def _inversions(blocks: list[Block], clauses: list[Clause]) -> int:
-    """Pairs of consecutive destinations on the page whose blocks come in the outline's reverse order."""
-    return sum(1 for _, pair in _pairs_on_page(blocks, clauses) if pair is not None and pair[1] < pair[0])
+    return [
+        first
+        for (first, at), (second, later) in pairwise(zip(clauses, anchors, strict=True))
+        if first.page_index == second.page_index and at is not None and later is not None and later < at
+    ]
 
 
 def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] | None:
     """The column-by-column reading of the page that contradicts the outline least, if it does so less
     than MinerU's; None otherwise or when the page has no two columns."""
-    readings = [reading for gaps in (False, True) if (reading := _by_columns(blocks, gaps)) is not None]
+    readings = [
+        (len(_inverted(reading, clauses)), reading)
+        for gaps in (False, True)
+        if (reading := _by_columns(blocks, gaps)) is not None
+    ]
     if not readings:
         return None
-    best = min(readings, key=lambda reading: _inversions(reading, clauses))
-    return best if _inversions(best, clauses) < _inversions(blocks, clauses) else None
+    inversions, best = min(readings, key=lambda scored: scored[0])
+    return best if inversions < len(_inverted(blocks, clauses)) else None
 
 
 def _by_columns(blocks: list[Block], gaps: bool) -> list[Block] | None:
