@@ -1,8 +1,10 @@
 """Turn a MinerU result into what travels back: an archive (base64 or S3), inline JSON, or a folder left
 on this machine (`local_dir`).
 
-Only regular files with safe relative names enter an archive or stay in a left folder; anything left out
-is named in `degraded`.
+Only regular files with safe relative names enter an archive or a left folder; anything left out is named
+in `degraded`. A left folder holds only what the orchestrator reads (`middle_json.json` and its images):
+the renderings an archive carries for other clients (markdown, structured content, model output, content
+list) were 85% of the package phase.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from docvortex.export import materialize_middle, validate_materialized_assets
 from mineru.parser import ParseResult
 from mineru.parser.writer import FileBasedDataWriter
 from mineru.render import render_content_list
@@ -55,20 +58,18 @@ def package_result(result: ParseResult, job: JobInput, workdir: Path) -> dict[st
 
     `local_dir` saves straight into the job's `result_dir` (created here, private) and leaves it there.
     """
-    if job.result_dir is not None:  # the local_dir transport (the contract pairs them)
-        out = Path(job.result_dir)
+    if job.transport == "local_dir":
+        out = Path(str(job.result_dir))  # the contract pairs them
         out.mkdir(mode=0o700)  # in the caller's hand-off directory; it must not exist yet
-    else:
-        out = workdir / "out"
+        degraded = save_middle(result, out)
+        return {"result_dir": str(out), **({"degraded": degraded} if degraded else {})}
+    out = workdir / "out"
     result.save(FileBasedDataWriter(str(out)))
     if not (out / "markdown.md").is_file():
         raise PackageError("MinerU produced no markdown.md")
     degraded = _add_content_list(out)
     if job.transport == "inline":
         fields = _inline_fields(out, degraded)
-    elif job.transport == "local_dir":
-        fields = {"result_dir": str(out)}
-        degraded.extend(_remove_unsafe(out))
     else:
         files, skipped = safe_members(out)
         degraded.extend(skipped)
@@ -81,6 +82,33 @@ def package_result(result: ParseResult, job: JobInput, workdir: Path) -> dict[st
     if degraded:
         fields["degraded"] = degraded
     return fields
+
+
+def save_middle(result: ParseResult, out: Path) -> list[str]:
+    """Save `middle_json.json` (compact) and the images it references into `out`, as MinerU's `save`
+    would, without its renderings; `degraded` entries for images whose names are not safe (not written)."""
+    middle, assets = materialize_middle(result.middle_json)
+    validate_materialized_assets(middle, assets)
+    exported = json.dumps(ParseResult(middle_json=middle).to_dict(), ensure_ascii=False)
+    # errors="replace" as MinerU's writer: a lone surrogate in extracted text must not fail the batch
+    files = {**assets, "middle_json.json": exported.encode("utf-8", errors="replace")}
+    return write_safe_files(out, files)
+
+
+def write_safe_files(root: Path, files: dict[str, bytes]) -> list[str]:
+    """Write each file whose name is a safe relative member name under `root`; `degraded` for the rest."""
+    degraded: list[str] = []
+    for name, payload in sorted(files.items()):
+        if _safe_name(name):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(payload)
+        else:
+            degraded.append(f"{name[:200]}: unsafe member name")
+    return degraded
+
+
+def _safe_name(name: str) -> bool:
+    return bool(SAFE_MEMBER.match(name)) and ".." not in name.split("/")
 
 
 def _add_content_list(out: Path) -> list[str]:
@@ -109,33 +137,19 @@ def _inline_fields(out: Path, degraded: list[str]) -> dict[str, Any]:
 
 def safe_members(root: Path) -> tuple[list[str], list[str]]:
     """Regular files under `root` with safe relative names, and `degraded` entries for the rest."""
-    files, refused = _sorted_members(root)
-    return files, [f"{name[:200]}: {reason}" for name, reason in refused]
-
-
-def _sorted_members(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
-    """Regular files under `root` with safe relative names, and (name, reason) for every other entry."""
     files: list[str] = []
-    refused: list[tuple[str, str]] = []
+    degraded: list[str] = []
     for path in sorted(root.rglob("*")):
         name = path.relative_to(root).as_posix()
         if path.is_dir() and not path.is_symlink():
             continue
         if path.is_symlink() or not path.is_file():
-            refused.append((name, "not a regular file"))
-        elif not SAFE_MEMBER.match(name) or ".." in name.split("/"):
-            refused.append((name, "unsafe member name"))
+            degraded.append(f"{name[:200]}: not a regular file")
+        elif not _safe_name(name):
+            degraded.append(f"{name[:200]}: unsafe member name")
         else:
             files.append(name)
-    return files, refused
-
-
-def _remove_unsafe(root: Path) -> list[str]:
-    """Delete from a left folder what an archive would leave out; their `degraded` entries."""
-    _, refused = _sorted_members(root)
-    for name, _ in refused:
-        (root / name).unlink(missing_ok=True)  # never a directory: those are walked, not refused
-    return [f"{name[:200]}: {reason}" for name, reason in refused]
+    return files, degraded
 
 
 def build_archive(root: Path, names: list[str], archive_format: ArchiveFormat) -> bytes:

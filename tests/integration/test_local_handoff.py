@@ -3,16 +3,18 @@ in the hand-off directory, the batch store adopts it by rename, and a re-run reu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import dagster as dg
 import pytest
+from mineru.parser import ParseResult
 from mineru.parser.writer import FileBasedDataWriter
 
 from gpu_image.worker.job import run_job
-from gpu_image.worker.package import package_result
+from gpu_image.worker.package import package_result, write_safe_files
 from platform_assets.definitions import default_resources
 from platform_assets.domain.common.platform_paths import PlatformPaths
 from platform_assets.domain.intake.intake import register_pdf
@@ -66,7 +68,9 @@ def test_the_worker_leaves_a_private_folder_that_the_store_adopts_by_rename(
     assert result.result_dir == str(run.result_dir)
     assert (handoff.stat().st_mode & 0o777, run.result_dir.stat().st_mode & 0o777) == (0o700, 0o700)
     names = files_under(run.result_dir)
-    assert {"markdown.md", "middle_json.json", "content_list.json"} <= set(names)
+    # what the orchestrator reads: the middle JSON and its images, no renderings for other clients
+    assert [name for name in names if not name.startswith("images/")] == ["middle_json.json"]
+    assert len(names) > 1
     inode = (run.result_dir / "middle_json.json").stat().st_ino
 
     folder = batch_dir(tmp_path / "data" / "batches", "doc", "doc~b001")
@@ -75,11 +79,13 @@ def test_the_worker_leaves_a_private_folder_that_the_store_adopts_by_rename(
     assert (folder / "raw" / "middle_json.json").stat().st_ino == inode  # renamed, not copied
     assert not any(handoff.iterdir()) and phases["download_extract"] < 1.0
 
-    # the archive path, on the same warm worker, carries exactly the same files and blocks
+    # the archive path, on the same warm worker, carries the renderings too, and the same middle JSON
     archived = worker.wait(worker.submit(job_for(sample_pdf, "tarball_b64")), timeout_s=300)
     other = batch_dir(tmp_path / "archived", "doc", "doc~b001")
     store(other, run.output.mineru_version, archive=archived.archive, archive_format="tar.gz")
-    assert files_under(other / "raw") == names
+    assert {*names, "markdown.md", "content_list.json"} <= set(files_under(other / "raw"))
+    middle = [json.loads((f / "raw" / "middle_json.json").read_bytes()) for f in (folder, other)]
+    assert middle[0] == middle[1]
     assert read_blocks(other) == read_blocks(folder)
 
 
@@ -105,7 +111,8 @@ def test_a_document_parses_through_the_handoff_and_a_rerun_redoes_nothing(tmp_pa
         report = materialize_document(doc_id, settings, instance, resources, log=lambda _: None)
         assert report.batches == 2 and report.contiguity_passed and report.tree_complete
         keys = [b.key for b in Registry(paths.registry).plan(doc_id).batches]
-        stored = {key: (batch_dir(paths.batches, doc_id, key) / "raw" / "markdown.md").stat() for key in keys}
+        raw = {key: batch_dir(paths.batches, doc_id, key) / "raw" / "middle_json.json" for key in keys}
+        stored = {key: path.stat() for key, path in raw.items()}
         for key in keys:
             _run(settings, instance, resources, dg.AssetSelection.assets("parsed_batch"), key)
     resources["worker"].stop_workers()
@@ -118,7 +125,7 @@ def test_a_document_parses_through_the_handoff_and_a_rerun_redoes_nothing(tmp_pa
         assert {"package", "extract"} <= set(record.phases)
         assert record.phases["extract"] < 1.0
     for key, before in stored.items():
-        after = (batch_dir(paths.batches, doc_id, key) / "raw" / "markdown.md").stat()
+        after = raw[key].stat()
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert not any((paths.root / "handoff").iterdir())
 
@@ -131,22 +138,20 @@ def test_only_a_local_worker_serves_local_dir_and_only_with_a_folder(tmp_path: P
     assert not (tmp_path / "r").exists()
 
 
-@dataclass(frozen=True)
-class ParsedWithALink:
-    """A parse result whose output, saved in `folder`, holds a link out of it beside real MinerU 4 JSON."""
-
-    folder: Path
-
-    def save(self, writer: FileBasedDataWriter) -> None:
-        writer.write("markdown.md", b"# x\n")
-        writer.write("middle_json.json", FIXTURE.read_bytes())
-        (self.folder / "leak.txt").symlink_to("/etc/hostname")
-
-
-def test_the_worker_removes_what_an_archive_would_leave_out_and_names_it(tmp_path: Path) -> None:
+def test_a_left_folder_holds_minerus_middle_json_and_never_an_unsafe_name(tmp_path: Path) -> None:
     job = JobInput(volume_path="/x.pdf", transport="local_dir", result_dir=str(tmp_path / "result"))
-    fields = package_result(ParsedWithALink(tmp_path / "result"), job, tmp_path)  # type: ignore[arg-type]
-    assert fields["result_dir"] == str(tmp_path / "result")
-    assert fields["degraded"] == ["leak.txt: not a regular file"]
-    assert files_under(tmp_path / "result") == ["content_list.json", "markdown.md", "middle_json.json"]
-    assert not (tmp_path / "result" / "leak.txt").is_symlink()
+    parsed = ParseResult.from_dict(json.loads(FIXTURE.read_text(encoding="utf-8")))
+    assert package_result(parsed, job, tmp_path) == {"result_dir": str(tmp_path / "result")}
+    assert files_under(tmp_path / "result") == ["middle_json.json"]
+    with TemporaryDirectory() as saved:  # MinerU's own save writes the same middle JSON, indented
+        parsed.save(FileBasedDataWriter(saved))
+        expected = json.loads((Path(saved) / "middle_json.json").read_text(encoding="utf-8"))
+    assert json.loads((tmp_path / "result" / "middle_json.json").read_text(encoding="utf-8")) == expected
+
+    files = {"images/a.jpg": b"jpeg", "../escaped.jpg": b"x", "/abs.jpg": b"x", ".hidden": b"x"}
+    assert write_safe_files(tmp_path / "other", files) == [
+        "../escaped.jpg: unsafe member name",
+        ".hidden: unsafe member name",
+        "/abs.jpg: unsafe member name",
+    ]
+    assert files_under(tmp_path) == ["other/images/a.jpg", "result/middle_json.json"]
