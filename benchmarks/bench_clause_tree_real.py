@@ -7,7 +7,8 @@ rebuilds the tree), builds the tree as `clause_tree` does and prints per documen
 - opened: outline entries that got a clause opened where their text starts (goal >= 99%), and how many
   of those at their bookmark's destination; `mismatch`: opened there, no printed heading matched;
 - empty: clause files with no text of their own while the PDF's region of that clause (from its start to
-  the next clause's start, less its title and running headers and footers) holds words (goal 0);
+  the next clause's start in the text layer's order, so a column's clause stops at its column; less its
+  title and running headers and footers) holds words (goal 0);
 - dropped, per reason, and lost (dropped without a reason, goal 0); blocks filled from the text layer;
 - build blocks/s (one core);
 - code, read back from the Markdown with a CommonMark parser (markdown-it-py): headings whose text is a code

@@ -76,6 +76,9 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-ragged2e.pdf", 18, 18),  # a heading under both columns read before the right column
         ("tl-interface3.pdf", 323, 325),  # an index page typed as one block, its columns merged by line
         ("tl-interface3.pdf", 330, 331),  # the same, destinations only in the right column
+        ("tl-dbshow.pdf", 0, 72),  # versions anchored at their own lines, below the headings' offset
+        ("tl-achemso.pdf", 61, 61),  # a three-column index read across; a letter higher in the next column
+        ("tl-ltnews.pdf", 28, 29),  # two columns: sections opened by a subsection, text level beside them
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:

@@ -227,6 +227,17 @@ def test_higher_on_the_page_in_another_column_is_not_backwards() -> None:
     assert [c.top for c in clauses] == [0.8, 0.1] and not warnings
 
 
+def test_higher_in_the_next_column_of_a_three_column_index_is_not_backwards() -> None:
+    """tl-achemso's index: `C` heads the third column, above `B` in the second, 0.20 page to the right."""
+    outline = [
+        placed("B", 0, 61, 0.765, [], left=0.442),
+        placed("C", 0, 61, 0.522, [], left=0.646),
+        placed("D", 0, 61, 0.40, [], left=0.66),  # above `C` in the same column: backwards
+    ]
+    clauses, _ = clauses_from_outline(outline, 70)
+    assert [c.top for c in clauses] == [0.765, 0.522, None]
+
+
 def test_a_clamped_page_keeps_no_position() -> None:
     outline = [placed("1 A", 0, 5, 0.5, []), placed("2 B", 0, 3, 0.2, [])]
     clauses, _ = clauses_from_outline(outline, 10)

@@ -70,6 +70,20 @@ def test_a_change_history_typed_as_one_index_block_is_cut_at_each_version() -> N
     assert [piece.text for piece in stream] == ["\n".join(piece.items) for piece in stream]
 
 
+def test_a_version_anchored_at_its_own_line_is_cut_there_when_the_shifted_destination_is_below() -> None:
+    """tl-dbshow: the document's offset (learnt from headings) puts each version's destination 0.03 below
+    its line, under it; the outline's own destination is tried next."""
+    items = ["1.1", "2022-01-05 Add macro . . . 19", "1.2", "2022-01-07 Add doc . . . 3", "Fix . . 4"]
+    layer = _layer(list(zip((0.11, 0.12, 0.14, 0.15, 0.16), items, strict=True)))
+    block = _block(BlockKind.INDEX, (0.1, 0.105, 0.9, 0.17), "\n".join(items), items=items)
+    outline = [_clause("1.1", "1.1", 0.105), _clause("1.2", "1.2", 0.135)]
+    shifted = [clause.model_copy(update={"top": clause.top + 0.012}) for clause in outline]
+    assert cut_at_destinations([block], shifted, layer)[1] == 0  # below `1.2`'s line: no title there
+    stream, cuts = cut_at_destinations([block], shifted, layer, outline)
+    assert cuts == 1
+    assert [piece.items for piece in stream] == [items[:2], items[2:]]
+
+
 def test_a_margin_heading_under_the_tail_of_the_line_above_opens_at_its_first_word() -> None:
     """The text layer's first words below the destination are the line above's tail (its descenders
     cross it); the heading prints the date first and `Version` before the number."""

@@ -79,3 +79,34 @@ def test_a_heading_below_both_columns_read_before_the_right_column_moves_after_i
     assert [block.text.split()[0] for block in stream] == [
         "\\RaggedRight", "S", "\\sloppy", "T", "\\thr@@", "Z", "\\z@", "Change", "v1.00",
     ]  # fmt: skip
+
+
+def test_a_three_column_page_read_across_is_read_column_by_column() -> None:
+    """An index in three columns, read row by row: `C` (third column) came before `B` (second)."""
+    columns = [(0.24, 0.43), (0.445, 0.635), (0.65, 0.84)]
+
+    def entry(text: str, column: int, top: float) -> Block:
+        return _block(text, (columns[column][0], top, columns[column][1], top + 0.02))
+
+    page = [
+        _block("Index", (0.24, 0.10, 0.84, 0.12)),
+        entry("\\alpha . . . 3", 0, 0.15),
+        entry("\\and . . . 4", 1, 0.15),
+        _block("C", (0.73, 0.15, 0.74, 0.16)),
+        entry("\\beta . . . 5", 0, 0.18),
+        entry("\\begin . . . 6", 1, 0.18),
+        entry("\\centering . . . 7", 2, 0.18),
+        _block("B", (0.53, 0.21, 0.54, 0.22)),
+        entry("\\chi . . . 8", 2, 0.21),
+        entry("\\bibnote . . . 9", 1, 0.24),
+    ]
+    clauses = [
+        Clause(id=c.lower(), title=c, level=1, page_index=0, numbered=False, top=top, left=left)
+        for c, top, left in (("A", 0.14, 0.24), ("B", 0.205, 0.445), ("C", 0.145, 0.65))
+    ]
+    stream, pages = column_ordered(page, clauses)
+    assert pages == 1
+    assert [block.text.split()[0] for block in stream] == [
+        "Index", "\\alpha", "\\beta", "\\and", "\\begin", "B", "\\bibnote", "C", "\\centering", "\\chi",
+    ]  # fmt: skip
+    assert segment(stream, clauses).unmatched == ()

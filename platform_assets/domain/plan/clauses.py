@@ -34,8 +34,9 @@ _ASCII_TOKEN = re.compile(r"[0-9]+|[a-z]+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\ufeff\ufffe\x02]")
 BACKWARD_SLACK = 0.01
 """A destination this far (page heights) above the previous one on its page points backwards."""
-COLUMN_SHIFT = 0.25
-"""Destinations this far apart across the page are in different columns: higher is not backwards."""
+COLUMN_SHIFT = 0.15
+"""Destinations this far apart across the page are in different columns: higher is not backwards (the
+columns of a three- or four-column index lie 0.19-0.21 apart)."""
 TITLE_WORDS_COMPARED = 4
 """Printed heading and bookmark title agree when their first words (up to 4) are the same."""
 

@@ -1,6 +1,13 @@
 """Each clause's own region of the PDF (from its start to the next clause's) and the words it holds.
 
-Invariant: the regions of consecutive clauses never overlap; a region's words leave out the clause's own
+A region is read in the text layer's own order: from the character nearest below and right of the
+clause's destination to the one of the next clause's, so on a two-column page a clause ending in the
+left column does not take the right column's lines level with it. Where the text layer's order
+contradicts the destinations (the next one's character comes first), the region is the horizontal
+bands between the two destinations instead.
+
+Invariant: the regions of consecutive clauses never overlap (bands, and spans of the text layer's order,
+each among themselves); a region's words leave out the clause's own
 title and the running headers and footers of its pages, so an empty count means nothing of its own.
 """
 
@@ -9,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import pypdfium2 as pdfium
 
 from platform_assets.domain.pdf.page_geometry import PageBox
 from platform_assets.domain.pdf.pdf_facts import open_pdf
@@ -57,24 +66,96 @@ def own_words(
     document = open_pdf(pdf, password)
     found: list[list[str]] = []
     try:
+        page_count = len(document) if end_page is None else end_page + 1
+        layer = _TextOrder(document)
+        starts = [layer.start(clause) for clause in clauses] + [(page_count - 1, _END)]
         with PageWords(pdf, password) as pages:
             furniture: dict[int, set[str]] = {}
-            page_count = len(document) if end_page is None else end_page + 1
-            for clause, bands in zip(clauses, clause_bands(clauses, page_count), strict=True):
+            for index, (clause, bands) in enumerate(
+                zip(clauses, clause_bands(clauses, page_count), strict=True)
+            ):
                 title = set(keys(clause.title)) | set(keys(clause.number or ""))
+                start, end = starts[index], starts[index + 1]
+                if start <= end:
+                    texts = layer.between(start, end)
+                else:  # the text layer reads the next clause's start first: the bands between them
+                    texts = [(band.page, _band_text(document, band)) for band in bands]
                 words: list[str] = []
-                for band in bands:
-                    if band.page not in furniture:
-                        text = pages.page(band.page)
-                        furniture[band.page] = {
-                            key for line in pages.furniture(band.page) for key in keys(text.lines[line])
-                        }
-                    skip = title | furniture[band.page]
-                    words += [word for word in keys(_band_text(document, band)) if word not in skip]
+                for page, text in texts:
+                    if page not in furniture:
+                        lines = pages.page(page).lines
+                        furniture[page] = {key for line in pages.furniture(page) for key in keys(lines[line])}
+                    skip = title | furniture[page]
+                    words += [word for word in keys(text) if word not in skip]
                 found.append(words)
     finally:
         document.close()
     return found
+
+
+_END = 1 << 30
+"""A character index past every page's last."""
+SLACK = 0.01
+"""A destination's character may start this far (page fractions) above or left of it."""
+
+
+class _TextOrder:
+    """The text layer of a document in its own reading order: where a destination's text starts, and the
+    text between two such places."""
+
+    def __init__(self, document: pdfium.PdfDocument) -> None:
+        self.document = document
+        self.corners: tuple[int, list[tuple[float, float]]] = (-1, [])  # the last page read only
+
+    def start(self, clause: Clause) -> tuple[int, int]:
+        """(page, character index) where the clause starts: the character whose top-left corner is nearest
+        its destination among those below and right of it (`SLACK` allowed); a clause without a position
+        starts with its page."""
+        if clause.top is None:
+            return clause.page_index, 0
+        corners = self._corners(clause.page_index)
+        x, y = clause.left or 0.0, clause.top
+        nearest = min(
+            (
+                ((x - left) ** 2 + (y - top) ** 2, index)
+                for index, (left, top) in enumerate(corners)
+                if top >= y - SLACK and left >= x - SLACK
+            ),
+            default=None,
+        )
+        return clause.page_index, nearest[1] if nearest else len(corners)
+
+    def between(self, start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, str]]:
+        """(page, text) from `start` up to `end` (excluded), page by page."""
+        texts = []
+        for page in range(start[0], end[0] + 1):
+            first = start[1] if page == start[0] else 0
+            last = end[1] if page == end[0] else _END
+            textpage = self.document[page].get_textpage()
+            try:
+                count = min(last, textpage.count_chars()) - first
+                texts.append((page, textpage.get_text_range(first, count) if count > 0 else ""))
+            finally:
+                textpage.close()
+        return texts
+
+    def _corners(self, page_index: int) -> list[tuple[float, float]]:
+        """Each character's top-left corner on the displayed page, as (across, down) fractions."""
+        if self.corners[0] != page_index:
+            page = self.document[page_index]
+            textpage = page.get_textpage()
+            try:
+                box = PageBox.of(page)
+                corners = []
+                for index in range(textpage.count_chars()):
+                    left, bottom, right, top = textpage.get_charbox(index)
+                    (x0, y0), (x1, y1) = box.to_fraction(left, top), box.to_fraction(right, bottom)
+                    corners.append((min(x0, x1), min(y0, y1)))
+                self.corners = (page_index, corners)
+            finally:
+                textpage.close()
+                page.close()
+        return self.corners[1]
 
 
 def _band_text(document, band: Band) -> str:

@@ -203,7 +203,7 @@ def _segmented(
     if pdf is None:
         return segment(stream, clauses)
     with PageRegions(pdf, password) as regions:
-        stream, cuts = cut_at_destinations(stream, destinations, regions.inside)
+        stream, cuts = cut_at_destinations(stream, destinations, regions.inside, clauses)
     segmentation = segment(stream, clauses)
     if not cuts:
         return segmentation

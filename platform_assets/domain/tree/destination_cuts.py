@@ -44,12 +44,18 @@ BLANK_STRIP = 0.004
 
 
 def cut_at_destinations(
-    stream: Sequence[Block], clauses: Sequence[Clause], region_text: RegionText
+    stream: Sequence[Block],
+    clauses: Sequence[Clause],
+    region_text: RegionText,
+    unshifted: Sequence[Clause] | None = None,
 ) -> tuple[list[Block], int]:
     """The stream with each block that a destination points inside (more than `STRADDLE` below its top
     and above its bottom, in its column) cut there; and how many cuts were made.
 
-    `clauses` carry the destinations as the segmenter uses them (shifted by the document's offset).
+    `clauses` carry the destinations as the segmenter uses them (shifted by the document's offset);
+    `unshifted`, the same clauses as the outline gives them. The offset is learnt from headings, and an
+    entry of a running list (a change history's version) may be anchored at its own line instead: where
+    the title is not printed below the shifted destination, the outline's own is tried.
     """
     inside = sorted(
         (clause.page_index, clause.top, index)
@@ -66,21 +72,28 @@ def cut_at_destinations(
         if block.bbox is None or not _cuttable(block):
             cut.append(block)
             continue
-        on_page = [
-            clauses[inside[at][2]] for at in range(bisect_left(pages, page), bisect_right(pages, page))
-        ]
-        pieces = _columns(block, on_page, region_text) or [block]
+        on_page = [inside[at][2] for at in range(bisect_left(pages, page), bisect_right(pages, page))]
+        pieces = _columns(block, [clauses[index] for index in on_page], region_text) or [block]
         cuts += len(pieces) - 1
-        for clause in on_page:
-            at = next((at for at, piece in enumerate(pieces) if _points_inside(piece, clause)), None)
-            if at is None:
-                continue
-            halves = _cut(pieces[at], clause.top, tokens(clause.title), region_text)  # type: ignore[arg-type]
-            if halves is not None:
-                pieces[at : at + 1] = halves
-                cuts += 1
+        for index in on_page:
+            for clause in _tops(clauses[index], unshifted[index] if unshifted else None):
+                at = next((at for at, piece in enumerate(pieces) if _points_inside(piece, clause)), None)
+                if at is None:
+                    continue
+                halves = _cut(pieces[at], clause.top, tokens(clause.title), region_text)  # type: ignore[arg-type]
+                if halves is not None:
+                    pieces[at : at + 1] = halves
+                    cuts += 1
+                    break
         cut.extend(pieces)
     return cut, cuts
+
+
+def _tops(shifted: Clause, unshifted: Clause | None) -> list[Clause]:
+    """The clause with its destination as the segmenter uses it, then as the outline gives it (if other)."""
+    if unshifted is None or unshifted.top is None or unshifted.top == shifted.top:
+        return [shifted]
+    return [shifted, unshifted]
 
 
 def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> list[Block] | None:

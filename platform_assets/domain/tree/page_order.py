@@ -1,19 +1,20 @@
-"""Two-column pages the parser read row by row -> read column by column, where the outline proves it.
+"""Multi-column pages the parser read row by row -> read column by column, where the outline proves it.
 
-MinerU may read a two-column page across the columns (an index: `A`, `I`, `aspect ratio`, `image`,
-`C`, `K` ...), or read a heading below both columns before the right column. The walk opens clauses
-in outline order, so a clause whose destination comes later on the page but earlier in that reading
-order passes the clauses it skipped, which then never open. Where the destinations of one page point
-at blocks in an order the outline contradicts, and the page holds two columns, its blocks are read
-column by column in bands (cut at blocks spanning both columns, and, as a second reading, also at a
-blank strip across the page): the reading whose destinations follow the outline best
-is kept, and only if it contradicts it less than MinerU's.
+MinerU may read a page of two or three columns across the columns (an index: `A`, `I`, `aspect
+ratio`, `image`, `C`, `K` ...), or read a heading below both columns before the right column. The walk
+opens clauses in outline order, so a clause whose destination comes later on the page but earlier in
+that reading order passes the clauses it skipped, which then never open. Where the destinations of one
+page point at blocks in an order the outline contradicts, and the page holds columns (blank gutters
+between blocks), its blocks are read column by column in bands (cut at blocks spanning a gutter, and,
+as a second reading, also at a blank strip across the page): the reading whose destinations follow the
+outline best is kept, and only if it contradicts it less than MinerU's.
 
 Invariant: the stream keeps every block once; pages the outline does not contradict keep their order.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import groupby, pairwise
 
@@ -22,7 +23,15 @@ from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.tree.segment import anchor_blocks
 
 GUTTER = 0.01
-"""A block crossing the middle of the text area by more than this spans both columns."""
+"""A block crossing a gutter's middle by more than this spans the columns on both sides."""
+GUTTER_SAMPLES = 200
+"""Points across the text area where the blocks covering it are counted, to find the gutters."""
+WIDE = 0.6
+"""A block wider than this share of the text area spans columns, whatever its layout: it does not hide a
+gutter (text under both columns, a heading over them)."""
+SPANNING_SHARE = 10
+"""Narrower blocks that may cross a gutter: one in ten (at least one: a short title centred over the
+columns)."""
 BAND_GAP = 0.02
 """Blank height across both columns that ends a band, in the second reading (more than a line's)."""
 MIN_COLUMN_BLOCKS = 2
@@ -64,11 +73,19 @@ def _inverted(stream: Sequence[Block], clauses: list[Clause]) -> list[Clause]:
 
 def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] | None:
     """The column-by-column reading of the page that contradicts the outline least, if it does so less
-    than MinerU's; None otherwise or when the page has no two columns."""
+    than MinerU's; None otherwise or when the page has no columns. The columns are tried as the page's
+    blank gutters split them, and as the two halves of its text area (columns in only part of a page
+    leave no gutter blank from top to bottom)."""
+    if any(block.bbox is None for block in blocks):
+        return None
+    boxes: list[BBox] = [block.bbox for block in blocks]  # type: ignore[misc]
+    middle = (min(box[0] for box in boxes) + max(box[2] for box in boxes)) / 2
     readings = [
         (len(_inverted(reading, clauses)), reading)
+        for gutters in (_gutters(boxes), [middle])
+        if gutters
         for gaps in (False, True)
-        if (reading := _by_columns(blocks, gaps)) is not None
+        if (reading := _by_columns(blocks, boxes, gutters, gaps)) is not None
     ]
     if not readings:
         return None
@@ -76,15 +93,14 @@ def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] |
     return best if inversions < len(_inverted(blocks, clauses)) else None
 
 
-def _by_columns(blocks: list[Block], gaps: bool) -> list[Block] | None:
-    """The page's blocks column by column within bands; None when the page has no two columns (or a
-    block without a bbox). With `gaps`, a band also ends at `BAND_GAP` of blank height across the page."""
-    if any(block.bbox is None for block in blocks):
-        return None
-    boxes: list[BBox] = [block.bbox for block in blocks]  # type: ignore[misc]
-    middle = (min(box[0] for box in boxes) + max(box[2] for box in boxes)) / 2
-    side = [_side(box, middle) for box in boxes]
-    if side.count(0) < MIN_COLUMN_BLOCKS or side.count(1) < MIN_COLUMN_BLOCKS:
+def _by_columns(
+    blocks: list[Block], boxes: list[BBox], gutters: list[float], gaps: bool
+) -> list[Block] | None:
+    """The page's blocks column by column within bands, the columns split at `gutters`; None when a
+    column holds fewer than `MIN_COLUMN_BLOCKS`. With `gaps`, a band also ends at `BAND_GAP` of blank
+    height across the page."""
+    side = [_side(box, gutters) for box in boxes]
+    if min(side.count(column) for column in range(len(gutters) + 1)) < MIN_COLUMN_BLOCKS:
         return None
     ordered: list[Block] = []
     band: list[int] = []
@@ -93,7 +109,7 @@ def _by_columns(blocks: list[Block], gaps: bool) -> list[Block] | None:
         if gaps and band and boxes[at][1] > bottom + BAND_GAP:
             ordered += _band(blocks, band, side)
             band = []
-        if side[at] is None:  # spans both columns: closes the band above it
+        if side[at] is None:  # spans a gutter: closes the band above it
             ordered += _band(blocks, band, side)
             ordered.append(blocks[at])
             band = []
@@ -103,15 +119,42 @@ def _by_columns(blocks: list[Block], gaps: bool) -> list[Block] | None:
     return ordered + _band(blocks, band, side)
 
 
-def _side(box: BBox, middle: float) -> int | None:
-    """0: left column, 1: right column, None: across both."""
-    if box[2] <= middle + GUTTER:
-        return 0
-    if box[0] >= middle - GUTTER:
-        return 1
-    return None
+def _gutters(boxes: list[BBox]) -> list[float]:
+    """The middles of the blank vertical strips between columns, left to right: runs of the text area
+    that at most one in `SPANNING_SHARE` of the blocks no wider than `WIDE` covers, each with
+    `MIN_COLUMN_BLOCKS` blocks in the columns on both its sides."""
+    left, right = min(box[0] for box in boxes), max(box[2] for box in boxes)
+    narrow = [box for box in boxes if box[2] - box[0] <= WIDE * (right - left)]
+    allowance = max(1, len(narrow) // SPANNING_SHARE)
+    step = (right - left) / GUTTER_SAMPLES
+    blank = [
+        sum(box[0] < x < box[2] for box in narrow) <= allowance
+        for x in (left + step * (at + 0.5) for at in range(GUTTER_SAMPLES))
+    ]
+    gutters: list[float] = []
+    for is_blank, samples in groupby(range(GUTTER_SAMPLES), key=blank.__getitem__):
+        run = list(samples)
+        if is_blank and run[0] > 0 and run[-1] < GUTTER_SAMPLES - 1:  # inside the text area
+            gutters.append(left + step * (run[0] + run[-1] + 1) / 2)
+    while gutters:  # a strip with too few blocks beside it is a ragged column's, not a gutter
+        side = [_side(box, gutters) for box in boxes]
+        counts = [side.count(column) for column in range(len(gutters) + 1)]
+        weak = [at for at in range(len(gutters)) if min(counts[at], counts[at + 1]) < MIN_COLUMN_BLOCKS]
+        if not weak:
+            break
+        del gutters[weak[0]]
+    return gutters
+
+
+def _side(box: BBox, gutters: Sequence[float]) -> int | None:
+    """The column of `box` (0 left of the first gutter), None where it crosses a gutter."""
+    column = bisect_left(gutters, (box[0] + box[2]) / 2)
+    lower = gutters[column - 1] - GUTTER if column else -1.0
+    upper = gutters[column] + GUTTER if column < len(gutters) else 2.0
+    return column if lower <= box[0] and box[2] <= upper else None
 
 
 def _band(blocks: list[Block], band: list[int], side: list[int | None]) -> list[Block]:
-    """A band's blocks: the left column's top-down, then the right one's (each already sorted by top)."""
-    return [blocks[at] for column in (0, 1) for at in band if side[at] == column]
+    """A band's blocks column by column, left to right (each already sorted by top)."""
+    columns = max((column for column in side if column is not None), default=0) + 1
+    return [blocks[at] for column in range(columns) for at in band if side[at] == column]
