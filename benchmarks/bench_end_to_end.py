@@ -311,7 +311,11 @@ def print_rest(run: PlatformRun) -> None:
         ("run start-up", line.startup_s, f"{line.runs} runs: creation to first step start"),
         ("run wind-down", line.winddown_s, "between steps, last step end to run end"),
         *[
-            (step, seconds - held.get(step, 0.0), f"{line.step_counts[step]} step(s), less their phases")
+            (
+                step,
+                seconds - (phases := held.get(step, 0.0)),
+                _less_phases(line.step_counts[step], seconds, phases),
+            )
             for step, seconds in line.steps.items()
         ],
         ("after the last run", line.after_s, "summary read back, CLI exit"),
@@ -321,6 +325,13 @@ def print_rest(run: PlatformRun) -> None:
         print(f"  {name:<24}{seconds:8.2f} {seconds / run.wall_s:7.1%}  {what}")
     unplaced = run.rest_s - sum(seconds for _, seconds, _ in rows)
     print(f"  {'not placed':<24}{unplaced:8.2f} {unplaced / run.wall_s:7.1%}  clock skew, rounding")
+
+
+def _less_phases(steps: int, seconds: float, phases: float) -> str:
+    what = f"{steps} step(s), less their phases"
+    if phases > seconds:  # the batches' jobs ran beside the runs before theirs
+        return f"{what}: negative, parsed ahead of their runs (PLATFORM_READ_AHEAD)"
+    return what
 
 
 def verdict(ratio: float, goal: float) -> str:

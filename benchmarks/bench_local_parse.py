@@ -1,18 +1,21 @@
 """Local parse throughput: the whole `parsed_batch` asset path vs MinerU flash called directly.
 
-The asset path is `materialize_document`, what `ingest --wait` runs (one Dagster run per batch), its
-batches timed by its own progress lines; right after each batch, MinerU parses the same pages directly in
-this process, so that both figures of a batch see the same load of the shared machine. Prints pages/s of
-both, the planning seconds, the orchestration cost (goal: under 20%, pooled over the rounds) and the
-seconds of the result hand-off phases (`package` in the worker, `extract` in the store). Each round gets
-a fresh worker spool, so its first batch pays the worker's cold start, as a first run on a machine does;
-the later batches reuse that warm worker.
+The asset path is `materialize_document`, what `ingest --wait` runs (one Dagster run per batch, the next
+batches read ahead on the worker), its batches timed by its own progress lines; right after the document,
+MinerU parses the same batches' pages directly in this process, batch by batch, so that both figures of a
+round see about the same load of the shared machine (a direct parse between two batches would run beside
+the batch read ahead). Prints pages/s of both, the planning seconds, the orchestration cost (goal: under
+20%, pooled over the rounds) and the seconds of the result hand-off phases (`package` in the worker,
+`extract` in the store). Each round gets a fresh worker spool, so its first batch pays the worker's cold
+start, as a first run on a machine does; the later batches reuse that warm worker (`--warm`: the rounds
+share warm workers, as on a machine that keeps parsing documents; an unreported round starts them).
+`--read-ahead N` sets `PLATFORM_READ_AHEAD` (0: each batch's job submitted by its run).
 `--transport both` alternates the LocalWorker's transports round by round, then times the hand-off
 alone: the first batch parsed once, packaged and stored both ways in alternation (best of `--rounds`,
 at least 3).
 Usage: `.venv/bin/python benchmarks/bench_local_parse.py [PDF] [--transport local_dir|tarball_b64|both]
-[--rounds N]` (default: the sample standard, `local_dir`, one round). Batch sizes:
-`PLATFORM_BATCH_TARGET_PAGES` / `PLATFORM_BATCH_MAX_PAGES` (default 10 / 20).
+[--rounds N] [--read-ahead N] [--warm]` (default: the sample standard, `local_dir`, one round, read ahead 1).
+Batch sizes: `PLATFORM_BATCH_TARGET_PAGES` / `PLATFORM_BATCH_MAX_PAGES` (default 10 / 20).
 """
 
 from __future__ import annotations
@@ -60,16 +63,13 @@ def direct(pdf: Path, first: int, last: int) -> float:
 
 
 class Pairs:
-    """`materialize_document`'s progress lines as timings: the plan, then each batch through the asset,
-    each followed at once by MinerU direct on its pages, so that both see the machine's load of the
-    moment (the direct parse is not counted in the next batch; the idle worker beside it only polls)."""
+    """`materialize_document`'s progress lines as timings: the plan, then each batch through the asset."""
 
-    def __init__(self, registry_dir: Path, doc_id: str, pdf: Path):
-        self.registry_dir, self.doc_id, self.pdf = registry_dir, doc_id, pdf
+    def __init__(self, registry_dir: Path, doc_id: str):
+        self.registry_dir, self.doc_id = registry_dir, doc_id
         self.ranges: list[tuple[int, int]] = []
         self.plan_s = 0.0
         self.batch_s: list[float] = []
-        self.direct_s: list[float] = []
         self.since = time.perf_counter()
         """When the step being timed began (`materialize_document`, then each batch)."""
 
@@ -84,12 +84,14 @@ class Pairs:
             self.plan_s = now - self.since
         elif line.lstrip().startswith("parsed "):
             self.batch_s.append(now - self.since)
-            self.direct_s.append(direct(self.pdf, *self.ranges[len(self.direct_s)]))
         self.since = time.perf_counter()
 
 
-def one_round(pdf: Path, transport: str) -> tuple[list[tuple[int, int]], Round]:
-    """One `materialize_document` (the path of `ingest --wait`) on a fresh data folder and worker spool."""
+def one_round(
+    pdf: Path, transport: str, read_ahead: int, spool: Path | None = None
+) -> tuple[list[tuple[int, int]], Round]:
+    """One `materialize_document` (the path of `ingest --wait`) on a fresh data folder and worker spool
+    (or on `spool`, whose workers are left running), then MinerU direct on each of its batches."""
     import dagster as dg
 
     from platform_assets.definitions import default_resources
@@ -106,28 +108,31 @@ def one_round(pdf: Path, transport: str) -> tuple[list[tuple[int, int]], Round]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         paths = PlatformPaths(work / "data")
-        worker = LocalWorker(  # no warm worker from an earlier run
-            spool_dir=str(work / "spool"), result_transport=transport, handoff_dir=str(paths.root / "handoff")
+        worker = LocalWorker(  # without `spool`, no warm worker from an earlier run
+            spool_dir=str(spool or work / "spool"),
+            result_transport=transport,
+            handoff_dir=str(paths.root / "handoff"),
         )
         planner = PlannerSettings(
             target_pages=int(os.environ.get("PLATFORM_BATCH_TARGET_PAGES", "10")),
             max_pages=int(os.environ.get("PLATFORM_BATCH_MAX_PAGES", "20")),
         )
-        resources = {**default_resources(PlatformSettings(paths)), "worker": worker, "planner": planner}
+        settings = PlatformSettings(paths, read_ahead=read_ahead)
+        resources = {**default_resources(settings), "worker": worker, "planner": planner}
         doc_id = register_pdf(pdf, Registry(paths.registry), paths.landing, "bench").record.doc_id
-        pairs = Pairs(paths.registry, doc_id, pdf)
+        pairs = Pairs(paths.registry, doc_id)
         try:
             with dg.instance_for_test() as instance:
                 pairs.since = time.perf_counter()
-                materialize_document(doc_id, PlatformSettings(paths), instance, resources, log=pairs)
+                materialize_document(doc_id, settings, instance, resources, log=pairs)
         finally:
-            worker.stop_workers()
+            if spool is None:
+                worker.stop_workers()
+        direct_s = [direct(pdf, first, last) for first, last in pairs.ranges]
         assert len(pairs.batch_s) == len(pairs.ranges), "one progress line per batch"
         parsed = [r for r in load_records(paths.timings) if r.status == "succeeded"]
     phases = {name: sum(r.phase(name) or 0.0 for r in parsed) for name in ("package", "extract")}
-    result = Round(
-        transport, pairs.plan_s, pairs.batch_s, pairs.direct_s, phases["package"], phases["extract"]
-    )
+    result = Round(transport, pairs.plan_s, pairs.batch_s, direct_s, phases["package"], phases["extract"])
     return pairs.ranges, result
 
 
@@ -197,6 +202,10 @@ def main() -> None:
     parser.add_argument("pdf", nargs="?", type=Path, help="default: the sample standard")
     parser.add_argument("--transport", choices=(*TRANSPORTS, "both"), default="local_dir")
     parser.add_argument("--rounds", type=int, default=1, help="rounds per transport (pooled)")
+    parser.add_argument("--read-ahead", type=int, default=1, help="PLATFORM_READ_AHEAD (0: none)")
+    parser.add_argument(
+        "--warm", action="store_true", help="rounds share warm workers (after an unreported first round)"
+    )
     args = parser.parse_args()
     if args.pdf is not None:
         pdf = args.pdf.resolve()
@@ -207,9 +216,12 @@ def main() -> None:
     transports = TRANSPORTS if args.transport == "both" else (args.transport,)
     rounds: dict[str, list[Round]] = {t: [] for t in transports}
     ranges: list[tuple[int, int]] = []
+    spools = {t: Path(tempfile.mkdtemp()) / "spool" for t in transports} if args.warm else {}
+    for transport in spools:  # the workers' cold start, not reported
+        one_round(pdf, transport, args.read_ahead, spools[transport])
     for number in range(args.rounds):
         for transport in transports if number % 2 == 0 else transports[::-1]:  # alternate who goes first
-            ranges, result = one_round(pdf, transport)
+            ranges, result = one_round(pdf, transport, args.read_ahead, spools.get(transport))
             rounds[transport].append(result)
             print(
                 f"round {number + 1} {transport:<11} plan {result.plan_s:5.2f} s, asset "
@@ -221,6 +233,10 @@ def main() -> None:
     for transport in transports:
         print()
         report(pdf, ranges, rounds[transport])
+    for transport, spool in spools.items():
+        from resources.parse_worker import LocalWorker
+
+        LocalWorker(spool_dir=str(spool), result_transport=transport).stop_workers()
     if args.transport == "both":
         (first, last), times = ranges[0], max(args.rounds, 3)
         best = handoff_ab(pdf, first, last, times)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
 from dagster._core.events import DagsterEvent
 
-from platform_assets.definitions import build_definitions
+from platform_assets.definitions import build_definitions, default_resources
 from platform_assets.domain.common.data_store import DataStore, pull
 from platform_assets.domain.common.platform_paths import PlatformPaths
 from platform_assets.domain.intake.registry import Registry
@@ -28,6 +29,7 @@ from platform_assets.domain.parse.failures import StepFailed, batch_label
 from platform_assets.domain.plan.batch_plan import BatchPlan
 from platform_assets.domain.tree.clause_tree import read_tree_manifest
 from platform_assets.domain.verify.verification_store import LATEST, read_latest
+from platform_assets.read_ahead import reading_ahead
 from resources.platform_data import WAREHOUSE, WAREHOUSE_SNAPSHOT, data_store_for, pull_tree
 from resources.settings import PlatformSettings
 from worker_contract.redaction import redact
@@ -133,20 +135,36 @@ def materialize_document(
     def run(selection: dg.AssetSelection, key: str | None, what: Callable[[str], str] = step_of_document):
         return _run(settings, instance, resources, selection, key, what=what)
 
+    resources = resources if resources is not None else default_resources(settings)
     run(dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
     store = data_store_for(settings)
-    plan = Registry(store).plan(doc_id)
+    registry = Registry(store)
+    plan = registry.plan(doc_id)
     assert plan is not None, "batch_plan registers the plan"
     log(f"{doc_id}: {plan.page_count} pages planned into {len(plan.batches)} batches ({plan.method.value})")
-    for batch in plan.batches:
-        label = batch_label(batch.key, batch.first_page, batch.last_page)
-        try:
-            run(dg.AssetSelection.assets("parsed_batch"), batch.key, what=lambda _, label=label: label)
-        except StepFailed:
-            with contextlib.suppress(StepFailed):  # the failed attempts become rows of parse_runs first
-                run(dg.AssetSelection.assets("parse_timings"), None)
-            raise
-        log(f"  parsed {label.removeprefix('batch ')}")
+    run_ids = {batch.key: str(uuid.uuid4()) for batch in plan.batches}
+    sha256 = registry.document(doc_id).sha256
+    with reading_ahead(settings, resources, doc_id, sha256) as read_ahead:
+        for index, batch in enumerate(plan.batches):
+            label = batch_label(batch.key, batch.first_page, batch.last_page)
+            read_ahead.queue(plan.batches[index:], run_ids)  # this batch's job and the next ones'
+            try:
+                _run(
+                    settings,
+                    instance,
+                    resources,
+                    dg.AssetSelection.assets("parsed_batch"),
+                    batch.key,
+                    what=lambda _, label=label: label,
+                    run_id=run_ids[batch.key],
+                )
+            except StepFailed:
+                with contextlib.suppress(StepFailed):  # the failed attempts become rows of parse_runs first
+                    run(dg.AssetSelection.assets("parse_timings"), None)
+                raise
+            finally:
+                read_ahead.drop(batch)
+            log(f"  parsed {label.removeprefix('batch ')}")
     check = run(dg.AssetSelection.assets("parsed_document"), doc_id)
     tree_run = run(dg.AssetSelection.assets("clause_tree"), doc_id)
     run(dg.AssetSelection.assets("verification"), doc_id)
@@ -210,13 +228,15 @@ def _run(
     selection: dg.AssetSelection,
     partition_key: str | None,
     what: Callable[[str], str] | None = None,
+    run_id: str | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One run over the definitions of the registry as it is now (it may have gained partitions); a
-    failed run raises `StepFailed`, described by `what(failed step)` (default `step <step> of
-    <partition>`)."""
+    """One run (with `run_id`, if given) over the definitions of the registry as it is now (it may have
+    gained partitions); a failed run raises `StepFailed`, described by `what(failed step)` (default
+    `step <step> of <partition>`)."""
     result = _job(settings, resources, selection).execute_in_process(
         instance=instance,
         partition_key=partition_key,
+        run_id=run_id,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         raise_on_error=False,
     )

@@ -14,7 +14,7 @@ import shutil
 import sys
 import time
 from abc import abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +161,40 @@ class LocalWorker(ParseWorker):
         )
 
     def submit(self, job: JobInput) -> JobHandle:
-        """Queue the job; a `local_dir` job gets a fresh result folder path in the hand-off folder."""
+        """Queue the job, or take the same job read ahead (`read_ahead`); a `local_dir` job gets a fresh
+        result folder path in the hand-off folder."""
+        handle = _READ_AHEAD.pop(self._parse_key(job), None)
+        if handle is not None:  # its queue time counts from now: the wait this run had, not the read-ahead's
+            return replace(handle, submitted_at=time.monotonic())
+        return self._submit(job)
+
+    def read_ahead(self, job: JobInput) -> str:
+        """Queue `job` before the run that parses it starts, so that the worker goes from one batch to the
+        next without waiting for Dagster in between: that run's `submit` of the same job (the same pages,
+        tier and transport) takes this one, queued, running or done. For runs of this process only
+        (`ingest --wait`); `withdraw_read_ahead` cancels what no run took. Returns the job's id (the one
+        queued before, if the same job was)."""
+        key = self._parse_key(job)
+        if key not in _READ_AHEAD:
+            _READ_AHEAD[key] = self._submit(job)
+        return _READ_AHEAD[key].job_id
+
+    def withdraw_read_ahead(self, job: JobInput | None = None) -> int:
+        """Cancel `job` if it was read ahead and no run took it (None: every such job of this worker's
+        spool); how many were cancelled."""
+        prefix = f"{self.spool.root}\0"
+        keys = [self._parse_key(job)] if job is not None else [k for k in _READ_AHEAD if k.startswith(prefix)]
+        handles = [handle for key in keys if (handle := _READ_AHEAD.pop(key, None)) is not None]
+        for handle in handles:
+            self.cancel(handle)
+        return len(handles)
+
+    def _parse_key(self, job: JobInput) -> str:
+        """What makes two jobs of this worker's spool the same parse: all but the result folder and the
+        trace context."""
+        return f"{self.spool.root}\0{job.model_dump_json(exclude={'result_dir', 'trace_context'})}"
+
+    def _submit(self, job: JobInput) -> JobHandle:
         pool = self._pool()
         state: dict[str, Any] = {}
         if job.transport == "local_dir":
@@ -218,6 +251,10 @@ class LocalWorker(ParseWorker):
     def stop_workers(self) -> None:
         """Stop this spool's live workers: SIGTERM (each drains its job in hand), SIGKILL after the grace."""
         self._pool().stop_workers()
+
+
+_READ_AHEAD: dict[str, JobHandle] = {}
+"""Jobs `LocalWorker.read_ahead` queued in this process for a later run of it to take, by `_parse_key`."""
 
 
 def _discard(handle: JobHandle) -> None:

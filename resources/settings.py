@@ -49,6 +49,9 @@ class PlatformSettings:
     """`PLATFORM_GPU_PREFETCH`: parse runs allowed beyond the worker's capacity (`runpod_gpu` = workersMax
     + N): their jobs wait in RunPod's own queue, so a freed GPU worker starts the next batch at once, not
     after a Dagster run launch."""
+    read_ahead: int = 1
+    """`PLATFORM_READ_AHEAD`: batches `ingest --wait` queues on the LocalWorker ahead of their runs, so the
+    worker parses the next batch while Dagster finishes the last one's run and starts the next (0: none)."""
     object_store: ObjectStoreKind = "local"
     """`PLATFORM_OBJECT_STORE`: files under the data folder, or an S3/R2 bucket."""
     data_store: DataStoreKind = "local"
@@ -93,6 +96,7 @@ class PlatformSettings:
                 environ, "RUNPOD_RESULT_TRANSPORT", cls.runpod_result_transport, ResultTransport
             ),
             gpu_prefetch=_count(environ, "PLATFORM_GPU_PREFETCH", cls.gpu_prefetch),
+            read_ahead=_count(environ, "PLATFORM_READ_AHEAD", cls.read_ahead),
             object_store=_choice(environ, "PLATFORM_OBJECT_STORE", cls.object_store, ObjectStoreKind),
             data_store=_choice(environ, "PLATFORM_DATA_STORE", cls.data_store, DataStoreKind),
             s3_bucket=environ.get("PLATFORM_S3_BUCKET", cls.s3_bucket),

@@ -40,6 +40,7 @@ _SEVERITY = {
     logging.CRITICAL: otel_logs.SeverityNumber.FATAL,
 }
 _forced_trace_id: ContextVar[int | None] = ContextVar("forced_trace_id", default=None)
+_forced_span_id: ContextVar[int | None] = ContextVar("forced_span_id", default=None)
 _propagator = TraceContextTextMapPropagator()
 _I = TypeVar("_I")
 
@@ -168,7 +169,7 @@ def shutdown() -> None:
 
 
 class _TraceIds:
-    """Random ids, except a root span's trace id while `trace_id_for` is in effect."""
+    """Random ids, except a root span's ids while `root_span_ids` is in effect."""
 
     def __init__(self) -> None:
         from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
@@ -176,7 +177,7 @@ class _TraceIds:
         self._random = RandomIdGenerator()
 
     def generate_span_id(self) -> int:
-        return self._random.generate_span_id()
+        return _forced_span_id.get() or self._random.generate_span_id()
 
     def generate_trace_id(self) -> int:
         return _forced_trace_id.get() or self._random.generate_trace_id()
@@ -186,14 +187,27 @@ class _TraceIds:
 
 
 @contextmanager
-def trace_id_for(key: str) -> Iterator[None]:
-    """Root spans started inside get a trace id derived from `key`: every attempt of one batch in one
-    run lands in the same trace."""
-    token = _forced_trace_id.set(int(hashlib.sha256(key.encode()).hexdigest()[:32], 16) or 1)
+def root_span_ids(trace_key: str, span_key: str | None = None) -> Iterator[None]:
+    """The root span started inside gets a trace id derived from `trace_key` (every attempt of one batch
+    in one run lands in the same trace) and, with `span_key`, a span id derived from it (a job queued
+    before its run names the run's span as its parent: `traceparent_for`). Start one span inside."""
+    trace_token = _forced_trace_id.set(_key_id(trace_key, 32))
+    span_token = _forced_span_id.set(_key_id(span_key, 16) if span_key is not None else None)
     try:
         yield
     finally:
-        _forced_trace_id.reset(token)
+        _forced_span_id.reset(span_token)
+        _forced_trace_id.reset(trace_token)
+
+
+def traceparent_for(trace_key: str, span_key: str) -> dict[str, str]:
+    """The W3C trace context of the root span `root_span_ids(trace_key, span_key)` starts (sampled)."""
+    return {"traceparent": f"00-{_key_id(trace_key, 32):032x}-{_key_id(span_key, 16):016x}-01"}
+
+
+def _key_id(key: str, digits: int) -> int:
+    """A non-zero id of `digits` hex digits derived from `key`."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:digits], 16) or 1
 
 
 def inject_context() -> dict[str, str]:

@@ -24,8 +24,9 @@ from telemetry import (
     attach_log_handler,
     configure,
     inject_context,
+    root_span_ids,
     safe_text,
-    trace_id_for,
+    traceparent_for,
 )
 
 SERVICE_NAME = "document-platform"
@@ -69,6 +70,20 @@ class PlatformInstruments:
         )
 
 
+def batch_trace_context(run_id: str, batch_key: str, attempt: int = 0) -> dict[str, Any]:
+    """`JobInput` fields for a job queued before its run (`read_ahead`): the W3C `trace_context` of the
+    root span that attempt `attempt` of run `run_id` will start for the batch, only while telemetry is on
+    (the job's spans then join that run's trace, as `BatchObservation.job_fields` gives them)."""
+    if not platform_telemetry().enabled:
+        return {}
+    return {"trace_context": traceparent_for(*_root_keys(run_id, batch_key, attempt))}
+
+
+def _root_keys(run_id: str, batch_key: str, attempt: int) -> tuple[str, str]:
+    """The keys of a batch attempt's root span ids: its trace (one per batch and run), its span."""
+    return f"{run_id}/{batch_key}", f"{run_id}/{batch_key}/{attempt}"
+
+
 class BatchObservation:
     """One batch attempt: its root span (current while the context is entered), phase spans placed from
     `marks`, metrics and log events; flushed on exit (step processes are short-lived)."""
@@ -90,7 +105,7 @@ class BatchObservation:
         """Wall-clock ns of `submit`, `submitted`, `wait`, `waited`, `store`, read off the monotonic clock
         (so `seconds` between two marks is a monotonic duration)."""
         self._wall_ns, self._perf_ns = time.time_ns(), time.perf_counter_ns()
-        with trace_id_for(f"{run_id}/{batch_key}"):
+        with root_span_ids(*_root_keys(run_id, batch_key, attempt)):
             self.span = self.telemetry.tracer.start_span(
                 "platform.batch",
                 attributes={

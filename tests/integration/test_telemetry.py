@@ -81,8 +81,25 @@ def test_each_batch_run_is_one_trace_joining_the_worker_job_and_its_phases(trace
         assert {s.name for s in trace if s.parent_span_id == job.span_id} == WORKER_PHASES
         children = {s.name for s in trace if s.parent_span_id == root.span_id}
         assert children >= ORCHESTRATOR_PHASES | {"mineru.job"}
-        for child in trace:  # every phase lies inside its batch's span
-            assert root.start_ns <= child.start_ns <= child.end_ns <= root.end_ns or child is job
+        for child in trace:  # the orchestrator's phases lie inside the batch's span, the worker's in its job
+            outer = job if child.parent_span_id == job.span_id else root
+            assert outer.start_ns <= child.start_ns <= child.end_ns <= outer.end_ns or child in (job, root)
+        assert job.end_ns <= root.end_ns
+
+
+def test_the_worker_starts_each_next_batch_before_its_run_starts(traced):
+    """`ingest --wait` reads ahead: the next batch's job is queued while the last batch's run finishes, and
+    its run takes it; the job's spans still join that run's trace."""
+    receiver, _, report, _ = traced
+    spans = receiver.spans()
+    roots = sorted(
+        (s for s in by_name(spans, "platform.batch") if s.attributes["batch.status"] == "succeeded"),
+        key=lambda s: s.attributes["batch.key"],
+    )
+    jobs = {s.trace_id: s for s in by_name(spans, "mineru.job")}
+    assert len(roots) == report.batches >= 2
+    for root in roots[1:]:
+        assert jobs[root.trace_id].start_ns < root.start_ns
 
 
 def test_reused_batches_and_document_phases_are_traced_too(traced):

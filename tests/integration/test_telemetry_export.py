@@ -8,22 +8,26 @@ import logging
 import pytest
 
 import telemetry
-from telemetry import DISABLED, TelemetryLogHandler, configure, trace_id_for
+from telemetry import DISABLED, TelemetryLogHandler, configure, root_span_ids, traceparent_for
 from tests.otlp_receiver import OtlpReceiver, closed_endpoint
 
 
 def test_root_spans_under_one_key_share_a_trace(otlp: OtlpReceiver) -> None:
     active = configure("document-platform")
-    with trace_id_for("run-1/doc~b001"):
+    with root_span_ids("run-1/doc~b001"):
         first = active.tracer.start_span("platform.batch")
+    with root_span_ids("run-1/doc~b001", "run-1/doc~b001/1"):
         second = active.tracer.start_span("platform.batch")
-    with trace_id_for("run-1/doc~b002"):
+    with root_span_ids("run-1/doc~b002"):
         other = active.tracer.start_span("platform.batch")
     for span in (first, second, other):
         span.end()
     active.flush()
     trace_ids = [span.trace_id for span in otlp.spans()]
     assert trace_ids[0] == trace_ids[1] != trace_ids[2]
+    # a job queued before its run can name the run's root span as its parent
+    (traceparent,) = traceparent_for("run-1/doc~b001", "run-1/doc~b001/1").values()
+    assert traceparent == f"00-{trace_ids[1]}-{otlp.spans()[1].span_id}-01"
 
 
 def test_log_records_carry_the_span_and_only_safe_structured_fields(otlp: OtlpReceiver) -> None:

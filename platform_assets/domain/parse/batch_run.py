@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
-from typing import Generic
+from typing import Any, Generic
 
 from platform_assets.domain.observe.timing_records import (
     DEGRADED_PREFIX,
@@ -37,7 +37,7 @@ from platform_assets.domain.parse.ports import (
 )
 from platform_assets.domain.plan.batch_plan import doc_id_of_batch_key
 from platform_assets.domain.plan.tiling import page_numbers
-from worker_contract.contract import JobInput
+from worker_contract.contract import JobInput, Transport
 from worker_contract.redaction import redact
 
 
@@ -137,16 +137,37 @@ def run_batch(
 ) -> BatchOutcome:
     """Parse `batch` or reuse it; the outcome says which, or why it failed (an interrupt while the
     run is terminating included). Another error, or an interrupt of a run that goes on, propagates."""
-    engine_version, tier = worker.engine_identity
-    fingerprint = BatchFingerprint(
+    fingerprint = batch_fingerprint(batch, worker.engine_identity)
+    timer = AttemptTimer(batch, fingerprint, attempt, clock, warehouse, observer)
+    return _BatchAttempt(batch, fingerprint, worker, store, clock, attempt, observer, log, timer).run()
+
+
+def batch_fingerprint(batch: BatchJob, engine_identity: tuple[str, str]) -> BatchFingerprint:
+    """What a stored batch must have been parsed from to be reused: the PDF, the pages, the engine."""
+    engine_version, tier = engine_identity
+    return BatchFingerprint(
         pdf_sha256=batch.pdf_sha256,
         first_page=batch.first_page,
         last_page=batch.last_page,
         engine_version=engine_version,
         tier=tier,
     )
-    timer = AttemptTimer(batch, fingerprint, attempt, clock, warehouse, observer)
-    return _BatchAttempt(batch, fingerprint, worker, store, clock, attempt, observer, log, timer).run()
+
+
+def batch_job_input(
+    key: str, fingerprint: BatchFingerprint, source: dict[str, str], transport: Transport, **fields: Any
+) -> JobInput:
+    """The worker job that parses batch `key`: its PDF (`source`: the job's PDF fields), pages and tier."""
+    return JobInput(
+        **source,
+        start_page=fingerprint.first_page,
+        end_page=fingerprint.last_page,
+        tier=fingerprint.tier,
+        transport=transport,
+        basename=key.replace("~", "_"),
+        archive_format="tar.gz",
+        **fields,
+    )
 
 
 @dataclass
@@ -241,15 +262,11 @@ class _BatchAttempt(Generic[H]):
 
     def _parse(self) -> tuple[BatchManifest, FinishedJob]:
         """Submit the batch's job, wait for it and store its output; the record is written on the way."""
-        fp = self.fingerprint
-        job = JobInput(
-            **self.store.pdf_source(self.batch.pdf_sha256),
-            start_page=fp.first_page,
-            end_page=fp.last_page,
-            tier=fp.tier,
-            transport=self.worker.transport,
-            basename=self.key.replace("~", "_"),
-            archive_format="tar.gz",
+        job = batch_job_input(
+            self.key,
+            self.fingerprint,
+            self.store.pdf_source(self.batch.pdf_sha256),
+            self.worker.transport,
             **self.observer.job_fields(),
         )
         run = self._submit_and_wait(job)
