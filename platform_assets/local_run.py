@@ -136,15 +136,16 @@ def materialize_document(
         return _run(settings, instance, resources, selection, key, what=what)
 
     resources = resources if resources is not None else default_resources(settings)
-    run(dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
     store = data_store_for(settings)
     registry = Registry(store)
-    plan = registry.plan(doc_id)
-    assert plan is not None, "batch_plan registers the plan"
-    log(f"{doc_id}: {plan.page_count} pages planned into {len(plan.batches)} batches ({plan.method.value})")
-    run_ids = {batch.key: str(uuid.uuid4()) for batch in plan.batches}
-    sha256 = registry.document(doc_id).sha256
-    with reading_ahead(settings, resources, doc_id, sha256) as read_ahead:
+    with reading_ahead(settings, resources, registry, doc_id) as read_ahead:
+        read_ahead.start_worker()
+        run(dg.AssetSelection.assets("source_pdf", "batch_plan"), doc_id)
+        plan = registry.plan(doc_id)
+        assert plan is not None, "batch_plan registers the plan"
+        batches = len(plan.batches)
+        log(f"{doc_id}: {plan.page_count} pages planned into {batches} batches ({plan.method.value})")
+        run_ids = {batch.key: str(uuid.uuid4()) for batch in plan.batches}
         for index, batch in enumerate(plan.batches):
             label = batch_label(batch.key, batch.first_page, batch.last_page)
             read_ahead.queue(plan.batches[index:], run_ids)  # this batch's job and the next ones'

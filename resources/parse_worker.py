@@ -248,6 +248,11 @@ class LocalWorker(ParseWorker):
         self._pool().cancel(handle.state["queued"])
         _discard(handle)
 
+    def start_workers(self) -> None:
+        """Start a worker now, if none is alive, to warm up before the first job comes (a start failure
+        is left for that job to report)."""
+        self._pool().start_workers()
+
     def stop_workers(self) -> None:
         """Stop this spool's live workers: SIGTERM (each drains its job in hand), SIGKILL after the grace."""
         self._pool().stop_workers()

@@ -16,10 +16,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from gpu_image.worker.spool import Claim, Spool, WorkerRecord, group_rss_mb, write_atomically
 from telemetry import shutdown
+
+if TYPE_CHECKING:
+    from worker_contract.contract import Tier
 
 OFFLINE_ENV = {
     "MINERU_MODEL_SOURCE": "local",
@@ -92,13 +95,18 @@ def _run_claimed(claim: Claim, worker_id: str) -> dict[str, Any]:
     return run_job(payload, worker_id=worker_id, job_id=claim.job_id, local=True)
 
 
-def serve(spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str) -> int:
-    """Serve jobs from `spool` one at a time until idle, max jobs, the RSS limit or SIGTERM (drain)."""
+def serve(
+    spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str, warmup_tier: Tier | None = None
+) -> int:
+    """Serve jobs from `spool` one at a time until idle, max jobs, the RSS limit or SIGTERM (drain); with
+    `warmup_tier`, the boot warmup first (registered already: a job queued meanwhile waits for it)."""
     pid = os.getpid()
     state = _ServeState(spool, worker_id)
     signal.signal(signal.SIGTERM, state.on_sigterm)
     spool.register(WorkerRecord.of_this_process(fingerprint))
     log.info("worker started", extra={"data": {"worker_id": worker_id, "fingerprint": fingerprint}})
+    if warmup_tier is not None:
+        _warm_up(warmup_tier, worker_id)
     jobs, reason, idle_since = 0, "", time.monotonic()
     while not reason:
         if state.draining:
@@ -125,6 +133,19 @@ def serve(spool: Spool, limits: ServeLimits, worker_id: str, fingerprint: str) -
     spool.unregister(pid)
     log.info("worker exiting", extra={"data": {"reason": reason, "jobs": jobs, "worker_id": worker_id}})
     return 0
+
+
+def _warm_up(tier: Tier, worker_id: str) -> None:
+    """The boot warmup (`warmup.run_warmup`): MinerU loaded before the first job, which then reports
+    `cold_start: false` and the warmup's `warmup_ms`. A failure is logged; the first job shows its cause."""
+    from gpu_image.worker.warmup import WarmupError, run_warmup
+
+    try:
+        debug = run_warmup(tier, worker_id)
+    except WarmupError as error:
+        log.warning("warmup failed", extra={"data": {"error": str(error), "worker_id": worker_id}})
+        return
+    log.info("warmup done", extra={"data": {"phase_ms": debug.get("phase_ms"), "worker_id": worker_id}})
 
 
 def _run_one(output_path: Path, worker_id: str) -> int:
@@ -155,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-jobs", type=int, default=200, help="exit after this many jobs")
     parser.add_argument("--max-rss-mb", type=float, default=4096.0, help="exit after a job past this RSS")
     parser.add_argument("--poll-s", type=float, default=0.02, help="queue poll interval when idle")
+    parser.add_argument("--warmup-tier", help="serve mode: the boot warmup in this MinerU tier first")
     parser.add_argument(
         "--worker-id",
         default=os.environ.get("WORKER_ID") or f"local-{os.getpid()}",
@@ -172,12 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     handler.setFormatter(JsonLogFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     from gpu_image.worker.job_telemetry import start_worker_telemetry  # pydantic: after argument checks
+    from worker_contract.contract import Tier
+
+    if args.warmup_tier is not None and args.warmup_tier not in get_args(Tier):
+        parser.error(f"--warmup-tier must be one of {', '.join(get_args(Tier))}")
 
     start_worker_telemetry(args.worker_id)
     try:
         if args.serve:
             limits = ServeLimits(args.idle_timeout_s, args.max_jobs, args.max_rss_mb, args.poll_s)
-            return serve(Spool(args.spool), limits, args.worker_id, args.fingerprint)
+            return serve(Spool(args.spool), limits, args.worker_id, args.fingerprint, args.warmup_tier)
         return _run_one(args.output, args.worker_id)
     finally:
         shutdown()  # export what is buffered before the process exits

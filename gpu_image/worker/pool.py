@@ -185,11 +185,23 @@ class WorkerPool:
             for record in spool.live_workers(self.fingerprint):
                 self._stop_worker(spool, record.pid)
 
-    def _ensure_workers(self, spool: Spool, fingerprint: str) -> str | None:
-        """Start workers until min(max_workers, queued + running) are alive; an error message, or None."""
+    def start_workers(self) -> str | None:
+        """Start a worker now if none of this pool's is alive, so that it warms up (its boot warmup) before
+        the first job comes; an error message, or None (a job then reports it)."""
+        fingerprint = self.fingerprint
+        spool = self._spool_for(fingerprint)
+        if self.spool_base is None:
+            ensure_private_dir(spool.root.parent)
+        spool.create()
+        return self._ensure_workers(spool, fingerprint, at_least=1)
+
+    def _ensure_workers(self, spool: Spool, fingerprint: str, at_least: int = 0) -> str | None:
+        """Start workers until min(max_workers, queued + running, or `at_least`) are alive; an error
+        message, or None."""
 
         def missing() -> int:
-            wanted = min(self.max_workers, len(spool.queued_ids()) + spool.claim_count())
+            busy = len(spool.queued_ids()) + spool.claim_count()
+            wanted = min(self.max_workers, max(busy, at_least))
             return wanted - len(spool.live_workers(fingerprint))
 
         if missing() <= 0:
@@ -213,6 +225,7 @@ class WorkerPool:
             self.python, "-m", "gpu_image.worker.local", "--serve", "--spool", str(spool.root),
             "--fingerprint", fingerprint, "--idle-timeout-s", str(self.idle_timeout_s),
             "--max-jobs", str(self.max_jobs_per_worker), "--max-rss-mb", str(self.max_worker_rss_mb),
+            "--warmup-tier", self.tier,
         ]  # fmt: skip
         try:
             with starting.open("wb") as log:  # the worker keeps its own descriptor

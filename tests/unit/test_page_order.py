@@ -110,3 +110,38 @@ def test_a_three_column_page_read_across_is_read_column_by_column() -> None:
         "Index", "\\alpha", "\\beta", "\\and", "\\begin", "B", "\\bibnote", "C", "\\centering", "\\chi",
     ]  # fmt: skip
     assert segment(stream, clauses).unmatched == ()
+
+
+def test_a_line_end_merged_with_the_next_columns_line_stays_in_that_column() -> None:
+    """tl-ltnews p82: the tier merged a contents line's page number (left column) with a code line of the
+    right column; read as a block over both columns it would close the band, and the left column's
+    `Introduction` below it would come after the right column's next section."""
+    page = [
+        _block("Contents", (0.07, 0.21, 0.14, 0.22)),
+        _block("Introduction 82", _left(0.245)),
+        _block("Bug fixes 84", _left(0.59)),
+        _block("argument does in fact contain", _right(0.21)),
+        _block("Auto-detecting key/value arguments", _right(0.33)),
+        _block("To allow extension of the core syntax", _right(0.35)),
+        _block("84 \\caption[{Use of = signs}]", (0.453, 0.737, 0.727, 0.749)),
+        _block("Introduction", (0.07, 0.787, 0.17, 0.80)),
+        _block("The 2022-11 release of LaTeX", _left(0.81)),
+        _block("However, because = signs", _right(0.774)),
+    ]
+    clauses = [
+        Clause(id="1", title="Introduction", level=1, page_index=0, numbered=False, top=0.78, left=0.07),
+        Clause(id="2", title="Auto-detecting", level=1, page_index=0, numbered=False, top=0.323, left=0.5),
+    ]
+    stream, pages = column_ordered(page, clauses)
+    assert pages == 1
+    texts = [block.text for block in stream]
+    assert texts.index("Introduction") < texts.index("Auto-detecting key/value arguments")  # fmt: skip
+    assert segment(stream, clauses).unmatched == ()
+
+
+def _left(top: float) -> BBox:
+    return (0.07, top, 0.47, top + 0.02)
+
+
+def _right(top: float) -> BBox:
+    return (0.50, top, 0.90, top + 0.02)

@@ -23,7 +23,10 @@ from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.tree.segment import anchor_blocks
 
 GUTTER = 0.01
-"""A block crossing a gutter's middle by more than this spans the columns on both sides."""
+"""A block crossing a gutter's middle by more than this (and `CROSSING`) spans the columns on both sides."""
+CROSSING = 0.2
+"""A block with less than this share of its width across a gutter is its column's: a page number the tier
+merged with the next column's line (tl-ltnews p82), not a heading over both columns."""
 GUTTER_SAMPLES = 200
 """Points across the text area where the blocks covering it are counted, to find the gutters."""
 WIDE = 0.6
@@ -147,11 +150,14 @@ def _gutters(boxes: list[BBox]) -> list[float]:
 
 
 def _side(box: BBox, gutters: Sequence[float]) -> int | None:
-    """The column of `box` (0 left of the first gutter), None where it crosses a gutter."""
+    """The column of `box` (0 left of the first gutter) that holds its middle, None where it crosses a
+    gutter by more than `GUTTER` and `CROSSING` of its width (a heading over both columns, not a line's
+    end the tier merged with the next column's line)."""
     column = bisect_left(gutters, (box[0] + box[2]) / 2)
-    lower = gutters[column - 1] - GUTTER if column else -1.0
-    upper = gutters[column] + GUTTER if column < len(gutters) else 2.0
-    return column if lower <= box[0] and box[2] <= upper else None
+    lower = gutters[column - 1] if column else -1.0
+    upper = gutters[column] if column < len(gutters) else 2.0
+    outside = max(lower - box[0], 0.0) + max(box[2] - upper, 0.0)
+    return column if outside <= max(GUTTER, CROSSING * (box[2] - box[0])) else None
 
 
 def _band(blocks: list[Block], band: list[int], side: list[int | None]) -> list[Block]:
