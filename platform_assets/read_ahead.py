@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 from platform_assets.domain.intake.registry import Registry
@@ -72,11 +73,16 @@ class ReadAhead:
         if self.worker is not None:
             self.worker.withdraw_read_ahead()
 
+    @cached_property
+    def _sha256(self) -> str:
+        """The document's hash, read from the registry once (after its registration, before its runs)."""
+        return self.registry.document(self.doc_id).sha256
+
     def _job(self, batch: Batch) -> JobInput | None:
         """The job its run would submit; None when the batch is stored with this fingerprint, or another
         process holds its claim (its run will wait for that one's result)."""
         assert self.worker is not None and self.objects is not None
-        sha256 = self.registry.document(self.doc_id).sha256
+        sha256 = self._sha256
         job = BatchJob(batch.key, self.doc_id, sha256, batch.first_page, batch.last_page)
         fingerprint = batch_fingerprint(job, self.worker.engine_identity)
         batches = self.settings.paths.batches

@@ -8,8 +8,12 @@ import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from resources.parse_worker import LocalWorker
 
 from tests.otlp_receiver import OtlpReceiver
 from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (S3 protocol server fixtures)
@@ -104,3 +108,15 @@ def otlp(monkeypatch: pytest.MonkeyPatch) -> Iterator[OtlpReceiver]:
             yield receiver
         finally:
             telemetry.shutdown()
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Iterator[LocalWorker]:
+    """A LocalWorker on this test's own spool, hand-off folder `data/handoff`; its workers stopped after."""
+    from resources.parse_worker import LocalWorker
+
+    worker = LocalWorker(
+        spool_dir=str(tmp_path / "spool"), handoff_dir=str(tmp_path / "data" / "handoff"), kill_grace_s=5.0
+    )
+    yield worker
+    worker.stop_workers()

@@ -130,11 +130,7 @@ class WorkerPool:
     def submit(self, payload: dict[str, Any]) -> PoolJob:
         """Queue `payload` and make sure enough workers are alive (a start failure is kept for `wait`)."""
         submitted_at = time.monotonic()
-        fingerprint = self.fingerprint
-        spool = self._spool_for(fingerprint)
-        if self.spool_base is None:
-            ensure_private_dir(spool.root.parent)  # in the shared temp dir: ours alone, or refused
-        spool.create()
+        fingerprint, spool = self._created_spool()
         spool.sweep_outputs(OUTPUT_RETENTION_S)
         job = PoolJob(f"local-{uuid.uuid4().hex[:12]}", spool, fingerprint, submitted_at)
         spool.enqueue(job.job_id, payload)
@@ -188,12 +184,17 @@ class WorkerPool:
     def start_workers(self) -> str | None:
         """Start a worker now if none of this pool's is alive, so that it warms up (its boot warmup) before
         the first job comes; an error message, or None (a job then reports it)."""
+        fingerprint, spool = self._created_spool()
+        return self._ensure_workers(spool, fingerprint, at_least=1)
+
+    def _created_spool(self) -> tuple[str, Spool]:
+        """This pool's fingerprint and its spool, created (in the shared temp dir: ours alone, or refused)."""
         fingerprint = self.fingerprint
         spool = self._spool_for(fingerprint)
         if self.spool_base is None:
             ensure_private_dir(spool.root.parent)
         spool.create()
-        return self._ensure_workers(spool, fingerprint, at_least=1)
+        return fingerprint, spool
 
     def _ensure_workers(self, spool: Spool, fingerprint: str, at_least: int = 0) -> str | None:
         """Start workers until min(max_workers, queued + running, or `at_least`) are alive; an error

@@ -4,7 +4,6 @@ in the hand-off directory, the batch store adopts it by rename, and a re-run reu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -29,15 +28,6 @@ from tests.blank_pages import FIXTURE, build_blank_pages_pdf
 from worker_contract.contract import JobInput, Transport
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def worker(tmp_path: Path) -> Iterator[LocalWorker]:
-    worker = LocalWorker(
-        spool_dir=str(tmp_path / "spool"), handoff_dir=str(tmp_path / "data" / "handoff"), kill_grace_s=5.0
-    )
-    yield worker
-    worker.stop_workers()
 
 
 def job_for(pdf: Path, transport: Transport) -> JobInput:

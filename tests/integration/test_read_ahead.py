@@ -3,7 +3,6 @@ its run starts, that run takes it, and whatever no run took is cancelled, also w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -23,15 +22,6 @@ from tests.blank_pages import build_blank_pages_pdf
 from worker_contract.contract import JobInput
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def worker(tmp_path: Path) -> Iterator[LocalWorker]:
-    worker = LocalWorker(
-        spool_dir=str(tmp_path / "spool"), handoff_dir=str(tmp_path / "data" / "handoff"), kill_grace_s=5.0
-    )
-    yield worker
-    worker.stop_workers()
 
 
 def test_a_run_takes_the_job_read_ahead_and_one_nobody_took_is_withdrawn(

@@ -131,12 +131,14 @@ class _TextOrder:
         for page in range(start[0], end[0] + 1):
             first = start[1] if page == start[0] else 0
             last = end[1] if page == end[0] else _END
-            textpage = self.document[page].get_textpage()
+            pdf_page = self.document[page]
+            textpage = pdf_page.get_textpage()
             try:
                 count = min(last, textpage.count_chars()) - first
                 texts.append((page, textpage.get_text_range(first, count) if count > 0 else ""))
             finally:
                 textpage.close()
+                pdf_page.close()
         return texts
 
     def _corners(self, page_index: int) -> list[tuple[float, float]]:
