@@ -12,14 +12,18 @@ registered 3,600-page document, as automation does after its plan, against the e
 resource's own polling. It reports each endpoint worker's idle gap between two batches (job done to its
 next job started: polling, materialization, run teardown, dequeue, run launch, step start) and the time
 from a job done to its batch materialized, then projects the makespan of real 100-page GPU batches.
-Goal: idle gap under 2 s on a 2-core machine. `--dequeue-s N` sets the run coordinator's dequeue interval,
-`--dequeue-threads` has it launch the runs it dequeues at once side by side (`dequeue_use_threads`),
-`--prefetch N` lets N more parse runs wait in the endpoint's queue (`PLATFORM_GPU_PREFETCH`; past 1,
-`--max-runs` must admit them: dagster.yaml allows 4 runs at once),
+Goal: idle gap under 2 s on a 2-core machine. Its batches are 10 s (100 ms/page, 10x shorter than
+the GPU's, not 100x): a batch shorter than a run launch (~3 s here) leaves every worker idle whatever the
+prefetch, which is not what 100-page GPU batches see. `--dequeue-s N` sets the run coordinator's dequeue
+interval, `--dequeue-threads` has it launch the runs it dequeues at once side by side (`dequeue_use_threads`),
+`--prefetch N` lets N more parse runs wait in the endpoint's queue (`PLATFORM_GPU_PREFETCH`; `workers`:
+one per worker; runs at once are raised to admit them and two more when dagster.yaml's 4 are too few,
+or set with `--max-runs`),
 `--step-processes` runs each step in a process of its own (Dagster's default executor; the platform's runs
 execute their steps in process).
 Usage: `.venv/bin/python benchmarks/bench_runpod_makespan.py [--ms-per-page 10] [--poll-s 0.05]
-[--through-dagster [--dequeue-s 1] [--dequeue-threads] [--prefetch 1 [--max-runs 6]] [--step-processes]]`.
+[--through-dagster [--dequeue-s 1] [--dequeue-threads] [--prefetch 1|workers [--max-runs 8]]
+[--step-processes]]`.
 """
 
 from __future__ import annotations
@@ -52,13 +56,15 @@ def ecma_like_plan(seed: int = 262) -> list[tuple[int, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ms-per-page", type=float, default=10.0)
+    parser.add_argument("--ms-per-page", type=float, default=None, help="10, or 100 with --through-dagster")
     parser.add_argument("--poll-s", type=float, default=0.005, help="first status poll interval")
     parser.add_argument("--poll-max-s", type=float, default=0.015, help="status poll interval cap")
     parser.add_argument("--through-dagster", action="store_true", help="real runs through a daemon")
     parser.add_argument("--dequeue-s", type=int, default=None, help="run coordinator dequeue interval")
     parser.add_argument("--dequeue-threads", action="store_true", help="run coordinator launches in threads")
-    parser.add_argument("--prefetch", type=int, default=0, help="PLATFORM_GPU_PREFETCH for --through-dagster")
+    parser.add_argument(
+        "--prefetch", default="0", help="PLATFORM_GPU_PREFETCH for --through-dagster (N, workers)"
+    )
     parser.add_argument("--max-runs", type=int, default=None, help="runs at once (max_concurrent_runs)")
     parser.add_argument(
         "--step-processes", action="store_true", help="--through-dagster with a process per step"
@@ -71,10 +77,14 @@ def main() -> None:
         if args.dequeue_s is not None:
             queue["dequeue_interval_seconds"] = args.dequeue_s
         plan = ecma_like_plan()
+        ms_per_page = 100.0 if args.ms_per_page is None else args.ms_per_page
+        prefetch = WORKERS_MAX if args.prefetch == "workers" else int(args.prefetch)
+        max_runs = args.max_runs or (WORKERS_MAX + prefetch + 2 if WORKERS_MAX + prefetch + 1 > 4 else None)
         through_dagster(
-            plan, WORKERS_MAX, args.ms_per_page, queue, args.prefetch, args.step_processes, args.max_runs
+            plan, WORKERS_MAX, ms_per_page, queue, args.prefetch, prefetch, args.step_processes, max_runs
         )
         return
+    args.ms_per_page = 10.0 if args.ms_per_page is None else args.ms_per_page
 
     from resources.runpod_worker import RunPodWorker
     from tests.runpod_emulator import RunPodEmulator

@@ -68,6 +68,7 @@ def through_dagster(
     workers: int,
     ms_per_page: float,
     queue: dict[str, Any],
+    prefetch_setting: str = "0",
     prefetch: int = 0,
     step_processes: bool = False,
     max_runs: int | None = None,
@@ -104,7 +105,7 @@ def through_dagster(
             BENCH_RUNPOD_URL=emulator.root_url,
             PLATFORM_BATCH_TARGET_PAGES="10",
             PLATFORM_BATCH_MAX_PAGES="200",
-            PLATFORM_GPU_PREFETCH=str(prefetch),
+            PLATFORM_GPU_PREFETCH=prefetch_setting,
         )
         pdf = home / "ecma-like.pdf"
         outlined_pdf(pdf, plan)
@@ -160,7 +161,7 @@ def through_dagster(
                 daemon.terminate()
                 daemon.wait(60)
     _report(emulator, materialized, starts, clock_offset, workers, ms_per_page)
-    print(f"prefetch (parse runs beyond workersMax): {prefetch}")
+    print(f"prefetch (parse runs beyond workersMax): {prefetch} (PLATFORM_GPU_PREFETCH={prefetch_setting})")
     print(f"executor: {'a process per step (multiprocess)' if step_processes else 'in process'}")
     _report_stages(stages, emulator, starts)
 

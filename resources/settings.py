@@ -45,10 +45,10 @@ class PlatformSettings:
     """`RUNPOD_ENDPOINT_ID` (its key, `RUNPOD_API_KEY`, is read at run time)."""
     runpod_result_transport: ResultTransport = "s3"
     """`RUNPOD_RESULT_TRANSPORT`: `s3` (presigned URL, any size) or `tarball_b64` (~20 MB response cap)."""
-    gpu_prefetch: int = 0
+    gpu_prefetch: int | Literal["workers"] = 0
     """`PLATFORM_GPU_PREFETCH`: parse runs allowed beyond the worker's capacity (`runpod_gpu` = workersMax
     + N): their jobs wait in RunPod's own queue, so a freed GPU worker starts the next batch at once, not
-    after a Dagster run launch."""
+    after a Dagster run launch. `workers`: one per worker (N = the capacity), so no worker waits for one."""
     read_ahead: int = 1
     """`PLATFORM_READ_AHEAD`: batches `ingest --wait` queues on the LocalWorker ahead of their runs, so the
     worker parses the next batch while Dagster finishes the last one's run and starts the next (0: none)."""
@@ -95,7 +95,7 @@ class PlatformSettings:
             runpod_result_transport=_choice(
                 environ, "RUNPOD_RESULT_TRANSPORT", cls.runpod_result_transport, ResultTransport
             ),
-            gpu_prefetch=_count(environ, "PLATFORM_GPU_PREFETCH", cls.gpu_prefetch),
+            gpu_prefetch=_prefetch(environ.get("PLATFORM_GPU_PREFETCH", str(cls.gpu_prefetch))),
             read_ahead=_count(environ, "PLATFORM_READ_AHEAD", cls.read_ahead),
             object_store=_choice(environ, "PLATFORM_OBJECT_STORE", cls.object_store, ObjectStoreKind),
             data_store=_choice(environ, "PLATFORM_DATA_STORE", cls.data_store, DataStoreKind),
@@ -125,6 +125,12 @@ def _count(environ: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit():
         raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
     return int(value)
+
+
+def _prefetch(value: str) -> int | Literal["workers"]:
+    if value == "workers" or value.isdigit():
+        return "workers" if value == "workers" else int(value)
+    raise ValueError(f"PLATFORM_GPU_PREFETCH must be a whole number >= 0 or 'workers', not {value!r}")
 
 
 def _choice(environ: Mapping[str, str], name: str, default: str, choices: object) -> str:

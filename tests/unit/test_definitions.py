@@ -268,8 +268,33 @@ def test_a_prefetch_lets_that_many_more_parse_runs_wait_in_the_backends_queue():
         sensor.evaluate_tick(context)
         assert instance.event_log_storage.get_concurrency_info("runpod_gpu").slot_count == 4
     assert PlatformSettings.from_env({"PLATFORM_GPU_PREFETCH": "2"}).gpu_prefetch == 2
-    with pytest.raises(ValueError, match="PLATFORM_GPU_PREFETCH must be a whole number"):
-        PlatformSettings.from_env({"PLATFORM_GPU_PREFETCH": "-1"})
+    assert PlatformSettings.from_env({"PLATFORM_GPU_PREFETCH": "workers"}).gpu_prefetch == "workers"
+    for wrong in ("-1", "auto"):
+        with pytest.raises(
+            ValueError, match="PLATFORM_GPU_PREFETCH must be a whole number >= 0 or 'workers'"
+        ):
+            PlatformSettings.from_env({"PLATFORM_GPU_PREFETCH": wrong})
+
+
+def test_a_prefetch_of_one_per_worker_doubles_the_pool_and_asks_for_the_runs_it_needs():
+    sensor = build_gpu_pool_sensor(prefetch="workers")
+    queued = {
+        "run_coordinator": {
+            "module": "dagster._core.run_coordinator",
+            "class": "QueuedRunCoordinator",
+            "config": {"max_concurrent_runs": 6},
+        }
+    }
+    with dg.instance_for_test(overrides=queued) as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"worker": LocalWorker(max_workers=3)})
+        skip = sensor.evaluate_tick(context).skip_message
+        assert instance.event_log_storage.get_concurrency_info("runpod_gpu").slot_count == 6
+        assert skip == (
+            "runpod_gpu set to 6; concurrency.runs.max_concurrent_runs 6 leaves no room for 6 parse runs"
+            " (runpod_gpu) and one downstream of them: raise it to at least 7"
+        )
+        context = dg.build_sensor_context(instance=instance, resources={"worker": LocalWorker(max_workers=2)})
+        assert sensor.evaluate_tick(context).skip_message == "runpod_gpu set to 4"
 
 
 def test_the_environment_chooses_runpod_and_s3_without_reading_secrets(monkeypatch, tmp_path):
