@@ -102,3 +102,21 @@ def test_blank_pages_are_pages_without_blocks(extra_pdfs) -> None:
     spans = [(c.first_page, c.last_page) for c in tree.manifest.clauses.values()]
     assert tree.manifest.blocks_total > 0 and not any(first == 37 for first, _ in spans)
     assert_whole(tree, clauses, pdf, 38)
+
+
+def test_a_contents_clause_lists_its_entries_as_links_to_their_clauses(extra_pdfs) -> None:
+    pdf = extra_pdfs / "tl-thumbs.pdf"
+    facts = read_pdf_facts(pdf)
+    clauses, _ = clauses_from_outline(facts.outline, facts.page_count)  # all of them: the contents list them
+    blocks = blocks_from_middle_json(parse_pdf(pdf, "flash", 1, 3).result.to_dict())  # contents p2-3, then 1
+    tree = build_clause_tree(pdf.stem, pdf.stem, [SourceBatch("b001", blocks, pdf.parent)], clauses, pdf=pdf)
+    manifest = tree.manifest
+    contents = tree.files[manifest.clauses["contents"].path]
+    assert contents.startswith(
+        "# Contents\n\n- [1 Introduction](1-introduction.md)\n- [2 Usage](2-usage/2-0-index.md)\n"
+    )
+    assert "  - [2.1 Loading](2-usage/2-1-loading.md)\n" in contents
+    assert (
+        "    - [2.2.19 pagecolor (obsolete)](2-usage/2-2-options/2-2-19-pagecolor-obsolete.md)\n" in contents
+    )
+    assert manifest.drops["toc"] == 0 and manifest.blocks_lost == 0  # placed under the clause they belong to

@@ -253,7 +253,7 @@ def _is_index_on(block: Block, page: int) -> bool:
     return block.kind is _INDEX and block.page_index == page
 
 
-_ENTRY_TAIL = re.compile(rf"(?:[\s.·…]+(?:\d{{1,4}}|{_ROMAN}))+\s*$", re.IGNORECASE)
+ENTRY_TAIL = re.compile(rf"(?:[\s.·…]+(?:\d{{1,4}}|{_ROMAN}))+\s*$", re.IGNORECASE)
 
 
 def is_contents(block: Block, titles: frozenset[Tokens]) -> bool:
@@ -261,7 +261,7 @@ def is_contents(block: Block, titles: frozenset[Tokens]) -> bool:
     if not titles:
         return True
     lines = [line for line in (block.items or block.text.splitlines()) if line.strip()]
-    entries = [tokens(_ENTRY_TAIL.sub("", line)) for line in lines]
+    entries = [tokens(ENTRY_TAIL.sub("", line)) for line in lines]
     return bool(lines) and sum(entry in titles for entry in entries) >= CONTENTS_SHARE * len(lines)
 
 

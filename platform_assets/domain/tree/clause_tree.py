@@ -25,6 +25,7 @@ from platform_assets.domain.plan.clauses import clause_number, tokens
 from platform_assets.domain.tree.block_triage import REASONS, Triage, triage
 from platform_assets.domain.tree.clause_hierarchy import ClauseNode, clause_hierarchy
 from platform_assets.domain.tree.clause_layout import ROOT_INDEX, folder_href, layout_tree, name_slug
+from platform_assets.domain.tree.contents_links import contents_clauses, render_contents, title_forms
 from platform_assets.domain.tree.correction_log import Applied, StalePatch, Unproven
 from platform_assets.domain.tree.cross_references import (
     DEFAULT_PATTERNS,
@@ -171,15 +172,21 @@ def build_clause_tree(
     paths = layout_tree(nodes)
     segmentation = _segmented(triaged.kept, clauses, pdf, password)
     renderer = _Renderer(nodes, paths, clauses, segmentation, _image_sources(batches), patterns, not_ours)
+    unmatched = frozenset(segmentation.unmatched)
+    contents = contents_clauses(triaged.dropped, clauses, segmentation.bodies, unmatched)
+    triaged, segmentation = _with_contents(triaged, segmentation, contents)
     href = renderer.href
     files: dict[str, str] = {}
     entries: dict[str, dict[str, Any]] = {}
     anchored = set(segmentation.anchored)
-    unmatched = frozenset(segmentation.unmatched)
     for clause_id, node in nodes.items():
         path = paths[clause_id]
         folder = posixpath.dirname(path)
-        body, references = renderer.render(folder, clause_id, segmentation.bodies[clause_id])
+        if clause_id in contents:
+            body = render_contents(contents[clause_id], clauses, lambda to, at=folder: href(at, paths[to]))
+            references: list[dict[str, Any]] = []
+        else:
+            body, references = renderer.render(folder, clause_id, segmentation.bodies[clause_id])
         children = [(nodes[c], href(folder, paths[c])) for c in node.children]
         heading = printed_title(node.title, segmentation.heading_of.get(clause_id, ()))
         files[path] = _page(heading or node.id, body, children)
@@ -208,6 +215,22 @@ def _segmented(
     if not cuts:
         return segmentation
     return replace(segmentation, assigned=segmentation.assigned - cuts, split=segmentation.split + cuts)
+
+
+def _with_contents(
+    triaged: Triage, segmentation: Segmentation, contents: dict[str, list[Block]]
+) -> tuple[Triage, Segmentation]:
+    """The contents blocks a clause renders as links (`contents_links`) counted as placed, not dropped."""
+    if not contents:
+        return triaged, segmentation
+    placed = {id(block) for blocks in contents.values() for block in blocks}
+    dropped = [(block, reason) for block, reason in triaged.dropped if id(block) not in placed]
+    drops = {**triaged.drops, "toc": triaged.drops["toc"] - len(placed)}
+    bodies = {**segmentation.bodies, **{cid: tuple(blocks) for cid, blocks in contents.items()}}
+    return (
+        replace(triaged, dropped=dropped, drops=drops),
+        replace(segmentation, bodies=bodies, assigned=segmentation.assigned + len(placed)),
+    )
 
 
 class _Renderer:
@@ -316,14 +339,7 @@ def _manifest(
 
 def outline_titles(clauses: Sequence[Clause]) -> frozenset[tuple[str, ...]]:
     """The outline's titles as a table of contents prints them: with and without their number."""
-    titles = set()
-    for clause in clauses:
-        words = tokens(clause.title)
-        titles.add(words)
-        if clause.number:
-            number = tokens(clause.number.removeprefix("Part-"))
-            titles.add(words[len(number) :] if words[: len(number)] == number else number + words)
-    return frozenset(titles)
+    return frozenset(form for clause in clauses for form in title_forms(clause))
 
 
 def printed_title(title: str, heading: Sequence[Block]) -> str:
