@@ -511,6 +511,8 @@ class _FileKeys:
                 count = len(taken)
             if best is None or count / len(line) > best.share:
                 best = _Run(taken, count / len(line))
+                if count == len(line):  # the whole line: no other run can do better
+                    break
         return best
 
     def claim(self, run: _Run) -> bool:
