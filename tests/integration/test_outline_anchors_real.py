@@ -23,3 +23,9 @@ def test_a_real_document_without_outline_gets_every_heading_placed(real_pdfs):
     )
     assert plan.method is PlanMethod.TEXT_HEADINGS and len(plan.clauses) >= 20
     assert all(c.top is not None for c in plan.clauses)
+
+
+def test_a_bookmark_to_another_file_is_no_clause(extra_pdfs):
+    facts = read_pdf_facts(extra_pdfs / "tl-microtype-code.pdf")  # its last bookmark opens microtype.pdf
+    assert facts.external_bookmarks == ["User manual"]
+    assert [e.title for e in facts.outline][-1] == "The LaTeX Project Public License"

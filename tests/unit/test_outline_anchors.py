@@ -115,3 +115,33 @@ def test_headings_found_without_an_outline_are_anchored_where_they_are_printed(t
     assert tops[0] == pytest.approx(1 - 530 / HEIGHT, abs=0.01) and tops[1] == pytest.approx(
         1 - 310 / HEIGHT, abs=0.01
     )
+
+
+def _with_links_out(source: Path, path: Path) -> Path:
+    """`source` with two more bookmarks: one opening page 1 of another file (`/GoToR`), one a URL."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
+
+    writer = PdfWriter(clone_from=source)
+    actions = {
+        "User manual": {
+            "/S": NameObject("/GoToR"),
+            "/F": TextStringObject("manual.pdf"),
+            "/D": ArrayObject([NumberObject(0), NameObject("/Fit")]),
+        },
+        "Project page": {"/S": NameObject("/URI"), "/URI": TextStringObject("https://example.org/")},
+    }
+    for title, action in actions.items():
+        item = writer.add_outline_item(title, 0).get_object()
+        item.pop("/Dest", None)  # pypdf gives it a /GoTo action to page 1, replaced here
+        item[NameObject("/A")] = DictionaryObject({NameObject(k): v for k, v in action.items()})
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def test_bookmarks_that_leave_the_document_are_listed_apart_not_outline_entries(tmp_path):
+    facts = read_pdf_facts(_with_links_out(_document(tmp_path / "plain.pdf"), tmp_path / "links.pdf"))
+    assert [e.title for e in facts.outline] == [f"Heading number {n}" for n in range(1, 5)]
+    assert facts.external_bookmarks == ["User manual", "Project page"]
+    assert facts.bookmarks_without_destination == 0

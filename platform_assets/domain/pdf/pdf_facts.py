@@ -22,8 +22,9 @@ from platform_assets.domain.pdf.page_geometry import PageBox
 
 SCANNED_PAGE_MAX_CHARS = 20
 """A page with fewer text-layer characters than this (and at least one image) counts as scanned."""
-FACTS_SCHEMA_VERSION = 2
-"""2: outline entries carry their destination's position and the lines printed there."""
+FACTS_SCHEMA_VERSION = 3
+"""2: outline entries carry their destination's position and the lines printed there. 3: bookmarks that
+leave the document (another file, a URL) are listed apart (`external_bookmarks`), not outline entries."""
 PRINTED_LINES = 2
 """Text-layer lines read below a bookmark's destination: a label (`Chapter 4`) and the title."""
 LINE_ABOVE = 2.0
@@ -69,6 +70,10 @@ class PdfFacts(BaseModel):
     encrypted: bool = False
     title: str = Field(default="", description="the document information Title, if any")
     outline: list[OutlineEntry] = Field(default_factory=list)
+    external_bookmarks: list[str] = Field(
+        default_factory=list,
+        description="titles of bookmarks that open another file, a URL or an application: links, not clauses",
+    )
     page_labels: list[str] = Field(default_factory=list)
     text_chars: list[int] = Field(default_factory=list, description="text-layer characters per page")
     scanned_pages: list[int] = Field(default_factory=list)
@@ -146,13 +151,16 @@ def _contains(path: Path, token: bytes, chunk: int = 1 << 20) -> bool:
 
 
 def read_outline(document: pdfium.PdfDocument, page_count: int) -> list[OutlineEntry]:
-    """Bookmarks in document order, each with its destination page and, where it has one, position.
+    """Bookmarks in document order, each with its destination page and, where it has one, position;
+    those that leave the document (`leaves_document`) are not among them.
 
     The position is converted through the page's crop box and rotation into the block model's
     top-down fractions; the lines printed just below it are read from the text layer (upright pages).
     """
     marks: list[tuple[str, int, int | None, tuple[float | None, float] | None]] = []
     for item in document.get_toc(max_depth=64):
+        if leaves_document(item):
+            continue
         dest = item.get_dest()  # pypdfium2 5.x: bookmarks expose get_title()/get_dest(), not attributes
         page = dest.get_index() if dest is not None else None
         if page is not None and not 0 <= page < page_count:
@@ -182,6 +190,30 @@ def read_outline(document: pdfium.PdfDocument, page_count: int) -> list[OutlineE
     return [
         OutlineEntry(title=title, level=level, page_index=page, **positions.get(index, {}))
         for index, (title, level, page, _) in enumerate(marks)
+    ]
+
+
+_LEAVING = frozenset(
+    {
+        pdfium.raw.PDFACTION_REMOTEGOTO,
+        pdfium.raw.PDFACTION_EMBEDDEDGOTO,
+        pdfium.raw.PDFACTION_URI,
+        pdfium.raw.PDFACTION_LAUNCH,
+    }
+)
+
+
+def leaves_document(bookmark: pdfium.PdfBookmark) -> bool:
+    """A bookmark whose action opens another file (`/GoToR`, `/GoToE`), a URL or an application: PDFium
+    gives the other file's page as its destination (often 0), which is no place in this document."""
+    action = pdfium.raw.FPDFBookmark_GetAction(bookmark.raw)
+    return bool(action) and pdfium.raw.FPDFAction_GetType(action) in _LEAVING
+
+
+def read_external_bookmarks(document: pdfium.PdfDocument) -> list[str]:
+    """Titles of the bookmarks that leave the document, in document order."""
+    return [
+        " ".join(item.get_title().split()) for item in document.get_toc(max_depth=64) if leaves_document(item)
     ]
 
 
@@ -344,6 +376,7 @@ def read_pdf_facts(path: Path, password: str | None = None, sha256: str | None =
             encrypted=is_encrypted(document),
             title=" ".join(str(document.get_metadata_dict().get("Title", "")).split()),
             outline=read_outline(document, page_count),
+            external_bookmarks=read_external_bookmarks(document),
             page_labels=read_page_labels(document, page_count),
             text_chars=chars,
             scanned_pages=scanned,
