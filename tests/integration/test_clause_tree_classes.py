@@ -120,3 +120,38 @@ def test_a_contents_clause_lists_its_entries_as_links_to_their_clauses(extra_pdf
         "    - [2.2.19 pagecolor (obsolete)](2-usage/2-2-options/2-2-19-pagecolor-obsolete.md)\n" in contents
     )
     assert manifest.drops["toc"] == 0 and manifest.blocks_lost == 0  # placed under the clause they belong to
+
+
+def body(tree: ClauseTree, clause_id: str) -> str:
+    return tree.files[tree.manifest.clauses[clause_id].path]
+
+
+def test_sections_sharing_their_page_top_destination_open_at_their_printed_headings(extra_pdfs) -> None:
+    # `Creating a Matrix`, `Matrix Arithmetic` and `Solving Systems ...` all point at the top of page 23
+    tree, clauses = tree_of_pages(extra_pdfs / "deb-octave.pdf", 22, 25)
+    assert (
+        len({(c.page_index, c.top) for c in clauses if c.page_index == 23})
+        == 1
+        < len([c for c in clauses if c.page_index == 23])
+    )
+    assert heading(tree, "creating-a-matrix") == "# 1.2.2 Creating a Matrix"
+    assert (
+        heading(tree, "solving-systems-of-linear-equations") == "# 1.2.4 Solving Systems of Linear Equations"
+    )
+    assert "natural logarithm" in body(tree, "elementary-calculations")  # carried over to the top of page 23
+    assert "natural logarithm" not in body(tree, "solving-systems-of-linear-equations")
+    assert "A = [ 1, 1, 2; 3, 5, 8; 13, 21, 34 ]" in body(tree, "creating-a-matrix")
+    assert "lsode" in body(tree, "integrating-differential-equations")  # its heading is mid-page 24
+    assert "lsode" not in body(tree, "editing-what-you-have-typed")
+    assert tree.manifest.heading_mismatch == []
+
+
+def test_bookmarks_that_took_the_last_anchor_open_at_their_printed_headings(extra_pdfs) -> None:
+    # `List of Figures` points at section 32.4's heading, `Index` and `Bibliography` both into the list
+    tree, clauses = tree_of_pages(extra_pdfs / "deb-maximabook.pdf", 128, 132)
+    assert [c.page_index for c in clauses][-3:] == [129, 130, 130]
+    assert "Someone who has done it?" in body(tree, "32.4")
+    assert "Maxima-mode" in body(tree, "list-of-figures")
+    assert "Someone" not in body(tree, "list-of-figures")
+    assert "Maxima-mode" not in body(tree, "index") and "Compiling" in body(tree, "index")
+    assert "[AAC93]" in body(tree, "bibliography") and "[AAC93]" not in body(tree, "index")

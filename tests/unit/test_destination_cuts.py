@@ -158,3 +158,68 @@ def test_an_index_block_merged_across_two_columns_is_split_into_its_columns() ->
         (0.565, 0.19, 0.89, 0.215),
         (0.565, 0.215, 0.89, 0.25),
     ]
+
+
+def test_sections_sharing_a_page_top_destination_open_at_their_printed_headings() -> None:
+    """Three bookmarks point at the top of one page (a page's anchor, not their headings'): each opens
+    at its own heading, printed with a number its bookmark lacks; the page's first paragraph stays with
+    the clause before."""
+    carried = _block(BlockKind.TEXT, (0.1, 0.10, 0.9, 0.14), "the natural logarithm (e) are pre-defined.")
+    first = _block(BlockKind.HEADING, (0.1, 0.20, 0.5, 0.22), "1.2.2 Creating a Matrix")
+    first_text = _block(BlockKind.TEXT, (0.1, 0.23, 0.9, 0.30), "Vectors and matrices are the basic blocks.")
+    second = _block(BlockKind.HEADING, (0.1, 0.40, 0.5, 0.42), "1.2.3 Matrix Arithmetic")
+    second_text = _block(BlockKind.TEXT, (0.1, 0.43, 0.9, 0.50), "Octave uses standard notation.")
+    stream = [carried, first, first_text, second, second_text]
+    clauses = [
+        _clause("before", "Elementary Calculations", None),
+        _clause("matrix", "Creating a Matrix", 0.09),
+        _clause("arithmetic", "Matrix Arithmetic", 0.09),
+    ]
+    assert anchor_blocks(stream, clauses) == [None, 1, 3]
+    segmentation = segment(stream, clauses)
+    assert segmentation.bodies["matrix"] == (first_text,) and segmentation.heading_of["matrix"] == (first,)
+    assert segmentation.bodies["arithmetic"] == (second_text,) and segmentation.mismatched == ()
+
+
+def test_a_bookmark_that_took_the_previous_ones_destination_opens_at_its_heading_on_a_later_page() -> None:
+    """`List of Figures` carries the destination of the last section's heading (an entry without an
+    anchor of its own): it opens at its printed title on the next page, the section keeps its text."""
+    section = _block(BlockKind.HEADING, (0.1, 0.84, 0.5, 0.86), "32.4 Installation on MacOSX")
+    section_text = _block(BlockKind.TEXT, (0.1, 0.87, 0.5, 0.89), "Someone who has done it?")
+    title = _block(BlockKind.TEXT, (0.1, 0.18, 0.3, 0.20), "List of Figures").model_copy(
+        update={"page_index": 1}
+    )
+    entries = _block(BlockKind.INDEX, (0.1, 0.28, 0.9, 0.40), items=["2.1 Maxima-mode . . . 13"]).model_copy(
+        update={"page_index": 1}
+    )
+    clauses = [
+        _clause("32.4", "32.4 Installation on MacOSX", 0.842),
+        _clause("lof", "List of Figures", 0.842),
+    ]
+    assert anchor_blocks([section, section_text, title, entries], clauses) == [0, 2]
+    not_shared = [clauses[0], _clause("lof", "List of Figures", 0.86)]  # a destination of its own
+    assert anchor_blocks([section, section_text, title, entries], not_shared) == [0, 1]
+
+
+def test_an_index_whose_destination_lies_below_its_heading_and_preamble_takes_both_back() -> None:
+    """memoir's `Index` points below its heading and preamble, at the block its first letter group also
+    opens at: the heading and the preamble are the index's, not the bibliography's before it."""
+    entry = _block(
+        BlockKind.TEXT, (0.1, 0.10, 0.9, 0.15), "[Zan98] Timothy Van Zandt. Documentation for fancybox."
+    )
+    title = _block(BlockKind.HEADING, (0.7, 0.24, 0.8, 0.26), "Index")
+    preamble = _block(
+        BlockKind.TEXT, (0.1, 0.30, 0.8, 0.33), "The first page number is usually the primary one."
+    )
+    letter = _block(BlockKind.TEXT, (0.24, 0.35, 0.35, 0.36), "Analphabetics")
+    entries = _block(BlockKind.TEXT, (0.1, 0.38, 0.45, 0.84), "\\!, 342, 343 \\#, 456, 462")
+    clauses = [
+        _clause("bibliography", "Bibliography", 0.05),
+        _clause("index", "Index", 0.345, 0.147),
+        _clause("index/analphabetics", "Analphabetics", 0.345, 0.24),
+    ]
+    segmentation = segment([entry, title, preamble, letter, entries], clauses)
+    assert segmentation.bodies["bibliography"] == (entry,)
+    assert segmentation.heading_of["index"] == (title,) and segmentation.bodies["index"] == (preamble,)
+    assert segmentation.bodies["index/analphabetics"] == (entries,)
+    assert "index" not in segmentation.mismatched

@@ -328,6 +328,14 @@ def test_reflowed_reordered_and_misread_lines_are_not_lost(clean, pages):
     assert all(c.lines_lost == 0 for c in report.clauses)
 
 
+def test_a_line_the_file_sets_half_as_prose_half_as_code_is_not_lost(clean, pages):
+    # MinerU on a docstrip listing: `294 <latexrelease>` as a paragraph, `{Final dot}%` opening a fence
+    width = ' <xs:attribute name="width" type="ST_Length" default="auto"/>'
+    split = '\n<xs:attribute name="width"\n\n```xml\ntype="ST_Length" default="auto"/>\n```\n\n'
+    report = check_source_text(edited(clean, "A.1", f"\n{width}\n", split), pages)
+    assert lost_lines(report) == [] and by_id(report, "A.1").lines_lost == 0
+
+
 def test_a_line_written_into_the_neighbouring_file_is_not_lost(clean, pages):
     # a block the parser gave to the next clause: the page they share holds both
     line = "each panel element is collapsed as for xs:token unless stated otherwise."

@@ -48,6 +48,10 @@ ANCHOR_MARGIN = 0.003
 """A shifted destination sits this far above its heading's top."""
 STRADDLE = 0.01
 """A block whose top lies this far above an anchor started before it (the previous clause's text)."""
+RECLAIM_REACH = 3
+"""Blocks above an anchor in which its clause's heading may be taken back (a heading, a preamble)."""
+MAX_NUMBER_PARTS = 5
+"""A printed section number has at most 5 parts (`A.1.2.3.4`)."""
 
 _ROMAN = re.compile(r"[ivxlcdm]+")
 _LABELS = frozenset({"annex", "appendix", "part", "chapter", "section", "clause", "file", "article"})
@@ -457,7 +461,9 @@ def anchor_blocks(
     heads = _HeadingWords(stream) if heads is None else heads
     pages = [block.page_index for block in stream]
     found: list[int | None] = []
+    printed: list[bool] = []  # the heading was found near the destination
     for clause in clauses:
+        printed.append(False)
         if clause.top is None:
             found.append(None)
             continue
@@ -476,6 +482,7 @@ def anchor_blocks(
             (tails if _ends_above(box, clause.top) else candidates).append((distance, at))
         if (printing := _printing(heads, candidates + tails, _target(clause))) is not None:
             found.append(printing)
+            printed[-1] = True
             continue
         if not candidates:
             found.append(bisect_right(pages, clause.page_index))
@@ -484,7 +491,88 @@ def anchor_blocks(
         level = [at for distance, at in candidates if distance <= nearest + SAME_LINE]
         beside = [at for at in level if _under(stream[at].bbox, clause.left)]  # type: ignore[arg-type]
         found.append((beside or level)[0])
+    return _loose_anchors(stream, clauses, heads, found, printed)
+
+
+def _loose_anchors(
+    stream: Sequence[Block],
+    clauses: Sequence[Clause],
+    heads: Sequence[Tokens | None],
+    found: list[int | None],
+    printed: list[bool],
+) -> list[int | None]:
+    """Anchors moved down to their printed headings where no heading is printed near the destination.
+
+    Some destinations are not their heading's: one shared with the next or previous bookmark (hyperref's
+    last anchor taken again by an entry without its own: `List of Figures` at the last section's
+    heading, `Bibliography` at the `Index`'s; texinfo's sections of one page all at its top), one at the
+    top of a page whose section starts mid-page. There the clause's printed heading (with a number its
+    bookmark lacks, `1.2.2`) is looked for from its anchor on, before the next distinct destination's
+    anchor and at most `PAGE_SLACK_AFTER` pages on: any short text for a shared destination (its
+    bookmarks would all open at one block), a block typed as a heading otherwise, unless opening the
+    clause at its anchor finds it. Found, the clause opens there; not, it stays at its anchor. Anchors
+    stay in outline order: one left behind a moved anchor moves with it.
+    """
+    spots = [(c.page_index, c.top, c.left) if c.top is not None else None for c in clauses]
+    moved = -1  # the furthest anchor moved so far
+    for index, (clause, spot) in enumerate(zip(clauses, spots, strict=True)):
+        at = found[index]
+        if at is None:
+            continue
+        if at < moved:
+            found[index] = at = moved
+        target = _target(clause)
+        if printed[index] or at >= len(stream) or not any(word.isalpha() for word in target.words):
+            continue  # a title of numbers alone (`2.1`, a version) is printed everywhere in its text
+        shared = (index > 0 and spots[index - 1] == spot) or (
+            index + 1 < len(spots) and spots[index + 1] == spot
+        )
+        if not shared and _heading_within_reach(stream, heads, at, target):
+            continue
+        bound = next((found[j] for j in range(index + 1, len(spots)) if spots[j] != spot), None)
+        for probe in range(at, len(stream) if bound is None else bound):
+            if stream[probe].page_index > clause.page_index + PAGE_SLACK_AFTER:
+                break
+            own = heads[probe]
+            if (
+                own is not None
+                and (shared or stream[probe].kind is _HEADING)
+                and (printed_heading(heads, probe, target.keys) or _numbered(own, target.words))
+            ):
+                found[index] = moved = probe
+                break
     return found
+
+
+def _heading_within_reach(
+    stream: Sequence[Block], heads: Sequence[Tokens | None], at: int, target: _Target
+) -> bool:
+    """The clause's heading is among the `HEADING_REACH` blocks from its anchor, where opening the clause
+    finds it (labels such as `Chapter 12` above it stay with it)."""
+    for probe in range(at, min(len(stream), at + HEADING_REACH)):
+        if stream[probe].page_index > target.page + 1:
+            return False
+        if printed_heading(heads, probe, target.keys) or _numbered_heading(heads, probe, target):
+            return True
+    return False
+
+
+def _numbered_heading(heads: Sequence[Tokens | None], at: int, target: _Target) -> int:
+    """1 if block `at` prints the title after a number its bookmark lacks, else 0."""
+    own = heads[at]
+    return int(own is not None and target.top is not None and _numbered(own, target.words))
+
+
+def _numbered(words: Tokens, title: Tokens) -> bool:
+    """`words` print `title` after a section number (`1.2.2`, `A.1`) that the bookmark lacks (a title
+    of numbers alone is no title to find after one)."""
+    number = words[: len(words) - len(title)]
+    return (
+        0 < len(number) <= MAX_NUMBER_PARTS
+        and any(word.isalpha() for word in title)
+        and words[len(number) :] == title
+        and all(part.isdigit() for part in number[number[0].isalpha() and len(number[0]) == 1 :])
+    )
 
 
 def _printing(
@@ -627,10 +715,12 @@ def _open_due(walk: _Walk, outline: _Outline, words: list[Tokens | None], due: l
         walk.open(outline.targets[index].id)
     walk.anchored += [outline.targets[index].id for index in opening]
     walk.cursor = opening[-1] + 1
+    first = outline.targets[opening[0]]  # a parent whose heading lies above the anchor it shares
+    headed = len(opening) > 1 and _reclaim(walk, walk.at, first, before)
     walk.at, matched = _open_at_anchor(walk, outline, words, walk.at, opening[-1], bound, before)
     if not matched:
         walk.mismatched.append(outline.targets[opening[-1]].id)
-    walk.mismatched += [outline.targets[index].id for index in opening[:-1]]
+    walk.mismatched += [outline.targets[index].id for index in opening[headed:-1]]
 
 
 def _step(walk: _Walk, outline: _Outline, words: list[Tokens | None]) -> None:
@@ -713,10 +803,11 @@ def _open_at_anchor(
         return at, False
     if _reclaim(walk, at, target, previous):
         return at, True
+    heads = walk.heads
     for probe in range(at, min(len(stream), at + HEADING_REACH, bound)):
         if stream[probe].page_index > target.page + 1:
             break
-        heading = printed_heading(walk.heads, probe, target.keys)
+        heading = printed_heading(heads, probe, target.keys) or _numbered_heading(heads, probe, target)
         if heading:
             labels = probe
             while labels > at and _label(words[labels - 1]) and not _straddles(stream[labels - 1], target):
@@ -752,20 +843,33 @@ def _open_at_anchor(
 
 
 def _reclaim(walk: _Walk, at: int, target: _Target, previous: str | None) -> bool:
-    """The block just before the anchor block is the clause's heading (its destination was shifted past
-    it): take it back from the clause before, as this clause's heading."""
-    before = at - 1
-    if before < 0 or walk.stream[before].page_index != target.page or previous is None:
+    """The clause's heading lies just above its anchor block on the page (its destination was shifted
+    past it, or set below a preamble: memoir's `Index`): take it back from the clause before, as this
+    clause's heading, with the paragraphs between it and the anchor (up to `RECLAIM_REACH` blocks; more
+    than one only for a block typed as a heading, and not when the anchor block prints the heading
+    itself: a running head typed as a heading is no second one)."""
+    if previous is None:
         return False
-    body = walk.bodies[previous]
-    if (
-        not body
-        or body[-1] is not walk.stream[before]
-        or printed_heading(walk.heads, before, target.keys) != 1
-    ):
-        return False
-    walk.heading_of[target.id] = (body.pop(),)
-    return True
+    stream, body = walk.stream, walk.bodies[previous]
+    for back in range(1, min(RECLAIM_REACH, len(body), at) + 1):
+        before = at - back
+        if stream[before].page_index != target.page or body[-back] is not stream[before]:
+            return False
+        if printed_heading(walk.heads, before, target.keys) == 1 and (
+            back == 1
+            or (
+                stream[before].kind is _HEADING
+                and (at == len(stream) or not printed_heading(walk.heads, at, target.keys))
+            )
+        ):
+            heading, *preamble = body[-back:]
+            del body[-back:]
+            walk.heading_of[target.id] = (heading,)
+            walk.bodies[target.id] += preamble
+            return True
+        if stream[before].kind is _HEADING:
+            return False
+    return False
 
 
 def _under(box: BBox, left: float | None) -> bool:

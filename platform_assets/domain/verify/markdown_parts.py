@@ -33,11 +33,13 @@ class MarkdownParts:
     code: list[str] = field(default_factory=list)
     tables: list[list[list[str]]] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    ordered: list[str] = field(default_factory=list)
+    """Every part's text (a table's rows, one per line) in the file's order."""
 
     def text(self) -> str:
-        """All the words of the clause: prose, code and every table cell."""
-        cells = (" ".join(row) for table in self.tables for row in table)
-        return "\n".join([*self.prose, *self.code, *cells])
+        """All the words of the clause in the file's order: prose, code and every table cell, so a line
+        the file sets half as prose, half as code is still one run of words."""
+        return "\n".join(self.ordered)
 
 
 def unescape(text: str) -> str:
@@ -115,6 +117,7 @@ def split_markdown(markdown: str) -> MarkdownParts:
                 body.append(lines[index])
                 index += 1
             parts.code.append("\n".join(body))
+            parts.ordered.append(parts.code[-1])
         elif line.lstrip().startswith("<table"):
             html = [line]
             while "</table>" not in html[-1] and index + 1 < len(lines):
@@ -124,7 +127,11 @@ def split_markdown(markdown: str) -> MarkdownParts:
             parser.feed("\n".join(html))
             parser.close()
             parts.tables.extend(parser.tables)
-            parts.prose.extend(text for text in ("".join(parser.outside).strip(),) if text)
+            parts.ordered += [" ".join(row) for table in parser.tables for row in table]
+            outside = "".join(parser.outside).strip()
+            if outside:
+                parts.prose.append(outside)
+                parts.ordered.append(outside)
         elif line.lstrip().startswith("|"):
             table = []
             while index < len(lines) and lines[index].lstrip().startswith("|"):
@@ -133,8 +140,10 @@ def split_markdown(markdown: str) -> MarkdownParts:
                     table.append(row)
                 index += 1
             parts.tables.append(table)
+            parts.ordered += [" ".join(row) for row in table]
             continue
         elif line.strip():
             parts.prose.append(unescape(_strip_links(line, index, parts.links)))
+            parts.ordered.append(parts.prose[-1])
         index += 1
     return parts
