@@ -521,14 +521,16 @@ def _loose_anchors(
             continue
         if at < moved:
             found[index] = at = moved
+        if printed[index] or at >= len(stream):
+            continue
         target = _target(clause)
-        if printed[index] or at >= len(stream) or not any(word.isalpha() for word in target.words):
+        if not any(word.isalpha() for word in target.words):
             continue  # a title of numbers alone (`2.1`, a version) is printed everywhere in its text
         shared = (index > 0 and spots[index - 1] == spot) or (
             index + 1 < len(spots) and spots[index + 1] == spot
         )
-        if not shared and _heading_within_reach(stream, heads, at, target):
-            continue
+        if not shared and _heading_near(stream, heads, at, at + HEADING_REACH, target) is not None:
+            continue  # opening the clause at its anchor finds it (labels such as `Chapter 12` above it)
         bound = next((found[j] for j in range(index + 1, len(spots)) if spots[j] != spot), None)
         for probe in range(at, len(stream) if bound is None else bound):
             if stream[probe].page_index > clause.page_index + PAGE_SLACK_AFTER:
@@ -544,17 +546,17 @@ def _loose_anchors(
     return found
 
 
-def _heading_within_reach(
-    stream: Sequence[Block], heads: Sequence[Tokens | None], at: int, target: _Target
-) -> bool:
-    """The clause's heading is among the `HEADING_REACH` blocks from its anchor, where opening the clause
-    finds it (labels such as `Chapter 12` above it stay with it)."""
-    for probe in range(at, min(len(stream), at + HEADING_REACH)):
+def _heading_near(
+    stream: Sequence[Block], heads: Sequence[Tokens | None], at: int, end: int, target: _Target
+) -> tuple[int, int] | None:
+    """(block, blocks it spans) of the clause's printed heading among blocks `at`..`end` (excluded) not
+    past the page after its own: where opening the clause at anchor `at` finds it; None if none does."""
+    for probe in range(at, min(len(stream), end)):
         if stream[probe].page_index > target.page + 1:
-            return False
-        if printed_heading(heads, probe, target.keys) or _numbered_heading(heads, probe, target):
-            return True
-    return False
+            return None
+        if heading := printed_heading(heads, probe, target.keys) or _numbered_heading(heads, probe, target):
+            return probe, heading
+    return None
 
 
 def _numbered_heading(heads: Sequence[Tokens | None], at: int, target: _Target) -> int:
@@ -803,18 +805,14 @@ def _open_at_anchor(
         return at, False
     if _reclaim(walk, at, target, previous):
         return at, True
-    heads = walk.heads
-    for probe in range(at, min(len(stream), at + HEADING_REACH, bound)):
-        if stream[probe].page_index > target.page + 1:
-            break
-        heading = printed_heading(heads, probe, target.keys) or _numbered_heading(heads, probe, target)
-        if heading:
-            labels = probe
-            while labels > at and _label(words[labels - 1]) and not _straddles(stream[labels - 1], target):
-                labels -= 1
-            _return_to_previous(walk, clause_id, stream[at:labels], keep=previous)
-            walk.heading_of[clause_id] = tuple(stream[labels : probe + heading])
-            return probe + heading, True
+    if (found := _heading_near(stream, walk.heads, at, min(at + HEADING_REACH, bound), target)) is not None:
+        probe, heading = found
+        labels = probe
+        while labels > at and _label(words[labels - 1]) and not _straddles(stream[labels - 1], target):
+            labels -= 1
+        _return_to_previous(walk, clause_id, stream[at:labels], keep=previous)
+        walk.heading_of[clause_id] = tuple(stream[labels : probe + heading])
+        return probe + heading, True
     # no heading among the labels: look inside the anchor's own block
     block = stream[at]
     if (buried := outline.buried(block, index)) is not None and buried.line:
