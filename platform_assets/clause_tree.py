@@ -116,6 +116,7 @@ def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue
         "opened_at_destination": dg.MetadataValue.int(
             sum(1 for c in m.clauses.values() if c.opened_at == "destination")
         ),
+        "opened_at_page": dg.MetadataValue.int(sum(1 for c in m.clauses.values() if c.opened_at == "page")),
         "never_opened": dg.MetadataValue.text(", ".join(m.unmatched) or "none"),
         "heading_mismatch": dg.MetadataValue.text(", ".join(m.heading_mismatch) or "none"),
         "references_found": dg.MetadataValue.int(m.references_found),

@@ -7,10 +7,12 @@ region of the PDF holds words, and every block is placed or dropped for a named 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from gpu_image.worker.package import save_middle
 from gpu_image.worker.parse import parse_pdf
 from platform_assets.domain.parse.adapters import blocks_from_middle_json
 from platform_assets.domain.pdf.pdf_facts import read_pdf_facts
@@ -79,6 +81,9 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-dbshow.pdf", 0, 72),  # versions anchored at their own lines, below the headings' offset
         ("tl-achemso.pdf", 61, 61),  # a three-column index read across; a letter higher in the next column
         ("tl-ltnews.pdf", 28, 29),  # two columns: sections opened by a subsection, text level beside them
+        ("tl-mplibapi.pdf", 4, 7),  # /Fit, unnumbered: `3.3.1 mp_filetype` as text, API signatures
+        ("tl-mplibapi.pdf", 10, 10),  # signatures merged with their descriptions, several per page
+        ("tl-xwatermark-guide.pdf", 7, 7),  # /FitB: `4.1 The \newwallpaper macro`, bookmark `4.1 The macro`
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:
@@ -134,15 +139,15 @@ def test_sections_sharing_their_page_top_destination_open_at_their_printed_headi
         == 1
         < len([c for c in clauses if c.page_index == 23])
     )
-    assert heading(tree, "creating-a-matrix") == "# 1.2.2 Creating a Matrix"
-    assert (
-        heading(tree, "solving-systems-of-linear-equations") == "# 1.2.4 Solving Systems of Linear Equations"
-    )
-    assert "natural logarithm" in body(tree, "elementary-calculations")  # carried over to the top of page 23
-    assert "natural logarithm" not in body(tree, "solving-systems-of-linear-equations")
-    assert "A = [ 1, 1, 2; 3, 5, 8; 13, 21, 34 ]" in body(tree, "creating-a-matrix")
-    assert "lsode" in body(tree, "integrating-differential-equations")  # its heading is mid-page 24
-    assert "lsode" not in body(tree, "editing-what-you-have-typed")
+    # their ids are the numbers printed at their headings, the bookmarks carry none
+    assert [c.id for c in clauses if c.page_index == 23] == ["1.2.2", "1.2.3", "1.2.4"]
+    assert heading(tree, "1.2.2") == "# 1.2.2 Creating a Matrix"
+    assert heading(tree, "1.2.4") == "# 1.2.4 Solving Systems of Linear Equations"
+    assert "natural logarithm" in body(tree, "1.2.1")  # carried over to the top of page 23
+    assert "natural logarithm" not in body(tree, "1.2.4")
+    assert "A = [ 1, 1, 2; 3, 5, 8; 13, 21, 34 ]" in body(tree, "1.2.2")
+    assert "lsode" in body(tree, "1.2.5")  # its heading is mid-page 24
+    assert "lsode" not in body(tree, "1.2.8")
     assert tree.manifest.heading_mismatch == []
 
 
@@ -155,3 +160,20 @@ def test_bookmarks_that_took_the_last_anchor_open_at_their_printed_headings(extr
     assert "Someone" not in body(tree, "list-of-figures")
     assert "Maxima-mode" not in body(tree, "index") and "Compiling" in body(tree, "index")
     assert "[AAC93]" in body(tree, "bibliography") and "[AAC93]" not in body(tree, "index")
+
+
+def test_bookmarks_without_a_position_over_scanned_pages_open_at_their_pages(real_pdfs, tmp_path) -> None:
+    # /Fit bookmarks over image pages that print no heading: the tier returns each page as one image,
+    # packaged as the worker does (with its image file); each clause opens at its page's image
+    pdf = real_pdfs / "ocrmypdf-multipage.pdf"
+    facts = read_pdf_facts(pdf)
+    clauses, _ = clauses_from_outline(facts.outline, facts.page_count)
+    assert clauses and all(clause.top is None for clause in clauses)
+    save_middle(parse_pdf(pdf, "flash", 0, facts.page_count - 1).result, tmp_path)
+    blocks = blocks_from_middle_json(json.loads((tmp_path / "middle_json.json").read_text(encoding="utf-8")))
+    tree = build_clause_tree(pdf.stem, pdf.stem, [SourceBatch("b001", blocks, tmp_path)], clauses, pdf=pdf)
+    manifest = tree.manifest
+    assert manifest.unmatched == [] and manifest.blocks_lost == 0
+    assert [manifest.clauses[clause.id].opened_at for clause in clauses] == ["page"] * len(clauses)
+    assert [manifest.clauses[clause.id].first_page for clause in clauses] == [c.page_index for c in clauses]
+    assert all("![" in body(tree, clause.id) for clause in clauses)

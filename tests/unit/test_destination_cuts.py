@@ -163,7 +163,8 @@ def test_an_index_block_merged_across_two_columns_is_split_into_its_columns() ->
 def test_sections_sharing_a_page_top_destination_open_at_their_printed_headings() -> None:
     """Three bookmarks point at the top of one page (a page's anchor, not their headings'): each opens
     at its own heading, printed with a number its bookmark lacks; the page's first paragraph stays with
-    the clause before."""
+    the clause before (whose bookmark has no position and whose heading lies on an earlier page: it
+    opens at its page's top)."""
     carried = _block(BlockKind.TEXT, (0.1, 0.10, 0.9, 0.14), "the natural logarithm (e) are pre-defined.")
     first = _block(BlockKind.HEADING, (0.1, 0.20, 0.5, 0.22), "1.2.2 Creating a Matrix")
     first_text = _block(BlockKind.TEXT, (0.1, 0.23, 0.9, 0.30), "Vectors and matrices are the basic blocks.")
@@ -178,7 +179,8 @@ def test_sections_sharing_a_page_top_destination_open_at_their_printed_headings(
     assert anchor_blocks(stream, clauses) == [None, 1, 3]
     segmentation = segment(stream, clauses)
     assert segmentation.bodies["matrix"] == (first_text,) and segmentation.heading_of["matrix"] == (first,)
-    assert segmentation.bodies["arithmetic"] == (second_text,) and segmentation.mismatched == ()
+    assert segmentation.bodies["arithmetic"] == (second_text,)
+    assert segmentation.bodies["before"] == (carried,) and segmentation.paged == ("before",)
 
 
 def test_a_bookmark_that_took_the_previous_ones_destination_opens_at_its_heading_on_a_later_page() -> None:

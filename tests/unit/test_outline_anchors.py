@@ -145,3 +145,29 @@ def test_bookmarks_that_leave_the_document_are_listed_apart_not_outline_entries(
     assert [e.title for e in facts.outline] == [f"Heading number {n}" for n in range(1, 5)]
     assert facts.external_bookmarks == ["User manual", "Project page"]
     assert facts.bookmarks_without_destination == 0
+
+
+def test_a_heading_further_down_a_shared_destination_gives_the_printed_lines(tmp_path):
+    """texinfo points several sections of a page at its top: each entry's lines are its own heading's,
+    printed with its number further down; a sentence that mentions the title, and a heading printed
+    without a number, leave the lines at the destination."""
+    path = tmp_path / "shared.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", 10)
+    drawing.drawString(50, 570, "Chapter 1: A Brief Introduction                7")
+    drawing.drawString(50, 540, "We are now creating a matrix of the constants below.")
+    drawing.drawString(50, 480, "1.2.2 Creating a Matrix")
+    drawing.drawString(50, 460, "To create a new matrix and store it in a variable,")
+    drawing.drawString(50, 300, "1.2.3 Matrix Arithmetic")
+    drawing.drawString(50, 200, "Help and Documentation")
+    for key, title in enumerate(("Creating a Matrix", "Matrix Arithmetic", "Help and Documentation")):
+        drawing.bookmarkPage(str(key), fit="XYZ", left=0, top=590)  # one destination per entry, all alike
+        drawing.addOutlineEntry(title, str(key), level=0)
+    drawing.showPage()
+    drawing.save()
+    outline = read_pdf_facts(path).outline
+    assert [e.top for e in outline] == [pytest.approx(10 / HEIGHT)] * 3
+    assert outline[0].printed == ["1.2.2 Creating a Matrix"]
+    assert outline[1].printed == ["1.2.3 Matrix Arithmetic"]
+    at_top = ["Chapter 1: A Brief Introduction 7", "We are now creating a matrix of the constants below."]
+    assert outline[2].printed == at_top

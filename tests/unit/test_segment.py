@@ -250,8 +250,9 @@ def test_many_missing_headings_expire_by_page_instead_of_blocking_the_walk() -> 
     clauses = [clause(f"{n} Clause {n}", page=n) for n in range(1, 40)]
     stream = [block("1 Clause 1", 1), text("lost headings", 5), block("39 Clause 39", 39), text("end", 39)]
     result = segment(stream, clauses)
-    assert result.unmatched == tuple(str(n) for n in range(2, 39))
+    assert result.unmatched == tuple(str(n) for n in range(2, 39) if n != 5)
     assert result.heading_of["39"] == (stream[2],)
+    assert result.paged == ("5",) and result.bodies["5"] == (stream[1],)  # no heading: at its page's top
 
 
 def test_lookahead_does_not_reach_past_its_window() -> None:
@@ -288,8 +289,8 @@ def test_heading_with_its_number_alone_or_an_ocr_slip_still_matches() -> None:
 def test_a_deeper_number_or_a_lone_top_number_is_not_the_clause() -> None:
     stream = [block("7.1.3 Parsing details", 3), block("7", 3), text("body", 3)]
     result = segment(stream, [clause("7.1 Parsing", 3), clause("8 Validation", 3)])
-    assert result.unmatched == ("7.1", "8")
-    assert result.front == tuple(stream)
+    assert "7.1" not in result.heading_of and result.unmatched == ("8",)  # no page top left for 8
+    assert result.paged == ("7.1",) and result.bodies["7.1"] == tuple(stream)  # no heading: at its page's top
 
 
 def test_unnumbered_front_matter_matches_by_title() -> None:
@@ -462,3 +463,67 @@ def test_bookmarks_without_a_position_or_blocks_without_a_bbox_fall_back_to_matc
     clauses = [anchored("1 Scope", 0, 0.1, "1"), Clause(id="2", title="2 Terms", level=0, page_index=1)]
     result = segment(stream, clauses)  # no bbox anywhere: the position cannot be placed
     assert result.anchored == () and result.heading_of == {"1": (stream[0],), "2": (stream[2],)}
+
+
+def test_bookmarks_without_a_position_open_at_their_page_when_no_heading_matches() -> None:
+    """/Fit bookmarks over scanned pages: no heading to match, so each opens at its page's first block;
+    one whose page holds no block, or whose page top lies before the clause opened before it, does not."""
+    scan = [block("", page, BlockKind.IMAGE, bbox=(0.0, 0.0, 1.0, 1.0)) for page in (0, 1, 3)]
+    heading, body = block("Results", 3, bbox=(0.1, 0.5, 0.5, 0.52)), text("the table", 3)
+    stream = [*scan, heading, body]
+    clauses = [
+        clause("Cover", 0, id_="cover"),
+        clause("Huge page", 1, id_="huge"),
+        clause("Blank", 2, id_="blank"),  # page 2 holds no block
+        clause("Indented image", 3, id_="indented"),
+        clause("Results", 3, id_="results"),  # printed: matched at its heading
+        clause("Appendix", 3, id_="appendix"),  # its page's top lies before Results
+    ]
+    result = segment(stream, clauses)
+    assert result.paged == ("cover", "huge", "indented")
+    assert [result.bodies[c] for c in ("cover", "huge", "indented")] == [(scan[0],), (scan[1],), (scan[2],)]
+    assert result.heading_of["results"] == (heading,) and result.bodies["results"] == (body,)
+    assert result.unmatched == ("blank", "appendix")
+    assert set(result.mismatched) == {"cover", "huge", "indented"}
+    assert_lossless(result, stream)
+
+
+def test_numbered_headings_of_unnumbered_bookmarks_match_in_text_blocks_and_signatures() -> None:
+    """ConTeXt's API manual: bookmarks name the function, the print numbers the section and gives the
+    signature, typed as text, merged with its description or not."""
+    stream = [
+        block("3.4 Functions", 7),
+        text("3.4.1 mp_filetype", 7),
+        text("The type of the file.", 7),
+        text("3.4.2 MP mp_initialize(MP_options *opt)", 7),
+        text("Returns a new instance.", 7),
+        text("3.4.3 mp_number mp_knot_left_y(MP mp,mp_knot p) Access the y coordinate of the left point.", 7),
+        text("3 of the options mp_run ignores.", 7),
+    ]
+    clauses = [
+        clause("Functions", 7, id_="3.4"),
+        clause("mp_filetype", 7, id_="3.4.1"),
+        clause("mp_initialize", 7, id_="3.4.2"),
+        clause("mp_knot_left_y", 7, id_="3.4.3"),
+        clause("mp_run", 7, id_="3.4.4"),
+    ]
+    result = segment(stream, [c.model_copy(update={"numbered": False}) for c in clauses])
+    assert result.heading_of["3.4.1"] == (stream[1],) and result.bodies["3.4.1"] == (stream[2],)
+    assert result.bodies["3.4.2"] == (stream[3], stream[4])  # the signature stays in the body
+    assert result.bodies["3.4.3"] == (stream[5], stream[6])  # `3 of the options` is no section number
+    assert result.unmatched == ("3.4.4",)
+
+
+def test_a_numbered_heading_matches_with_a_label_before_it_or_a_word_its_bookmark_lost() -> None:
+    stream = [
+        block("4.1 The \\newwallpaper macro", 7),
+        text("The command can be used to produce tiles.", 7),
+        block("Version 1.5.1 [2011/07/20]", 23),
+        text("Two new keys.", 23),
+        block("Version 7 Changes", 24),
+    ]
+    clauses = [clause("4.1 The macro", 7), clause("1.5.1 (2011/07/20)", 23), clause("7 Changes", 24)]
+    result = segment(stream, clauses)
+    assert result.heading_of["4.1"] == (stream[0],) and result.bodies["4.1"] == (stream[1],)
+    assert result.heading_of["1.5.1"] == (stream[2],) and result.bodies["1.5.1"] == (stream[3],)
+    assert "7" not in result.heading_of  # a label before a lone `7` is too weak

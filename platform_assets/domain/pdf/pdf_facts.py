@@ -22,15 +22,21 @@ from platform_assets.domain.pdf.page_geometry import PageBox
 
 SCANNED_PAGE_MAX_CHARS = 20
 """A page with fewer text-layer characters than this (and at least one image) counts as scanned."""
-FACTS_SCHEMA_VERSION = 3
+FACTS_SCHEMA_VERSION = 4
 """2: outline entries carry their destination's position and the lines printed there. 3: bookmarks that
-leave the document (another file, a URL) are listed apart (`external_bookmarks`), not outline entries."""
+leave the document (another file, a URL) are listed apart (`external_bookmarks`), not outline entries.
+4: where the lines at a destination do not print its title, `printed` is the heading line further down
+its page."""
 PRINTED_LINES = 2
 """Text-layer lines read below a bookmark's destination: a label (`Chapter 4`) and the title."""
 LINE_ABOVE = 2.0
 """A heading found in the text layer is anchored this many points above its first character's top."""
 LINE_GAP = 3.0
 """The second printed line counts only within this many line heights of the first."""
+HEADING_PREFIX_WORDS = 2
+"""Words a heading line may print before its bookmark's title further down a page (`1.2.2`, `Chapter 4`)."""
+LINE_CHARS = 200
+"""Characters of the text layer read before and after a title found on a page, for its line."""
 
 
 class PdfError(ValueError):
@@ -56,7 +62,9 @@ class OutlineEntry(BaseModel):
     )
     left: float | None = Field(default=None, ge=0, le=1, description="destination's left, a fraction")
     printed: list[str] = Field(
-        default_factory=list, description="the text-layer lines just below the destination (at most 2)"
+        default_factory=list,
+        description="the text-layer lines just below the destination (at most 2); where they do not hold "
+        "the title, the heading line further down the page that does",
     )
 
 
@@ -181,7 +189,7 @@ def read_outline(document: pdfium.PdfDocument, page_count: int) -> list[OutlineE
             for index in indexes:
                 x, y = marks[index][3]  # type: ignore[misc]  # indexes hold positioned marks only
                 fx, fy = box.to_fraction(box.left if x is None else x, y)
-                printed = _lines_below(textpage, x, y) if textpage is not None else []
+                printed = _printed_lines(textpage, marks[index][0], x, y) if textpage is not None else []
                 positions[index] = {"top": fy, "left": None if x is None else fx, "printed": printed}
         finally:
             if textpage is not None:
@@ -235,6 +243,46 @@ def destination_point(dest: pdfium.PdfDest) -> tuple[float | None, float] | None
     if mode == pdfium.raw.PDFDEST_VIEW_FITR and len(view) == 4:
         return view[0], max(view[1], view[3])
     return None
+
+
+def _printed_lines(textpage: pdfium.PdfTextPage, title: str, x: float | None, y: float) -> list[str]:
+    """The lines that print a bookmark's heading: those just below its destination (`_lines_below`); where
+    none of them prints its title (a destination shared by several bookmarks, at the top of a page whose
+    section starts mid-page), the first line of the text layer further down the page that prints it after
+    one to `HEADING_PREFIX_WORDS` words (`1.2.2 Creating a Matrix`)."""
+    lines = _lines_below(textpage, x, y)
+    wanted = _folded(title)
+    if not wanted or any(_words_before(line, wanted) is not None for line in lines):
+        return lines
+    search = textpage.search(title, match_case=False)
+    try:
+        while (found := search.get_next()) is not None:
+            start = max(found[0] - LINE_CHARS, 0)
+            head = textpage.get_text_range(start, found[0] - start).rpartition("\n")[2]
+            if (
+                not _words_before(head + title, wanted)
+                or "\n" in textpage.get_text_range(*found)
+                or textpage.get_charbox(found[0])[3] >= y
+            ):
+                continue  # in a sentence, without a number, over two lines, or above the destination
+            return [
+                " ".join((head + textpage.get_text_range(found[0], LINE_CHARS).partition("\n")[0]).split())
+            ]
+    finally:
+        search.close()
+    return lines
+
+
+def _words_before(line: str, title: str) -> int | None:
+    """How many words a line prints before `title` (casefolded, spaces collapsed), if at most
+    `HEADING_PREFIX_WORDS`; None when it does not print it so."""
+    before, found, _ = _folded(line).partition(title)
+    words = len(before.split())
+    return words if found and words <= HEADING_PREFIX_WORDS and (not before or before.endswith(" ")) else None
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 def _lines_below(textpage: pdfium.PdfTextPage, x: float | None, y: float) -> list[str]:

@@ -78,6 +78,7 @@ class ClauseEntry(BaseModel):
     opened_at: str = Field(
         default="heading",
         description="`destination`: at its bookmark's position; `heading`: at its matched heading; "
+        "`page`: at the top of its bookmark's page (a bookmark without a position, no heading matched); "
         "`none`: never opened (its text stayed with the clause before)",
     )
     references: list[ReferenceEntry] = Field(default_factory=list)
@@ -178,7 +179,11 @@ def build_clause_tree(
     href = renderer.href
     files: dict[str, str] = {}
     entries: dict[str, dict[str, Any]] = {}
-    anchored = set(segmentation.anchored)
+    opened_at = (  # `ClauseEntry.opened_at`, "heading" for the rest
+        dict.fromkeys(segmentation.anchored, "destination")
+        | dict.fromkeys(segmentation.paged, "page")
+        | dict.fromkeys(unmatched, "none")
+    )
     for clause_id, node in nodes.items():
         path = paths[clause_id]
         folder = posixpath.dirname(path)
@@ -190,7 +195,7 @@ def build_clause_tree(
         children = [(nodes[c], href(folder, paths[c])) for c in node.children]
         heading = printed_title(node.title, segmentation.heading_of.get(clause_id, ()))
         files[path] = _page(heading or node.id, body, children)
-        entries[clause_id] = _entry(node, path, segmentation, references, clause_id in anchored, unmatched)
+        entries[clause_id] = _entry(node, path, segmentation, references, opened_at.get(clause_id, "heading"))
     front, _ = renderer.render("", None, segmentation.front)  # its references are counted, not listed
     top = [(n, href("", paths[n.id])) for n in nodes.values() if n.parent is None]
     files[ROOT_INDEX] = _page(title, front, top)
@@ -490,13 +495,11 @@ def _entry(
     path: str,
     seg: Segmentation,
     references: list[dict[str, Any]],
-    anchored: bool,
-    unmatched: frozenset[str],
+    opened_at: str,
 ) -> dict[str, Any]:
     """A `ClauseEntry`'s fields: the manifest validates all entries at once (~10,000 a book)."""
     heading = seg.heading_of.get(node.id)
     blocks = [*(heading or ()), *seg.bodies[node.id]]
-    opened_at = "destination" if anchored else "none" if node.id in unmatched else "heading"
     pages = [b.page_index for b in blocks] or [node.page_index]
     return {
         "title": node.title,

@@ -52,8 +52,14 @@ RECLAIM_REACH = 3
 """Blocks above an anchor in which its clause's heading may be taken back (a heading, a preamble)."""
 MAX_NUMBER_PARTS = 5
 """A printed section number has at most 5 parts (`A.1.2.3.4`)."""
+MISSING_WORDS = 2
+"""Words a numbered heading may print that its bookmark's title lost."""
+SIGNATURE_WORDS = 12
+"""Words after a section number in which a function's signature names its unnumbered bookmark."""
 
 _ROMAN = re.compile(r"[ivxlcdm]+")
+_NUMBER_FIRST = re.compile(r"\s*(?:[A-Za-z][.\s]\s*)?\d")
+"""Text that may start with a section number (`3.4.2`, `A.1`): the only text `_Outline.numbered` reads."""
 _LABELS = frozenset({"annex", "appendix", "part", "chapter", "section", "clause", "file", "article"})
 _SENTENCE_END = (".", ";", ":", "!", "?", ",")
 _TEXT_KINDS = frozenset({BlockKind.HEADING, BlockKind.TEXT})
@@ -86,6 +92,9 @@ class Segmentation:
     mismatched: tuple[str, ...] = ()
     anchored: tuple[str, ...] = ()
     """Clauses opened at their bookmark's destination (the rest at a matched heading)."""
+    paged: tuple[str, ...] = ()
+    """Of those, clauses whose bookmark gives no position and whose heading was matched nowhere: they
+    open at the first block of their bookmark's page."""
     anchor_offset: float = 0.0
     """The shift applied to every destination (see `anchor_offset`), in page heights."""
 
@@ -232,6 +241,13 @@ def _extends(words: Tokens, title: Tokens) -> bool:
     return len(words) > len(title) and words[: len(title)] == title and not _toc_tail(words[len(title) :])
 
 
+def _with_missing(title: Tokens, words: Tokens) -> bool:
+    """`words` are the title's words in order, with up to `MISSING_WORDS` more among them (a macro name
+    that the bookmark lost: `4.1 The macro` for `4.1 The \\newwallpaper macro`)."""
+    more = iter(words)
+    return bool(title) and len(words) - len(title) <= MISSING_WORDS and all(word in more for word in title)
+
+
 def _similar(words: Tokens, title: Tokens) -> bool:
     """Same number of words and nearly the same letters (an OCR slip such as `widgct`)."""
     if len(words) != len(title):
@@ -251,6 +267,8 @@ class _Outline:
         self.by_words: dict[Tokens, list[int]] = {}
         self.plain = any(target.top is None for target in self.targets)
         """Some entries have no position: the walk matches headings."""
+        self.unnumbered = any(target.top is None and not target.head for target in self.targets)
+        """Some of those have no number: a heading may print one they lack (`numbered`)."""
         for index, target in enumerate(self.targets):
             if target.words and target.top is None:  # anchored entries open at their anchor
                 self.by_words.setdefault(target.words, []).append(index)
@@ -345,23 +363,33 @@ class _Outline:
                 if _extends(words, target.rest):
                     return _Match(index, 0)
                 continue
-            if words[: len(target.head)] != target.head:
-                continue
-            rest = words[len(target.head) :]
+            head = target.head
+            deep = len(head) >= 2  # `7.1`, `A.1`, `Annex B`; a lone `7` is too weak alone
+            skip = next((skip for skip in (0, 1) if words[skip : skip + len(head)] == head), None)
+            if skip is None or (skip and not (deep and words[0].isalpha())):
+                continue  # one word may come first: a label before a number of two parts (`Version 1.5.1`)
+            rest = words[skip + len(head) :]
+            if rest == target.rest and (rest or deep):
+                return _Match(index, 1)
             if rest and rest[0].isdigit():
                 continue  # a deeper number: `7.1.3 ...` is not clause 7.1
             if not rest:
-                if len(target.head) >= 2:  # `7.1`, `A.1`, `Annex B`; a lone `7` is too weak
+                if deep:
                     return _Match(index, 1)
                 continue
             if _extends(rest, target.rest):
                 return _Match(index, 0)
-            if _similar(rest, target.rest):
+            if _similar(rest, target.rest) or (deep and _with_missing(target.rest, rest)):
                 return _Match(index, 1)
         return None
 
     def match(
-        self, stream: Sequence[Block], words: list[Tokens | None], at: int, cursor: int
+        self,
+        stream: Sequence[Block],
+        words: list[Tokens | None],
+        heads: Sequence[Tokens | None],
+        at: int,
+        cursor: int,
     ) -> _Match | None:
         block = stream[at]
         if cursor >= len(self.targets) or self.targets[cursor].page - PAGE_SLACK_BEFORE > block.page_index:
@@ -372,7 +400,35 @@ class _Outline:
             found = self.embedded(block, cursor)
         if found is None and own is not None and block.kind == _HEADING:
             found = self.weak(own, block.page_index, cursor)
+        if (
+            found is None
+            and self.unnumbered
+            and _NUMBER_FIRST.match(block.text)
+            and (head := heads[at]) is not None
+        ):
+            found = self.numbered(head, block.page_index, cursor)
         return found
+
+    def numbered(self, words: Tokens, page: int, cursor: int) -> _Match | None:
+        """A short block of any text kind that starts with a section number its unnumbered bookmark lacks:
+        then the title alone (`3.3.1 mp_filetype`) is its heading; a signature that names it, within
+        `SIGNATURE_WORDS` after a number of two parts at least (`3.4.3 MP mp_initialize(MP_options *opt)`
+        for `mp_initialize`, a title of two words at least, the description merged after it or not),
+        opens it and stays in its body."""
+        number = _section_number(words)
+        if not number:
+            return None
+        rest = words[number:]
+        signature = rest[:SIGNATURE_WORDS]
+        for index in range(cursor, min(len(self.targets), cursor + LOOKAHEAD)):
+            target = self.targets[index]
+            if target.top is not None or target.head or not self.plausible(target, page, 0):
+                continue
+            if rest == target.words and any(word.isalpha() for word in rest):
+                return _Match(index, 1)
+            if number >= 2 and len(target.words) >= 2 and _contains(signature, target.words):
+                return _Match(index, 0)
+        return None
 
 
 def printed_heading(heads: Sequence[Tokens | None], at: int, forms: frozenset[str]) -> int:
@@ -565,6 +621,18 @@ def _numbered_heading(heads: Sequence[Tokens | None], at: int, target: _Target) 
     return int(own is not None and target.top is not None and _numbered(own, target.words))
 
 
+def _section_number(words: Tokens) -> int:
+    """How many of the first words print a section number (`3 4 2`, `a 1`, at most `MAX_NUMBER_PARTS`
+    parts), 0 when none."""
+    start = int(len(words) > 1 and len(words[0]) == 1 and words[0].isalpha())
+    parts = next((at for at in range(start, len(words)) if not words[at].isdigit()), len(words)) - start
+    return start + parts if 0 < parts <= MAX_NUMBER_PARTS else 0
+
+
+def _contains(words: Tokens, part: Tokens) -> bool:
+    return any(words[at : at + len(part)] == part for at in range(len(words) - len(part) + 1))
+
+
 def _numbered(words: Tokens, title: Tokens) -> bool:
     """`words` print `title` after a section number (`1.2.2`, `A.1`) that the bookmark lacks (a title
     of numbers alone is no title to find after one)."""
@@ -641,6 +709,8 @@ class _Walk:
     """The first outline entry not opened yet."""
     mismatched: list[str] = field(default_factory=list)
     anchored: list[str] = field(default_factory=list)
+    opened: dict[str, int] = field(default_factory=dict)
+    """Where each opened clause opened (a stream index)."""
 
     def place(self, block: Block) -> None:
         """Into the open clause; a block MinerU read after an anchor that lies above it, in its column,
@@ -658,6 +728,7 @@ class _Walk:
 
     def open(self, clause_id: str) -> None:
         self.current = clause_id
+        self.opened[clause_id] = self.at
         self.heading_of.setdefault(clause_id, ())
 
 
@@ -676,7 +747,10 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     A clause without a position opens only at a matched heading: candidates are the next `LOOKAHEAD`
     such entries; an entry matches only on pages [page_index - 1, page_index + 3] (HEADING blocks;
     other kinds from page_index on) and expires once the walk is past that window; unmatched ones are
-    `unmatched`. TOC, page furniture and sentence-like text never match.
+    `unmatched`. TOC, page furniture and sentence-like text never match, but for a heading MinerU merged
+    with its description after a section number (`_Outline.numbered`). Such an entry whose heading
+    matched nowhere opens at the first block of its bookmark's page (`paged`), where that lies between
+    the clauses opened before and after it (the walk runs again with those anchors).
     """
     if len({clause.id for clause in clauses}) != len(clauses):
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
@@ -688,9 +762,28 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
         clauses = [_shifted(clause, offset) for clause in clauses]
         targets = [target._replace(top=clause.top) for target, clause in zip(targets, clauses, strict=True)]
     anchors = anchor_blocks(stream, clauses, heads)
+    walk = _walked(stream, heads, words, targets, anchors)
+    paged = _page_anchors(stream, clauses, anchors, walk.opened) if len(walk.opened) < len(clauses) else {}
+    if paged:  # walked again: those entries open at their page, the others as before
+        for index, at in paged.items():
+            targets[index] = targets[index]._replace(top=0.0, keys=frozenset(map(_key, targets[index].forms)))
+            anchors[index] = at
+        walk = _walked(stream, heads, words, targets, anchors)
+    return _segmentation(walk, clauses, offset, [targets[index].id for index in paged])
+
+
+def _walked(
+    stream: Sequence[Block],
+    heads: Sequence[Tokens | None],
+    words: list[Tokens | None],
+    targets: Sequence[_Target],
+    anchors: Sequence[int | None],
+) -> _Walk:
+    """The walk over the whole stream: anchored entries open as it reaches their anchors, the others at
+    their matched headings."""
     outline = _Outline(targets, anchors)
     waiting = sorted((at, index) for index, at in enumerate(anchors) if at is not None)
-    walk = _Walk(stream, heads, [], {clause.id: [] for clause in clauses}, {})
+    walk = _Walk(stream, heads, [], {target.id: [] for target in targets}, {})
     next_anchor = 0
     while walk.at < len(stream) or next_anchor < len(waiting):
         due = []
@@ -703,7 +796,37 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
             _step(walk, outline, words)
         else:
             break
-    return _segmentation(walk, clauses, offset)
+    return walk
+
+
+def _page_anchors(
+    stream: Sequence[Block], clauses: Sequence[Clause], anchors: Sequence[int | None], opened: dict[str, int]
+) -> dict[int, int]:
+    """Anchors for the entries matched by title that the walk never opened: the first block of their
+    bookmark's page, for a bookmark that gives no position (/Fit; a scanned page, a slide, a heading
+    printed unlike its title) says no more than its page. Only where the page has blocks and that one
+    lies after the one the clause before opened at and before the one the clause after opened at: the
+    others stay unmatched."""
+    pages = [block.page_index for block in stream]
+    later = []  # per entry, where the next opened entry opened
+    upcoming = len(stream) + 1
+    for clause in reversed(clauses):
+        later.append(upcoming)
+        upcoming = opened.get(clause.id, upcoming)
+    later.reverse()
+    found: dict[int, int] = {}
+    before = -1
+    for index, clause in enumerate(clauses):
+        if clause.id in opened:
+            before = opened[clause.id]
+        elif (
+            anchors[index] is None
+            and before < (at := bisect_left(pages, clause.page_index)) < later[index]
+            and at < len(pages)
+            and pages[at] == clause.page_index
+        ):
+            found[index] = before = at
+    return found
 
 
 def _open_due(walk: _Walk, outline: _Outline, words: list[Tokens | None], due: list[int], bound: int) -> None:
@@ -730,7 +853,7 @@ def _step(walk: _Walk, outline: _Outline, words: list[Tokens | None]) -> None:
     stream, at = walk.stream, walk.at
     block = stream[at]
     walk.cursor = outline.expire(walk.cursor, block.page_index)
-    found = outline.match(stream, words, at, walk.cursor) if outline.plain else None
+    found = outline.match(stream, words, walk.heads, at, walk.cursor) if outline.plain else None
     if found is None:
         walk.place(block)
         walk.at = at + 1
@@ -750,7 +873,7 @@ def _step(walk: _Walk, outline: _Outline, words: list[Tokens | None]) -> None:
         walk.at = at + 1
 
 
-def _segmentation(walk: _Walk, clauses: Sequence[Clause], offset: float) -> Segmentation:
+def _segmentation(walk: _Walk, clauses: Sequence[Clause], offset: float, paged: list[str]) -> Segmentation:
     heading_of = walk.heading_of
     placed = len(walk.front) + sum(map(len, walk.bodies.values())) + sum(map(len, heading_of.values()))
     assigned = placed - walk.split
@@ -765,6 +888,7 @@ def _segmentation(walk: _Walk, clauses: Sequence[Clause], offset: float) -> Segm
         split=walk.split,
         mismatched=tuple(walk.mismatched),
         anchored=tuple(walk.anchored),
+        paged=tuple(paged),
         anchor_offset=offset,
     )
 
