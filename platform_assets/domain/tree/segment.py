@@ -766,7 +766,7 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     paged = _page_anchors(stream, clauses, anchors, walk.opened) if len(walk.opened) < len(clauses) else {}
     if paged:  # walked again: those entries open at their page, the others as before
         for index, at in paged.items():
-            targets[index] = targets[index]._replace(top=0.0, keys=frozenset(map(_key, targets[index].forms)))
+            targets[index] = _target(clauses[index].model_copy(update={"top": 0.0}))
             anchors[index] = at
         walk = _walked(stream, heads, words, targets, anchors)
     return _segmentation(walk, clauses, offset, [targets[index].id for index in paged])
