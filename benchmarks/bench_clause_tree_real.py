@@ -2,8 +2,9 @@
 placed or dropped for a reason?
 
 For each PDF with an outline in the given folders (default `.cache/corpus`, fetched by `make corpus`),
-parses it with MinerU's flash tier in 100-page calls (cached under `.cache/parsed/`, so a re-run only
-rebuilds the tree), builds the tree as `clause_tree` does and prints per document:
+parses it with MinerU's flash tier in 100-page calls (saved under `.cache/parsed/` as the worker saves
+a batch, images included, so a re-run only rebuilds the tree), builds the tree as `clause_tree` does, one
+source batch per call, and prints per document:
 - opened: outline entries that got a clause opened where their text starts (goal >= 99%), and how many
   of those at their bookmark's destination; `mismatch`: opened there, no printed heading matched;
 - empty: clause files with no text of their own while the PDF's region of that clause (from its start to
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -29,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from gpu_image.worker.package import save_middle  # noqa: E402
 from gpu_image.worker.parse import parse_pdf  # noqa: E402
 from platform_assets.domain.parse.adapters import blocks_from_middle_json  # noqa: E402
 from platform_assets.domain.pdf.pdf_facts import PdfError, read_pdf_facts  # noqa: E402
@@ -44,19 +47,27 @@ MIN_OWN_WORDS = 3
 """A clause region holding at least this many words of its own should not render empty."""
 
 
-def parsed_blocks(pdf: Path, sha256: str, page_count: int) -> list:
-    """The document's blocks, parsed in `CHUNK`-page calls, each call's middle json cached."""
+def parsed_batches(pdf: Path, sha256: str, page_count: int) -> list[SourceBatch]:
+    """The document parsed in `CHUNK`-page calls, each call saved as the worker saves a batch (its
+    `middle_json.json` and the images it references, `save_middle`), so image-only pages keep their blocks."""
     folder = CACHE / f"{pdf.stem}-{sha256[:12]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    blocks = []
+    batches = []
     for first in range(0, page_count, CHUNK):
         last = min(first + CHUNK - 1, page_count - 1)
-        cached = folder / f"{first:05d}-{last:05d}.json"
-        if not cached.is_file():
-            result = parse_pdf(pdf, "flash", first, last).result
-            cached.write_text(json.dumps(result.to_dict()), encoding="utf-8")
-        blocks += blocks_from_middle_json(json.loads(cached.read_text(encoding="utf-8")))
-    return blocks
+        saved = folder / f"{first:05d}-{last:05d}"
+        if not (saved / "middle_json.json").is_file():
+            partial = saved.with_name(f"{saved.name}.partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            save_middle(parse_pdf(pdf, "flash", first, last).result, partial)
+            partial.rename(saved)
+        middle = json.loads((saved / "middle_json.json").read_text(encoding="utf-8"))
+        batches.append(SourceBatch(saved.name, blocks_from_middle_json(middle), saved))
+    return batches
+
+
+def parsed_blocks(pdf: Path, sha256: str, page_count: int) -> list:
+    """All the document's blocks (`parsed_batches`), in page order."""
+    return [block for batch in parsed_batches(pdf, sha256, page_count) for block in batch.blocks]
 
 
 def measure(pdf: Path) -> dict | None:
@@ -69,9 +80,9 @@ def measure(pdf: Path) -> dict | None:
     if not clauses:
         return None
     digest = facts.sha256 or hashlib.sha256(pdf.read_bytes()).hexdigest()
-    blocks = parsed_blocks(pdf, digest, facts.page_count)
+    batches = parsed_batches(pdf, digest, facts.page_count)
     began = time.perf_counter()
-    tree = build_clause_tree(pdf.stem, pdf.stem, [SourceBatch("all", blocks, pdf.parent)], clauses, pdf=pdf)
+    tree = build_clause_tree(pdf.stem, pdf.stem, batches, clauses, pdf=pdf)
     elapsed = time.perf_counter() - began
     m = tree.manifest
     regions = own_words(pdf, clauses)

@@ -499,6 +499,8 @@ def test_numbered_headings_of_unnumbered_bookmarks_match_in_text_blocks_and_sign
         text("Returns a new instance.", 7),
         text("3.4.3 mp_number mp_knot_left_y(MP mp,mp_knot p) Access the y coordinate of the left point.", 7),
         text("3 of the options mp_run ignores.", 7),
+        text("3.4.5 mp_knot mp_append_knot(MP mp,mp_knot p,double x,double y) " + "Appends a knot. " * 20, 7),
+        text("3.4.6 mp_finish " + "Frees the instance. " * 12, 7),
     ]
     clauses = [
         clause("Functions", 7, id_="3.4"),
@@ -506,11 +508,15 @@ def test_numbered_headings_of_unnumbered_bookmarks_match_in_text_blocks_and_sign
         clause("mp_initialize", 7, id_="3.4.2"),
         clause("mp_knot_left_y", 7, id_="3.4.3"),
         clause("mp_run", 7, id_="3.4.4"),
+        clause("mp_append_knot", 7, id_="3.4.5"),
+        clause("mp_finish", 7, id_="3.4.6"),
     ]
     result = segment(stream, [c.model_copy(update={"numbered": False}) for c in clauses])
     assert result.heading_of["3.4.1"] == (stream[1],) and result.bodies["3.4.1"] == (stream[2],)
     assert result.bodies["3.4.2"] == (stream[3], stream[4])  # the signature stays in the body
     assert result.bodies["3.4.3"] == (stream[5], stream[6])  # `3 of the options` is no section number
+    assert result.bodies["3.4.5"] == (stream[7],)  # a long description merged after the signature
+    assert result.heading_of["3.4.6"] == () and result.bodies["3.4.6"] == (stream[8],)  # not a heading alone
     assert result.unmatched == ("3.4.4",)
 
 
@@ -521,9 +527,17 @@ def test_a_numbered_heading_matches_with_a_label_before_it_or_a_word_its_bookmar
         block("Version 1.5.1 [2011/07/20]", 23),
         text("Two new keys.", 23),
         block("Version 7 Changes", 24),
+        block("Version 1.5.2a[2012/02/01]", 24),
+        text("New command.", 24),
     ]
-    clauses = [clause("4.1 The macro", 7), clause("1.5.1 (2011/07/20)", 23), clause("7 Changes", 24)]
+    clauses = [
+        clause("4.1 The macro", 7),
+        clause("1.5.1 (2011/07/20)", 23),
+        clause("7 Changes", 24),
+        clause("1.5.2a (2012/02/01)", 24, id_="1-5-2a").model_copy(update={"numbered": False}),
+    ]
     result = segment(stream, clauses)
     assert result.heading_of["4.1"] == (stream[0],) and result.bodies["4.1"] == (stream[1],)
     assert result.heading_of["1.5.1"] == (stream[2],) and result.bodies["1.5.1"] == (stream[3],)
     assert "7" not in result.heading_of  # a label before a lone `7` is too weak
+    assert result.heading_of["1-5-2a"] == (stream[5],) and result.bodies["1-5-2a"] == (stream[6],)

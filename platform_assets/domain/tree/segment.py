@@ -360,6 +360,8 @@ class _Outline:
                 unnumbered = words[next((i for i, w in enumerate(words) if not w.isdigit()), len(words)) :]
                 if unnumbered == target.rest and unnumbered != words:  # `3.4.1.1 sprof` for `sprof`
                     return _Match(index, 1)
+                if words[1:] == target.rest and words[0].isalpha() and _section_number(target.rest) >= 2:
+                    return _Match(index, 1)  # a label before a title that is a version (`Version 1.5.2a ...`)
                 if _extends(words, target.rest):
                     return _Match(index, 0)
                 continue
@@ -400,21 +402,21 @@ class _Outline:
             found = self.embedded(block, cursor)
         if found is None and own is not None and block.kind == _HEADING:
             found = self.weak(own, block.page_index, cursor)
-        if (
-            found is None
-            and self.unnumbered
-            and _NUMBER_FIRST.match(block.text)
-            and (head := heads[at]) is not None
-        ):
-            found = self.numbered(head, block.page_index, cursor)
+        if found is None and self.unnumbered and block.kind in _TEXT_KINDS:
+            found = self.numbered(block, heads, at, cursor)
         return found
 
-    def numbered(self, words: Tokens, page: int, cursor: int) -> _Match | None:
-        """A short block of any text kind that starts with a section number its unnumbered bookmark lacks:
-        then the title alone (`3.3.1 mp_filetype`) is its heading; a signature that names it, within
-        `SIGNATURE_WORDS` after a number of two parts at least (`3.4.3 MP mp_initialize(MP_options *opt)`
-        for `mp_initialize`, a title of two words at least, the description merged after it or not),
-        opens it and stays in its body."""
+    def numbered(self, block: Block, heads: Sequence[Tokens | None], at: int, cursor: int) -> _Match | None:
+        """A text block (stream index `at`) that starts with a section number its unnumbered bookmark
+        lacks: the title alone (`3.3.1 mp_filetype`) is the heading of a short one; a signature that
+        names it, within `SIGNATURE_WORDS` after a number of two parts at least (`3.4.3 MP
+        mp_initialize(MP_options *opt)` for `mp_initialize`, a title of two words at least, the
+        description merged after it or not, however long), opens it and stays in its body."""
+        if not _NUMBER_FIRST.match(block.text):
+            return None
+        whole = heads[at]  # None for a block too long to be a heading alone
+        words = whole or tokens(block.text[:MAX_HEADING_CHARS])
+        page = block.page_index
         number = _section_number(words)
         if not number:
             return None
@@ -424,7 +426,7 @@ class _Outline:
             target = self.targets[index]
             if target.top is not None or target.head or not self.plausible(target, page, 0):
                 continue
-            if rest == target.words and any(word.isalpha() for word in rest):
+            if whole is not None and rest == target.words and any(word.isalpha() for word in rest):
                 return _Match(index, 1)
             if number >= 2 and len(target.words) >= 2 and _contains(signature, target.words):
                 return _Match(index, 0)
