@@ -541,3 +541,28 @@ def test_a_numbered_heading_matches_with_a_label_before_it_or_a_word_its_bookmar
     assert result.heading_of["1.5.1"] == (stream[2],) and result.bodies["1.5.1"] == (stream[3],)
     assert "7" not in result.heading_of  # a label before a lone `7` is too weak
     assert result.heading_of["1-5-2a"] == (stream[5],) and result.bodies["1-5-2a"] == (stream[6],)
+
+
+def test_a_cell_that_prints_the_title_above_its_heading_does_not_open_the_clause() -> None:
+    """An API manual's /Fit bookmark `mp_stream`: a table cell of the section before prints it alone, the
+    heading `3.1.4 mp_stream` follows on the page; a running header naming a chapter opens it as before."""
+    stream = [
+        block("3.1.3 mp_run_data", 4),
+        text("Any output is redirected to this structure.", 4),
+        text("mp_stream", 4),  # a cell of the table of 3.1.3
+        text("holds the log output", 4),
+        block("3.1.4 mp_stream", 4),
+        text("This contains the data for a stream.", 4),
+        text("Chapter 8 Flowables", 5).model_copy(update={"source_type": "header"}),
+        block("Chapter 8 Flowables", 5),
+        text("The following flowables.", 5),
+    ]
+    unnumbered = [clause("mp_run_data", 4, id_="3.1.3"), clause("mp_stream", 4, id_="3.1.4")]
+    clauses = [c.model_copy(update={"numbered": False}) for c in unnumbered] + [
+        clause("Chapter 8 Flowables", 5, id_="8")
+    ]
+    result = segment(stream, clauses)
+    assert result.bodies["3.1.3"] == tuple(stream[1:4])
+    assert result.heading_of["3.1.4"] == (stream[4],) and result.bodies["3.1.4"] == (stream[5],)
+    assert result.heading_of["8"] == (stream[6],)  # the running header, on the chapter's first page
+    assert_lossless(result, stream)

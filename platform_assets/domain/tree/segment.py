@@ -67,6 +67,8 @@ _LINE_KINDS = frozenset({BlockKind.CODE, BlockKind.ALGORITHM})
 _NEVER = NOISE_KINDS | {BlockKind.INDEX}
 _HEADING = BlockKind.HEADING
 """Read once: an enum member is a slow attribute (`EnumType`'s `__getattr__` hook), ~10x a global."""
+_FURNITURE = frozenset({"header", "footer"})
+"""MinerU's types for running headers and footers (`source_type`)."""
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,13 @@ class _Outline:
             return None
         own = words[at]
         found = self.strong(stream, words, at, cursor) if own is not None else None
+        if (
+            found is not None
+            and block.kind is not _HEADING
+            and block.source_type not in _FURNITURE
+            and self.headed_below(stream, heads, at, found.index)
+        ):
+            return None
         if found is None and (block.caption or block.kind in _LINE_KINDS):
             found = self.embedded(block, cursor)
         if found is None and own is not None and block.kind == _HEADING:
@@ -405,6 +414,23 @@ class _Outline:
         if found is None and self.unnumbered and block.kind in _TEXT_KINDS:
             found = self.numbered(block, heads, at, cursor)
         return found
+
+    def headed_below(
+        self, stream: Sequence[Block], heads: Sequence[Tokens | None], at: int, index: int
+    ) -> bool:
+        """Whether a block below `at` on its page prints entry `index`'s heading as one: typed as a heading,
+        or after a section number (a table cell `mp_stream` above the heading `3.1.4 mp_stream`). Not asked
+        of a running header the tier typed as one (kept as text): on the clause's first page, it opens it."""
+        target, page = self.targets[index], stream[at].page_index
+        for below in range(at + 1, len(stream)):
+            if stream[below].page_index != page:
+                return False
+            own = heads[below]
+            if own and (
+                (stream[below].kind is _HEADING and own in target.forms) or _numbered(own, target.words)
+            ):
+                return True
+        return False
 
     def numbered(self, block: Block, heads: Sequence[Tokens | None], at: int, cursor: int) -> _Match | None:
         """A text block (stream index `at`) that starts with a section number its unnumbered bookmark
