@@ -23,6 +23,12 @@ SHARED = Path(os.environ.get("PLATFORM_SHARED_DIR", REPO.parent / "shared"))
 REAL_PDFS = Path(os.environ.get("PLATFORM_REAL_PDFS", REPO / ".cache" / "corpus"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The live tests first (minutes each, mostly waiting on a daemon): on `make test`'s two xdist workers
+    they run beside the others instead of one after another at the end."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/live/"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_worker_spools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Warm parse workers started by tests (in-process or via `dagster dev`) spool under this session's
