@@ -24,8 +24,9 @@ REAL_PDFS = Path(os.environ.get("PLATFORM_REAL_PDFS", REPO / ".cache" / "corpus"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The live tests first (minutes each, mostly waiting on a daemon): on `make test`'s two xdist workers
-    they run beside the others instead of one after another at the end."""
+    """The live tests before the others. Under `make test`, xdist queues the files with the most tests
+    first; among the files of one test, this puts the live ones (minutes each, mostly waiting on a
+    daemon) before the short ones, which then fill the other worker's time instead of ending the run."""
     items.sort(key=lambda item: not item.nodeid.startswith("tests/live/"))
 
 
