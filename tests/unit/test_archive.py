@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import stat
 import tarfile
@@ -20,9 +21,13 @@ from platform_assets.domain.parse.archive import (
 
 
 def _tar(*members: tuple[str, bytes | None, bytes]) -> bytes:
-    """A tar.gz of (name, type, data) members; type None means a regular file."""
+    """A tar.gz of (name, type, data) members; type None means a regular file. The same bytes on every
+    call (gzip's header time 0): they are test ids, which each xdist worker must collect alike."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed,
+        tarfile.open(fileobj=packed, mode="w") as archive,
+    ):
         for name, kind, data in members:
             info = tarfile.TarInfo(name)
             if kind is None:
