@@ -22,7 +22,7 @@ from platform_assets.domain.parse.archive import (
 
 def _tar(*members: tuple[str, bytes | None, bytes]) -> bytes:
     """A tar.gz of (name, type, data) members; type None means a regular file. The same bytes on every
-    call (gzip's header time 0): they are test ids, which each xdist worker must collect alike."""
+    call (gzip's header time 0): they are test ids, which must not change from one collection to the next."""
     buffer = io.BytesIO()
     with (
         gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed,
