@@ -22,8 +22,6 @@ Usage: `.venv/bin/python benchmarks/bench_clause_tree_real.py [FOLDER_OR_PDF ...
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -33,7 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from gpu_image.worker.package import save_middle  # noqa: E402
 from gpu_image.worker.parse import parse_pdf  # noqa: E402
-from platform_assets.domain.parse.adapters import blocks_from_middle_json  # noqa: E402
+from platform_assets.domain.common.atomic import staged_directory  # noqa: E402
+from platform_assets.domain.parse.adapters import load_blocks  # noqa: E402
 from platform_assets.domain.pdf.pdf_facts import PdfError, read_pdf_facts  # noqa: E402
 from platform_assets.domain.pdf.pdf_text import keys  # noqa: E402
 from platform_assets.domain.plan.clauses import clauses_from_outline  # noqa: E402
@@ -56,12 +55,9 @@ def parsed_batches(pdf: Path, sha256: str, page_count: int) -> list[SourceBatch]
         last = min(first + CHUNK - 1, page_count - 1)
         saved = folder / f"{first:05d}-{last:05d}"
         if not (saved / "middle_json.json").is_file():
-            partial = saved.with_name(f"{saved.name}.partial")
-            shutil.rmtree(partial, ignore_errors=True)
-            save_middle(parse_pdf(pdf, "flash", first, last).result, partial)
-            partial.rename(saved)
-        middle = json.loads((saved / "middle_json.json").read_text(encoding="utf-8"))
-        batches.append(SourceBatch(saved.name, blocks_from_middle_json(middle), saved))
+            with staged_directory(saved) as stage:
+                save_middle(parse_pdf(pdf, "flash", first, last).result, stage)
+        batches.append(SourceBatch(saved.name, load_blocks(saved, first), saved))
     return batches
 
 
