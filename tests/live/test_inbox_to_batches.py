@@ -84,9 +84,14 @@ def tail(log: Path) -> str:
 
 
 RUNS = """
-query { runsOrError(limit: 500) { ... on Runs { results { runId status tags { key value } } } } }
+query { runsOrError(limit: 500) { ... on Runs { results { runId status endTime tags { key value } } } } }
+"""
+AUTOMATION_TICKS = """
+query { repositoriesOrError { ... on RepositoryConnection { nodes { sensors { name sensorType
+  sensorState { status ticks(limit: 1, statuses: [SUCCESS, SKIPPED, FAILURE]) { timestamp } } } } } } }
 """
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+AUTOMATION_SENSORS = {"AUTO_MATERIALIZE", "AUTOMATION"}
 
 
 def runs(port: int) -> list[dict]:
@@ -110,8 +115,29 @@ def summary(all_runs: list[dict]) -> str:
 
 
 def all_finished(port: int) -> list[dict] | None:
+    """Every run, once all have finished and the automation sensor has evaluated what the last one
+    materialized without asking for more (a run that ends can set off another: the warehouse loads)."""
     current = runs(port)
-    return current if current and all(r["status"] in FINISHED for r in current) else None
+    if not current or any(r["status"] not in FINISHED for r in current):
+        return None
+    last_end = max(r["endTime"] or 0.0 for r in current)
+    if not all(tick_after(last_end, t) for t in automation_ticks(port)):
+        return None
+    return current if [r["runId"] for r in runs(port)] == [r["runId"] for r in current] else None
+
+
+def automation_ticks(port: int) -> list[list[dict]]:
+    """Per running automation sensor (the daemon's or a code server's), its latest completed tick (none
+    yet: an empty list)."""
+    nodes = graphql(port, AUTOMATION_TICKS)["repositoriesOrError"]["nodes"]
+    sensors = [s for node in nodes for s in node["sensors"] if s["sensorType"] in AUTOMATION_SENSORS]
+    assert sensors, "no automation sensor in the repository"
+    return [s["sensorState"]["ticks"] for s in sensors if s["sensorState"]["status"] != "STOPPED"]
+
+
+def tick_after(moment: float, ticks: list[dict]) -> bool:
+    """Whether the latest completed tick began after `moment` (it then saw everything stored by then)."""
+    return bool(ticks) and ticks[0]["timestamp"] > moment
 
 
 @pytest.fixture
