@@ -566,3 +566,56 @@ def test_a_cell_that_prints_the_title_above_its_heading_does_not_open_the_clause
     assert result.heading_of["3.1.4"] == (stream[4],) and result.bodies["3.1.4"] == (stream[5],)
     assert result.heading_of["8"] == (stream[6],)  # the running header, on the chapter's first page
     assert_lossless(result, stream)
+
+
+def test_a_number_printed_beside_a_title_worded_otherwise_is_the_heading() -> None:
+    """/Fit bookmarks `8 The macro` (hyperref left out the macro name) and `9 xwatermark and geometry
+    package` (printed `Using xwatermark with geometry package`): each number is a block of its own, the
+    title level with it on its right. A line number beside a code line, or a title that shares too few
+    words, opens nothing."""
+    at = {"bbox": (0.35, 0.34, 0.37, 0.35)}
+    right = {"bbox": (0.40, 0.34, 0.65, 0.35)}
+    below = {"bbox": (0.40, 0.37, 0.65, 0.38)}
+    stream = [
+        text("Notice here that the macro calls another macro.", 14),
+        block("8", 14, BlockKind.TEXT, **at),
+        block("The \\fancypagenos macro", 14, BlockKind.TEXT, **right),
+        text("The macro has the following syntax.", 14),
+        block("9", 14, BlockKind.TEXT, **at),
+        block("Using xwatermark with geometry package", 14, BlockKind.TEXT, **right),
+        text("Because the geometry package changes the scale.", 14),
+        block("10", 15, BlockKind.TEXT, **at),
+        block("Support for the encodings", 15, BlockKind.TEXT, **below),  # not level with the number
+        block("11", 15, BlockKind.TEXT, **at),
+        block("Index of the macros", 15, BlockKind.TEXT, **right),  # one word of three in common
+    ]
+    titles = ("8 The macro", "9 xwatermark and geometry package", "10 Support for encodings")
+    titles += ("11 Macro index",)
+    clauses = [clause(title, 14 if title[0] in "89" else 15) for title in titles]
+    result = segment(stream, clauses)
+    assert result.heading_of["8"] == tuple(stream[1:3]) and result.bodies["8"] == (stream[3],)
+    assert result.heading_of["9"] == tuple(stream[4:6]) and result.bodies["9"] == (stream[6],)
+    assert "10" not in result.heading_of and "11" not in result.heading_of
+    assert_lossless(result, stream)
+
+
+def test_bookmarks_whose_destinations_collapsed_onto_one_page_open_where_their_headings_print() -> None:
+    """A code listing's /Fit bookmarks all point at its last page: each opens at the first block that
+    prints its heading after the clause before it opened. One whose heading is printed nowhere opens at
+    its bookmark's page, as before."""
+    stream = [
+        text("Title page", 0),
+        block("1 Options", 1),
+        text("options body", 1),
+        block("2 Processing", 3),
+        text("processing body", 3),
+        block("3 Loading", 6),
+        text("loading body", 6),
+        text("Index", 9),
+    ]
+    titles = ["1 Options", "2 Processing", "3 Loading", "4 Printed nowhere"]
+    result = segment(stream, [clause(title, 9) for title in titles])
+    assert result.heading_of == {"1": (stream[1],), "2": (stream[3],), "3": (stream[5],)}
+    assert result.bodies["3"] == (stream[6],) and result.front == (stream[0],)
+    assert result.paged == ("4",) and result.bodies["4"] == (stream[7],)
+    assert_lossless(result, stream)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -54,6 +55,9 @@ MAX_NUMBER_PARTS = 5
 """A printed section number has at most 5 parts (`A.1.2.3.4`)."""
 MISSING_WORDS = 2
 """Words a numbered heading may print that its bookmark's title lost."""
+COLLAPSED_DESTINATIONS = 3
+"""Entries without a position, never matched, that point at one page: their destinations collapsed onto
+it, their headings are looked for wherever the outline's order allows."""
 SIGNATURE_WORDS = 12
 """Words after a section number in which a function's signature names its unnumbered bookmark."""
 
@@ -407,6 +411,8 @@ class _Outline:
             and self.headed_below(stream, heads, at, found.index)
         ):
             return None
+        if found is None and own is not None and _section_number(own) == len(own):
+            found = self.beside_number(stream, words, at, cursor)
         if found is None and (block.caption or block.kind in _LINE_KINDS):
             found = self.embedded(block, cursor)
         if found is None and own is not None and block.kind == _HEADING:
@@ -414,6 +420,28 @@ class _Outline:
         if found is None and self.unnumbered and block.kind in _TEXT_KINDS:
             found = self.numbered(block, heads, at, cursor)
         return found
+
+    def beside_number(
+        self, stream: Sequence[Block], words: list[Tokens | None], at: int, cursor: int
+    ) -> _Match | None:
+        """Block `at` prints only an entry's number and the next block, level with it on its right, a
+        title worded otherwise than the bookmark's that holds most of its words: both are the heading
+        (`9` | `Using xwatermark with geometry package` for `9 xwatermark and geometry package`; `8` |
+        `The \\fancypagenos macro` for `8 The macro`, a macro name hyperref left out)."""
+        title = words[at + 1] if at + 1 < len(stream) else None
+        if title is None or not _level(stream[at], stream[at + 1]):
+            return None
+        number, page = words[at], stream[at].page_index
+        for index in range(cursor, min(len(self.targets), cursor + LOOKAHEAD)):
+            target = self.targets[index]
+            if (
+                target.top is None
+                and target.head == number
+                and self.plausible(target, page, 0)
+                and _mostly_in(target.rest, title)
+            ):
+                return _Match(index, 2)
+        return None
 
     def headed_below(
         self, stream: Sequence[Block], heads: Sequence[Tokens | None], at: int, index: int
@@ -657,6 +685,25 @@ def _section_number(words: Tokens) -> int:
     return start + parts if 0 < parts <= MAX_NUMBER_PARTS else 0
 
 
+def _level(block: Block, beside: Block) -> bool:
+    """`beside` starts to the right of `block` on the same line of the same page."""
+    box, other = block.bbox, beside.bbox
+    return (
+        box is not None
+        and other is not None
+        and block.page_index == beside.page_index
+        and other[0] >= box[2] - SAME_LINE
+        and other[1] < box[3]
+        and box[1] < other[3]
+    )
+
+
+def _mostly_in(title: Tokens, words: Tokens) -> bool:
+    """More than half of the title's distinct words are among `words`."""
+    own = set(title)
+    return bool(own) and 2 * len(own & set(words)) > len(own)
+
+
 def _contains(words: Tokens, part: Tokens) -> bool:
     return any(words[at : at + len(part)] == part for at in range(len(words) - len(part) + 1))
 
@@ -776,9 +823,12 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     such entries; an entry matches only on pages [page_index - 1, page_index + 3] (HEADING blocks;
     other kinds from page_index on) and expires once the walk is past that window; unmatched ones are
     `unmatched`. TOC, page furniture and sentence-like text never match, but for a heading MinerU merged
-    with its description after a section number (`_Outline.numbered`). Such an entry whose heading
-    matched nowhere opens at the first block of its bookmark's page (`paged`), where that lies between
-    the clauses opened before and after it (the walk runs again with those anchors).
+    with its description after a section number (`_Outline.numbered`). Where at least
+    `COLLAPSED_DESTINATIONS` entries never matched point at one page, their destinations collapsed onto
+    it: each is matched again on the page that prints its heading between the clauses opened before and
+    after it (`_printed_pages`, the walk runs again). An entry whose heading matched nowhere opens at the
+    first block of its bookmark's page (`paged`), where that lies between the clauses opened before and
+    after it (the walk runs again with those anchors).
     """
     if len({clause.id for clause in clauses}) != len(clauses):
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
@@ -791,6 +841,17 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
         targets = [target._replace(top=clause.top) for target, clause in zip(targets, clauses, strict=True)]
     anchors = anchor_blocks(stream, clauses, heads)
     walk = _walked(stream, heads, words, targets, anchors)
+    printed = (
+        _printed_pages(stream, words, targets, anchors, walk.opened)
+        if len(walk.opened) < len(clauses)
+        else {}
+    )
+    if printed:  # walked again: those entries are matched on the page that prints their heading
+        clauses = list(clauses)
+        for index, page in printed.items():
+            clauses[index] = clauses[index].model_copy(update={"page_index": page})
+            targets[index] = _target(clauses[index])
+        walk = _walked(stream, heads, words, targets, anchors)
     paged = _page_anchors(stream, clauses, anchors, walk.opened) if len(walk.opened) < len(clauses) else {}
     if paged:  # walked again: those entries open at their page, the others as before
         for index, at in paged.items():
@@ -827,6 +888,63 @@ def _walked(
     return walk
 
 
+def _printed_pages(
+    stream: Sequence[Block],
+    words: Sequence[Tokens | None],
+    targets: Sequence[_Target],
+    anchors: Sequence[int | None],
+    opened: dict[str, int],
+) -> dict[int, int]:
+    """For the entries without a position that the walk never opened, where at least
+    `COLLAPSED_DESTINATIONS` of them point at one page (bookmarks that all point at a code listing's last
+    page, or at the title page), the page of the first block that prints their title (with or without
+    its number) as a whole heading between where the clauses before and after them opened. Those whose
+    heading is printed nowhere there, and a lone entry far from its heading, are left as they are."""
+    shared = Counter(
+        target.page
+        for target, at in zip(targets, anchors, strict=True)
+        if at is None and target.top is None and target.id not in opened
+    )
+    if not shared or max(shared.values()) < COLLAPSED_DESTINATIONS:
+        return {}
+    printing: dict[str, list[int]] = {}
+    for at, own in enumerate(words):
+        if own is not None:
+            printing.setdefault(_key(own), []).append(at)
+    later = _opened_after([target.id for target in targets], opened, len(stream) + 1)
+    found: dict[int, int] = {}
+    before = -1
+    for index, target in enumerate(targets):
+        if target.id in opened:
+            before = opened[target.id]
+            continue
+        if (
+            anchors[index] is not None
+            or target.top is not None
+            or shared[target.page] < COLLAPSED_DESTINATIONS
+        ):
+            continue
+        hits = [
+            positions[start]
+            for positions in (printing.get(_key(form), ()) for form in target.forms)
+            if (start := bisect_right(positions, before)) < len(positions) and positions[start] < later[index]
+        ]
+        if hits and stream[at := min(hits)].page_index != target.page:
+            found[index], before = stream[at].page_index, at
+    return found
+
+
+def _opened_after(ids: Sequence[str], opened: dict[str, int], end: int) -> list[int]:
+    """Per entry, the stream index where the next entry the walk opened opened (`end` if none did)."""
+    later = []
+    upcoming = end
+    for clause_id in reversed(ids):
+        later.append(upcoming)
+        upcoming = opened.get(clause_id, upcoming)
+    later.reverse()
+    return later
+
+
 def _page_anchors(
     stream: Sequence[Block], clauses: Sequence[Clause], anchors: Sequence[int | None], opened: dict[str, int]
 ) -> dict[int, int]:
@@ -836,12 +954,7 @@ def _page_anchors(
     lies after the one the clause before opened at and before the one the clause after opened at: the
     others stay unmatched."""
     pages = [block.page_index for block in stream]
-    later = []  # per entry, where the next opened entry opened
-    upcoming = len(stream) + 1
-    for clause in reversed(clauses):
-        later.append(upcoming)
-        upcoming = opened.get(clause.id, upcoming)
-    later.reverse()
+    later = _opened_after([clause.id for clause in clauses], opened, len(stream) + 1)
     found: dict[int, int] = {}
     before = -1
     for index, clause in enumerate(clauses):
