@@ -338,6 +338,9 @@ async def serve(settings: WorkerSettings) -> int:
 
 def main() -> int:
     """Process entry: offline defaults, logging, settings, then `serve` under one `asyncio.run`."""
+    # A launcher may hand the worker SIGTERM ignored. The SDK's ping process, forked from it, would ignore
+    # the SIGTERM that multiprocessing ends it with at exit, and the worker would wait for it forever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     init_logging()

@@ -148,6 +148,9 @@ class HandlerProcess:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            # as a launcher that ignores SIGTERM starts it (a pytest process can, after some tests): the
+            # worker must still drain on SIGTERM and exit, its ping process with it
+            preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN),
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
