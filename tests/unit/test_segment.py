@@ -571,8 +571,8 @@ def test_a_cell_that_prints_the_title_above_its_heading_does_not_open_the_clause
 def test_a_number_printed_beside_a_title_worded_otherwise_is_the_heading() -> None:
     """/Fit bookmarks `8 The macro` (hyperref left out the macro name) and `9 xwatermark and geometry
     package` (printed `Using xwatermark with geometry package`): each number is a block of its own, the
-    title level with it on its right. A line number beside a code line, or a title that shares too few
-    words, opens nothing."""
+    title level with it on its right. A title below the number rather than beside it, or one that shares
+    too few words, opens nothing."""
     at = {"bbox": (0.35, 0.34, 0.37, 0.35)}
     right = {"bbox": (0.40, 0.34, 0.65, 0.35)}
     below = {"bbox": (0.40, 0.37, 0.65, 0.38)}

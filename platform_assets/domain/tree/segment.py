@@ -900,11 +900,12 @@ def _printed_pages(
     page, or at the title page), the page of the first block that prints their title (with or without
     its number) as a whole heading between where the clauses before and after them opened. Those whose
     heading is printed nowhere there, and a lone entry far from its heading, are left as they are."""
-    shared = Counter(
-        target.page
-        for target, at in zip(targets, anchors, strict=True)
+    unplaced = {
+        index
+        for index, (target, at) in enumerate(zip(targets, anchors, strict=True))
         if at is None and target.top is None and target.id not in opened
-    )
+    }
+    shared = Counter(targets[index].page for index in unplaced)
     if not shared or max(shared.values()) < COLLAPSED_DESTINATIONS:
         return {}
     printing: dict[str, list[int]] = {}
@@ -918,11 +919,7 @@ def _printed_pages(
         if target.id in opened:
             before = opened[target.id]
             continue
-        if (
-            anchors[index] is not None
-            or target.top is not None
-            or shared[target.page] < COLLAPSED_DESTINATIONS
-        ):
+        if index not in unplaced or shared[target.page] < COLLAPSED_DESTINATIONS:
             continue
         hits = [
             positions[start]
