@@ -50,10 +50,12 @@ corpus:
 holdout: install
 	CORPUS_SKIP_DEV=1 bash tests/corpus/fetch_more_pdfs.sh - .cache/holdout
 
+# Two pytest-xdist workers, one test file each at a time (module fixtures are built once), the files with
+# most tests first, then the live tests (tests/conftest.py).
 test: install corpus
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 # Unit tests only (tests/unit): no servers, MinerU, Dagster daemon or worker processes, under a minute;
 # `make test` also runs tests/integration and tests/live.

@@ -23,6 +23,13 @@ SHARED = Path(os.environ.get("PLATFORM_SHARED_DIR", REPO.parent / "shared"))
 REAL_PDFS = Path(os.environ.get("PLATFORM_REAL_PDFS", REPO / ".cache" / "corpus"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The live tests before the others. Under `make test`, xdist queues the files with the most tests
+    first; among the files of one test, this puts the live ones (minutes each, mostly waiting on a
+    daemon) before the short ones, which then fill the other worker's time instead of ending the run."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/live/"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_worker_spools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Warm parse workers started by tests (in-process or via `dagster dev`) spool under this session's
