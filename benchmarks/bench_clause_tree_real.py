@@ -6,7 +6,8 @@ parses it with MinerU's flash tier in 100-page calls (saved under `.cache/parsed
 a batch, images included, so a re-run only rebuilds the tree), builds the tree as `clause_tree` does, one
 source batch per call, and prints per document:
 - opened: outline entries that got a clause opened where their text starts (goal >= 99%), and how many
-  of those at their bookmark's destination; `mismatch`: opened there, no printed heading matched;
+  of those at their bookmark's destination; `mismatch`: opened there, no printed heading matched; an entry
+  whose bookmark repeats an earlier one counts as opened (its file links to that clause; listed below);
 - empty: clause files with no text of their own while the PDF's region of that clause (from its start to
   the next clause's start in the text layer's order, so a column's clause stops at its column; less its
   title and running headers and footers) holds words (goal 0);
@@ -91,7 +92,8 @@ def measure(pdf: Path) -> dict | None:
         "doc": pdf.name,
         "pages": facts.page_count,
         "clauses": m.outline_entries,
-        "opened": m.clauses_matched,
+        "opened": m.clauses_matched + len(m.repeated),
+        "repeated": m.repeated,
         "at_destination": sum(1 for c in m.clauses.values() if c.opened_at == "destination"),
         "mismatch": len(m.heading_mismatch),
         "empty": empty,
@@ -131,6 +133,8 @@ def main(arguments: list[str]) -> int:
             flush=True,
         )
     for row in rows:
+        if row["repeated"]:
+            print(f"bookmarks repeating an earlier one in {row['doc']}: {', '.join(row['repeated'][:8])}")
         if row["empty"]:
             shown = ", ".join(f"{cid} ({n} words)" for cid, n in row["empty"][:8])
             print(f"empty with text of their own in {row['doc']}: {shown}")

@@ -118,6 +118,7 @@ def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue
         ),
         "opened_at_page": dg.MetadataValue.int(sum(1 for c in m.clauses.values() if c.opened_at == "page")),
         "never_opened": dg.MetadataValue.text(", ".join(m.unmatched) or "none"),
+        "repeated_bookmarks": dg.MetadataValue.text(", ".join(m.repeated) or "none"),
         "heading_mismatch": dg.MetadataValue.text(", ".join(m.heading_mismatch) or "none"),
         "references_found": dg.MetadataValue.int(m.references_found),
         "references_linked": dg.MetadataValue.int(m.references_linked),
@@ -145,11 +146,12 @@ def completeness_result(manifest: TreeManifest) -> dg.AssetCheckResult:
     if manifest.blocks_lost:
         problems.append(f"{manifest.blocks_lost} block(s) lost without a reason")
     dropped = ", ".join(f"{n} {reason}" for reason, n in manifest.drops.items() if n) or "none"
+    repeated = f" ({len(manifest.repeated)} more repeat their bookmarks)" if manifest.repeated else ""
     return dg.AssetCheckResult(
         check_name=TREE_COMPLETE,
         passed=not problems,
         description="; ".join(problems)
-        or f"all {manifest.outline_entries} clauses opened; of {manifest.blocks_total} blocks, "
+        or f"all {manifest.clauses_matched} clauses opened{repeated}; of {manifest.blocks_total} blocks, "
         f"{manifest.blocks_assigned} placed and {manifest.blocks_dropped} dropped ({dropped})",
         metadata={
             "never_opened": dg.MetadataValue.text(", ".join(manifest.unmatched) or "none"),

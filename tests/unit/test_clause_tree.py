@@ -17,6 +17,8 @@ from platform_assets.domain.tree.clause_tree import (
     read_tree_manifest,
     write_clause_tree,
 )
+from platform_assets.domain.verify.coverage_check import check_clauses_present
+from platform_assets.domain.verify.findings import Severity
 
 CLAUSES = [
     Clause(id="1", title="1 Scope", level=0, page_index=0),
@@ -244,3 +246,31 @@ def test_references_resolve_by_printed_id_captions_and_pages_and_quoted_clauses_
     ]
     assert "[Sections" not in tree.files[manifest.clauses["G.1"].path]
     assert (manifest.references_found, manifest.references_linked, manifest.references_external) == (4, 2, 3)
+
+
+def test_a_repeated_bookmark_gets_a_file_that_links_to_the_clause_holding_its_text(tmp_path):
+    clauses = [
+        Clause(id="1", title="1 Scope", level=0, page_index=0, number="1"),
+        Clause(id="2", title="2 Terms", level=0, page_index=1, number="2"),
+        Clause(id="1~2", title="1 Scope", level=0, page_index=1, number="1", repeats="1"),
+    ]
+    stream = [
+        block(0, 0, BlockKind.HEADING, "1 Scope"),
+        block(1, 0, BlockKind.TEXT, "What this covers."),
+        block(2, 1, BlockKind.HEADING, "2 Terms"),
+        block(3, 1, BlockKind.TEXT, "As clause 1 says."),
+    ]
+    tree = build_clause_tree("d", "Twice", [SourceBatch("d~b001", stream, tmp_path)], clauses)
+    manifest, entries = tree.manifest, tree.manifest.clauses
+    assert (manifest.clauses_matched, manifest.repeated, manifest.unmatched) == (2, ["1~2"], [])
+    assert (entries["1~2"].opened_at, entries["1~2"].repeats, entries["1"].repeats) == ("repeat", "1", None)
+    assert (
+        f"[1 Scope]({relative_href(entries['1~2'].path, entries['1'].path)})"
+        in tree.files[entries["1~2"].path]
+    )
+    assert "What this covers." in tree.files[entries["1"].path]
+    assert [r.href for r in entries["2"].references] == [relative_href(entries["2"].path, entries["1"].path)]
+    findings = check_clauses_present(clauses, manifest)
+    assert [(f.kind, f.severity, f.clause_id) for f in findings] == [
+        ("bookmark_repeated", Severity.INFO, "1~2")
+    ]

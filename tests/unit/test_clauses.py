@@ -250,3 +250,39 @@ def test_ascii_fast_path_of_tokens_agrees_with_the_unicode_path() -> None:
     for text in samples:
         slow = tuple(_TOKEN.findall(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold()))
         assert tokens(text) == slow, repr(text)
+
+
+def test_a_bookmark_given_twice_repeats_its_first_and_plans_nothing_backwards() -> None:
+    """tl-savetrees-sample: pdfpages lists the four parts' /Fit bookmarks again, after the last one."""
+    titles = [("Normal", 0), ("Subtle", 3), ("Moderate", 6), ("Extreme", 8)]
+    outline = [entry(title, 0, page) for title, page in titles * 2]
+    clauses, warnings = clauses_from_outline(outline, page_count=9)
+    assert [(c.id, c.repeats) for c in clauses] == [
+        ("1", None),
+        ("2", None),
+        ("3", None),
+        ("4", None),
+        ("5", "1"),
+        ("6", "2"),
+        ("7", "3"),
+        ("8", "4"),
+    ]
+    assert [c.page_index for c in clauses] == [0, 3, 6, 8, 8, 8, 8, 8]  # never backwards, for the plan
+    assert len(warnings) == 1 and "4 bookmarks repeat an earlier one" in warnings[0]
+
+
+def test_a_repeated_numbered_bookmark_takes_a_suffix_and_prefixes_no_part() -> None:
+    outline = [entry("1 Scope", 0, 0), entry("1.1 Aim", 1, 0), entry("2 Terms", 0, 1), entry("1 Scope", 0, 0)]
+    clauses, _ = clauses_from_outline(outline, page_count=2)
+    assert [(c.id, c.repeats) for c in clauses] == [("1", None), ("1.1", None), ("2", None), ("1~2", "1")]
+
+
+def test_the_same_title_elsewhere_or_at_another_level_is_no_repeat() -> None:
+    outline = [
+        placed("Examples", 0, 2, 0.1, []),
+        placed("Examples", 1, 2, 0.1, []),  # a section's only subsection, at its heading
+        placed("Examples", 0, 2, 0.6, []),  # lower on the page
+        placed("Examples", 0, 3, 0.6, []),  # on the next page
+    ]
+    clauses, _ = clauses_from_outline(outline, page_count=5)
+    assert [c.repeats for c in clauses] == [None, None, None, None]

@@ -619,3 +619,17 @@ def test_bookmarks_whose_destinations_collapsed_onto_one_page_open_where_their_h
     assert result.bodies["3"] == (stream[6],) and result.front == (stream[0],)
     assert result.paged == ("4",) and result.bodies["4"] == (stream[7],)
     assert_lossless(result, stream)
+
+
+def test_a_repeated_bookmark_opens_nowhere_and_leaves_the_text_with_its_original() -> None:
+    stream = [block("Normal"), text("normal text", 0), block("Extreme", 1), text("extreme text", 1)]
+    clauses = [
+        Clause(id="1", title="Normal", level=0, page_index=0),
+        Clause(id="2", title="Extreme", level=0, page_index=1),
+        Clause(id="3", title="Normal", level=0, page_index=1, repeats="1"),
+        Clause(id="4", title="Extreme", level=0, page_index=1, repeats="2"),
+    ]
+    result = segment(stream, clauses)
+    assert result.repeated == ("3", "4") and result.unmatched == ()
+    assert result.bodies == {"1": (stream[1],), "2": (stream[3],), "3": (), "4": ()}
+    assert_lossless(result, stream)

@@ -10,8 +10,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-PLAN_SCHEMA_VERSION = 2
-"""2: clauses carry their outline destination's position and the number printed at it."""
+PLAN_SCHEMA_VERSION = 3
+"""2: clauses carry their outline destination's position and the number printed at it; 3: a clause whose
+bookmark repeats an earlier one names it (`repeats`). Older plans load with `repeats` unset."""
 
 
 class PlanMethod(StrEnum):
@@ -50,6 +51,11 @@ class Clause(BaseModel):
     left: float | None = Field(default=None, ge=0, le=1)
     number: str | None = Field(
         default=None, description="the number as printed or titled (`8.7`), also where the id is prefixed"
+    )
+    repeats: str | None = Field(
+        default=None,
+        description="id of the earlier clause whose bookmark this one repeats (same title, level and "
+        "destination): it opens nowhere, its file links there",
     )
 
 

@@ -166,13 +166,26 @@ def _positional_ids(nodes: list[_Node]) -> list[str]:
     return ids
 
 
-def _unique_ids(nodes: list[_Node], raw: list[str]) -> tuple[list[str], list[str]]:
+def _repeats(nodes: list[_Node]) -> list[int | None]:
+    """Per node, the earlier node whose bookmark it repeats (same title, depth and destination: page and
+    position), else None. A document assembled with pdfpages lists its pages' bookmarks a second time."""
+    first: dict[tuple[str, int, int, float | None, float | None], int] = {}
+    found: list[int | None] = []
+    for index, node in enumerate(nodes):
+        key = (node.title.strip(), node.depth, node.page, node.entry.top, node.entry.left)
+        original = first.setdefault(key, index)
+        found.append(None if original == index else original)
+    return found
+
+
+def _unique_ids(nodes: list[_Node], raw: list[str], repeats: list[int | None]) -> tuple[list[str], list[str]]:
     """Make repeated ids unique, then suffix `~2`, `~3` ... where that is not enough.
 
     Every clause inside a top-level clause that holds a repeated id gets that top-level id as a
-    prefix (`b-ltplain-dtx/1`), so one part's ids stay alike.
+    prefix (`b-ltplain-dtx/1`), so one part's ids stay alike. A repeated bookmark (`repeats`) takes its
+    original's id with a suffix and prefixes nothing.
     """
-    counts = Counter(raw)
+    counts = Counter(id_ for id_, original in zip(raw, repeats, strict=True) if original is None)
     restarting = {node.root for i, node in enumerate(nodes) if counts[raw[i]] > 1 and node.root != i}
     final: list[str] = []
     taken: set[str] = set()
@@ -197,18 +210,25 @@ def _unique_ids(nodes: list[_Node], raw: list[str]) -> tuple[list[str], list[str
     return final, warnings
 
 
-def _monotone_positions(nodes: list[_Node], ids: list[str]) -> tuple[list[int], list[bool], list[str]]:
+def _monotone_positions(
+    nodes: list[_Node], ids: list[str], repeats: list[int | None]
+) -> tuple[list[int], list[bool], list[str]]:
     """Clamp a page that goes backwards to the previous clause's start page; drop the position of a
     destination that lies above the previous one on the same page (in the same column).
 
-    A dropped position makes the clause's heading be matched instead of trusted.
+    A dropped position makes the clause's heading be matched instead of trusted. A repeated bookmark
+    opens nowhere: it is planned at the previous clause's page, without a position or a warning.
     """
     pages: list[int] = []
     positioned: list[bool] = []
     backwards: list[str] = []
     above: list[str] = []
     floor, last = 0, None  # the last kept position: (top, left)
-    for node, id_ in zip(nodes, ids, strict=True):
+    for node, id_, original in zip(nodes, ids, repeats, strict=True):
+        if original is not None:
+            pages.append(floor)
+            positioned.append(False)
+            continue
         entry = node.entry
         if node.page < floor:
             backwards.append(f"'{id_}' page index {node.page} -> {floor}")
@@ -246,7 +266,8 @@ def clauses_from_outline(outline: list[OutlineEntry], page_count: int) -> tuple[
     number printed at the bookmark's destination (`Chapter 4` over `Introduction`), is the id; when
     neither the outline nor the print has any number, ids are tree positions (`1.2`); otherwise
     unnumbered entries (front matter such as Foreword, Contents, Index) get a slug of their title.
-    Each clause keeps its destination's position, which is where its text starts.
+    Each clause keeps its destination's position, which is where its text starts. A bookmark that
+    repeats an earlier one (same title, level and destination) is a clause that `repeats` it.
     """
     nodes, dropped = _place(outline, page_count)
     warnings = []
@@ -263,8 +284,9 @@ def clauses_from_outline(outline: list[OutlineEntry], page_count: int) -> tuple[
         ]
     else:
         raw = _positional_ids(nodes)
-    ids, repeat_warnings = _unique_ids(nodes, raw)
-    pages, positioned, backward_warnings = _monotone_positions(nodes, ids)
+    repeats = _repeats(nodes)
+    ids, repeat_warnings = _unique_ids(nodes, raw, repeats)
+    pages, positioned, backward_warnings = _monotone_positions(nodes, ids, repeats)
     clauses = [
         Clause(
             id=id_,
@@ -275,7 +297,16 @@ def clauses_from_outline(outline: list[OutlineEntry], page_count: int) -> tuple[
             top=node.entry.top if kept else None,
             left=node.entry.left if kept else None,
             number=number,
+            repeats=None if original is None else ids[original],
         )
-        for node, id_, page, number, kept in zip(nodes, ids, pages, numbers, positioned, strict=True)
+        for node, id_, page, number, kept, original in zip(
+            nodes, ids, pages, numbers, positioned, repeats, strict=True
+        )
     ]
+    repeated = [f"'{nodes[index].title}'" for index, original in enumerate(repeats) if original is not None]
+    if repeated:
+        warnings.append(
+            f"{len(repeated)} bookmarks repeat an earlier one (same title, level and destination), e.g. "
+            f"{', '.join(repeated[:_EXAMPLES])}: their clauses link to it"
+        )
     return clauses, warnings + repeat_warnings + backward_warnings

@@ -23,6 +23,7 @@ from platform_assets.domain.pdf.page_geometry import PageBox
 from platform_assets.domain.pdf.pdf_facts import open_pdf
 from platform_assets.domain.pdf.pdf_text import PageWords, keys
 from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.tree.segment import walked_clauses
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,12 @@ def own_words(
 ) -> list[list[str]]:
     """Per clause, the text-layer words of its region that are neither its title nor page furniture.
 
-    The last clause's region ends with the document, or with page `end_page` (0-based) when given.
+    The last clause's region ends with the document, or with page `end_page` (0-based) when given. A
+    clause whose bookmark repeats an earlier one (`Clause.repeats`) has no region: its words are [].
     """
+    if any(clause.repeats is not None for clause in clauses):
+        regions = iter(own_words(pdf, walked_clauses(clauses), password, end_page))
+        return [[] if clause.repeats is not None else next(regions) for clause in clauses]
     document = open_pdf(pdf, password)
     found: list[list[str]] = []
     try:

@@ -25,7 +25,12 @@ from platform_assets.domain.plan.clauses import clause_number, tokens
 from platform_assets.domain.tree.block_triage import REASONS, Triage, triage
 from platform_assets.domain.tree.clause_hierarchy import ClauseNode, clause_hierarchy
 from platform_assets.domain.tree.clause_layout import ROOT_INDEX, folder_href, layout_tree, name_slug
-from platform_assets.domain.tree.contents_links import contents_clauses, render_contents, title_forms
+from platform_assets.domain.tree.contents_links import (
+    contents_clauses,
+    link_text,
+    render_contents,
+    title_forms,
+)
 from platform_assets.domain.tree.correction_log import Applied, StalePatch, Unproven
 from platform_assets.domain.tree.cross_references import (
     DEFAULT_PATTERNS,
@@ -38,7 +43,7 @@ from platform_assets.domain.tree.destination_cuts import cut_at_destinations
 from platform_assets.domain.tree.gc_paused import gc_paused
 from platform_assets.domain.tree.page_order import column_ordered
 from platform_assets.domain.tree.render_markdown import RenderContext, render_units
-from platform_assets.domain.tree.segment import Segmentation, segment, shifted_destinations
+from platform_assets.domain.tree.segment import Segmentation, segment, shifted_destinations, walked_clauses
 from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_text_layer
 
 MANIFEST = "manifest.json"
@@ -79,8 +84,10 @@ class ClauseEntry(BaseModel):
         default="heading",
         description="`destination`: at its bookmark's position; `heading`: at its matched heading; "
         "`page`: at the top of its bookmark's page (a bookmark without a position, no heading matched); "
-        "`none`: never opened (its text stayed with the clause before)",
+        "`none`: never opened (its text stayed with the clause before); `repeat`: its bookmark repeats "
+        "the clause in `repeats`, whose file holds the text",
     )
+    repeats: str | None = Field(default=None, description="the clause whose bookmark this one repeats")
     references: list[ReferenceEntry] = Field(default_factory=list)
 
     @property
@@ -108,6 +115,11 @@ class TreeManifest(BaseModel):
     outline_entries: int
     clauses_matched: int = Field(description="clauses opened in the tree (at a destination or a heading)")
     unmatched: list[str] = Field(description="clauses never opened: no position and no heading found")
+    repeated: list[str] = Field(
+        default_factory=list,
+        description="clauses whose bookmark repeats an earlier one (same title, level and destination): "
+        "never opened, their files link to it",
+    )
     heading_mismatch: list[str] = Field(
         default_factory=list, description="opened at their destination, but no printed heading matched"
     )
@@ -183,19 +195,27 @@ def build_clause_tree(
         dict.fromkeys(segmentation.anchored, "destination")
         | dict.fromkeys(segmentation.paged, "page")
         | dict.fromkeys(unmatched, "none")
+        | dict.fromkeys(segmentation.repeated, "repeat")
     )
+    repeats = {clause.id: clause.repeats for clause in clauses if clause.repeats is not None}
     for clause_id, node in nodes.items():
         path = paths[clause_id]
         folder = posixpath.dirname(path)
+        references: list[dict[str, Any]] = []
         if clause_id in contents:
             body = render_contents(contents[clause_id], clauses, lambda to, at=folder: href(at, paths[to]))
-            references: list[dict[str, Any]] = []
+        elif original := repeats.get(clause_id):
+            to = nodes[original]
+            body = f"The outline lists this bookmark twice: its text is under [{link_text(to.title)}]"
+            body += f"({href(folder, paths[original])}).\n"
         else:
             body, references = renderer.render(folder, clause_id, segmentation.bodies[clause_id])
         children = [(nodes[c], href(folder, paths[c])) for c in node.children]
         heading = printed_title(node.title, segmentation.heading_of.get(clause_id, ()))
         files[path] = _page(heading or node.id, body, children)
-        entries[clause_id] = _entry(node, path, segmentation, references, opened_at.get(clause_id, "heading"))
+        entries[clause_id] = _entry(
+            node, path, segmentation, references, opened_at.get(clause_id, "heading"), repeats.get(clause_id)
+        )
     front, _ = renderer.render("", None, segmentation.front)  # its references are counted, not listed
     top = [(n, href("", paths[n.id])) for n in nodes.values() if n.parent is None]
     files[ROOT_INDEX] = _page(title, front, top)
@@ -210,12 +230,12 @@ def _segmented(
 ) -> Segmentation:
     """`segment` over the kept blocks: two-column pages the outline proves misread are read column by
     column first (`page_order`), and blocks a destination points inside are cut there (with the PDF)."""
-    destinations = shifted_destinations(kept, clauses)
+    destinations = shifted_destinations(kept, walked_clauses(clauses))
     stream, _ = column_ordered(kept, destinations)
     if pdf is None:
         return segment(stream, clauses)
     with PageRegions(pdf, password) as regions:
-        stream, cuts = cut_at_destinations(stream, destinations, regions.inside, clauses)
+        stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked_clauses(clauses))
     segmentation = segment(stream, clauses)
     if not cuts:
         return segmentation
@@ -326,8 +346,9 @@ def _manifest(
         barrels=sum(1 for n in nodes.values() if n.children),
         images=len(renderer.used_images),
         outline_entries=len(nodes),
-        clauses_matched=len(nodes) - len(segmentation.unmatched),
+        clauses_matched=len(nodes) - len(segmentation.unmatched) - len(segmentation.repeated),
         unmatched=list(segmentation.unmatched),
+        repeated=list(segmentation.repeated),
         heading_mismatch=list(segmentation.mismatched),
         blocks_total=blocks,
         blocks_assigned=segmentation.assigned,
@@ -377,7 +398,7 @@ def _number_resolver(
     title starts with (`Appendix A.1 Tools` answers `A.1` whatever its id) and its id without the prefix
     a restarting numbering adds (`A/2` answers `2`)."""
     by_number: dict[str, list[str]] = {}
-    for clause in clauses:
+    for clause in walked_clauses(clauses):  # a repeated bookmark's number is its original's
         printed = {
             clause.number,
             clause_number(clause.title),
@@ -496,6 +517,7 @@ def _entry(
     seg: Segmentation,
     references: list[dict[str, Any]],
     opened_at: str,
+    repeats: str | None,
 ) -> dict[str, Any]:
     """A `ClauseEntry`'s fields: the manifest validates all entries at once (~10,000 a book)."""
     heading = seg.heading_of.get(node.id)
@@ -511,5 +533,6 @@ def _entry(
         "blocks": len(blocks),
         "heading_matched": heading is not None,
         "opened_at": opened_at,
+        "repeats": repeats,
         "references": references,
     }

@@ -79,11 +79,11 @@ def render_contents(blocks: Sequence[Block], clauses: Sequence[Clause], href: Ca
             out.append(f"{'  ' * depth}- {escape_inline(text)}")
             continue
         depth = min(clauses[index].level - base, depth + 1)
-        out.append(f"{'  ' * depth}- [{_link_text(text)}]({href(clauses[index].id)})")
+        out.append(f"{'  ' * depth}- [{link_text(text)}]({href(clauses[index].id)})")
     return "\n".join(out) + "\n" if out else ""
 
 
-def _link_text(text: str) -> str:
+def link_text(text: str) -> str:
     """`text` escaped for a link's text: also every bracket, which CommonMark pairs there."""
     return _BRACKET.sub(r"\\\1", escape_inline(text))
 

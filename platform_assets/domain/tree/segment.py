@@ -12,7 +12,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from itertools import pairwise
 from statistics import quantiles
@@ -101,6 +101,8 @@ class Segmentation:
     paged: tuple[str, ...] = ()
     """Of those, clauses whose bookmark gives no position and whose heading was matched nowhere: they
     open at the first block of their bookmark's page."""
+    repeated: tuple[str, ...] = ()
+    """Clauses whose bookmark repeats an earlier one (`Clause.repeats`): never opened, no blocks."""
     anchor_offset: float = 0.0
     """The shift applied to every destination (see `anchor_offset`), in page heights."""
 
@@ -828,10 +830,16 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     it: each is matched again on the page that prints its heading between the clauses opened before and
     after it (`_printed_pages`, the walk runs again). An entry whose heading matched nowhere opens at the
     first block of its bookmark's page (`paged`), where that lies between the clauses opened before and
-    after it (the walk runs again with those anchors).
+    after it (the walk runs again with those anchors). A clause whose bookmark repeats an earlier one is
+    `repeated`: the walk leaves it out, its text is its original's.
     """
     if len({clause.id for clause in clauses}) != len(clauses):
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
+    repeated = tuple(clause.id for clause in clauses if clause.repeats is not None)
+    if repeated:
+        segmentation = segment(stream, walked_clauses(clauses))
+        bodies = segmentation.bodies | dict.fromkeys(repeated, ())
+        return replace(segmentation, bodies=bodies, repeated=repeated)
     heads = _HeadingWords(stream)
     words = [_own_words(block, at, heads) for at, block in enumerate(stream)]
     targets = [_target(clause) for clause in clauses]
@@ -859,6 +867,11 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
             anchors[index] = at
         walk = _walked(stream, heads, words, targets, anchors)
     return _segmentation(walk, clauses, offset, [targets[index].id for index in paged])
+
+
+def walked_clauses(clauses: Sequence[Clause]) -> list[Clause]:
+    """The clauses the walk opens: all but those whose bookmark repeats an earlier one."""
+    return [clause for clause in clauses if clause.repeats is None]
 
 
 def _walked(

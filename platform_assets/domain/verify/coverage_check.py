@@ -121,8 +121,9 @@ def check_clauses_present(clauses: Sequence[Clause], manifest: TreeManifest) -> 
     """Every outline clause has a file in the tree, opened where its text starts.
 
     A clause never opened (no destination position, no heading found) is an error: its text sits in
-    the clause before. One opened at its destination whose printed heading differs from the bookmark
-    is a `heading_mismatch` warning: its text is in place, the print and the outline disagree.
+    the clause before. One whose bookmark repeats an earlier one is noted (`info`): its file links there.
+    One opened at its destination whose printed heading differs from the bookmark is a `heading_mismatch`
+    warning: its text is in place, the print and the outline disagree.
     """
     findings = []
     unmatched = set(manifest.unmatched)
@@ -149,6 +150,19 @@ def check_clauses_present(clauses: Sequence[Clause], manifest: TreeManifest) -> 
                     clause.title,
                     clause_id=clause.id,
                     path=entry.path,
+                )
+            )
+        elif entry.repeats is not None:
+            findings.append(
+                _finding(
+                    "bookmark_repeated",
+                    f"the outline lists {clause.title!r} twice, with one destination; this clause's file "
+                    f"links to clause {entry.repeats}, which holds the text",
+                    [clause.page_index],
+                    clause.title,
+                    clause_id=clause.id,
+                    path=entry.path,
+                    severity=Severity.INFO,
                 )
             )
         elif clause.id in mismatched:
