@@ -86,6 +86,7 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-xwatermark-guide.pdf", 7, 7),  # /FitB: `4.1 The \newwallpaper macro`, bookmark `4.1 The macro`
         ("tl-xwatermark-guide.pdf", 22, 22),  # `1.5.2a (2012/02/01)` printed `Version 1.5.2a[2012/02/01]`
         ("tl-savetrees-sample.pdf", 0, 8),  # /Fit bookmarks printed nowhere, then all of them again
+        ("deb-maximabook.pdf", 126, 127),  # `CHAPTER 32` beside the title, read after `32.1 Requirements`
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:

@@ -633,3 +633,35 @@ def test_a_repeated_bookmark_opens_nowhere_and_leaves_the_text_with_its_original
     assert result.repeated == ("3", "4") and result.unmatched == ()
     assert result.bodies == {"1": (stream[1],), "2": (stream[3],), "3": (), "4": ()}
     assert_lossless(result, stream)
+
+
+def test_a_chapter_whose_label_the_tier_read_after_the_next_heading_opens_at_its_title() -> None:
+    """deb-maximabook p128: `CHAPTER 32`, set right of and above `Installing Maxima`, is the nearest block
+    below the chapter's destination, but the tier read it after `32.1 Requirements`."""
+    stream = [
+        at("Part III Installing, Resources, Misc.", 126, 0.35, 0.44),
+        at("Installing Maxima", 127, 0.27, 0.29, x0=0.12, width=0.18),
+        at("32.1 Requirements", 127, 0.35, 0.37, BlockKind.HEADING, x0=0.12, width=0.16),
+        at("CHAPTER 32", 127, 0.18, 0.21, x0=0.72, width=0.16),
+        at("Your basic needs are a computer.", 127, 0.39, 0.52, x0=0.12, width=0.76),
+    ]
+    clauses = [
+        anchored("III Installing, Resources, Misc.", 126, 0.338, "III", left=0.12),
+        anchored("Installing Maxima", 127, 0.091, "32", number="32", left=0.12),
+        anchored("Requirements", 127, 0.356, "32.1", number="32.1", left=0.12),
+    ]
+    result = segment(stream, clauses)
+    assert result.unmatched == () and result.anchored == ("III", "32", "32.1")
+    assert result.heading_of["32"] == (stream[1],) and result.heading_of["32.1"] == (stream[2],)
+    assert result.bodies["32.1"] == tuple(stream[3:])
+    assert_lossless(result, stream)
+
+
+def test_an_anchor_read_late_stays_where_no_block_of_its_page_was_read_before_the_next_one() -> None:
+    stream = [
+        at("2 Next", 4, 0.40, 0.42, BlockKind.HEADING),
+        at("1 Late", 4, 0.10, 0.12, BlockKind.HEADING),  # the only block below 1's destination: after 2's
+        at("Two's text.", 4, 0.45, 0.60),
+    ]
+    result = segment(stream, [anchored("1 Late", 4, 0.09, "1"), anchored("2 Next", 4, 0.39, "2")])
+    assert result.unmatched == ("1",) and result.front == (stream[1],)  # printed above 2's anchor: before it

@@ -590,7 +590,7 @@ def anchor_blocks(
             box = stream[at].bbox
             if box is None or box[3] <= clause.top:
                 continue
-            if clause.left is not None and box[2] < clause.left - STRADDLE:
+            if _left_of(box, clause.left):
                 continue  # in a column left of the destination
             distance = max(box[1] - clause.top, 0.0)
             (tails if _ends_above(box, clause.top) else candidates).append((distance, at))
@@ -605,7 +605,7 @@ def anchor_blocks(
         level = [at for distance, at in candidates if distance <= nearest + SAME_LINE]
         beside = [at for at in level if _under(stream[at].bbox, clause.left)]  # type: ignore[arg-type]
         found.append((beside or level)[0])
-    return _loose_anchors(stream, clauses, heads, found, printed)
+    return _anchors_in_reading_order(stream, clauses, _loose_anchors(stream, clauses, heads, found, printed))
 
 
 def _loose_anchors(
@@ -658,6 +658,37 @@ def _loose_anchors(
                 found[index] = moved = probe
                 break
     return found
+
+
+def _anchors_in_reading_order(
+    stream: Sequence[Block], clauses: Sequence[Clause], found: list[int | None]
+) -> list[int | None]:
+    """An anchor the tier read after a later entry's anchor moves back to the first block of its page, in
+    reading order, that lies below its destination (in its column) and before that anchor. The nearest
+    block below a chapter's destination may be a label set beside its title (`CHAPTER 32` right of
+    `Installing Maxima`) that the tier read after the next section's heading; there the walk would pass
+    the chapter's anchor and never open it. Where no such block exists the anchor stays."""
+    pages = [block.page_index for block in stream]
+    later = len(stream)  # the first anchor of the entries after
+    for index in range(len(clauses) - 1, -1, -1):
+        at, clause = found[index], clauses[index]
+        if at is None or clause.top is None:
+            continue
+        if at > later:
+            for probe in range(bisect_left(pages, clause.page_index), later):
+                box = stream[probe].bbox
+                if stream[probe].page_index != clause.page_index:
+                    break
+                if box is not None and box[3] > clause.top and not _left_of(box, clause.left):
+                    found[index] = at = probe
+                    break
+        later = min(later, at)
+    return found
+
+
+def _left_of(box: BBox, left: float | None) -> bool:
+    """The box lies in a column left of a destination's left edge."""
+    return left is not None and box[2] < left - STRADDLE
 
 
 def _heading_near(
