@@ -657,11 +657,12 @@ def test_a_chapter_whose_label_the_tier_read_after_the_next_heading_opens_at_its
     assert_lossless(result, stream)
 
 
-def test_an_anchor_read_late_stays_where_no_block_of_its_page_was_read_before_the_next_one() -> None:
+def test_an_anchor_read_late_stays_where_no_block_under_its_left_edge_was_read_before_the_next_one() -> None:
     stream = [
-        at("2 Next", 4, 0.40, 0.42, BlockKind.HEADING),
-        at("1 Late", 4, 0.10, 0.12, BlockKind.HEADING),  # the only block below 1's destination: after 2's
-        at("Two's text.", 4, 0.45, 0.60),
+        at("An entry of the column on the right.", 4, 0.15, 0.20, x0=0.55, width=0.35),
+        at("2 Next", 4, 0.40, 0.42, BlockKind.HEADING, width=0.4),
+        at("1 Late", 4, 0.10, 0.12, BlockKind.HEADING, width=0.4),  # 1's heading, read after 2's
+        at("Two's text.", 4, 0.45, 0.60, width=0.4),
     ]
     result = segment(stream, [anchored("1 Late", 4, 0.09, "1"), anchored("2 Next", 4, 0.39, "2")])
-    assert result.unmatched == ("1",) and result.front == (stream[1],)  # printed above 2's anchor: before it
+    assert result.unmatched == ("1",) and result.front == (stream[0], stream[2])

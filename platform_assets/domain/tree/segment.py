@@ -590,7 +590,7 @@ def anchor_blocks(
             box = stream[at].bbox
             if box is None or box[3] <= clause.top:
                 continue
-            if _left_of(box, clause.left):
+            if clause.left is not None and box[2] < clause.left - STRADDLE:
                 continue  # in a column left of the destination
             distance = max(box[1] - clause.top, 0.0)
             (tails if _ends_above(box, clause.top) else candidates).append((distance, at))
@@ -664,7 +664,7 @@ def _anchors_in_reading_order(
     stream: Sequence[Block], clauses: Sequence[Clause], found: list[int | None]
 ) -> list[int | None]:
     """An anchor the tier read after a later entry's anchor moves back to the first block of its page, in
-    reading order, that lies below its destination (in its column) and before that anchor. The nearest
+    reading order, that lies below its destination, under its left edge, and before that anchor. The nearest
     block below a chapter's destination may be a label set beside its title (`CHAPTER 32` right of
     `Installing Maxima`) that the tier read after the next section's heading; there the walk would pass
     the chapter's anchor and never open it. Where no such block exists the anchor stays."""
@@ -679,16 +679,11 @@ def _anchors_in_reading_order(
                 box = stream[probe].bbox
                 if stream[probe].page_index != clause.page_index:
                     break
-                if box is not None and box[3] > clause.top and not _left_of(box, clause.left):
+                if box is not None and box[3] > clause.top and _under(box, clause.left):
                     found[index] = at = probe
                     break
         later = min(later, at)
     return found
-
-
-def _left_of(box: BBox, left: float | None) -> bool:
-    """The box lies in a column left of a destination's left edge."""
-    return left is not None and box[2] < left - STRADDLE
 
 
 def _heading_near(
