@@ -60,6 +60,8 @@ class DocumentReport:
     checks_skipped: list[str]
     report_path: str
     plots_dir: str
+    clauses_repeated: int = 0
+    """Outline entries whose bookmark repeats an earlier one: their files link to it, never opened."""
 
     @property
     def pages_per_s(self) -> float:
@@ -87,13 +89,18 @@ class DocumentReport:
         """The last line: clean or not, and the counts that say so."""
         actionable = sum(self.actionable.values())
         counts = (
-            f"{self.pages} pages, {self.clauses_matched} of {self.outline_entries} clauses opened, "
-            f"{actionable} actionable of {self.findings} finding(s)"
+            f"{self.pages} pages, {self.clauses_matched} of {self.outline_entries} clauses opened"
+            f"{self._repeats}, {actionable} actionable of {self.findings} finding(s)"
             + "".join(f"; {check} {n}" for check, n in self.actionable.items() if n)
         )
         if self.clean:
             return f"result     clean: {counts}"
         return f"result     NOT CLEAN ({', '.join(self.problems())}): {counts}"
+
+    @property
+    def _repeats(self) -> str:
+        """`, 4 repeat their bookmarks` where outline entries repeat an earlier bookmark."""
+        return f", {self.clauses_repeated} repeat their bookmarks" if self.clauses_repeated else ""
 
     def lines(self) -> list[str]:
         return [
@@ -104,6 +111,7 @@ class DocumentReport:
             f"pages/s    {self.pages_per_s:.2f} (MinerU parse phase, all batches)",
             f"contiguity {'passed' if self.contiguity_passed else 'FAILED'}",
             f"clauses    {self.clauses_matched} of {self.outline_entries} outline entries opened"
+            f"{self._repeats}"
             f"{'' if self.tree_complete else ' (INCOMPLETE: see the tree_complete check)'}",
             f"references {self.references_linked} of {self.references_found} linked",
             f"batches at {self.batches_dir}",
@@ -195,6 +203,7 @@ def materialize_document(
         tree_complete=all(e.passed for e in tree_run.get_asset_check_evaluations()),
         tree_files=tree.files,
         clauses_matched=tree.clauses_matched,
+        clauses_repeated=len(tree.repeated),
         outline_entries=tree.outline_entries,
         references_linked=tree.references_linked,
         references_found=tree.references_found,

@@ -107,6 +107,12 @@ REPORT = DocumentReport(
     [
         ({}, 0, "result     clean: 56 pages, 40 of 40 clauses opened, 0 actionable of 3 finding(s)"),
         (
+            {"clauses_matched": 36, "clauses_repeated": 4},
+            0,
+            "result     clean: 56 pages, 36 of 40 clauses opened, 4 repeat their bookmarks, "
+            "0 actionable of 3 finding(s)",
+        ),
+        (
             {"tree_complete": False, "clauses_matched": 38, "actionable": {"coverage": 2, "links": 0}},
             3,
             "result     NOT CLEAN (INCOMPLETE tree, actionable findings): 56 pages, 38 of 40 clauses opened, "
@@ -125,7 +131,7 @@ REPORT = DocumentReport(
             "1 actionable of 3 finding(s); links 1",
         ),
     ],
-    ids=["clean", "incomplete", "degraded", "findings"],
+    ids=["clean", "repeated", "incomplete", "degraded", "findings"],
 )
 def test_ingest_wait_exits_0_only_for_a_clean_tree_and_3_otherwise_with_the_counts_last(
     tmp_path, sample_pdf, monkeypatch, capsys, changes, code, last_line

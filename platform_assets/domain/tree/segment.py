@@ -569,6 +569,8 @@ def anchor_blocks(
     an index's letters sit well below theirs). With none such, the first block of a later page (the
     end of the stream when none follows). None for a bookmark without a position, and where the
     destination page's blocks carry no bbox to compare it with. `heads`: each block's `_heading_words`.
+    Anchors then move to printed headings (`_loose_anchors`) and back into reading order
+    (`_anchors_in_reading_order`).
     """
     if all(clause.top is None for clause in clauses):
         return [None] * len(clauses)
