@@ -23,6 +23,18 @@ SHARED = Path(os.environ.get("PLATFORM_SHARED_DIR", REPO.parent / "shared"))
 REAL_PDFS = Path(os.environ.get("PLATFORM_REAL_PDFS", REPO / ".cache" / "corpus"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGINT and SIGTERM as a terminal gives them. A shell starts a background job (`make test &`, a CI
+    script under `nohup`) with SIGINT ignored, and every Dagster CLI process (`dagster dev`, the daemon, a
+    code server) and each in-process run map SIGTERM to SIGINT's handler: the servers and workers the
+    tests start would ignore the SIGTERM that stops them (`tests/live/processes.py` then waits out its 30 s
+    grace for each) and the runs' own children would inherit it ignored."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The live tests before the others. Under `make test`, xdist queues the files with the most tests
     first; among the files of one test, this puts the live ones (minutes each, mostly waiting on a
