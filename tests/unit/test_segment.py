@@ -666,3 +666,11 @@ def test_an_anchor_read_late_stays_where_no_block_under_its_left_edge_was_read_b
     ]
     result = segment(stream, [anchored("1 Late", 4, 0.09, "1"), anchored("2 Next", 4, 0.39, "2")])
     assert result.unmatched == ("1",) and result.front == (stream[0], stream[2])
+
+
+def test_an_unnumbered_title_that_starts_with_a_digit_matches_after_its_section_number() -> None:
+    stream = [block("1.1 Setup", 2), text("Setup text.", 2), text("1.2 3D graphics", 2), text("About 3D.", 2)]
+    clauses = [clause("Setup", 2, id_="1.1"), clause("3D graphics", 2, id_="1.2")]
+    result = segment(stream, [c.model_copy(update={"numbered": False}) for c in clauses])
+    assert result.heading_of["1.2"] == (stream[2],) and result.bodies["1.2"] == (stream[3],)
+    assert result.unmatched == ()

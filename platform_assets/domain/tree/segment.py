@@ -482,7 +482,7 @@ class _Outline:
             target = self.targets[index]
             if target.top is not None or target.head or not self.plausible(target, page, 0):
                 continue
-            if whole is not None and rest == target.words and any(word.isalpha() for word in rest):
+            if whole is not None and _numbered(whole, target.words):
                 return _Match(index, 1)
             if number >= 2 and len(target.words) >= 2 and _contains(signature, target.words):
                 return _Match(index, 0)
