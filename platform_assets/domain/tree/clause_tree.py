@@ -230,12 +230,13 @@ def _segmented(
 ) -> Segmentation:
     """`segment` over the kept blocks: two-column pages the outline proves misread are read column by
     column first (`page_order`), and blocks a destination points inside are cut there (with the PDF)."""
-    destinations = shifted_destinations(kept, walked_clauses(clauses))
+    walked = walked_clauses(clauses)  # a repeated bookmark has no destination of its own
+    destinations = shifted_destinations(kept, walked)
     stream, _ = column_ordered(kept, destinations)
     if pdf is None:
         return segment(stream, clauses)
     with PageRegions(pdf, password) as regions:
-        stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked_clauses(clauses))
+        stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked)
     segmentation = segment(stream, clauses)
     if not cuts:
         return segmentation

@@ -607,7 +607,8 @@ def anchor_blocks(
         level = [at for distance, at in candidates if distance <= nearest + SAME_LINE]
         beside = [at for at in level if _under(stream[at].bbox, clause.left)]  # type: ignore[arg-type]
         found.append((beside or level)[0])
-    return _anchors_in_reading_order(stream, clauses, _loose_anchors(stream, clauses, heads, found, printed))
+    loose = _loose_anchors(stream, clauses, heads, found, printed)
+    return _anchors_in_reading_order(stream, pages, clauses, loose)
 
 
 def _loose_anchors(
@@ -663,14 +664,14 @@ def _loose_anchors(
 
 
 def _anchors_in_reading_order(
-    stream: Sequence[Block], clauses: Sequence[Clause], found: list[int | None]
+    stream: Sequence[Block], pages: list[int], clauses: Sequence[Clause], found: list[int | None]
 ) -> list[int | None]:
     """An anchor the tier read after a later entry's anchor moves back to the first block of its page, in
     reading order, that lies below its destination, under its left edge, and before that anchor. The nearest
     block below a chapter's destination may be a label set beside its title (`CHAPTER 32` right of
     `Installing Maxima`) that the tier read after the next section's heading; there the walk would pass
-    the chapter's anchor and never open it. Where no such block exists the anchor stays."""
-    pages = [block.page_index for block in stream]
+    the chapter's anchor and never open it. Where no such block exists the anchor stays. `pages`: each
+    block's page index."""
     later = len(stream)  # the first anchor of the entries after
     for index in range(len(clauses) - 1, -1, -1):
         at, clause = found[index], clauses[index]
