@@ -103,6 +103,11 @@ def build_clause_tree_asset(
     return clause_tree
 
 
+def _opened(matched: int, entries: int, repeated: int) -> str:
+    """`4 of 8 (4 repeat an earlier bookmark)`: a repeat never opens, its original holds the text."""
+    return f"{matched} of {entries}" + (f" ({repeated} repeat an earlier bookmark)" if repeated else "")
+
+
 def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue]:
     m = tree.manifest
     unresolved = [f"{cid}: {r.text}" for cid, r in m.unresolved]
@@ -112,7 +117,9 @@ def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue
         "files": dg.MetadataValue.int(m.files),
         "barrels": dg.MetadataValue.int(m.barrels),
         "images": dg.MetadataValue.int(m.images),
-        "clauses_opened": dg.MetadataValue.text(f"{m.clauses_matched} of {m.outline_entries}"),
+        "clauses_opened": dg.MetadataValue.text(
+            _opened(m.clauses_matched, m.outline_entries, len(m.repeated))
+        ),
         "opened_at_destination": dg.MetadataValue.int(
             sum(1 for c in m.clauses.values() if c.opened_at == "destination")
         ),

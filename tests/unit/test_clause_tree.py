@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from platform_assets.clause_tree import tree_metadata
 from platform_assets.domain.parse.blocks import Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.tree.clause_layout import relative_href
@@ -274,3 +275,6 @@ def test_a_repeated_bookmark_gets_a_file_that_links_to_the_clause_holding_its_te
     assert [(f.kind, f.severity, f.clause_id) for f in findings] == [
         ("bookmark_repeated", Severity.INFO, "1~2")
     ]
+    metadata = tree_metadata(tree, str(tmp_path))
+    assert metadata["clauses_opened"].value == "2 of 3 (1 repeat an earlier bookmark)"
+    assert metadata["repeated_bookmarks"].value == "1~2"
