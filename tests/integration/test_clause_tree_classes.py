@@ -180,3 +180,13 @@ def test_bookmarks_without_a_position_over_scanned_pages_open_at_their_pages(rea
     assert [manifest.clauses[clause.id].opened_at for clause in clauses] == ["page"] * len(clauses)
     assert [manifest.clauses[clause.id].first_page for clause in clauses] == [c.page_index for c in clauses]
     assert all("![" in body(tree, clause.id) for clause in clauses)
+
+
+def test_signatures_one_a_line_in_one_paragraph_each_open_their_clause(extra_pdfs, real_pdfs) -> None:
+    # `\MakeOuterQuote{<character>}` and `\MakeInnerQuote{<character>}` on two lines the tier ran into one
+    # paragraph; the second's destination lies a hair below the paragraph's top, on the first line's glyphs
+    name = "tl-csquotes.pdf"
+    tree, _ = tree_of_pages((extra_pdfs if (extra_pdfs / name).is_file() else real_pdfs) / name, 9, 9)
+    outer, inner = body(tree, "4/makeouterquote"), body(tree, "4/makeinnerquote")
+    assert "\\MakeOuterQuote{⟨character⟩}" in outer and "MakeInnerQuote{" not in outer
+    assert "\\MakeInnerQuote{⟨character⟩}" in inner and "MakeOuterQuote{" not in inner

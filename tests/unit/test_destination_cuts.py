@@ -225,3 +225,47 @@ def test_an_index_whose_destination_lies_below_its_heading_and_preamble_takes_bo
     assert segmentation.heading_of["index"] == (title,) and segmentation.bodies["index"] == (preamble,)
     assert segmentation.bodies["index/analphabetics"] == (entries,)
     assert "index" not in segmentation.mismatched
+
+
+def _crossing_layer(lines: list[tuple[float, float, str]]):
+    """A text layer whose region holds every line it crosses (top and bottom of each given), as PDFium's
+    bounded text does."""
+
+    def region_text(page: int, box: BBox) -> str:
+        return "\n".join(text for top, bottom, text in lines if top < box[3] and box[1] < bottom)
+
+    return region_text
+
+
+SIGNATURES = [
+    (0.431, 0.445, "\\MakeOuterQuote{⟨character⟩}"),
+    (0.446, 0.460, "\\MakeInnerQuote{⟨character⟩}"),
+]
+
+
+def test_a_destination_just_below_a_blocks_top_is_cut_there_when_its_title_starts_the_next_line() -> None:
+    """tl-csquotes: two signatures, one a line, in one paragraph; the second's destination lies 0.007 below
+    the block's top, on the first line's glyphs, and the cut keeps the backslash with its command."""
+    block = _block(BlockKind.TEXT, (0.07, 0.431, 0.32, 0.46), " ".join(text for _, _, text in SIGNATURES))
+    clauses = [_clause("outer", "\\MakeOuterQuote", 0.4217), _clause("inner", "\\MakeInnerQuote", 0.4383)]
+    stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(SIGNATURES))
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [text for _, _, text in SIGNATURES]
+    segmentation = segment(stream, clauses)
+    assert [[b.text for b in segmentation.bodies[c]] for c in ("outer", "inner")] == [
+        [SIGNATURES[0][2]],
+        [SIGNATURES[1][2]],
+    ]
+
+
+def test_a_destination_on_a_blocks_first_line_cuts_nothing() -> None:
+    """Just below the top, the destination marks the first line where the title starts there or after a
+    label on it (`CHAPTER 4 Installing Maxima`), even if the title is printed again further down."""
+    lines = [
+        (0.200, 0.214, "CHAPTER 4 Installing Maxima"),
+        (0.216, 0.230, "Installing Maxima takes a minute."),
+    ]
+    block = _block(BlockKind.TEXT, (0.1, 0.2, 0.8, 0.23), " ".join(text for _, _, text in lines))
+    for title in ("Installing Maxima", "CHAPTER 4 Installing Maxima"):
+        stream, cuts = cut_at_destinations([block], [_clause("4", title, 0.206)], _crossing_layer(lines))
+        assert (cuts, stream) == (0, [block])

@@ -155,15 +155,20 @@ def _cuttable(block: Block) -> bool:
 
 
 def _points_inside(block: Block, clause: Clause) -> bool:
-    """The clause's destination lies inside the block: below its first line, above its last, and in its
-    column."""
+    """The clause's destination lies inside the block: below its top, above its last line, and in its
+    column. Within `STRADDLE` of the top it may still mark the first line: `_cut` tells."""
     box, top, left = block.bbox, clause.top, clause.left
     return (
         box is not None
         and top is not None
-        and box[1] + STRADDLE < top < box[3] - STRADDLE
+        and box[1] < top < box[3] - STRADDLE
         and (left is None or box[0] - STRADDLE <= left <= box[2])
     )
+
+
+def _overlap(above: Tokens, below: Tokens) -> int:
+    """How many words `below` begins with that `above` ends with: a line both regions cross."""
+    return next((n for n in range(min(len(above), len(below)), 0, -1) if above[-n:] == below[:n]), 0)
 
 
 def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tuple[Block, Block] | None:
@@ -171,8 +176,11 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     where the first words below `top` do not print the title or the block's text has no such place.
 
     The text layer's first words below a destination may still be the tail of the line above (its
-    descenders cross it): the cut goes where the first word of the title is. A big initial (an index
-    letter) may sit elsewhere in the block's text: up to `SKIPPED` words of the heading are skipped.
+    descenders cross it): the cut goes where the first word of the title is. A destination within
+    `STRADDLE` of the block's top marks its first line unless a line lies above it and the title starts
+    after the words both regions share (the line it crosses): signatures set one per line in one block
+    (`\\MakeOuterQuote{c}`, then `\\MakeInnerQuote{c}`). A big initial (an index letter) may sit elsewhere
+    in the block's text: up to `SKIPPED` words of the heading are skipped.
     """
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     below = tokens(region_text(block.page_index, (x0, top, x1, y1)))
@@ -180,7 +188,10 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     start = next((at for at, word in enumerate(reach) if word in title), None)
     if not title or start is None or not _prints(below[start : start + len(title) + LABEL_WORDS], title):
         return None
-    before = len(tokens(region_text(block.page_index, (x0, y0, x1, top)))) + start
+    above = tokens(region_text(block.page_index, (x0, y0, x1, top)))
+    if top <= y0 + STRADDLE and (not above or start < _overlap(above, below)):
+        return None
+    before = len(above) + start
     for skip in range(SKIPPED + 1):
         lead = below[start + skip : start + skip + LEAD]
         if lead and (halves := _halves(block, lead, before + skip)) is not None:
@@ -238,11 +249,19 @@ def _part_at(parts: Sequence[str], lead: Tokens, before: int) -> int | None:
 
 def _offset_at(text: str, lead: Tokens, before: int) -> int | None:
     """Where in `text` (after its start) the words `lead` begin as whole words, nearest the `before`-th
-    word."""
+    word; with the marks that open their token (`\\MakeInnerQuote`, `(a)`)."""
     pattern = r"[\W_]*".join(re.escape(word) for word in lead)
     found = [
-        (abs(len(tokens(text[: match.start()])) - before), match.start())
+        (abs(len(tokens(text[: match.start()])) - before), _token_start(text, match.start()))
         for match in re.finditer(rf"(?<![\w])(?:{pattern})(?![\w])", text, re.IGNORECASE)
         if match.start() > 0
     ]
     return min(found)[1] if found else None
+
+
+def _token_start(text: str, offset: int) -> int:
+    """`offset` moved back over the marks before it where they open a token after a space."""
+    start = offset
+    while start > 0 and not text[start - 1].isspace() and not text[start - 1].isalnum():
+        start -= 1
+    return start if start > 0 and text[start - 1].isspace() else offset
