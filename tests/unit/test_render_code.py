@@ -285,6 +285,38 @@ def test_a_boxed_syntax_summary_read_from_an_image_is_a_fence_and_a_figure_label
     assert render_blocks([figure], RenderContext()) == "2\\. LAYING OUT THE PAGE\n\\setpagetl{h}{w}{r}\n"
 
 
+def _image(text: str) -> Block:
+    return Block(seq=0, page_index=5, kind=BlockKind.IMAGE, source_type="image", text=text)
+
+
+def test_a_numbered_listing_read_from_an_image_is_one_fence_with_its_prose_like_lines() -> None:
+    """fancyvrb-doc page 6: a framed listing with line numbers, typed as an image; most of its lines
+    read as prose alone (`2 A comment`), the numbers and the code around them make it a listing."""
+    listing = "1 \\begin{Verbatim}[commentchar=!]\n2   A comment\n3   Verbatim line.\n4\n5 \\end{Verbatim}"
+    assert render_blocks([_image(listing)], RenderContext()) == f"```latex\n{listing}\n```\n"
+
+
+def test_a_page_of_numbered_source_read_from_an_image_keeps_its_running_head_as_prose() -> None:
+    """microtype-code page 198: a page of configuration source typed as one image, its running head first
+    and a comment wrapped onto an unnumbered line."""
+    head = "OPENTYPE CONFIGURATION FILES : Character inheritance"
+    source = (
+        "9378        Ο}, % Greek\n"
+        "9379 <NewComputerModern> (l)O = {Ό,Ὀ,Ὁ}, % Greek accents except Ό that has in-\n"
+        "dep. protrusion numbers (below)\n"
+        "9380    P = {Ρ}, % Greek"
+    )
+    assert (
+        render_blocks([_image(f"{head}\n{source}")], RenderContext()) == f"{head}\n\n```text\n{source}\n```\n"
+    )
+
+
+def test_numbered_lines_without_code_read_from_an_image_stay_prose() -> None:
+    """A chart's labels that start with numbers (`2019 revenue`) are no listing."""
+    labels = "2019 revenue grew in every region\n2020 revenue fell in two regions"
+    assert render_blocks([_image(labels)], RenderContext()) == f"{labels}\n"
+
+
 def test_a_code_block_of_columns_stays_a_fence() -> None:
     """tl-memman: layout text (a table set in columns) fenced by the parser keeps its columns."""
     columns = "one      two      three     four   five\nsix      seven    eight     nine   ten"

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import groupby, pairwise
 from typing import NamedTuple
 
 from platform_assets.domain.parse.blocks import Block, BlockKind
 from platform_assets.domain.tree.code_lines import code_language, fits_listing, is_prose, numbered_lines
 
+_LINE_NUMBER = re.compile(r"\s*[1-9]\d{0,5}(?:\s|$)")
+"""A listing's line number at the start of a line: `9368 },`, `4` (a blank source line)."""
+WRAPPED = 2
+"""Lines beside a numbered one that continue a listing: a source line the layout wrapped, a comment."""
 _NAMESPACED_XML = re.compile(r"</?[A-Za-z_][\w.-]*:[A-Za-z_]|\bxmlns\b")
 _BACKTICK_RUN = re.compile(r"`+")
 _RELABELLED = frozenset({"", "txt", "text", "asp", "hcl"})
@@ -133,13 +138,38 @@ def code_units(blocks: Sequence[Block]) -> list[Block | Fence]:
     return units
 
 
-def code_fence(text: str) -> str | None:
-    """`text` fenced where every line of it is code (in its first line's language), else None."""
+def listing_runs(text: str) -> list[tuple[str, str | None]]:
+    """Text the parser read from an image, as prose and listings in order: `(text, None)` for prose,
+    `(code, language)` for a listing (blank lines dropped); `[(text, None)]` where it holds no listing.
+
+    A listing is a run of at least two lines, one of them code (`code_language`), each code, numbered (a
+    listing's line number first: `9368 },`, `2 A comment`), or between two such lines where it fits a
+    listing or is one of at most `WRAPPED` lines next to a numbered one (a source line wrapped, a comment): a
+    boxed syntax summary, a framed listing, a page of numbered source the tier typed as an image.
+    """
     lines = [line for line in text.splitlines() if line.strip()]
     languages = [code_language(line) for line in lines]
-    if not lines or None in languages:
-        return None
-    return fenced("\n".join(lines), str(languages[0]))
+    numbered = [_LINE_NUMBER.match(line) is not None for line in lines]
+    listed = [language is not None or number for language, number in zip(languages, numbered, strict=True)]
+    marked = [at for at, is_listed in enumerate(listed) if is_listed]
+    for before, after in pairwise(marked):
+        between = range(before + 1, after)
+        if ((numbered[before] or numbered[after]) and len(between) <= WRAPPED) or all(
+            fits_listing(lines[at]) for at in between
+        ):
+            listed[before + 1 : after] = [True] * len(between)
+    runs: list[tuple[str, str | None]] = []
+    for is_listing, group in groupby(range(len(lines)), key=listed.__getitem__):
+        at = list(group)
+        run = "\n".join(lines[index] for index in at)
+        first = next((languages[index] for index in at if languages[index]), None)
+        if is_listing and len(at) >= 2 and first:
+            runs.append((run, fence_label(first, run)))
+        elif runs and runs[-1][1] is None:
+            runs[-1] = (f"{runs[-1][0]}\n{run}", None)
+        else:
+            runs.append((run, None))
+    return runs if any(language for _, language in runs) else [(text, None)]
 
 
 def fenced(code: str, language: str) -> str:

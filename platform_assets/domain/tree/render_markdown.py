@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from platform_assets.domain.parse.blocks import Block, BlockKind
 from platform_assets.domain.tree.markdown_escape import escape_block_starts, escape_heading, escape_inline
-from platform_assets.domain.tree.render_code import Fence, code_fence, code_units, fenced
+from platform_assets.domain.tree.render_code import Fence, code_units, fenced, listing_runs
 from platform_assets.domain.tree.render_tables import html_table, text_table
 
 _HEADING_MAX_CHARS = 120
@@ -181,13 +181,13 @@ def _render_table(block: Block, context: RenderContext) -> str:
 
 
 def _render_image(block: Block, context: RenderContext) -> str:
-    """The image link, then captions, the description MinerU read from it (a fence where every line of it
-    is code: a boxed syntax summary), footnotes."""
+    """The image link, then captions, the description MinerU read from it (its listings fenced: a boxed
+    syntax summary, a page of numbered source), footnotes."""
     description = "" if block.text.strip() == "\n".join(block.caption).strip() else block.text
-    return _paragraphs(
-        _image_link(block, context, "image"),
-        _with_notes(block.caption, code_fence(description) or _paragraph(description), block.footnote),
-    )
+    runs = listing_runs(description)
+    described = _paragraphs(*(fenced(text, code) if code else _paragraph(text) for text, code in runs))
+    image = _image_link(block, context, "image")
+    return _paragraphs(image, _with_notes(block.caption, described, block.footnote))
 
 
 def _render_equation(block: Block, context: RenderContext) -> str:
