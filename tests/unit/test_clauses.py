@@ -184,6 +184,14 @@ def placed(
         (["Chapter 4", "Something else"], "Introduction", None),
         (["7"], "Introduction", None),
         ([], "Introduction", None),
+        # bjfuthesis: the destination a line high, the paragraph above's last line crossing it
+        (
+            ["的精神，将本 TEX 文档类开源于 https://github.com/bjfu-projects", "1.2 文档结构"],
+            "文档结构",
+            "1.2",
+        ),
+        (["the end of the paragraph above.", "3 Other words"], "Introduction", None),
+        (["Introduction", "2 Scope of this part"], "Introduction", None),  # the title itself, unnumbered
     ],
 )
 def test_the_number_printed_at_a_destination_counts_only_over_its_own_title(lines, title, number) -> None:

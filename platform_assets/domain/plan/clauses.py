@@ -74,7 +74,15 @@ def printed_number(lines: Sequence[str], title: str) -> str | None:
     `1 Creating R packages` under the bookmark `Creating R packages` gives `1`; a label line of its own
     (`Chapter 4`, `Part II`, `Annex B`) gives its number when the next line starts like the title, or
     when no line follows it near enough to tell; a bare number alone (a page number) needs the title.
+    A first line without a number that is no heading of the title is the line above crossing a
+    destination set a line high: the heading is the next line.
     """
+    if (number := _number_at(lines, title)) is not None or len(lines) < 2 or clause_number(lines[0]):
+        return number
+    return None if _agree(tokens(lines[0]), tokens(title)) else _number_at(lines[1:], title)
+
+
+def _number_at(lines: Sequence[str], title: str) -> str | None:
     if not lines or (number := clause_number(lines[0])) is None:
         return None
     words, title_words = tokens(lines[0]), tokens(title)
