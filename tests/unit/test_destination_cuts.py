@@ -71,14 +71,14 @@ def test_a_change_history_typed_as_one_index_block_is_cut_at_each_version() -> N
 
 
 def test_a_version_anchored_at_its_own_line_is_cut_there_when_the_shifted_destination_is_below() -> None:
-    """tl-dbshow: the document's offset (learnt from headings) puts each version's destination 0.03 below
-    its line, under it; the outline's own destination is tried next."""
+    """tl-dbshow: the document's offset (learnt from headings) puts each version's destination below its
+    entry, neither printing the version nor right under it; the outline's own destination is tried next."""
     items = ["1.1", "2022-01-05 Add macro . . . 19", "1.2", "2022-01-07 Add doc . . . 3", "Fix . . 4"]
     layer = _layer(list(zip((0.11, 0.12, 0.14, 0.15, 0.16), items, strict=True)))
     block = _block(BlockKind.INDEX, (0.1, 0.105, 0.9, 0.17), "\n".join(items), items=items)
     outline = [_clause("1.1", "1.1", 0.105), _clause("1.2", "1.2", 0.135)]
-    shifted = [clause.model_copy(update={"top": clause.top + 0.012}) for clause in outline]
-    assert cut_at_destinations([block], shifted, layer)[1] == 0  # below `1.2`'s line: no title there
+    shifted = [clause.model_copy(update={"top": clause.top + 0.022}) for clause in outline]
+    assert cut_at_destinations([block], shifted, layer)[1] == 0  # below `1.2`'s entry: no title there
     stream, cuts = cut_at_destinations([block], shifted, layer, outline)
     assert cuts == 1
     assert [piece.items for piece in stream] == [items[:2], items[2:]]
@@ -269,3 +269,33 @@ def test_a_destination_on_a_blocks_first_line_cuts_nothing() -> None:
     for title in ("Installing Maxima", "CHAPTER 4 Installing Maxima"):
         stream, cuts = cut_at_destinations([block], [_clause("4", title, 0.206)], _crossing_layer(lines))
         assert (cuts, stream) == (0, [block])
+
+
+def test_a_destination_set_under_its_heading_cuts_the_paragraph_before_the_heading() -> None:
+    """asmeconf: `\\section*{Nomenclature}` then `\\phantomsection`: the destination lies under the heading,
+    which the tier ran into the abstract's paragraph, its math letters (`𝐴`) unlike the text layer's."""
+    lines = [
+        (0.357, 0.370, "ABSTRACT"),
+        (0.372, 0.384, "This paper is an example."),
+        (0.484, 0.496, "NOMENCLATURE"),
+        (0.498, 0.510, "A Constant parameter [–]"),
+    ]
+    text = "ABSTRACT This paper is an example. NOMENCLATURE 𝐴 Constant parameter [–]"
+    block = _block(BlockKind.TEXT, (0.056, 0.357, 0.48, 0.51), text)
+    clauses = [_clause("abstract", "Abstract", 0.3708), _clause("nomenclature", "Nomenclature", 0.4972)]
+    stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(lines))
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [
+        "ABSTRACT This paper is an example.",
+        "NOMENCLATURE 𝐴 Constant parameter [–]",
+    ]
+
+
+def test_a_line_above_a_destination_that_only_mentions_the_title_cuts_nothing() -> None:
+    """The last line above must print the title alone: `see the examples below` is no heading `Examples`."""
+    lines = [(0.20, 0.214, "as you will see in the examples"), (0.216, 0.23, "Code follows here.")]
+    block = _block(
+        BlockKind.TEXT, (0.1, 0.2, 0.8, 0.23), "as you will see in the examples Code follows here."
+    )
+    stream, cuts = cut_at_destinations([block], [_clause("ex", "Examples", 0.2155)], _crossing_layer(lines))
+    assert (cuts, stream) == (0, [block])

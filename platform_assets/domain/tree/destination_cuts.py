@@ -180,27 +180,45 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     `STRADDLE` of the block's top marks its first line unless a line lies above it and the title starts
     after the words both regions share (the line it crosses): signatures set one per line in one block
     (`\\MakeOuterQuote{c}`, then `\\MakeInnerQuote{c}`). A big initial (an index letter) may sit elsewhere
-    in the block's text: up to `SKIPPED` words of the heading are skipped.
+    in the block's text: up to `SKIPPED` words of the heading are skipped. A destination set just under
+    its heading (`\\phantomsection` after `\\section*{Nomenclature}`) has the heading as the last line
+    above it: the cut goes before that line. Where the words after the title differ (the tier's `𝐴`, the
+    text layer's `A`), the title's own words are looked for.
     """
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     below = tokens(region_text(block.page_index, (x0, top, x1, y1)))
+    above_text = region_text(block.page_index, (x0, y0, x1, top))
+    above = tokens(above_text)
     reach = below[: len(title) + LABEL_WORDS + LEAD]
     start = next((at for at, word in enumerate(reach) if word in title), None)
-    if not title or start is None or not _prints(below[start : start + len(title) + LABEL_WORDS], title):
+    if title and start is not None and _prints(below[start : start + len(title) + LABEL_WORDS], title):
+        if top <= y0 + STRADDLE and (not above or start < _overlap(above, below)):
+            return None
+        before = len(above) + start
+        printed = below[start : start + len(title)]
+        leads = [(below[start + skip : start + skip + LEAD], before + skip) for skip in range(SKIPPED + 1)]
+    elif title and (printed := _heading_above(above_text, title)):
+        before = len(above) - len(printed)
+        leads = [((*printed, *below)[:LEAD], before)]
+    else:
         return None
-    above = tokens(region_text(block.page_index, (x0, y0, x1, top)))
-    if top <= y0 + STRADDLE and (not above or start < _overlap(above, below)):
-        return None
-    before = len(above) + start
-    for skip in range(SKIPPED + 1):
-        lead = below[start + skip : start + skip + LEAD]
-        if lead and (halves := _halves(block, lead, before + skip)) is not None:
+    leads.append((printed, before))  # the words after the title may be math the text layer writes otherwise
+    for lead, at in leads:
+        if lead and (halves := _halves(block, lead, at)) is not None:
             upper, lower = halves
             return (
                 block.model_copy(update={**upper, "bbox": (x0, y0, x1, top), "caption": [], "footnote": []}),
                 block.model_copy(update={**lower, "bbox": (x0, top, x1, y1)}),
             )
     return None
+
+
+def _heading_above(text: str, title: Tokens) -> Tokens:
+    """The words of `text`'s last line where that line prints the title alone (a label or a number more at
+    most): the heading right above a destination set under it; () otherwise."""
+    lines = text.splitlines()
+    last = tokens(lines[-1]) if lines else ()
+    return last if last and len(last) <= len(title) + LABEL_WORDS and _prints(last, title) else ()
 
 
 def _halves(block: Block, lead: Tokens, before: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
