@@ -1,5 +1,5 @@
-"""Two-column pages the parser read row by row are read column by column, only where the outline's
-destinations prove the reading order wrong."""
+"""Two-column pages the parser read row by row are read column by column, and a page whose heading it
+read late top down, only where the outline's destinations prove the reading order wrong."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_pages_the_outline_does_not_contradict_keep_their_order() -> None:
     assert (pages, stream) == (0, ROW_BY_ROW)
 
 
-def test_a_single_column_page_is_never_reordered() -> None:
+def test_a_single_column_page_read_top_down_keeps_its_order() -> None:
     single = [_block(f"line {n}", (0.24, 0.1 + n / 20, 0.84, 0.14 + n / 20)) for n in range(4)]
     clauses = [_letter("X", 0.3), _letter("Y", 0.1)]  # destinations out of order, but one column
     stream, pages = column_ordered(single, clauses)
@@ -145,3 +145,22 @@ def _left(top: float) -> BBox:
 
 def _right(top: float) -> BBox:
     return (0.50, top, 0.90, top + 0.02)
+
+
+def test_a_centred_chapter_heading_read_after_the_first_section_is_read_top_down() -> None:
+    """bjfuthesis page 4: the tier read `1.1 研究背景` (at the text's left edge) before the chapter heading
+    `1 绪论` centred above it; the destinations are at the left edge."""
+    late = [
+        _block("1.1 研究背景", (0.143, 0.175, 0.278, 0.193)),
+        _block("1 绪论", (0.472, 0.117, 0.552, 0.138)),
+        _block("国内诸多高校都在 GitHub 上提供了其高校的论文模板", (0.143, 0.205, 0.881, 0.249)),
+    ]
+    clauses = [
+        Clause(id="1", title="绪论", level=0, page_index=0, numbered=False, top=0.104, left=0.143),
+        Clause(id="1.1", title="研究背景", level=1, page_index=0, numbered=False, top=0.178, left=0.143),
+    ]
+    stream, pages = column_ordered(late, clauses)
+    assert (pages, [block.text.split()[0] for block in stream]) == (1, ["1", "1.1", "国内诸多高校都在"])
+    segmentation = segment(stream, clauses)
+    assert segmentation.unmatched == ()
+    assert [[b.text for b in segmentation.bodies[c]] for c in ("1", "1.1")] == [[], [late[2].text]]

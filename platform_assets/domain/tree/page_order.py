@@ -6,8 +6,9 @@ opens clauses in outline order, so a clause whose destination comes later on the
 that reading order passes the clauses it skipped, which then never open. Where the destinations of one
 page point at blocks in an order the outline contradicts, and the page holds columns (blank gutters
 between blocks), its blocks are read column by column in bands (cut at blocks spanning a gutter, and,
-as a second reading, also at a blank strip across the page): the reading whose destinations follow the
-outline best is kept, and only if it contradicts it less than MinerU's.
+as a second reading, also at a blank strip across the page); last, the page is read as one column, top
+down (a centred chapter heading read after the first section's): the reading whose destinations follow
+the outline best is kept, and only if it contradicts it less than MinerU's.
 
 Invariant: the stream keeps every block once; pages the outline does not contradict keep their order.
 """
@@ -76,19 +77,19 @@ def _inverted(stream: Sequence[Block], clauses: list[Clause]) -> list[Clause]:
 
 def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] | None:
     """The column-by-column reading of the page that contradicts the outline least, if it does so less
-    than MinerU's; None otherwise or when the page has no columns. The columns are tried as the page's
-    blank gutters split them, and as the two halves of its text area (columns in only part of a page
-    leave no gutter blank from top to bottom)."""
+    than MinerU's; None otherwise. The columns are tried as the page's blank gutters split them, as the
+    two halves of its text area (columns in only part of a page leave no gutter blank from top to
+    bottom), and last as one column read top down (a centred chapter heading the tier read after the
+    first section's)."""
     if any(block.bbox is None for block in blocks):
         return None
     boxes: list[BBox] = [block.bbox for block in blocks]  # type: ignore[misc]
     middle = (min(box[0] for box in boxes) + max(box[2] for box in boxes)) / 2
     readings = [
         (len(_inverted(reading, clauses)), reading)
-        for gutters in (_gutters(boxes), [middle])
-        if gutters
+        for gutters in (_gutters(boxes), [middle], [])
         for gaps in (False, True)
-        if (reading := _by_columns(blocks, boxes, gutters, gaps)) is not None
+        if (gutters or not gaps) and (reading := _by_columns(blocks, boxes, gutters, gaps)) is not None
     ]
     if not readings:
         return None
