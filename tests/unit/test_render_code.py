@@ -311,6 +311,15 @@ def test_a_page_of_numbered_source_read_from_an_image_keeps_its_running_head_as_
     )
 
 
+def test_a_listing_read_from_an_image_keeps_its_comments_and_closing_brace() -> None:
+    """xkeyval: a file name comment over the code, comment lines inside it, a closing brace after it; a
+    description of one code line is a fence too."""
+    listing = "% myclass.cls\n\\define@key{mybox}{left}{\\def\\left{#1}}\n% and other keys\n\\def\\mybox{%\n}"
+    assert render_blocks([_image(listing)], RenderContext()) == f"```latex\n{listing}\n```\n"
+    line = "\\mybox[5pt][20pt]{some text}"
+    assert render_blocks([_image(line)], RenderContext()) == f"```latex\n{line}\n```\n"
+
+
 def test_numbered_lines_without_code_read_from_an_image_stay_prose() -> None:
     """A chart's labels that start with numbers (`2019 revenue`) are no listing."""
     labels = "2019 revenue grew in every region\n2020 revenue fell in two regions"

@@ -17,6 +17,10 @@ from platform_assets.domain.tree.code_lines import code_language, fits_listing, 
 
 _LINE_NUMBER = re.compile(r"\s*[1-9]\d{0,5}(?:\s|$)")
 """A listing's line number at the start of a line: `9368 },`, `4` (a blank source line)."""
+_COMMENT = re.compile(r"\s*(?:%|//)")
+"""A comment line of TeX or C inside a listing: `% and some other keys`."""
+_CLOSING = re.compile(r"\s*[})\]]+[;,]?\s*")
+"""A line of closing brackets that ends a listing: `}`."""
 WRAPPED = 2
 """Lines beside a numbered one that continue a listing: a source line the layout wrapped, a comment."""
 _NAMESPACED_XML = re.compile(r"</?[A-Za-z_][\w.-]*:[A-Za-z_]|\bxmlns\b")
@@ -142,10 +146,11 @@ def listing_runs(text: str) -> list[tuple[str, str | None]]:
     """Text the parser read from an image, as prose and listings in order: `(text, None)` for prose,
     `(code, language)` for a listing (blank lines dropped); `[(text, None)]` where it holds no listing.
 
-    A listing is a run of at least two lines, one of them code (`code_language`), each code, numbered (a
-    listing's line number first: `9368 },`, `2 A comment`), or between two such lines where it fits a
-    listing or is one of at most `WRAPPED` lines next to a numbered one (a source line wrapped, a comment): a
-    boxed syntax summary, a framed listing, a page of numbered source the tier typed as an image.
+    A listing is a run of lines, one of them code (`code_language`), each code, numbered (a listing's line
+    number first: `9368 },`, `2 A comment`), between two such lines where it fits a listing, is a comment
+    (`% and some other keys`) or is one of at most `WRAPPED` lines next to a numbered one (a source line
+    wrapped); or closing brackets after one, comments before one: a boxed syntax summary, a framed listing,
+    a page of numbered source the tier typed as an image. It holds two lines at least, or is all the text.
     """
     lines = [line for line in text.splitlines() if line.strip()]
     languages = [code_language(line) for line in lines]
@@ -155,15 +160,19 @@ def listing_runs(text: str) -> list[tuple[str, str | None]]:
     for before, after in pairwise(marked):
         between = range(before + 1, after)
         if ((numbered[before] or numbered[after]) and len(between) <= WRAPPED) or all(
-            fits_listing(lines[at]) for at in between
+            fits_listing(lines[at]) or _COMMENT.match(lines[at]) for at in between
         ):
             listed[before + 1 : after] = [True] * len(between)
+    for at in range(1, len(lines)):
+        listed[at] = listed[at] or (listed[at - 1] and _CLOSING.fullmatch(lines[at]) is not None)
+    for at in range(len(lines) - 2, -1, -1):
+        listed[at] = listed[at] or (listed[at + 1] and _COMMENT.match(lines[at]) is not None)
     runs: list[tuple[str, str | None]] = []
     for is_listing, group in groupby(range(len(lines)), key=listed.__getitem__):
         at = list(group)
         run = "\n".join(lines[index] for index in at)
         first = next((languages[index] for index in at if languages[index]), None)
-        if is_listing and len(at) >= 2 and first:
+        if is_listing and first and (len(at) >= 2 or len(lines) == 1):
             runs.append((run, fence_label(first, run)))
         elif runs and runs[-1][1] is None:
             runs[-1] = (f"{runs[-1][0]}\n{run}", None)
