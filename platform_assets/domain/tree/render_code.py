@@ -22,7 +22,7 @@ _COMMENT = re.compile(r"\s*(?:%|//)")
 _CLOSING = re.compile(r"\s*[})\]]+[;,]?\s*")
 """A line of closing brackets that ends a listing: `}`."""
 WRAPPED = 2
-"""Lines beside a numbered one that continue a listing: a source line the layout wrapped, a comment."""
+"""Lines beside a numbered one that continue a listing: a source line the layout wrapped."""
 _NAMESPACED_XML = re.compile(r"</?[A-Za-z_][\w.-]*:[A-Za-z_]|\bxmlns\b")
 _BACKTICK_RUN = re.compile(r"`+")
 _RELABELLED = frozenset({"", "txt", "text", "asp", "hcl"})

@@ -185,7 +185,7 @@ def _render_image(block: Block, context: RenderContext) -> str:
     syntax summary, a page of numbered source), footnotes."""
     description = "" if block.text.strip() == "\n".join(block.caption).strip() else block.text
     runs = listing_runs(description)
-    described = _paragraphs(*(fenced(text, code) if code else _paragraph(text) for text, code in runs))
+    described = _paragraphs(*(fenced(text, label) if label else _paragraph(text) for text, label in runs))
     image = _image_link(block, context, "image")
     return _paragraphs(image, _with_notes(block.caption, described, block.footnote))
 
