@@ -321,9 +321,11 @@ def test_a_listing_read_from_an_image_keeps_its_comments_and_closing_brace() -> 
 
 
 def test_numbered_lines_without_code_read_from_an_image_stay_prose() -> None:
-    """A chart's labels that start with numbers (`2019 revenue`) are no listing."""
+    """A chart's labels that start with numbers (`2019 revenue`, an axis's `30`, `25`) are no listing."""
     labels = "2019 revenue grew in every region\n2020 revenue fell in two regions"
     assert render_blocks([_image(labels)], RenderContext()) == f"{labels}\n"
+    axis = "30\n25\n=\n=\nA\n20\n[s]\nTime,\n10\n1:\n5"  # asmeconf p2: a plot's labels, no line numbers
+    assert "```" not in render_blocks([_image(axis)], RenderContext())
 
 
 def test_a_code_block_of_columns_stays_a_fence() -> None:

@@ -15,8 +15,10 @@ from typing import NamedTuple
 from platform_assets.domain.parse.blocks import Block, BlockKind
 from platform_assets.domain.tree.code_lines import code_language, fits_listing, is_prose, numbered_lines
 
-_LINE_NUMBER = re.compile(r"\s*[1-9]\d{0,5}(?:\s|$)")
+_LINE_NUMBER = re.compile(r"\s*([1-9]\d{0,5})(?:\s|$)")
 """A listing's line number at the start of a line: `9368 },`, `4` (a blank source line)."""
+_ALNUM = re.compile(r"[^\W_]")
+"""A letter or digit: a line of operators alone (`=` in a chart's labels) is no code line by itself."""
 _COMMENT = re.compile(r"\s*(?:%|//)")
 """A comment line of TeX or C inside a listing: `% and some other keys`."""
 _CLOSING = re.compile(r"\s*[})\]]+[;,]?\s*")
@@ -147,14 +149,15 @@ def listing_runs(text: str) -> list[tuple[str, str | None]]:
     `(code, language)` for a listing (blank lines dropped); `[(text, None)]` where it holds no listing.
 
     A listing is a run of lines, one of them code (`code_language`), each code, numbered (a listing's line
-    number first: `9368 },`, `2 A comment`), between two such lines where it fits a listing, is a comment
-    (`% and some other keys`) or is one of at most `WRAPPED` lines next to a numbered one (a source line
-    wrapped); or closing brackets after one, comments before one: a boxed syntax summary, a framed listing,
-    a page of numbered source the tier typed as an image. It holds two lines at least, or is all the text.
+    number first, counting up: `9368 },`, `2 A comment`), between two such lines where it fits a listing,
+    is a comment (`% and some other keys`) or is one of at most `WRAPPED` lines next to a numbered one (a
+    source line wrapped); or closing brackets after one, comments before one: a boxed syntax summary, a
+    framed listing, a page of numbered source the tier typed as an image. It holds two lines at least, or
+    is all the text.
     """
     lines = [line for line in text.splitlines() if line.strip()]
-    languages = [code_language(line) for line in lines]
-    numbered = [_LINE_NUMBER.match(line) is not None for line in lines]
+    languages = [code_language(line) if _ALNUM.search(line) else None for line in lines]
+    numbered = _counted(lines)
     listed = [language is not None or number for language, number in zip(languages, numbered, strict=True)]
     marked = [at for at, is_listed in enumerate(listed) if is_listed]
     for before, after in pairwise(marked):
@@ -179,6 +182,19 @@ def listing_runs(text: str) -> list[tuple[str, str | None]]:
         else:
             runs.append((run, None))
     return runs if any(language for _, language in runs) else [(text, None)]
+
+
+def _counted(lines: Sequence[str]) -> list[bool]:
+    """Which lines start with a listing's line number: one that a nearby numbered line continues or is
+    continued by (up to `WRAPPED` + 1 apart: `1 ... 2 ... 5 3 4 6` as the tier read a listing), not a
+    chart's axis labels (`30`, `25`, `20`)."""
+    numbers = [int(match.group(1)) if (match := _LINE_NUMBER.match(line)) else None for line in lines]
+    present = [(at, number) for at, number in enumerate(numbers) if number is not None]
+    counted = [False] * len(lines)
+    for (at, number), (later, following) in pairwise(present):
+        if 0 < following - number <= WRAPPED + 1:
+            counted[at] = counted[later] = True
+    return counted
 
 
 def fenced(code: str, language: str) -> str:
