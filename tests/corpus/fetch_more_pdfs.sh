@@ -30,9 +30,10 @@
 # Output: DEST/*.pdf, DEST/licenses/*.copyright, DEST/MANIFEST-extra.tsv
 #         (file, pages, bookmarks, sha256, classes, source, + set, views, ...);
 #         DEST/schemas/* + DEST/SCHEMAS-extra.tsv (schemas shipped with a spec);
-#         the same in HOLDOUT_DEST. About 721 MB of .deb for the dev set (593 MB of it
-#         texlive-latex-extra-doc, unpacked in ~30 s), 696 MB for the hold-out alone (the two
-#         texlive-doc packages shared with the dev set), ~750 MB for both; ~1-2 min.
+#         the same in HOLDOUT_DEST. About 934 MB of .deb for the dev set (593 MB of it
+#         texlive-latex-extra-doc, unpacked in ~30 s; 213 MB texlive-publishers-doc), 696 MB for
+#         the hold-out alone (the texlive-doc packages shared with the dev set), ~1,060 MB for both;
+#         ~2-3 min.
 set -euo pipefail
 
 DEST=${1:?"usage: $0 DEST [HOLDOUT_DEST]"}
@@ -97,6 +98,9 @@ dev|tl-mplibapi.pdf|texlive-metapost-doc|2022.20230122-3|usr/share/doc/texlive-d
 dev|tl-xwatermark-guide.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/xwatermark/xwatermark-guide.pdf|bookmark_without_position,changelog_bookmarks|ce1daa26cc0c989ab9e1d8473b8fd198f496f407cd8fc84727caee832604b5c7
 dev|tl-texmate2manual.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/texmate/texmate2manual.pdf|bookmark_without_position|550e922e1329a379b2563cd5afbacc7f020825d0171a3e93857e1a5bffb610a6
 dev|tl-comment.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/comment/comment.pdf|bookmark_without_position|dbbeadc63a21f21908d5cea8321f2d1382aa528dbadb1993ef89eb5770ba5785
+dev|tl-asmeconf-ode-example.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/asmeconf/examples/asmeconf-lualatex-ode-example.pdf|destination_under_heading,two_column_pages|735a637ddc4e6a4eae025a989554b961657c911c3ec553cb8a98d5e75691edb0
+dev|tl-bjfuthesis.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/bjfuthesis/documentation/bjfuthesis.pdf|heading_read_late,printed_number_unnumbered_bookmark,outline_without_numbers|9d772c38d6865f0b335105cd7de0527540c703c402a06636c9f543320df96073
+dev|tl-fancyvrb-doc.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/fancyvrb/fancyvrb-doc.pdf|listing_as_image,numbered_listing|ae2935276ca7b2c5004de268dd9e574d2640972627807e3e6b02497e9bae2a18
 holdout|tl-pdfscreen-manual.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/pdfscreen/manual-screen.pdf|bookmark_without_position|fda917bfc5df83d1721d6b411c3727f5ff3c1704bafc50f9b73c72a489272ad2
 holdout|tl-prosper-tour.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/prosper/prosper-tour.pdf|bookmark_without_position|588f8eb32f63fd05fb3cbe9659bc88c55f5262de9b6fbc0be628708b806233a4
 holdout|tl-featpostbeamer.pdf|texlive-metapost-doc|2022.20230122-3|usr/share/doc/texlive-doc/metapost/featpost/doc/featpostbeamer.pdf|bookmark_without_position,bad_destination|97885a0f348b58f8f0a9dc22869ec83c7729ab3443ea05be8a1e2326188367f6

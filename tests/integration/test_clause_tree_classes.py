@@ -20,6 +20,7 @@ from platform_assets.domain.pdf.pdf_text import keys
 from platform_assets.domain.plan.clauses import clauses_from_outline
 from platform_assets.domain.tree.clause_regions import own_words
 from platform_assets.domain.tree.clause_tree import ClauseTree, SourceBatch, body_text, build_clause_tree
+from tests.markdown_figures import read_tree
 
 pytestmark = pytest.mark.slow
 MIN_OWN_WORDS = 3
@@ -87,6 +88,8 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-xwatermark-guide.pdf", 22, 22),  # `1.5.2a (2012/02/01)` printed `Version 1.5.2a[2012/02/01]`
         ("tl-savetrees-sample.pdf", 0, 8),  # /Fit bookmarks printed nowhere, then all of them again
         ("deb-maximabook.pdf", 126, 127),  # `CHAPTER 32` beside the title, read after `32.1 Requirements`
+        ("tl-asmeconf-ode-example.pdf", 0, 1),  # destinations under headings run into the paragraph above
+        ("tl-bjfuthesis.pdf", 3, 4),  # a centred chapter heading read after the first section's
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:
@@ -190,3 +193,19 @@ def test_signatures_one_a_line_in_one_paragraph_each_open_their_clause(extra_pdf
     outer, inner = body(tree, "4/makeouterquote"), body(tree, "4/makeinnerquote")
     assert "\\MakeOuterQuote{⟨character⟩}" in outer and "MakeInnerQuote{" not in outer
     assert "\\MakeInnerQuote{⟨character⟩}" in inner and "MakeOuterQuote{" not in inner
+
+
+def test_a_destination_a_line_high_still_reads_the_number_printed_under_it(extra_pdfs) -> None:
+    # bjfuthesis p4: the bookmarks `绪论`, `研究背景`, `文档结构` carry no numbers; `文档结构`'s destination
+    # sits a line high, on the tail of the paragraph above its heading `1.2 文档结构`
+    tree, clauses = tree_of_pages(extra_pdfs / "tl-bjfuthesis.pdf", 3, 3)
+    assert [c.id for c in clauses] == ["1", "1.1", "1.2"]
+    assert heading(tree, "1.2") == "# 1.2 文档结构"
+
+
+def test_listings_typed_as_images_are_fenced(extra_pdfs) -> None:
+    # fancyvrb-doc p6-7: framed listings with line numbers, typed as images, their lines read into the text
+    tree, _ = tree_of_pages(extra_pdfs / "tl-fancyvrb-doc.pdf", 5, 6)
+    found = read_tree(tree.files, frozenset(tree.files) | frozenset(tree.images))
+    assert found.code_lines_outside == [] and found.prose_fences == []
+    assert any("2       A comment" in text for text in tree.files.values())
