@@ -20,6 +20,7 @@ from platform_assets.domain.tree.clause_tree import (
 )
 from platform_assets.domain.verify.coverage_check import check_clauses_present
 from platform_assets.domain.verify.findings import Severity
+from tests.markdown_figures import read_tree
 
 CLAUSES = [
     Clause(id="1", title="1 Scope", level=0, page_index=0),
@@ -278,3 +279,24 @@ def test_a_repeated_bookmark_gets_a_file_that_links_to_the_clause_holding_its_te
     metadata = tree_metadata(tree, str(tmp_path))
     assert metadata["clauses_opened"].value == "2 of 3 (1 repeat an earlier bookmark)"
     assert metadata["repeated_bookmarks"].value == "1~2"
+
+
+def test_titles_are_text_in_a_files_heading_and_in_its_parents_contents(tmp_path):
+    """pst-contourplot: the bookmark `1 La commande \\psContourPlot[options](x1,y1)(x2,y2)` read back as a
+    link in both places; a tag in a title would be raw HTML."""
+    title = "1.1 La commande \\psContourPlot[options](x1,y1)(x2,y2) and <w:p>"
+    clauses = [
+        Clause(id="1", title="1 Commands", level=0, page_index=0, number="1"),
+        Clause(id="1.1", title=title, level=1, page_index=0, number="1.1"),
+    ]
+    stream = [
+        block(0, 0, BlockKind.HEADING, "1 Commands"),
+        block(1, 0, BlockKind.TEXT, "The commands."),
+        block(2, 0, BlockKind.HEADING, title),
+        block(3, 0, BlockKind.TEXT, "Draws contours."),
+    ]
+    tree = build_clause_tree("d", "Commands", [SourceBatch("d~b001", stream, tmp_path)], clauses)
+    found = read_tree(tree.files, frozenset(tree.files))
+    assert (found.foreign_links, found.html) == ([], [])
+    page = tree.files[tree.manifest.clauses["1.1"].path]
+    assert page.splitlines()[0] == "# 1.1 La commande \\psContourPlot[options\\](x1,y1)(x2,y2) and \\<w:p>"

@@ -41,6 +41,7 @@ from platform_assets.domain.tree.cross_references import (
 )
 from platform_assets.domain.tree.destination_cuts import cut_at_destinations
 from platform_assets.domain.tree.gc_paused import gc_paused
+from platform_assets.domain.tree.markdown_escape import escape_heading, escape_inline
 from platform_assets.domain.tree.page_order import column_ordered
 from platform_assets.domain.tree.render_markdown import RenderContext, render_units
 from platform_assets.domain.tree.segment import Segmentation, segment, shifted_destinations, walked_clauses
@@ -502,12 +503,13 @@ def body_text(page: str) -> str:
 
 
 def _page(title: str, body: str, children: list[tuple[ClauseNode, str]]) -> str:
-    """A clause file, barrel or root index: title, rendered body, then links to the children."""
-    parts = [f"# {title}\n"]
+    """A clause file, barrel or root index: title, rendered body, then links to the children. Titles are
+    text: what Markdown would read in them (`\\psContourPlot[options](x1,y1)`, a link) is escaped."""
+    parts = [f"# {escape_heading(escape_inline(title))}\n"]
     if body:
         parts.append(body)
     if children:
-        links = "".join(f"- [{c.title.strip() or c.id}]({href})\n" for c, href in children)
+        links = "".join(f"- [{link_text(c.title.strip() or c.id)}]({href})\n" for c, href in children)
         parts.append(f"## Contents\n\n{links}")
     return "\n".join(parts)
 
