@@ -202,7 +202,8 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
         leads = [((*printed, *below)[:LEAD], before)]
     else:
         return None
-    leads.append((printed, before))  # the words after the title may be math the text layer writes otherwise
+    if len(printed) < LEAD:  # the words after a short title may be math the text layer writes otherwise
+        leads.append((printed, before))
     for lead, at in leads:
         if lead and (halves := _halves(block, lead, at)) is not None:
             upper, lower = halves

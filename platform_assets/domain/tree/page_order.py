@@ -85,9 +85,10 @@ def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] |
         return None
     boxes: list[BBox] = [block.bbox for block in blocks]  # type: ignore[misc]
     middle = (min(box[0] for box in boxes) + max(box[2] for box in boxes)) / 2
+    splits = [*(gutters for gutters in (_gutters(boxes), [middle]) if gutters), []]  # last: one column
     readings = [
         (len(_inverted(reading, clauses)), reading)
-        for gutters in (_gutters(boxes), [middle], [])
+        for gutters in splits
         for gaps in (False, True)
         if (gutters or not gaps) and (reading := _by_columns(blocks, boxes, gutters, gaps)) is not None
     ]
