@@ -164,3 +164,45 @@ def test_a_centred_chapter_heading_read_after_the_first_section_is_read_top_down
     segmentation = segment(stream, clauses)
     assert segmentation.unmatched == ()
     assert [[b.text for b in segmentation.bodies[c]] for c in ("1", "1.1")] == [[], [late[2].text]]
+
+
+def test_columns_merged_line_by_line_are_read_where_the_destinations_start_them() -> None:
+    """An index in three columns whose first two the tier merged line by line: no blank gutter between
+    them, but `N`'s destination starts the second column (tl-achemso p65: `L` and `M` never opened)."""
+    columns = [(0.24, 0.43), (0.445, 0.635), (0.65, 0.84)]
+
+    def entry(text: str, column: int, top: float) -> Block:
+        return _block(text, (columns[column][0], top, columns[column][1], top + 0.015))
+
+    page = [
+        _block("K", (0.33, 0.15, 0.34, 0.16)),
+        _block("N", (0.53, 0.15, 0.55, 0.16)),
+        entry("\\keywords . . . 546", 0, 0.17),
+        entry("\\nabla . . . 836", 1, 0.17),
+        _block("L", (0.33, 0.19, 0.34, 0.20)),
+        _block("\\LARGE . . . 590 \\newcommand 5, 22", (0.24, 0.21, 0.61, 0.225)),
+        _block("\\large . . . 588 \\newcount 337", (0.24, 0.23, 0.61, 0.245)),
+        _block("\\lastskip . . . 1479 \\newenvironment 10", (0.24, 0.25, 0.61, 0.265)),
+        _block("M", (0.33, 0.28, 0.34, 0.29)),
+        entry("\\maketitle . . . 1026", 0, 0.30),
+        entry("\\newif . . . 41,", 2, 0.15),
+        _block("42, 43", (0.70, 0.17, 0.74, 0.18)),
+        _block("1467", (0.75, 0.168, 0.79, 0.18)),  # level with `42, 43`, a hair higher
+        entry("\\newlength . . . 575", 2, 0.19),
+    ]
+    clauses = [
+        Clause(id=c.lower(), title=c, level=1, page_index=0, numbered=False, top=top, left=left)
+        for c, top, left in (
+            ("K", 0.148, 0.238),
+            ("L", 0.189, 0.238),
+            ("M", 0.278, 0.238),
+            ("N", 0.148, 0.442),
+        )
+    ]
+    stream, pages = column_ordered(page, clauses)
+    assert pages == 1
+    assert [block.text.split()[0] for block in stream] == [
+        "K", "\\keywords", "L", "\\LARGE", "\\large", "\\lastskip", "M", "\\maketitle",
+        "N", "\\nabla", "\\newif", "42,", "1467", "\\newlength",
+    ]  # fmt: skip
+    assert segment(stream, clauses).unmatched == ()

@@ -6,16 +6,18 @@ opens clauses in outline order, so a clause whose destination comes later on the
 that reading order passes the clauses it skipped, which then never open. Where the destinations of one
 page point at blocks in an order the outline contradicts, and the page holds columns (blank gutters
 between blocks), its blocks are read column by column in bands (cut at blocks spanning a gutter, and,
-as a second reading, also at a blank strip across the page); last, the page is read as one column, top
-down (a centred chapter heading read after the first section's): the reading whose destinations follow
-the outline best is kept, and only if it contradicts it less than MinerU's.
+as a second reading, also at a blank strip across the page); then the page is read as one column, top
+down (a centred chapter heading read after the first section's); last, column by column where the
+destinations' left edges say columns start (an index the tier merged line by line across its columns
+hides their gutters): the reading whose destinations follow the outline best is kept, and only if it
+contradicts it less than MinerU's.
 
 Invariant: the stream keeps every block once; pages the outline does not contradict keep their order.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import groupby, pairwise
 
@@ -40,6 +42,10 @@ BAND_GAP = 0.02
 """Blank height across both columns that ends a band, in the second reading (more than a line's)."""
 MIN_COLUMN_BLOCKS = 2
 """Blocks each column must hold for a page to count as two columns."""
+EDGE = 0.01
+"""How far left of a destination's left edge its column starts (the destination sits on the column's text)."""
+COLUMN_WIDTH = 0.1
+"""Least width of a column that a destination's left edge starts."""
 
 
 def column_ordered(stream: Sequence[Block], clauses: Sequence[Clause]) -> tuple[list[Block], int]:
@@ -79,19 +85,23 @@ def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] |
     """The column-by-column reading of the page that contradicts the outline least, if it does so less
     than MinerU's; None otherwise. The columns are tried as the page's blank gutters split them, as the
     two halves of its text area (columns in only part of a page leave no gutter blank from top to
-    bottom), and last as one column read top down (a centred chapter heading the tier read after the
-    first section's)."""
+    bottom), then as one column read top down (a centred chapter heading the tier read after the first
+    section's), and last with columns that start at the gutters and at the destinations' left edges."""
     if any(block.bbox is None for block in blocks):
         return None
     boxes: list[BBox] = [block.bbox for block in blocks]  # type: ignore[misc]
     middle = (min(box[0] for box in boxes) + max(box[2] for box in boxes)) / 2
-    splits = [*(gutters for gutters in (_gutters(boxes), [middle]) if gutters), []]  # last: one column
+    blank = _gutters(boxes)
+    splits = [*(gutters for gutters in (blank, [middle]) if gutters), []]  # last: one column
     readings = [
         (len(_inverted(reading, clauses)), reading)
         for gutters in splits
         for gaps in (False, True)
         if (gutters or not gaps) and (reading := _by_columns(blocks, boxes, gutters, gaps)) is not None
     ]
+    if starts := _column_starts(clauses, boxes, blank):
+        reading = _by_starts(blocks, boxes, starts)
+        readings.append((len(_inverted(reading, clauses)), reading))
     if not readings:
         return None
     inversions, best = min(readings, key=lambda scored: scored[0])
@@ -122,6 +132,37 @@ def _by_columns(
         bottom = max(bottom, boxes[at][3]) if band else boxes[at][3]
         band.append(at)
     return ordered + _band(blocks, band, side)
+
+
+def _column_starts(clauses: list[Clause], boxes: list[BBox], gutters: list[float]) -> list[float]:
+    """Where the page's columns start, left to right, beside its leftmost: the left edges of destinations
+    (less `EDGE`) and the `gutters`, `COLUMN_WIDTH` apart at least; empty where no destination starts a
+    column of its own. Blocks merged across columns hide a gutter, but not the destinations in it."""
+    text_left = min(box[0] for box in boxes)
+    edges = sorted({clause.left - EDGE for clause in clauses if clause.left is not None})
+    if not any(edge > text_left + COLUMN_WIDTH for edge in edges):
+        return []
+    starts: list[float] = []
+    for start in sorted([*edges, *gutters]):
+        if start > (starts[-1] if starts else text_left) + COLUMN_WIDTH:
+            starts.append(start)
+    return starts
+
+
+def _by_starts(blocks: list[Block], boxes: list[BBox], starts: list[float]) -> list[Block]:
+    """The page's blocks column by column, each block in the column its left edge lies in, top down; a
+    line's blocks (each starting above the middle of its first) left to right."""
+    column = [bisect_right(starts, box[0]) for box in boxes]
+    ordered: list[Block] = []
+    line: list[int] = []
+    for at in sorted(range(len(blocks)), key=lambda at: (column[at], boxes[at][1])):
+        if line and (
+            column[at] != column[line[0]] or 2 * boxes[at][1] >= boxes[line[0]][1] + boxes[line[0]][3]
+        ):
+            ordered += [blocks[index] for index in sorted(line, key=lambda index: boxes[index][0])]
+            line = []
+        line.append(at)
+    return ordered + [blocks[index] for index in sorted(line, key=lambda index: boxes[index][0])]
 
 
 def _gutters(boxes: list[BBox]) -> list[float]:
