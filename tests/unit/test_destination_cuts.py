@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
-from platform_assets.domain.tree.destination_cuts import cut_at_destinations
+from platform_assets.domain.tree.destination_cuts import cut_at_destinations, printed_words
 from platform_assets.domain.tree.segment import anchor_blocks, segment
 
 
@@ -299,3 +299,42 @@ def test_a_line_above_a_destination_that_only_mentions_the_title_cuts_nothing() 
     )
     stream, cuts = cut_at_destinations([block], [_clause("ex", "Examples", 0.2155)], _crossing_layer(lines))
     assert (cuts, stream) == (0, [block])
+
+
+def test_functions_bookmarked_with_their_arity_are_cut_where_their_signatures_begin() -> None:
+    """erlang crypto p38: the tier typed three functions' entries as one code block; the bookmarks
+    `generate_key/2` and `/3` name each function with its number of arguments, the page prints the
+    signature (`generate_key(Type, Params) -> ...`)."""
+    lines = [
+        (0.12, "exor(Bin1 :: iodata(), Bin2 :: iodata()) -> binary()"),
+        (0.15, "Performs bit-wise XOR (exclusive or) on the data supplied."),
+        (0.18, "generate_key(Type, Params) -> {PublicKey, PrivKeyOut}"),
+        (0.20, "generate_key(Type, Params, PrivKeyIn) -> {PublicKey, PrivKeyOut}"),
+        (0.22, "Types:"),
+    ]
+    code = "\n".join(text for _, text in lines)
+    block = _block(BlockKind.CODE, (0.1, 0.10, 0.88, 0.24), code, code=code)
+    clauses = [
+        _clause("exor-2", "exor/2", 0.115),
+        _clause("generate-key-2", "generate_key/2", 0.175),
+        _clause("generate-key-3", "generate_key/3", 0.195),
+    ]
+    stream, cuts = cut_at_destinations([block], clauses, _layer(lines))
+    assert cuts == 2
+    assert [piece.code.split("(")[0] for piece in stream] == ["exor", "generate_key", "generate_key"]
+    assert [len(piece.code.splitlines()) for piece in stream] == [2, 1, 2]
+    segmentation = segment(stream, clauses)
+    assert [len(segmentation.bodies[c.id]) for c in clauses] == [1, 1, 1]
+
+
+def test_printed_words_of_a_title_with_an_arity_are_its_name() -> None:
+    assert printed_words("exor/2") == ("exor",)
+    assert printed_words("lists:map/2") == ("lists", "map")
+    assert printed_words("TCP/IP") == ("tcp", "ip")  # no arity
+    assert printed_words("Message Authentication Codes 1/2") == (
+        "message",
+        "authentication",
+        "codes",
+        "1",
+        "2",
+    )

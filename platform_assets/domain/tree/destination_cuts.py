@@ -39,6 +39,8 @@ SKIPPED = 2
 """Words of a heading that may be missing where the block's text has the rest (a big initial)."""
 COLUMN_SLACK = 0.25
 """A block's entries cut into columns must hold the left column's words within 25%."""
+_WITH_ARITY = re.compile(r"(?P<name>[^\s/()]+)/\d{1,2}")
+"""A function or predicate indicator: a name, a slash and the number of its arguments."""
 BLANK_STRIP = 0.004
 """Half the width of the strip at a block's middle that must hold no text for it to span two columns."""
 
@@ -80,13 +82,22 @@ def cut_at_destinations(
                 at = next((at for at, piece in enumerate(pieces) if _points_inside(piece, clause)), None)
                 if at is None:
                     continue
-                halves = _cut(pieces[at], clause.top, tokens(clause.title), region_text)  # type: ignore[arg-type]
+                halves = _cut(pieces[at], clause.top, printed_words(clause.title), region_text)  # type: ignore[arg-type]
                 if halves is not None:
                     pieces[at : at + 1] = halves
                     cuts += 1
                     break
         cut.extend(pieces)
     return cut, cuts
+
+
+def printed_words(title: str) -> Tokens:
+    """The words of `title` that its heading prints: a function or predicate named with its arity
+    (`exor/2`, `lists:map/2`, `append/3`) prints its name with its arguments (`exor(Bin1, Bin2) ->
+    binary()`)."""
+    if named := _WITH_ARITY.fullmatch(title.strip()):
+        return tokens(named.group("name"))
+    return tokens(title)
 
 
 def _tops(shifted: Clause, unshifted: Clause | None) -> list[Clause]:
