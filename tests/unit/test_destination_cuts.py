@@ -338,3 +338,28 @@ def test_printed_words_of_a_title_with_an_arity_are_its_name() -> None:
         "1",
         "2",
     )
+
+
+def test_c_functions_sharing_one_description_are_cut_at_each_signature_line() -> None:
+    """erl_interface p16: four C signatures in one paragraph, a bookmark each (`ei_encode_atom_as()` ...):
+    each piece starts at its line, the return type with it, and a name that begins a longer one
+    (`ei_x_encode_atom_as`, `ei_x_encode_atom_len_as`) cuts at its own line."""
+    lines = [
+        (0.135, "int ei_encode_atom_as(char *buf, int *index, const char *p,"),
+        (0.150, "erlang_char_encoding from_enc, erlang_char_encoding to_enc)"),
+        (0.166, "int ei_encode_atom_len_as(char *buf, int *index, const char *p, int len,"),
+        (0.181, "erlang_char_encoding from_enc, erlang_char_encoding to_enc)"),
+        (0.198, "int ei_x_encode_atom_as(ei_x_buff* x, const char *p, erlang_char_encoding"),
+        (0.213, "from_enc, erlang_char_encoding to_enc)"),
+        (0.229, "int ei_x_encode_atom_len_as(ei_x_buff* x, const char *p, int len,"),
+        (0.244, "erlang_char_encoding from_enc, erlang_char_encoding to_enc)"),
+    ]
+    block = _block(BlockKind.TEXT, (0.1, 0.13, 0.83, 0.26), " ".join(text for _, text in lines))
+    names = ["ei_encode_atom_as", "ei_encode_atom_len_as", "ei_x_encode_atom_as", "ei_x_encode_atom_len_as"]
+    clauses = [
+        _clause(name, f"{name}()", top - 0.003) for name, (top, _) in zip(names, lines[::2], strict=True)
+    ]
+    stream, cuts = cut_at_destinations([block], clauses, _layer(lines))
+    assert cuts == 3
+    assert [piece.text.split("(")[0] for piece in stream] == [f"int {name}" for name in names]
+    assert [piece.text.count("(") for piece in stream] == [1, 1, 1, 1]

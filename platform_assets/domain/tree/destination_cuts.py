@@ -194,10 +194,13 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     in the block's text: up to `SKIPPED` words of the heading are skipped. A destination set just under
     its heading (`\\phantomsection` after `\\section*{Nomenclature}`) has the heading as the last line
     above it: the cut goes before that line. Where the words after the title differ (the tier's `𝐴`, the
-    text layer's `A`), the title's own words are looked for.
+    text layer's `A`), the title's own words are looked for. The cut takes the words that open the title's
+    line with it (a return type, a number), and looks for the whole title first where a name begins the
+    next one's (`ei_x_encode_atom_as`, `ei_x_encode_atom_len_as`).
     """
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
-    below = tokens(region_text(block.page_index, (x0, top, x1, y1)))
+    below_text = region_text(block.page_index, (x0, top, x1, y1))
+    below = tokens(below_text)
     above_text = region_text(block.page_index, (x0, y0, x1, top))
     above = tokens(above_text)
     reach = below[: len(title) + LABEL_WORDS + LEAD]
@@ -205,9 +208,13 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     if title and start is not None and _prints(below[start : start + len(title) + LABEL_WORDS], title):
         if top <= y0 + STRADDLE and (not above or start < _overlap(above, below)):
             return None
-        before = len(above) + start
         printed = below[start : start + len(title)]
+        end = start + len(title)
+        start = _line_start(below_text, start, _overlap(above, below))
+        before = len(above) + start
         leads = [(below[start + skip : start + skip + LEAD], before + skip) for skip in range(SKIPPED + 1)]
+        if end - start > LEAD:  # the whole title first: `ei_x_encode_atom_as`, not `ei_x_encode_atom_len_as`
+            leads.insert(0, (below[start:end], before))
     elif title and (printed := _heading_above(above_text, title)):
         before = len(above) - len(printed)
         leads = [((*printed, *below)[:LEAD], before)]
@@ -223,6 +230,19 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
                 block.model_copy(update={**lower, "bbox": (x0, top, x1, y1)}),
             )
     return None
+
+
+def _line_start(text: str, start: int, shared: int) -> int:
+    """The first word of the line of `text` that holds its `start`-th word, where at most `LABEL_WORDS`
+    open that line before it (`int` before `ei_encode_atom_len(...)`, `1.2` before an unnumbered title)
+    and none of them is one of the first `shared` words (the line above, crossing the destination)."""
+    first = 0
+    for line in text.splitlines():
+        words = len(tokens(line))
+        if first + words > start:
+            return first if shared <= first and start - first <= LABEL_WORDS else start
+        first += words
+    return start
 
 
 def _heading_above(text: str, title: Tokens) -> Tokens:
@@ -278,15 +298,23 @@ def _part_at(parts: Sequence[str], lead: Tokens, before: int) -> int | None:
 
 
 def _offset_at(text: str, lead: Tokens, before: int) -> int | None:
-    """Where in `text` (after its start) the words `lead` begin as whole words, nearest the `before`-th
-    word; with the marks that open their token (`\\MakeInnerQuote`, `(a)`)."""
+    """Where in `text` (after its start) the words `lead` begin as whole words (as `tokens` reads them: an
+    underscore or a change from letters to digits parts two, so `ei_encode_atom` begins
+    `ei_encode_atom_len`), nearest the `before`-th word; with the marks that open their token
+    (`\\MakeInnerQuote`, `(a)`)."""
     pattern = r"[\W_]*".join(re.escape(word) for word in lead)
+    whole = rf"(?<!{_same_kind(lead[0])})(?:{pattern})(?!{_same_kind(lead[-1])})"
     found = [
         (abs(len(tokens(text[: match.start()])) - before), _token_start(text, match.start()))
-        for match in re.finditer(rf"(?<![\w])(?:{pattern})(?![\w])", text, re.IGNORECASE)
+        for match in re.finditer(whole, text, re.IGNORECASE)
         if match.start() > 0
     ]
     return min(found)[1] if found else None
+
+
+def _same_kind(word: str) -> str:
+    """A character that would run on into `word`'s token: a digit beside digits, a letter beside letters."""
+    return r"\d" if word[0].isdigit() else r"[^\W\d_]"
 
 
 def _token_start(text: str, offset: int) -> int:
