@@ -97,6 +97,16 @@ def test_annex_part_and_positional_ids_get_names() -> None:
     }
 
 
+def test_an_id_told_apart_by_its_parent_names_the_file_once() -> None:
+    """Titles repeated in another part get ids prefixed by their parent (`crypto/exor-2`): the file is
+    `crypto-exor-2.md`, not `crypto-exor-2-exor-2.md`."""
+    paths = layout_tree(
+        tree(("crypto", "crypto", 0), ("crypto/exor-2", "exor/2", 1), ("crypto/1.2", "1.2 Usage", 1))
+    )
+    assert paths["crypto/exor-2"] == "crypto/crypto-exor-2.md"
+    assert paths["crypto/1.2"] == "crypto/crypto-1-2-usage.md"
+
+
 def test_names_that_collide_get_a_disambiguator_independent_of_order() -> None:
     # `1.2 Scope` and the repeated-numbering id `1~2` of `1 Scope` both slug to `1-2-scope`
     first = layout_tree(tree(("1.2", "1.2 Scope", 0), ("1~2", "1 Scope", 0), ("3", "3 Terms", 0)))

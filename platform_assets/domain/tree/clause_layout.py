@@ -71,6 +71,8 @@ def stem(node: ClauseNode) -> str:
         return id_slug or FALLBACK_STEM
     if not id_slug or title_slug == id_slug or title_slug.startswith(f"{id_slug}-"):
         return _cut(title_slug, STEM_CHARS)  # unnumbered entries: the id is already a slug of the title
+    if id_slug.endswith(f"-{title_slug}"):  # `crypto/exor-2`: a repeated title told apart by its parent
+        return _cut(id_slug, STEM_CHARS)
     return _cut(f"{id_slug}-{title_slug}", STEM_CHARS)
 
 
