@@ -8,10 +8,11 @@ words, so the clause opens with its own text. A list or index block over two col
 right-column destination points into is first split into its columns.
 
 Invariant: a block is cut only where the text layer's first words below the destination print the
-clause's title (its words, in any order, with at most a label or date more) and the block's own text
-(a list's entries, a listing's lines, or a paragraph's words) has those words there; the pieces carry
-the block's content exactly once. Only a two-column block whose entries the tier merged line by line
-takes each column's lines from the text layer instead (`from_text_layer`).
+clause's title (its words, in any order, with at most a label or date more; a function's name where the
+title gives its arity) and the block's own text (a list's entries, a listing's lines, or a paragraph's
+words) has those words there; the pieces carry the block's content exactly once. Only a two-column
+block whose entries the tier merged line by line takes each column's lines from the text layer instead
+(`from_text_layer`).
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ RegionText = Callable[[int, BBox], str]
 _ITEM_KINDS = frozenset({BlockKind.LIST, BlockKind.INDEX})
 _LINE_KINDS = frozenset({BlockKind.CODE, BlockKind.ALGORITHM})
 _TEXT_KINDS = frozenset({BlockKind.TEXT, BlockKind.HEADING})
+_WITH_ARITY = re.compile(r"(?P<name>[^\s/()]+)/\d{1,2}")
+"""A function or predicate indicator: a name, a slash and the number of its arguments."""
 LEAD = 3
 """The first words of a clause below its destination that the block's text is cut before."""
 SKIPPED = 2
 """Words of a heading that may be missing where the block's text has the rest (a big initial)."""
 COLUMN_SLACK = 0.25
 """A block's entries cut into columns must hold the left column's words within 25%."""
-_WITH_ARITY = re.compile(r"(?P<name>[^\s/()]+)/\d{1,2}")
-"""A function or predicate indicator: a name, a slash and the number of its arguments."""
 BLANK_STRIP = 0.004
 """Half the width of the strip at a block's middle that must hold no text for it to span two columns."""
 
@@ -208,8 +209,8 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     if title and start is not None and _prints(below[start : start + len(title) + LABEL_WORDS], title):
         if top <= y0 + STRADDLE and (not above or start < _overlap(above, below)):
             return None
-        printed = below[start : start + len(title)]
         end = start + len(title)
+        printed = below[start:end]
         start = _line_start(below_text, start, _overlap(above, below))
         before = len(above) + start
         leads = [(below[start + skip : start + skip + LEAD], before + skip) for skip in range(SKIPPED + 1)]
