@@ -84,6 +84,8 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-achemso.pdf", 64, 64),  # the first two of three index columns merged line by line
         ("erl-crypto.pdf", 37, 37),  # functions bookmarked `name/arity`, three entries in one code block
         ("erl-erl_interface.pdf", 14, 15),  # C signatures sharing one entry, run into one paragraph
+        ("tl-hustthesis.pdf", 54, 56),  # two index columns run line by line into paragraphs
+        ("tl-hustthesis.pdf", 59, 59),  # the same, `V` (left) and `X` (right) in one paragraph
         ("tl-ltnews.pdf", 28, 29),  # two columns: sections opened by a subsection, text level beside them
         ("tl-mplibapi.pdf", 4, 7),  # /Fit, unnumbered: `3.3.1 mp_filetype` as text, API signatures
         ("tl-mplibapi.pdf", 10, 10),  # signatures merged with their descriptions, several per page

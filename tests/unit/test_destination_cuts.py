@@ -160,6 +160,38 @@ def test_an_index_block_merged_across_two_columns_is_split_into_its_columns() ->
     ]
 
 
+def test_a_paragraph_the_tier_merged_across_two_index_columns_is_split_into_them() -> None:
+    """hustthesis p56: index letters `I` (left column) and `M` (right) printed level with each other, and
+    the tier ran both columns' lines into one paragraph: each column comes from the text layer, so each
+    letter's destination points into its own column."""
+    left_lines = [(0.59, "I"), (0.61, "\\ifLuaTeX . . . 44, 108"), (0.63, "\\IfNoValueTF . . . 195")]
+    right_lines = [(0.59, "M"), (0.61, "\\mainmatter . . . 9, 17, 658"), (0.63, "\\major . . . 8, 256")]
+
+    def region_text(page: int, box: BBox) -> str:  # the left column ends at 0.49, the right starts at 0.52
+        column = (left_lines if box[0] < 0.49 else []) + (right_lines if box[2] > 0.52 else [])
+        return "\n".join(text for y, text in column if box[1] <= y < box[3])
+
+    text = " ".join(f"{a} {b}" for (_, a), (_, b) in zip(left_lines, right_lines, strict=True))
+    block = _block(BlockKind.TEXT, (0.18, 0.58, 0.83, 0.65), text)
+    stream, cuts = cut_at_destinations(
+        [block], [_clause("i", "I", 0.585, 0.177), _clause("m", "M", 0.579, 0.511)], region_text
+    )
+    assert cuts == 1
+    assert [piece.text.splitlines() for piece in stream] == [
+        [text for _, text in left_lines],
+        [text for _, text in right_lines],
+    ]
+    assert all(piece.kind is BlockKind.TEXT and piece.from_text_layer and not piece.items for piece in stream)
+
+
+def test_a_paragraph_over_both_columns_is_not_split() -> None:
+    """A paragraph across the page (text in the middle) stays whole, wherever a destination points."""
+    lines = [(0.59, "A paragraph across the whole page, words in the middle too"), (0.61, "and on.")]
+    block = _block(BlockKind.TEXT, (0.18, 0.58, 0.83, 0.65), " ".join(text for _, text in lines))
+    stream, cuts = cut_at_destinations([block], [_clause("m", "M", 0.6, 0.511)], _layer(lines))
+    assert (cuts, stream) == (0, [block])
+
+
 def test_sections_sharing_a_page_top_destination_open_at_their_printed_headings() -> None:
     """Three bookmarks point at the top of one page (a page's anchor, not their headings'): each opens
     at its own heading, printed with a number its bookmark lacks; the page's first paragraph stays with

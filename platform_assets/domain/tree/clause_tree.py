@@ -230,7 +230,9 @@ def _segmented(
     kept: Sequence[Block], clauses: Sequence[Clause], pdf: Path | None, password: str | None
 ) -> Segmentation:
     """`segment` over the kept blocks: two-column pages the outline proves misread are read column by
-    column first (`page_order`), and blocks a destination points inside are cut there (with the PDF)."""
+    column first (`page_order`), and blocks a destination points inside are cut there (with the PDF);
+    pages the outline still contradicts are read again with the pieces (an index block over both columns,
+    split into them, is no longer one block that two columns' letters point into)."""
     walked = walked_clauses(clauses)  # a repeated bookmark has no destination of its own
     destinations = shifted_destinations(kept, walked)
     stream, _ = column_ordered(kept, destinations)
@@ -238,6 +240,8 @@ def _segmented(
         return segment(stream, clauses)
     with PageRegions(pdf, password) as regions:
         stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked)
+    if cuts:
+        stream, _ = column_ordered(stream, destinations)
     segmentation = segment(stream, clauses)
     if not cuts:
         return segmentation

@@ -109,26 +109,31 @@ def _tops(shifted: Clause, unshifted: Clause | None) -> list[Clause]:
 
 
 def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> list[Block] | None:
-    """A list or index block over two columns (no text in a strip at its middle) that a destination of
-    the right column points into, as its left and right column: its entries cut before the one the text
-    layer puts first in the right column, or, where the tier merged the columns line by line, each
-    column's lines from the text layer (`from_text_layer`). None where it is not such a block."""
+    """A list, index or text block over two columns (no text in a strip at its middle) that a destination
+    of the right column points into, as its left and right column: a list's entries cut before the one
+    the text layer puts first in the right column, or, where the tier merged the columns line by line
+    (always, for a paragraph), each column's lines from the text layer (`from_text_layer`). None where it
+    is not such a block."""
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     middle = (x0 + x1) / 2
     lefts = [
         clause.left
         for clause in clauses
-        if clause.left is not None and clause.top is not None and y0 - STRADDLE <= clause.top < y1
+        if clause.left is not None
+        and clause.top is not None
+        and y0 - STRADDLE <= clause.top < y1
+        and x0 <= clause.left <= x1
     ]
     if (
-        block.kind not in _ITEM_KINDS
+        (block.kind not in _ITEM_KINDS and block.kind is not BlockKind.TEXT)
         or not any(x >= middle for x in lefts)
         or region_text(block.page_index, (middle - BLANK_STRIP, y0, middle + BLANK_STRIP, y1)).strip()
     ):
         return None  # not a block over two columns with a blank gutter between them
     halves = ((x0, y0, middle, y1), (middle, y0, x1, y1))
     left, right = (region_text(block.page_index, half) for half in halves)
-    at = _part_at(block.items, tokens(right)[:LEAD], len(tokens(left))) if left and right else None
+    items = block.kind in _ITEM_KINDS
+    at = _part_at(block.items, tokens(right)[:LEAD], len(tokens(left))) if items and left and right else None
     if at is not None and _matches(block.items[:at], left):
         columns = [block.items[:at], block.items[at:]]
         from_text_layer = block.from_text_layer
@@ -140,7 +145,7 @@ def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> li
     return [
         block.model_copy(
             update={
-                "items": lines,
+                "items": lines if items else [],
                 "text": "\n".join(lines),
                 "bbox": half,
                 "from_text_layer": from_text_layer,
