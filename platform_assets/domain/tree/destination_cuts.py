@@ -212,11 +212,12 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     reach = below[: len(title) + LABEL_WORDS + LEAD]
     start = next((at for at, word in enumerate(reach) if word in title), None)
     if title and start is not None and _prints(below[start : start + len(title) + LABEL_WORDS], title):
-        if top <= y0 + STRADDLE and (not above or start < _overlap(above, below)):
+        shared = _overlap(above, below)
+        if top <= y0 + STRADDLE and (not above or start < shared):
             return None
         end = start + len(title)
         printed = below[start:end]
-        start = _line_start(below_text, start, _overlap(above, below))
+        start = _line_start(below_text, start, shared)
         before = len(above) + start
         leads = [(below[start + skip : start + skip + LEAD], before + skip) for skip in range(SKIPPED + 1)]
         if end - start > LEAD:  # the whole title first: `ei_x_encode_atom_as`, not `ei_x_encode_atom_len_as`

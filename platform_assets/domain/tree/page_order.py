@@ -139,7 +139,7 @@ def _column_starts(clauses: list[Clause], boxes: list[BBox], gutters: list[float
     (less `EDGE`) and the `gutters`, `COLUMN_WIDTH` apart at least; empty where no destination starts a
     column of its own. Blocks merged across columns hide a gutter, but not the destinations in it."""
     text_left = min(box[0] for box in boxes)
-    edges = sorted({clause.left - EDGE for clause in clauses if clause.left is not None})
+    edges = {clause.left - EDGE for clause in clauses if clause.left is not None}
     if not any(edge > text_left + COLUMN_WIDTH for edge in edges):
         return []
     starts: list[float] = []
@@ -153,16 +153,17 @@ def _by_starts(blocks: list[Block], boxes: list[BBox], starts: list[float]) -> l
     """The page's blocks column by column, each block in the column its left edge lies in, top down; a
     line's blocks (each starting above the middle of its first) left to right."""
     column = [bisect_right(starts, box[0]) for box in boxes]
-    ordered: list[Block] = []
-    line: list[int] = []
+    lines: list[list[int]] = []
     for at in sorted(range(len(blocks)), key=lambda at: (column[at], boxes[at][1])):
-        if line and (
-            column[at] != column[line[0]] or 2 * boxes[at][1] >= boxes[line[0]][1] + boxes[line[0]][3]
+        first = lines[-1][0] if lines else None
+        if (
+            first is None
+            or column[at] != column[first]
+            or 2 * boxes[at][1] >= boxes[first][1] + boxes[first][3]
         ):
-            ordered += [blocks[index] for index in sorted(line, key=lambda index: boxes[index][0])]
-            line = []
-        line.append(at)
-    return ordered + [blocks[index] for index in sorted(line, key=lambda index: boxes[index][0])]
+            lines.append([])
+        lines[-1].append(at)
+    return [blocks[at] for line in lines for at in sorted(line, key=lambda at: boxes[at][0])]
 
 
 def _gutters(boxes: list[BBox]) -> list[float]:
