@@ -124,6 +124,7 @@ def tree_metadata(tree: ClauseTree, location: str) -> dict[str, dg.MetadataValue
             sum(1 for c in m.clauses.values() if c.opened_at == "destination")
         ),
         "opened_at_page": dg.MetadataValue.int(sum(1 for c in m.clauses.values() if c.opened_at == "page")),
+        "opened_at_line": dg.MetadataValue.int(sum(1 for c in m.clauses.values() if c.opened_at == "line")),
         "never_opened": dg.MetadataValue.text(", ".join(m.unmatched) or "none"),
         "repeated_bookmarks": dg.MetadataValue.text(", ".join(m.repeated) or "none"),
         "heading_mismatch": dg.MetadataValue.text(", ".join(m.heading_mismatch) or "none"),

@@ -60,7 +60,8 @@ mkdir -p "$WORK/debs" "$WORK/x"
 #   outline_without_numbers, blank_pages, heading_as_equation,
 #   bookmark_without_position, rotated_or_cropped, bad_destination;
 #   issue 12: own_style_references, external_citations, quoted_licence,
-#   tex_code_lines, numbered_listing, consecutive_tables, schema_vocabulary.
+#   tex_code_lines, numbered_listing, consecutive_tables, schema_vocabulary;
+#   issue 11 follow-ups: see tests/corpus/EXTRA.md (heading_in_paragraph, side_headings ...).
 # A dest name under schemas/ is a schema file (classes = schema_for:PDF): it is
 # copied to DEST/schemas/ and listed in DEST/SCHEMAS-extra.tsv, not in the
 # PDF manifest.
@@ -104,6 +105,9 @@ dev|tl-fancyvrb-doc.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/
 dev|erl-crypto.pdf|erlang-doc|1:25.2.3+dfsg-1+deb12u4|usr/share/doc/erlang-doc/lib/crypto-5.1.2/doc/pdf/crypto-5.1.2.pdf|function_with_arity|c8a762cff8483cd3cbbdf78880a58ae7ac7c822c9acc546e68cf98aeacdd6b90
 dev|erl-erl_interface.pdf|erlang-doc|1:25.2.3+dfsg-1+deb12u4|usr/share/doc/erlang-doc/lib/erl_interface-5.3/doc/pdf/erl_interface-5.3.pdf|shared_signatures|5e3e0fe0b9685a75493b079449b8fbb9b0f0e4c080e97cb57561bbff79c6adc4
 dev|tl-hustthesis.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/hustthesis/hustthesis.pdf|index_letter_groups,columns_read_across|f998bb0fe90f7e04f467ab39e2482afede2eabb3f11b8eda28f80ca69eccb593
+dev|tl-minitoc.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/minitoc/minitoc.pdf|bookmark_without_position,heading_in_paragraph|9da2ab17b396dd6f8622bc221638b9eadb895589141363a4b749469454bbd40a
+dev|tl-lua-widow-control.pdf|texlive-luatex|2022.20230122-3|usr/share/doc/texlive-doc/luatex/lua-widow-control/lua-widow-control.pdf|bookmark_without_position,side_headings|d07640aa75e78ed5d5222d1a0adf9ecc94b41bf1ba7c4d31e4a9c214e93bee80
+dev|tl-revtex-aipguide.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/revtex4-1/aip/aipguide4-1.pdf|contents_beside_text,two_column_pages|dce2df4b283270971cf45f19d52bef3a160ffd72daa89d445039c9d68f641da7
 holdout|tl-pdfscreen-manual.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/pdfscreen/manual-screen.pdf|bookmark_without_position|fda917bfc5df83d1721d6b411c3727f5ff3c1704bafc50f9b73c72a489272ad2
 holdout|tl-prosper-tour.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/prosper/prosper-tour.pdf|bookmark_without_position|588f8eb32f63fd05fb3cbe9659bc88c55f5262de9b6fbc0be628708b806233a4
 holdout|tl-featpostbeamer.pdf|texlive-metapost-doc|2022.20230122-3|usr/share/doc/texlive-doc/metapost/featpost/doc/featpostbeamer.pdf|bookmark_without_position,bad_destination|97885a0f348b58f8f0a9dc22869ec83c7729ab3443ea05be8a1e2326188367f6

@@ -95,6 +95,9 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("deb-maximabook.pdf", 126, 127),  # `CHAPTER 32` beside the title, read after `32.1 Requirements`
         ("tl-asmeconf-ode-example.pdf", 0, 1),  # destinations under headings run into the paragraph above
         ("tl-bjfuthesis.pdf", 3, 4),  # a centred chapter heading read after the first section's
+        ("tl-minitoc.pdf", 0, 27),  # /Fit, headings run into paragraphs (parsed from p1) found on their lines
+        ("tl-lua-widow-control.pdf", 14, 14),  # /Fit, side headings level with their paragraphs' first lines
+        ("tl-revtex-aipguide.pdf", 0, 0),  # contents lines and the right column's heading in one block
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:

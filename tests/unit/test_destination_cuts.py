@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
-from platform_assets.domain.tree.destination_cuts import cut_at_destinations, printed_words
+from platform_assets.domain.tree.destination_cuts import BLANK_STRIP, cut_at_destinations, printed_words
 from platform_assets.domain.tree.segment import anchor_blocks, segment
 
 
@@ -153,10 +153,11 @@ def test_an_index_block_merged_across_two_columns_is_split_into_its_columns() ->
         ["G", "\\group_begin: . . . 9"],
     ]
     assert all(piece.from_text_layer for piece in stream)
+    gutter = 0.57 - 2 * BLANK_STRIP  # just left of the right column's destination
     assert [piece.bbox for piece in stream] == [
-        (0.24, 0.19, 0.565, 0.25),
-        (0.565, 0.19, 0.89, 0.215),
-        (0.565, 0.215, 0.89, 0.25),
+        (0.24, 0.19, gutter, 0.25),
+        (gutter, 0.19, 0.89, 0.215),
+        (gutter, 0.215, 0.89, 0.25),
     ]
 
 
@@ -395,3 +396,30 @@ def test_c_functions_sharing_one_description_are_cut_at_each_signature_line() ->
     assert cuts == 3
     assert [piece.text.split("(")[0] for piece in stream] == [f"int {name}" for name in names]
     assert [piece.text.count("(") for piece in stream] == [1, 1, 1, 1]
+
+
+def test_a_contents_column_beside_a_text_column_is_split_at_the_text_columns_edge() -> None:
+    """revtex's aipguide p1: a two-column contents page where the tier ran the contents' last lines and the
+    right column's first heading into one block. Its middle falls between the contents' titles and their
+    page numbers (blank there too): the columns part just left of the heading's destination."""
+    spans = [  # (x0, x1, y, text): contents titles, their page numbers, the right column's heading
+        (0.12, 0.35, 0.54, "A. Using BibTeX"),
+        (0.48, 0.49, 0.54, "4"),
+        (0.12, 0.40, 0.56, "B. Multiple References per Citation"),
+        (0.48, 0.49, 0.56, "4"),
+        (0.518, 0.70, 0.555, "B. Software Requirements"),
+    ]
+
+    def region_text(page: int, box: BBox) -> str:
+        return "\n".join(t for x0, x1, y, t in spans if x0 < box[2] and x1 > box[0] and box[1] <= y < box[3])
+
+    text = "A. Using BibTeX 4 B. Multiple References per Citation 4 B. Software Requirements"
+    block = _block(BlockKind.TEXT, (0.12, 0.537, 0.70, 0.568), text)
+    stream, cuts = cut_at_destinations(
+        [block], [_clause("b", "Software Requirements", 0.552, 0.518)], region_text
+    )
+    assert cuts == len(stream) - 1
+    contents, *heading = stream  # the heading's column, cut again where the title starts
+    assert contents.text == "A. Using BibTeX\n4\nB. Multiple References per Citation\n4"
+    assert " ".join(piece.text for piece in heading) == "B. Software Requirements"
+    assert all(piece.bbox[0] == 0.518 - 2 * BLANK_STRIP for piece in heading)

@@ -46,6 +46,7 @@ from platform_assets.domain.tree.page_order import column_ordered
 from platform_assets.domain.tree.render_markdown import RenderContext, render_units
 from platform_assets.domain.tree.segment import Segmentation, segment, shifted_destinations, walked_clauses
 from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_text_layer
+from platform_assets.domain.tree.title_lines import title_positions
 
 MANIFEST = "manifest.json"
 _UNKNOWN = object()
@@ -85,6 +86,7 @@ class ClauseEntry(BaseModel):
         default="heading",
         description="`destination`: at its bookmark's position; `heading`: at its matched heading; "
         "`page`: at the top of its bookmark's page (a bookmark without a position, no heading matched); "
+        "`line`: at the line of its page's text layer that prints its title (the same, that line found); "
         "`none`: never opened (its text stayed with the clause before); `repeat`: its bookmark repeats "
         "the clause in `repeats`, whose file holds the text",
     )
@@ -195,6 +197,7 @@ def build_clause_tree(
     opened_at = (  # `ClauseEntry.opened_at`, "heading" for the rest
         dict.fromkeys(segmentation.anchored, "destination")
         | dict.fromkeys(segmentation.paged, "page")
+        | dict.fromkeys(segmentation.located, "line")
         | dict.fromkeys(unmatched, "none")
         | dict.fromkeys(segmentation.repeated, "repeat")
     )
@@ -232,17 +235,43 @@ def _segmented(
     """`segment` over the kept blocks: two-column pages the outline proves misread are read column by
     column first (`page_order`), and blocks a destination points inside are cut there (with the PDF);
     pages the outline still contradicts are read again with the pieces (an index block over both columns,
-    split into them, is no longer one block that two columns' letters point into)."""
+    split into them, is no longer one block that two columns' letters point into). Bookmarks without a
+    position that no heading opened get the place of the line that prints their title (`title_lines`),
+    and all is done again with those."""
+    segmentation = _cut_and_segmented(kept, clauses, pdf, password)
+    unplaced = set(segmentation.unmatched) | set(segmentation.paged)
+    if pdf is None or not unplaced:
+        return segmentation
+    wanted = [clause for clause in clauses if clause.id in unplaced and clause.top is None]
+    found = title_positions(pdf, password, wanted)
+    if not found:
+        return segmentation
+    placed = [
+        clause.model_copy(update=dict(zip(("top", "left"), found[clause.id], strict=True)))
+        if clause.id in found
+        else clause
+        for clause in clauses
+    ]
+    return _cut_and_segmented(kept, placed, pdf, password, frozenset(found))
+
+
+def _cut_and_segmented(
+    kept: Sequence[Block],
+    clauses: Sequence[Clause],
+    pdf: Path | None,
+    password: str | None,
+    located: frozenset[str] = frozenset(),
+) -> Segmentation:
     walked = walked_clauses(clauses)  # a repeated bookmark has no destination of its own
-    destinations = shifted_destinations(kept, walked)
+    destinations = shifted_destinations(kept, walked, located)
     stream, _ = column_ordered(kept, destinations)
     if pdf is None:
-        return segment(stream, clauses)
+        return segment(stream, clauses, located)
     with PageRegions(pdf, password) as regions:
         stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked)
     if cuts:
         stream, _ = column_ordered(stream, destinations)
-    segmentation = segment(stream, clauses)
+    segmentation = segment(stream, clauses, located)
     if not cuts:
         return segmentation
     return replace(segmentation, assigned=segmentation.assigned - cuts, split=segmentation.split + cuts)

@@ -109,11 +109,12 @@ def _tops(shifted: Clause, unshifted: Clause | None) -> list[Clause]:
 
 
 def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> list[Block] | None:
-    """A list, index or text block over two columns (no text in a strip at its middle) that a destination
-    of the right column points into, as its left and right column: a list's entries cut before the one
-    the text layer puts first in the right column, or, where the tier merged the columns line by line
-    (always, for a paragraph), each column's lines from the text layer (`from_text_layer`). None where it
-    is not such a block."""
+    """A list, index or text block over two columns (no text in a strip just left of the right column's
+    destination, or at its middle: a column of contents lines beside one of text, two index columns)
+    that a destination of the right column points into, as its left and right column: a list's entries
+    cut before the one the text layer puts first in the right column, or, where the tier merged the
+    columns line by line (always, for a paragraph), each column's lines from the text layer
+    (`from_text_layer`). None where it is not such a block."""
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     middle = (x0 + x1) / 2
     lefts = [
@@ -124,13 +125,20 @@ def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> li
         and y0 - STRADDLE <= clause.top < y1
         and x0 <= clause.left <= x1
     ]
-    if (
-        (block.kind not in _ITEM_KINDS and block.kind is not BlockKind.TEXT)
-        or not any(x >= middle for x in lefts)
-        or region_text(block.page_index, (middle - BLANK_STRIP, y0, middle + BLANK_STRIP, y1)).strip()
-    ):
+    right_half = sorted(left for left in lefts if left >= middle)  # destinations in its right half
+    if (block.kind not in _ITEM_KINDS and block.kind is not BlockKind.TEXT) or not right_half:
+        return None
+    gutter = next(
+        (
+            x
+            for x in (*(left - 2 * BLANK_STRIP for left in right_half), middle)
+            if not region_text(block.page_index, (x - BLANK_STRIP, y0, x + BLANK_STRIP, y1)).strip()
+        ),
+        None,
+    )
+    if gutter is None:
         return None  # not a block over two columns with a blank gutter between them
-    halves = ((x0, y0, middle, y1), (middle, y0, x1, y1))
+    halves = ((x0, y0, gutter, y1), (gutter, y0, x1, y1))
     left, right = (region_text(block.page_index, half) for half in halves)
     items = block.kind in _ITEM_KINDS
     at = _part_at(block.items, tokens(right)[:LEAD], len(tokens(left))) if items and left and right else None

@@ -101,6 +101,9 @@ class Segmentation:
     paged: tuple[str, ...] = ()
     """Of those, clauses whose bookmark gives no position and whose heading was matched nowhere: they
     open at the first block of their bookmark's page."""
+    located: tuple[str, ...] = ()
+    """Of those, clauses whose bookmark gives no position, opened at the line of the text layer that prints
+    their title (`title_lines`)."""
     repeated: tuple[str, ...] = ()
     """Clauses whose bookmark repeats an earlier one (`Clause.repeats`): never opened, no blocks."""
     anchor_offset: float = 0.0
@@ -149,12 +152,33 @@ def _target(clause: Clause) -> _Target:
     return _Target(clause.id, clause.page_index, words, head, rest, top, clause.left, forms, keys)
 
 
-def shifted_destinations(stream: Sequence[Block], clauses: Sequence[Clause]) -> list[Clause]:
+def shifted_destinations(
+    stream: Sequence[Block], clauses: Sequence[Clause], located: frozenset[str] = frozenset()
+) -> list[Clause]:
     """The clauses with their destinations shifted by the document's `anchor_offset`, as `segment` uses
-    them."""
-    targets = [_target(clause) for clause in clauses]
-    offset = anchor_offset(stream, _HeadingWords(stream), clauses, [target.keys for target in targets])
-    return [_shifted(clause, offset) for clause in clauses] if offset else list(clauses)
+    them (those `located` in the text layer stay where their line is)."""
+    keys = [_target(clause).keys for clause in clauses]
+    return _all_shifted(clauses, _offset(stream, _HeadingWords(stream), clauses, keys, located), located)
+
+
+def _offset(
+    stream: Sequence[Block],
+    heads: Sequence[Tokens | None],
+    clauses: Sequence[Clause],
+    keys: Sequence[frozenset[str]],
+    located: frozenset[str],
+) -> float:
+    """`anchor_offset` calibrated on the bookmarks' own destinations (not the positions `located`)."""
+    if located:
+        own = [index for index, clause in enumerate(clauses) if clause.id not in located]
+        clauses, keys = [clauses[index] for index in own], [keys[index] for index in own]
+    return anchor_offset(stream, heads, clauses, keys)
+
+
+def _all_shifted(clauses: Sequence[Clause], offset: float, located: frozenset[str]) -> list[Clause]:
+    if not offset:
+        return list(clauses)
+    return [clause if clause.id in located else _shifted(clause, offset) for clause in clauses]
 
 
 def _key(words: Tokens) -> str:
@@ -838,7 +862,9 @@ class _Walk:
         self.heading_of.setdefault(clause_id, ())
 
 
-def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
+def segment(
+    stream: Sequence[Block], clauses: Sequence[Clause], located: frozenset[str] = frozenset()
+) -> Segmentation:
     """Assign each block to the clause opened last before it (blocks before any go to `front`).
 
     `stream` is all batches' blocks in plan order: the walk never resets at a batch boundary, so the
@@ -860,21 +886,22 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
     after it (`_printed_pages`, the walk runs again). An entry whose heading matched nowhere opens at the
     first block of its bookmark's page (`paged`), where that lies between the clauses opened before and
     after it (the walk runs again with those anchors). A clause whose bookmark repeats an earlier one is
-    `repeated`: the walk leaves it out, its text is its original's.
+    `repeated`: the walk leaves it out, its text is its original's. Clauses `located` have a position
+    found in the text layer (`title_lines`), not a destination: it is neither calibrated nor shifted.
     """
     if len({clause.id for clause in clauses}) != len(clauses):
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
     repeated = tuple(clause.id for clause in clauses if clause.repeats is not None)
     if repeated:
-        segmentation = segment(stream, walked_clauses(clauses))
+        segmentation = segment(stream, walked_clauses(clauses), located)
         bodies = segmentation.bodies | dict.fromkeys(repeated, ())
         return replace(segmentation, bodies=bodies, repeated=repeated)
     heads = _HeadingWords(stream)
     words = [_own_words(block, at, heads) for at, block in enumerate(stream)]
     targets = [_target(clause) for clause in clauses]
-    offset = anchor_offset(stream, heads, clauses, [target.keys for target in targets])
+    offset = _offset(stream, heads, clauses, [target.keys for target in targets], located)
     if offset:
-        clauses = [_shifted(clause, offset) for clause in clauses]
+        clauses = _all_shifted(clauses, offset, located)
         targets = [target._replace(top=clause.top) for target, clause in zip(targets, clauses, strict=True)]
     anchors = anchor_blocks(stream, clauses, heads)
     walk = _walked(stream, heads, words, targets, anchors)
@@ -895,7 +922,12 @@ def segment(stream: Sequence[Block], clauses: Sequence[Clause]) -> Segmentation:
             targets[index] = _target(clauses[index].model_copy(update={"top": 0.0}))
             anchors[index] = at
         walk = _walked(stream, heads, words, targets, anchors)
-    return _segmentation(walk, clauses, offset, [targets[index].id for index in paged])
+    segmentation = _segmentation(walk, clauses, offset, [targets[index].id for index in paged])
+    return (
+        replace(segmentation, located=tuple(cid for cid in walk.anchored if cid in located))
+        if located
+        else segmentation
+    )
 
 
 def walked_clauses(clauses: Sequence[Clause]) -> list[Clause]:

@@ -1,0 +1,157 @@
+"""Bookmarks without a position -> the line of their page's text layer that prints their title.
+
+Invariant: a position is given only for a whole line (or two, a wrapped title) that prints the title, after
+at most a section number or label, with nothing after it but text set well apart (a side heading); upright
+pages only, none where nothing fits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from platform_assets.domain.pdf.page_geometry import PageBox
+from platform_assets.domain.pdf.pdf_facts import open_pdf
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import Tokens, tokens
+
+PREFIX_WORDS = 6
+"""Words a line may print before the title: a number its bookmark lacks (`5 3`, up to five parts), a
+label before it (`Chapter 4`)."""
+PAGES_AFTER = 1
+"""Pages after its bookmark's page on which a title is looked for (a destination set before a page
+break)."""
+LINE_ABOVE = 2.0
+"""Points above the line's first character where the located position is put, as a destination would."""
+SIDE_GAP = 1.0
+"""Ems between a side heading (set in the margin, level with its paragraph's first line) and the text after
+it on its line; a word space, however stretched, is narrower."""
+_LINE = re.compile(r"[^\r\n]+")
+_ROMAN = re.compile(r"[ivxlcdm]{1,7}")
+_SENTENCE_END = (".", ",", ";", ":")
+
+
+class _Line:
+    __slots__ = ("start", "text", "words")
+
+    def __init__(self, start: int, text: str) -> None:
+        self.start, self.text, self.words = start, text, tokens(text)
+
+
+class _Page:
+    """One upright page's text lines, with its text page open for their characters' boxes."""
+
+    def __init__(self, document: pdfium.PdfDocument, index: int) -> None:
+        self.page = document[index]
+        self.box = PageBox.of(self.page)
+        self.textpage = self.page.get_textpage() if self.box.rotation == 0 else None
+        text = self.textpage.get_text_range() if self.textpage is not None else ""
+        self.lines = [_Line(match.start(), match[0]) for match in _LINE.finditer(text) if match[0].strip()]
+
+    def prints(self, at: int, title: Tokens) -> bool:
+        """Line `at` prints the title (`prints_title`), or opens with it as a side heading."""
+        return prints_title(self.lines, at, title) or self._side_heading(self.lines[at], title)
+
+    def _side_heading(self, line: _Line, title: Tokens) -> bool:
+        if len(line.words) <= len(title) or line.words[: len(title)] != title:
+            return False
+        end = _end_of(line.text, len("".join(title)))
+        if end is None or not line.text[end : end + 1].isspace():
+            return False  # the title ends inside a word
+        assert self.textpage is not None  # an upright page: only its lines are looked at
+        last = line.start + end - 1
+        after = line.start + len(line.text) - len(line.text[end:].lstrip())
+        gap = self.textpage.get_charbox(after)[0] - self.textpage.get_charbox(last)[2]
+        return gap > SIDE_GAP * pdfium.raw.FPDFText_GetFontSize(self.textpage, last)
+
+    def position(self, line: _Line) -> tuple[float, float]:
+        """(top, left) fractions `LINE_ABOVE` points above the line's first character."""
+        assert self.textpage is not None  # an upright page: only its lines are looked at
+        left, _, _, top = self.textpage.get_charbox(line.start)
+        across, down = self.box.to_fraction(left, top + LINE_ABOVE)
+        return down, across
+
+    def close(self) -> None:
+        if self.textpage is not None:
+            self.textpage.close()
+        self.page.close()
+
+
+def title_positions(
+    pdf: Path, password: str | None, clauses: Sequence[Clause]
+) -> dict[str, tuple[float, float]]:
+    """(top, left) fractions just above the line that prints each clause's title (`prints_title`), on its
+    bookmark's page or up to `PAGES_AFTER` pages after; clauses in outline order, each found below the one
+    before it on the same page. Clauses whose title no line prints are left out."""
+    found: dict[str, tuple[float, float]] = {}
+    below: dict[int, int] = {}  # page -> character index after the last line taken on it
+    pages: dict[int, _Page] = {}
+    document = open_pdf(pdf, password)
+    try:
+        for clause in clauses:
+            title = tokens(clause.title)
+            if not title:
+                continue
+            for index in range(clause.page_index, min(clause.page_index + PAGES_AFTER + 1, len(document))):
+                if index not in pages:
+                    pages[index] = _Page(document, index)
+                page = pages[index]
+                line = next(
+                    (
+                        line
+                        for at, line in enumerate(page.lines)
+                        if line.start >= below.get(index, 0) and page.prints(at, title)
+                    ),
+                    None,
+                )
+                if line is not None:
+                    found[clause.id] = page.position(line)
+                    below[index] = line.start + len(line.text)
+                    break
+    finally:
+        for page in pages.values():
+            page.close()
+        document.close()
+    return found
+
+
+def prints_title(lines: Sequence[_Line], at: int, title: Tokens) -> bool:
+    """Line `at` alone, or with the next line (a wrapped title), prints `title` and nothing after it,
+    after a section number (`5.3`, `A.1.2`), maybe with a label (`Chapter 4`, `Part IV`); the first line
+    holds a word of the title (a page number alone is no start), and a line ending a sentence (`.`, `,`,
+    `;`, `:`) is none. Words are compared run together: a letter-spaced heading (`m o t i v a t i o n`)
+    prints its title."""
+    wanted = "".join(title)
+    first = lines[at].words
+    for start in range(min(len(first), PREFIX_WORDS + 1)):
+        if start and not all(map(_number, first[min(start - 1, 1) : start])):
+            continue  # a number's words, after a label word or not
+        head = "".join(first[start:])
+        if head == wanted:
+            return not _ends_sentence(lines[at])
+        if at + 1 < len(lines) and wanted.startswith(head) and head + "".join(lines[at + 1].words) == wanted:
+            return not _ends_sentence(lines[at + 1])
+    return False
+
+
+def _end_of(text: str, length: int) -> int | None:
+    """The offset just after the character that completes the first `length` characters of the text's
+    words run together; None when a character's word runs past it."""
+    count = 0
+    for offset, char in enumerate(text):
+        count += len("".join(tokens(char)))
+        if count >= length:
+            return offset + 1 if count == length else None
+    return None
+
+
+def _ends_sentence(line: _Line) -> bool:
+    return line.text.rstrip().endswith(_SENTENCE_END)
+
+
+def _number(word: str) -> bool:
+    """A section number's word: digits, a roman numeral or a single letter."""
+    return word.isdigit() or len(word) == 1 or _ROMAN.fullmatch(word) is not None

@@ -1,0 +1,158 @@
+"""Bookmarks without a position: the line of the text layer that prints their title gives them one, and
+the clause tree opens them there when no block's heading matched (hand-made PDFs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reportlab.pdfgen import canvas
+
+from platform_assets.domain.parse.blocks import Block, BlockKind
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.tree.clause_tree import SourceBatch, build_clause_tree
+from platform_assets.domain.tree.title_lines import title_positions
+
+WIDTH, HEIGHT = 400.0, 600.0
+SIZE = 10.0
+
+
+def _pdf(path: Path, pages: list[list[tuple[float, str]]], rotated: frozenset[int] = frozenset()) -> Path:
+    """One page per list of (baseline, line) in user space, Helvetica 10 pt, at x = 50; a line's text after
+    a tab is drawn at x = 120 (beside a side heading)."""
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    for index, lines in enumerate(pages):
+        drawing.setPageRotation(90 if index in rotated else 0)
+        drawing.setFont("Helvetica", SIZE)
+        for baseline, text in lines:
+            margin, _, rest = text.rpartition("\t")
+            if margin:
+                drawing.drawString(50, baseline, margin)
+            drawing.drawString(120 if margin else 50, baseline, rest)
+        drawing.showPage()
+    drawing.save()
+    return path
+
+
+def _clause(cid: str, title: str, page: int = 0) -> Clause:
+    return Clause(id=cid, title=title, level=1, page_index=page, numbered=False)
+
+
+def _fraction(baseline: float) -> float:
+    """A line's baseline as a top-down fraction of the page."""
+    return 1 - baseline / HEIGHT
+
+
+def test_a_title_is_found_on_its_own_line_after_a_number_or_wrapped_not_in_contents_or_sentences(tmp_path):
+    pdf = _pdf(
+        tmp_path / "lines.pdf",
+        [
+            [
+                (560, "Families 29"),  # a contents line: a page number after the title
+                (540, "which is why we keep the related families."),
+                (520, "families."),  # a sentence's last line
+                (500, "The families"),  # a word before the title that is no number
+                (480, "5.3 Families"),
+                (440, "1.4.2 Titles for chapter-level"),
+                (428, "mini-tables"),
+                (400, "Body text of the section."),
+            ]
+        ],
+    )
+    found = title_positions(
+        pdf,
+        None,
+        [_clause("families", "Families"), _clause("1.4.2", "1.4.2 Titles for chapter-level mini-tables")],
+    )
+    assert set(found) == {"families", "1.4.2"}
+    top, left = found["families"]
+    assert _fraction(480 + SIZE) < top < _fraction(480)  # just above the line's glyphs
+    assert left == pytest.approx(50 / WIDTH, abs=0.01)
+    assert _fraction(440 + SIZE) < found["1.4.2"][0] < _fraction(440)
+
+
+def test_repeated_titles_on_a_page_take_its_lines_in_turn_and_the_next_page_is_looked_at(tmp_path):
+    pdf = _pdf(
+        tmp_path / "pages.pdf",
+        [
+            [(500, "Examples"), (400, "Some prose."), (300, "Examples")],
+            [(300, "Layout")],  # a destination set before the page break
+        ],
+    )
+    clauses = [
+        _clause("a", "Examples"),
+        _clause("b", "Examples"),
+        _clause("c", "Layout"),
+        _clause("d", "Missing"),
+    ]
+    found = title_positions(pdf, None, clauses)
+    assert set(found) == {"a", "b", "c"}
+    assert found["a"][0] < _fraction(500) < found["b"][0] < _fraction(300)
+    assert _fraction(300 + SIZE) < found["c"][0] < _fraction(300)
+
+
+def test_a_side_heading_level_with_its_paragraphs_first_line_is_found_a_word_space_after_a_title_is_not(
+    tmp_path,
+):
+    pdf = _pdf(
+        tmp_path / "side.pdf",
+        [
+            [
+                (500, "Manual are words that open a sentence of the paragraph."),
+                (400, "Widows\tA widow occurs when the last line of a paragraph"),
+                (388, "is alone at the top of the next page."),
+                (300, "Manual\tCurrently, users must install it by hand."),
+            ]
+        ],
+    )
+    found = title_positions(pdf, None, [_clause("w", "Widows"), _clause("m", "Manual")])
+    assert set(found) == {"w", "m"}
+    assert _fraction(400 + SIZE) < found["w"][0] < _fraction(400) and found["w"][1] == pytest.approx(
+        50 / WIDTH, abs=0.01
+    )
+    assert _fraction(300 + SIZE) < found["m"][0] < _fraction(300)  # not the sentence at 500
+
+
+def test_a_rotated_page_gives_no_position(tmp_path):
+    pdf = _pdf(tmp_path / "rotated.pdf", [[(500, "2 Scope")]], rotated=frozenset({0}))
+    assert title_positions(pdf, None, [_clause("2", "2 Scope")]) == {}
+
+
+def _block(seq: int, kind: BlockKind, top: float, bottom: float, text: str) -> Block:
+    return Block(
+        seq=seq, page_index=0, kind=kind, source_type=kind.value, text=text, bbox=(0.1, top, 0.9, bottom)
+    )
+
+
+def test_a_heading_the_tier_ran_into_a_paragraph_opens_its_clause_at_its_line(tmp_path):
+    """minitoc's manual: /Fit bookmarks, and headings the tier merged with the paragraphs around them (a
+    margin note beside each): no block's text is the heading, yet the text layer prints it on a line."""
+    lines = [
+        (550, "1 Overview"),
+        (530, "The overview paragraph says what the package does."),
+        (518, "It goes on for a second line."),
+        (498, "1.1 Loading the package"),
+        (478, "Load it with a command in the preamble of the document."),
+        (466, "Options follow in a second paragraph."),
+    ]
+    pdf = _pdf(tmp_path / "merged.pdf", [lines])
+    body = " ".join(text for _, text in lines[1:])
+    stream = [
+        _block(0, BlockKind.HEADING, _fraction(550 + SIZE), _fraction(548), "1 Overview"),
+        _block(1, BlockKind.TEXT, _fraction(530 + SIZE), _fraction(464), body),
+    ]
+    clauses = [
+        Clause(id="1", title="1 Overview", level=0, page_index=0),
+        Clause(id="1.1", title="1.1 Loading the package", level=1, page_index=0),
+    ]
+    batches = [SourceBatch("d~b001", stream, tmp_path)]
+    manifest = build_clause_tree("d", "Manual", batches, clauses).manifest
+    assert manifest.unmatched == ["1.1"]  # without the PDF: matched by text only, never opened
+
+    tree = build_clause_tree("d", "Manual", batches, clauses, pdf=pdf)
+    manifest = tree.manifest
+    assert manifest.unmatched == [] and manifest.clauses["1.1"].opened_at == "line"
+    overview, loading = tree.files[manifest.clauses["1"].path], tree.files[manifest.clauses["1.1"].path]
+    assert "a second line." in overview and "Load it" not in overview
+    assert "Load it with a command" in loading and "Options follow" in loading
+    assert manifest.blocks_lost == 0 and manifest.blocks_assigned == manifest.blocks_total
