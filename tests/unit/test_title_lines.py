@@ -18,17 +18,15 @@ SIZE = 10.0
 
 
 def _pdf(path: Path, pages: list[list[tuple[float, str]]], rotated: frozenset[int] = frozenset()) -> Path:
-    """One page per list of (baseline, line) in user space, Helvetica 10 pt, at x = 50; a line's text after
-    a tab is drawn at x = 120 (beside a side heading)."""
+    """One page per list of (baseline, line) in user space, Helvetica 10 pt, at x = 50; a line's parts
+    after tabs are drawn at x = 120, 220 (the text beside a side heading, a table's next cell)."""
     drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
     for index, lines in enumerate(pages):
         drawing.setPageRotation(90 if index in rotated else 0)
         drawing.setFont("Helvetica", SIZE)
         for baseline, text in lines:
-            margin, _, rest = text.rpartition("\t")
-            if margin:
-                drawing.drawString(50, baseline, margin)
-            drawing.drawString(120 if margin else 50, baseline, rest)
+            for x, part in zip((50, 120, 220), text.split("\t"), strict=False):
+                drawing.drawString(x, baseline, part)
         drawing.showPage()
     drawing.save()
     return path
@@ -91,26 +89,27 @@ def test_repeated_titles_on_a_page_take_its_lines_in_turn_and_the_next_page_is_l
     assert _fraction(300 + SIZE) < found["c"][0] < _fraction(300)
 
 
-def test_a_side_heading_level_with_its_paragraphs_first_line_is_found_a_word_space_after_a_title_is_not(
+def test_a_side_heading_level_with_its_paragraphs_first_line_is_found_not_a_title_before_a_word_space_or_cell(
     tmp_path,
 ):
     pdf = _pdf(
         tmp_path / "side.pdf",
         [
             [
-                (500, "Manual are words that open a sentence of the paragraph."),
+                (500, "\tManual are words that open a sentence of the paragraph."),
+                (488, "\tof the text, set where most lines of the page start."),
                 (400, "Widows\tA widow occurs when the last line of a paragraph"),
-                (388, "is alone at the top of the next page."),
-                (300, "Manual\tCurrently, users must install it by hand."),
+                (388, "\tis alone at the top of the next page."),
+                (340, "\tManual\tA table's first cell, then the next."),
+                (300, "“Manual”\tCurrently, users must install it by hand."),
             ]
         ],
     )
     found = title_positions(pdf, None, [_clause("w", "Widows"), _clause("m", "Manual")])
     assert set(found) == {"w", "m"}
-    assert _fraction(400 + SIZE) < found["w"][0] < _fraction(400) and found["w"][1] == pytest.approx(
-        50 / WIDTH, abs=0.01
-    )
-    assert _fraction(300 + SIZE) < found["m"][0] < _fraction(300)  # not the sentence at 500
+    assert _fraction(400 + SIZE) < found["w"][0] < _fraction(400)
+    assert found["w"][1] == pytest.approx(50 / WIDTH, abs=0.01)
+    assert _fraction(300 + SIZE) < found["m"][0] < _fraction(300)  # not the sentence, not the table row
 
 
 def test_a_rotated_page_gives_no_position(tmp_path):

@@ -7,7 +7,9 @@ pages only, none where nothing fits.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +28,9 @@ PAGES_AFTER = 1
 break)."""
 LINE_ABOVE = 2.0
 """Points above the line's first character where the located position is put, as a destination would."""
+MARGIN_SLACK = 2.0
+"""Points by which a side heading starts left of the page's text, and its line's text may start left of
+it."""
 SIDE_GAP = 1.0
 """Ems between a side heading (set in the margin, level with its paragraph's first line) and the text after
 it on its line; a word space, however stretched, is narrower."""
@@ -56,16 +61,35 @@ class _Page:
         return prints_title(self.lines, at, title) or self._side_heading(self.lines[at], title)
 
     def _side_heading(self, line: _Line, title: Tokens) -> bool:
+        """The line opens with the title, set in the margin: it starts left of the page's text, whose
+        left edge the rest of the line starts at, an em or more after it (not a table's first cell)."""
         if len(line.words) <= len(title) or line.words[: len(title)] != title:
             return False
         end = _end_of(line.text, len("".join(title)))
-        if end is None or not line.text[end : end + 1].isspace():
-            return False  # the title ends inside a word
+        while end is not None and end < len(line.text) and not line.text[end].isspace():
+            if tokens(line.text[end]):
+                return False  # the title ends inside a word
+            end += 1  # a closing quote or bracket
+        if end is None or not line.text[end:].strip():
+            return False
         assert self.textpage is not None  # an upright page: only its lines are looked at
         last = line.start + end - 1
         after = line.start + len(line.text) - len(line.text[end:].lstrip())
-        gap = self.textpage.get_charbox(after)[0] - self.textpage.get_charbox(last)[2]
-        return gap > SIDE_GAP * pdfium.raw.FPDFText_GetFontSize(self.textpage, last)
+        text_left = self.textpage.get_charbox(after)[0]
+        return self._left(
+            line
+        ) < self.text_left - MARGIN_SLACK <= text_left and text_left - self.textpage.get_charbox(last)[
+            2
+        ] > SIDE_GAP * pdfium.raw.FPDFText_GetFontSize(self.textpage, last)
+
+    @functools.cached_property
+    def text_left(self) -> float:
+        """The left edge of the page's text: where most of its lines start (to the point)."""
+        return Counter(round(self._left(line)) for line in self.lines).most_common(1)[0][0]
+
+    def _left(self, line: _Line) -> float:
+        assert self.textpage is not None  # an upright page: only its lines are looked at
+        return self.textpage.get_charbox(line.start)[0]
 
     def position(self, line: _Line) -> tuple[float, float]:
         """(top, left) fractions `LINE_ABOVE` points above the line's first character."""
