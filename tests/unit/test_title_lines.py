@@ -112,6 +112,20 @@ def test_a_side_heading_level_with_its_paragraphs_first_line_is_found_not_a_titl
     assert _fraction(300 + SIZE) < found["m"][0] < _fraction(300)  # not the sentence, not the table row
 
 
+def test_of_several_lines_printing_a_title_the_heading_in_larger_type_is_taken(tmp_path):
+    """metafun-p: the running header prints the chapter's title above its heading, in body type."""
+    path = tmp_path / "header.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", SIZE)
+    drawing.drawString(50, 570, "Introduction")
+    drawing.setFont("Helvetica-Bold", 17)
+    drawing.drawString(50, 500, "Introduction")
+    drawing.showPage()
+    drawing.save()
+    top, _ = title_positions(path, None, [_clause("i", "Introduction")])["i"]
+    assert _fraction(500 + 17) < top < _fraction(500)
+
+
 def test_a_rotated_page_gives_no_position(tmp_path):
     pdf = _pdf(tmp_path / "rotated.pdf", [[(500, "2 Scope")]], rotated=frozenset({0}))
     assert title_positions(pdf, None, [_clause("2", "2 Scope")]) == {}

@@ -76,11 +76,9 @@ class _Page:
         last = line.start + end - 1
         after = line.start + len(line.text) - len(line.text[end:].lstrip())
         text_left = self.textpage.get_charbox(after)[0]
-        return self._left(
-            line
-        ) < self.text_left - MARGIN_SLACK <= text_left and text_left - self.textpage.get_charbox(last)[
-            2
-        ] > SIDE_GAP * pdfium.raw.FPDFText_GetFontSize(self.textpage, last)
+        gap = text_left - self.textpage.get_charbox(last)[2]
+        in_margin = self._left(line) < self.text_left - MARGIN_SLACK <= text_left
+        return in_margin and gap > SIDE_GAP * self._size(last)
 
     @functools.cached_property
     def text_left(self) -> float:
@@ -90,6 +88,13 @@ class _Page:
     def _left(self, line: _Line) -> float:
         assert self.textpage is not None  # an upright page: only its lines are looked at
         return self.textpage.get_charbox(line.start)[0]
+
+    def size(self, line: _Line) -> float:
+        """The font size of the line's first character."""
+        return self._size(line.start)
+
+    def _size(self, char: int) -> float:
+        return pdfium.raw.FPDFText_GetFontSize(self.textpage, char)
 
     def position(self, line: _Line) -> tuple[float, float]:
         """(top, left) fractions `LINE_ABOVE` points above the line's first character."""
@@ -108,8 +113,9 @@ def title_positions(
     pdf: Path, password: str | None, clauses: Sequence[Clause]
 ) -> dict[str, tuple[float, float]]:
     """(top, left) fractions just above the line that prints each clause's title (`prints_title`), on its
-    bookmark's page or up to `PAGES_AFTER` pages after; clauses in outline order, each found below the one
-    before it on the same page. Clauses whose title no line prints are left out."""
+    bookmark's page or up to `PAGES_AFTER` pages after: of several, the first in the largest type (the
+    heading, not a running header or a mention); clauses in outline order, each found below the one before
+    it on the same page. Clauses whose title no line prints are left out."""
     found: dict[str, tuple[float, float]] = {}
     below: dict[int, int] = {}  # page -> character index after the last line taken on it
     pages: dict[int, _Page] = {}
@@ -123,15 +129,13 @@ def title_positions(
                 if index not in pages:
                     pages[index] = _Page(document, index)
                 page = pages[index]
-                line = next(
-                    (
-                        line
-                        for at, line in enumerate(page.lines)
-                        if line.start >= below.get(index, 0) and page.prints(at, title)
-                    ),
-                    None,
-                )
-                if line is not None:
+                printing = [
+                    line
+                    for at, line in enumerate(page.lines)
+                    if line.start >= below.get(index, 0) and page.prints(at, title)
+                ]
+                if printing:
+                    line = max(printing, key=page.size)  # the first of the largest: a heading, not a header
                     found[clause.id] = page.position(line)
                     below[index] = line.start + len(line.text)
                     break
