@@ -126,6 +126,29 @@ def test_of_several_lines_printing_a_title_the_heading_in_larger_type_is_taken(t
     assert _fraction(500 + 17) < top < _fraction(500)
 
 
+def test_a_title_whose_logo_breaks_the_text_layers_line_is_found_over_its_pieces(tmp_path):
+    """lua-widow-control: the TeX logo's lowered E breaks the line, as a side heading (`TE` / `X Live
+    Run tlmgr ...`) and as a heading (`T` / `E` / `X’s Pagination`)."""
+    path = tmp_path / "logo.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", SIZE)
+    for baseline in (520, 508, 388):
+        drawing.drawString(120, baseline, "Lines of the paragraph start at the text's left edge.")
+    for x, drop, piece in ((48, 0, "T"), (54, 4, "E"), (60, 0, "X Live")):
+        drawing.drawString(x, 400 - drop, piece)
+    drawing.drawString(120, 400, "Run tlmgr install in a terminal.")
+    for x, drop, piece in ((150, 0, "T"), (156, 6, "E"), (162, 0, "X’s Pagination")):
+        drawing.drawString(x, 300 - drop, piece)
+    drawing.showPage()
+    drawing.save()
+    found = title_positions(
+        path, None, [_clause("live", "TEX Live"), _clause("pagination", "TEX’s Pagination")]
+    )
+    assert set(found) == {"live", "pagination"}
+    assert _fraction(400 + SIZE) < found["live"][0] < _fraction(400)
+    assert _fraction(300 + SIZE) < found["pagination"][0] < _fraction(300)
+
+
 def test_a_rotated_page_gives_no_position(tmp_path):
     pdf = _pdf(tmp_path / "rotated.pdf", [[(500, "2 Scope")]], rotated=frozenset({0}))
     assert title_positions(pdf, None, [_clause("2", "2 Scope")]) == {}

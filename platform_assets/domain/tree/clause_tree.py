@@ -49,6 +49,9 @@ from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_t
 from platform_assets.domain.tree.title_lines import title_positions
 
 MANIFEST = "manifest.json"
+LOCATE_ROUNDS = 2
+"""Times bookmarks without a position get their title's line and the tree is segmented again: once for
+those no heading opened, once more for those that placing the first ones left unopened."""
 _UNKNOWN = object()
 IMAGES = "_images"
 WRITER_THREADS = 8
@@ -237,22 +240,30 @@ def _segmented(
     pages the outline still contradicts are read again with the pieces (an index block over both columns,
     split into them, is no longer one block that two columns' letters point into). Bookmarks without a
     position that no heading opened get the place of the line that prints their title (`title_lines`),
-    and all is done again with those."""
+    and all is done again with those (`LOCATE_ROUNDS`)."""
     segmentation = _cut_and_segmented(kept, clauses, pdf, password)
-    unplaced = set(segmentation.unmatched) | set(segmentation.paged)
-    if pdf is None or not unplaced:
+    if pdf is None:
         return segmentation
-    wanted = [clause for clause in clauses if clause.id in unplaced and clause.top is None]
-    found = title_positions(pdf, password, wanted)
-    if not found:
-        return segmentation
-    placed = [
-        clause.model_copy(update=dict(zip(("top", "left"), found[clause.id], strict=True)))
-        if clause.id in found
-        else clause
-        for clause in clauses
-    ]
-    return _cut_and_segmented(kept, placed, pdf, password, frozenset(found))
+    located: dict[str, tuple[float, float]] = {}
+    for _ in range(LOCATE_ROUNDS):
+        unplaced = {*segmentation.unmatched, *segmentation.paged}
+        if unplaced <= located.keys():
+            break
+        wanted = [
+            clause for clause in clauses if clause.top is None and clause.id in unplaced | located.keys()
+        ]
+        found = title_positions(pdf, password, wanted)
+        if found.keys() <= located.keys():
+            break
+        located = found
+        placed = [
+            clause.model_copy(update=dict(zip(("top", "left"), located[clause.id], strict=True)))
+            if clause.id in located
+            else clause
+            for clause in clauses
+        ]
+        segmentation = _cut_and_segmented(kept, placed, pdf, password, frozenset(located))
+    return segmentation
 
 
 def _cut_and_segmented(

@@ -1,7 +1,7 @@
 """Bookmarks without a position -> the line of their page's text layer that prints their title.
 
-Invariant: a position is given only for a whole line (or two, a wrapped title) that prints the title, after
-at most a section number or label, with nothing after it but text set well apart (a side heading); upright
+Invariant: a position is given only for whole lines (up to `TITLE_LINES`) that print the title, after at
+most a section number or label, with nothing after it but text set well apart (a side heading); upright
 pages only, none where nothing fits.
 """
 
@@ -16,18 +16,18 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from platform_assets.domain.pdf.page_geometry import PageBox
-from platform_assets.domain.pdf.pdf_facts import open_pdf
+from platform_assets.domain.pdf.pdf_facts import LINE_ABOVE, open_pdf
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import Tokens, tokens
 
 PREFIX_WORDS = 6
 """Words a line may print before the title: a number its bookmark lacks (`5 3`, up to five parts), a
 label before it (`Chapter 4`)."""
+TITLE_LINES = 3
+"""Lines of the text layer a printed title may run over."""
 PAGES_AFTER = 1
 """Pages after its bookmark's page on which a title is looked for (a destination set before a page
 break)."""
-LINE_ABOVE = 2.0
-"""Points above the line's first character where the located position is put, as a destination would."""
 MARGIN_SLACK = 2.0
 """Points by which a side heading starts left of the page's text, and its line's text may start left of
 it."""
@@ -58,27 +58,34 @@ class _Page:
 
     def prints(self, at: int, title: Tokens) -> bool:
         """Line `at` prints the title (`prints_title`), or opens with it as a side heading."""
-        return prints_title(self.lines, at, title) or self._side_heading(self.lines[at], title)
+        return prints_title(self.lines, at, title) or self._side_heading(at, title)
 
-    def _side_heading(self, line: _Line, title: Tokens) -> bool:
-        """The line opens with the title, set in the margin: it starts left of the page's text, whose
-        left edge the rest of the line starts at, an em or more after it (not a table's first cell)."""
-        if len(line.words) <= len(title) or line.words[: len(title)] != title:
+    def _side_heading(self, at: int, title: Tokens) -> bool:
+        """Line `at` opens with the title (its start alone on up to `TITLE_LINES` - 1 lines before, a logo
+        breaking it: `TE` / `X Live`), set in the margin: it starts left of the page's text, whose left
+        edge the rest of its last line starts at, an em or more after it (not a table's first cell)."""
+        wanted, head, last = "".join(title), "", at
+        while last + 1 < min(at + TITLE_LINES, len(self.lines)):
+            joined = head + "".join(self.lines[last].words)
+            if len(joined) >= len(wanted) or not wanted.startswith(joined):
+                break
+            head, last = joined, last + 1
+        line, rest = self.lines[last], wanted[len(head) :]
+        if not "".join(line.words).startswith(rest):
             return False
-        end = _end_of(line.text, len("".join(title)))
+        end = _end_of(line.text, len(rest))
         while end is not None and end < len(line.text) and not line.text[end].isspace():
             if tokens(line.text[end]):
                 return False  # the title ends inside a word
             end += 1  # a closing quote or bracket
-        if end is None or not line.text[end:].strip():
+        if not rest or end is None or not line.text[end:].strip():
             return False
         assert self.textpage is not None  # an upright page: only its lines are looked at
-        last = line.start + end - 1
         after = line.start + len(line.text) - len(line.text[end:].lstrip())
         text_left = self.textpage.get_charbox(after)[0]
-        gap = text_left - self.textpage.get_charbox(last)[2]
-        in_margin = self._left(line) < self.text_left - MARGIN_SLACK <= text_left
-        return in_margin and gap > SIDE_GAP * self._size(last)
+        gap = text_left - self.textpage.get_charbox(line.start + end - 1)[2]
+        in_margin = self._left(self.lines[at]) < self.text_left - MARGIN_SLACK <= text_left
+        return in_margin and gap > SIDE_GAP * self._size(line.start + end - 1)
 
     @functools.cached_property
     def text_left(self) -> float:
@@ -147,10 +154,11 @@ def title_positions(
 
 
 def prints_title(lines: Sequence[_Line], at: int, title: Tokens) -> bool:
-    """Line `at` alone, or with the next line (a wrapped title), prints `title` and nothing after it,
-    after a section number (`5.3`, `A.1.2`), maybe with a label (`Chapter 4`, `Part IV`); the first line
-    holds a word of the title (a page number alone is no start), and a line ending a sentence (`.`, `,`,
-    `;`, `:`) is none. Words are compared run together: a letter-spaced heading (`m o t i v a t i o n`)
+    """Line `at`, alone or with up to `TITLE_LINES` - 1 lines after it (a wrapped title, a logo's lowered
+    letter breaking the line: `T` / `E` / `X’s Pagination`), prints `title` and nothing after it, after a
+    section number (`5.3`, `A.1.2`), maybe with a label (`Chapter 4`, `Part IV`); the first line holds a
+    word of the title (a page number alone is no start), and a line ending a sentence (`.`, `,`, `;`,
+    `:`) is none. Words are compared run together: a letter-spaced heading (`m o t i v a t i o n`)
     prints its title."""
     wanted = "".join(title)
     first = lines[at].words
@@ -158,10 +166,13 @@ def prints_title(lines: Sequence[_Line], at: int, title: Tokens) -> bool:
         if start and not all(map(_number, first[min(start - 1, 1) : start])):
             continue  # a number's words, after a label word or not
         head = "".join(first[start:])
-        if head == wanted:
-            return not _ends_sentence(lines[at])
-        if at + 1 < len(lines) and wanted.startswith(head) and head + "".join(lines[at + 1].words) == wanted:
-            return not _ends_sentence(lines[at + 1])
+        for last in range(at, min(at + TITLE_LINES, len(lines))):
+            if last > at:
+                head += "".join(lines[last].words)
+            if head == wanted:
+                return not _ends_sentence(lines[last])
+            if not wanted.startswith(head):
+                break
     return False
 
 
