@@ -78,7 +78,7 @@ class _Page:
             if tokens(line.text[end]):
                 return False  # the title ends inside a word
             end += 1  # a closing quote or bracket
-        if not rest or end is None or not line.text[end:].strip():
+        if end is None or not line.text[end:].strip():
             return False
         assert self.textpage is not None  # an upright page: only its lines are looked at
         after = line.start + len(line.text) - len(line.text[end:].lstrip())
