@@ -923,11 +923,7 @@ def segment(
             anchors[index] = at
         walk = _walked(stream, heads, words, targets, anchors)
     segmentation = _segmentation(walk, clauses, offset, [targets[index].id for index in paged])
-    return (
-        replace(segmentation, located=tuple(cid for cid in walk.anchored if cid in located))
-        if located
-        else segmentation
-    )
+    return replace(segmentation, located=tuple(cid for cid in walk.anchored if cid in located))
 
 
 def walked_clauses(clauses: Sequence[Clause]) -> list[Clause]:

@@ -83,9 +83,10 @@ class _Page:
         assert self.textpage is not None  # an upright page: only its lines are looked at
         after = line.start + len(line.text) - len(line.text[end:].lstrip())
         text_left = self.textpage.get_charbox(after)[0]
-        gap = text_left - self.textpage.get_charbox(line.start + end - 1)[2]
+        title_end = line.start + end - 1
+        gap = text_left - self.textpage.get_charbox(title_end)[2]
         in_margin = self._left(self.lines[at]) < self.text_left - MARGIN_SLACK <= text_left
-        return in_margin and gap > SIDE_GAP * self._size(line.start + end - 1)
+        return in_margin and gap > SIDE_GAP * self.size(title_end)
 
     @functools.cached_property
     def text_left(self) -> float:
@@ -96,11 +97,8 @@ class _Page:
         assert self.textpage is not None  # an upright page: only its lines are looked at
         return self.textpage.get_charbox(line.start)[0]
 
-    def size(self, line: _Line) -> float:
-        """The font size of the line's first character."""
-        return self._size(line.start)
-
-    def _size(self, char: int) -> float:
+    def size(self, char: int) -> float:
+        """The font size of a character of the page."""
         return pdfium.raw.FPDFText_GetFontSize(self.textpage, char)
 
     def position(self, line: _Line) -> tuple[float, float]:
@@ -142,7 +140,8 @@ def title_positions(
                     if line.start >= below.get(index, 0) and page.prints(at, title)
                 ]
                 if printing:
-                    line = max(printing, key=page.size)  # the first of the largest: a heading, not a header
+                    # the first in the largest type (of its first character): a heading, not a header
+                    line = max(printing, key=lambda candidate: page.size(candidate.start))
                     found[clause.id] = page.position(line)
                     below[index] = line.start + len(line.text)
                     break
