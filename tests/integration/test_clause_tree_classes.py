@@ -97,6 +97,8 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-bjfuthesis.pdf", 3, 4),  # a centred chapter heading read after the first section's
         ("tl-minitoc.pdf", 0, 27),  # /Fit, headings run into paragraphs (parsed from p1) found on their lines
         ("tl-lua-widow-control.pdf", 14, 14),  # /Fit, side headings level with their paragraphs' first lines
+        ("tl-lua-widow-control.pdf", 3, 3),  # a section's title read after the side heading below it
+        ("tl-lua-widow-control.pdf", 17, 17),  # a side heading after a math letter outside the BMP (`𝜀-TEX`)
         ("tl-revtex-aipguide.pdf", 0, 0),  # contents lines and the right column's heading in one block
     ],
 )

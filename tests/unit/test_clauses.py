@@ -12,6 +12,7 @@ from platform_assets.domain.plan.clauses import (
     _TOKEN,
     clause_number,
     clauses_from_outline,
+    number_words,
     printed_number,
     roman_value,
     slug,
@@ -294,3 +295,19 @@ def test_the_same_title_elsewhere_or_at_another_level_is_no_repeat() -> None:
     ]
     clauses, _ = clauses_from_outline(outline, page_count=5)
     assert [c.repeats for c in clauses] == [None, None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("title", "words"),
+    [
+        ("1.1 Paths", 2),
+        ("Annex B (normative) Examples", 2),
+        ("Chapter 4 Intro", 2),
+        ("Part II Getting started", 2),
+        ("A.1.2 Scope", 3),
+        ("Introduction", 0),
+        ("2022 in review", 0),
+    ],
+)
+def test_the_words_of_a_titles_own_number_are_counted_with_its_label(title, words):
+    assert number_words(title) == words

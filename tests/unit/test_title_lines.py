@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from platform_assets.domain.parse.blocks import Block, BlockKind
@@ -65,7 +66,9 @@ def test_a_title_is_found_on_its_own_line_after_a_number_or_wrapped_not_in_conte
     assert set(found) == {"families", "1.4.2"}
     top, left = found["families"]
     assert _fraction(480 + SIZE) < top < _fraction(480)  # just above the line's glyphs
-    assert left == pytest.approx(50 / WIDTH, abs=0.01)
+    assert left == pytest.approx(
+        (50 + stringWidth("5.3 ", "Helvetica", SIZE)) / WIDTH, abs=0.005
+    )  # the title's
     assert _fraction(440 + SIZE) < found["1.4.2"][0] < _fraction(440)
 
 
@@ -154,10 +157,11 @@ def test_a_rotated_page_gives_no_position(tmp_path):
     assert title_positions(pdf, None, [_clause("2", "2 Scope")]) == {}
 
 
-def _block(seq: int, kind: BlockKind, top: float, bottom: float, text: str) -> Block:
-    return Block(
-        seq=seq, page_index=0, kind=kind, source_type=kind.value, text=text, bbox=(0.1, top, 0.9, bottom)
-    )
+def _block(
+    seq: int, kind: BlockKind, top: float, bottom: float, text: str, left: float = 0.1, right: float = 0.9
+) -> Block:
+    bbox = (left, top, right, bottom)
+    return Block(seq=seq, page_index=0, kind=kind, source_type=kind.value, text=text, bbox=bbox)
 
 
 def test_a_heading_the_tier_ran_into_a_paragraph_opens_its_clause_at_its_line(tmp_path):
@@ -192,3 +196,143 @@ def test_a_heading_the_tier_ran_into_a_paragraph_opens_its_clause_at_its_line(tm
     assert "a second line." in overview and "Load it" not in overview
     assert "Load it with a command" in loading and "Options follow" in loading
     assert manifest.blocks_lost == 0 and manifest.blocks_assigned == manifest.blocks_total
+
+
+def _astral_pdf(path: Path, lines: list[tuple[float, float, str]]) -> Path:
+    """One page of (x, baseline, text) in Helvetica 10 pt whose text layer reads `~` as the math letter
+    `𝜀` (U+1D700, outside the BMP: two UTF-16 code units, two of PDFium's characters), by its ToUnicode."""
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Astral def "
+        "1 begincodespacerange <00> <FF> endcodespacerange "
+        "1 beginbfrange <20> <7D> <0020> endbfrange 1 beginbfchar <7E> <D835DF00> endbfchar "
+        "endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    content = " ".join(f"BT /F1 {SIZE:g} Tf {x:g} {y:g} Td ({text}) Tj ET" for x, y, text in lines)
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {WIDTH:g} {HEIGHT:g}] "
+        "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        f"<< /Length {len(cmap)} >>\nstream\n{cmap}\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_lines_after_a_math_letter_outside_the_bmp_are_placed_by_pdfiums_character_count(tmp_path):
+    """lua-widow-control p18: `𝜀-TEX penalties`, a side heading; PDFium counts `𝜀` as two characters,
+    Python's text as one, so every line after it was measured at the character before its own."""
+    pdf = _astral_pdf(
+        tmp_path / "astral.pdf",
+        [
+            (120, 520, "The ~-TeX extensions generalize these commands"),
+            (120, 508, "with a syntax similar to the shape of a paragraph."),
+            (50, 400, "Grids"),
+            (120, 400, "It is fully compatible with the grid snapping."),
+            (120, 388, "Nothing more is needed."),
+            (20, 300, "~-TeX penalties"),
+            (120, 300, "Knuth's original has three basic line penalties."),
+            (120, 288, "The last one is inserted before the last line."),
+        ],
+    )
+    found = title_positions(pdf, None, [_clause("g", "Grids"), _clause("p", "𝜀-TeX penalties")])
+    assert set(found) == {"g", "p"}
+    assert _fraction(400 + SIZE) < found["g"][0] < _fraction(400)
+    assert found["g"][1] == pytest.approx(50 / WIDTH, abs=0.01)
+    assert _fraction(300 + SIZE) < found["p"][0] < _fraction(300)
+    assert found["p"][1] == pytest.approx(20 / WIDTH, abs=0.01)
+
+
+def test_a_title_the_tier_read_after_the_side_heading_below_it_opens_with_it_in_the_pages_order(tmp_path):
+    """lua-widow-control p4: the tier reads the side heading `Algorithm` before the letter-spaced section
+    title above it; the title's line alone placed the section after the walk had matched `Algorithm`."""
+    path = tmp_path / "order.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", SIZE)
+    drawing.drawString(120, 520, "Widows are the last lines of paragraphs, alone on a page.")
+    drawing.setFont("Helvetica", 14)
+    drawing.drawString(150, 420, "Pagination")
+    drawing.setFont("Helvetica", SIZE)
+    drawing.drawString(50, 390, "Algorithm")
+    drawing.drawString(120, 390, "The engine fills the page with lines until the next will not fit.")
+    drawing.drawString(120, 378, "Then it breaks the page where the penalty is least.")
+    drawing.showPage()
+    drawing.save()
+    stream = [
+        _block(0, BlockKind.HEADING, _fraction(530), _fraction(548), "Widows"),
+        _block(1, BlockKind.TEXT, _fraction(520 + SIZE), _fraction(518), "Widows are the last lines ..."),
+        _block(2, BlockKind.TEXT, _fraction(390 + SIZE), _fraction(388), "Algorithm"),
+        _block(3, BlockKind.TEXT, _fraction(420 + 14), _fraction(418), "p a g i n a t i o n"),
+        _block(4, BlockKind.TEXT, _fraction(390 + SIZE), _fraction(376), "The engine fills the page ..."),
+    ]
+    clauses = [
+        _clause("1", "Widows"),
+        _clause("2", "Pagination"),
+        Clause(id="2.1", title="Algorithm", level=2, page_index=0, numbered=False),
+    ]
+    tree = build_clause_tree("d", "Manual", [SourceBatch("d~b001", stream, tmp_path)], clauses, pdf=path)
+    manifest = tree.manifest
+    assert manifest.unmatched == []
+    assert manifest.clauses["2"].opened_at == "line" and manifest.clauses["2.1"].opened_at == "line"
+    assert "p a g i n a t i o n" not in tree.files[manifest.clauses["1"].path]
+    assert "The engine fills" in tree.files[manifest.clauses["2.1"].path]
+    assert manifest.blocks_lost == 0 and manifest.blocks_assigned == manifest.blocks_total
+
+
+def test_a_section_number_set_in_the_margin_and_read_early_leaves_the_clause_at_its_titles_block(tmp_path):
+    """ConTeXt's metafun: the section number stands in the margin, a block of its own the tier reads right
+    after the chapter's heading, before the chapter's paragraphs above it; the title's line places the
+    clause at the block that holds the title, not at the number's."""
+    path = tmp_path / "margin.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", 17)
+    drawing.drawString(10, 540, "1 Welcome")
+    drawing.setFont("Helvetica", SIZE)
+    drawing.drawString(60, 500, "In this chapter we introduce the most important concepts.")
+    drawing.drawString(60, 488, "You may consider it an appetizer.")
+    drawing.drawString(10, 400, "1.1")
+    drawing.drawString(60, 400, "Paths")
+    drawing.drawString(60, 388, "Paths are the building blocks of graphics.")
+    drawing.showPage()
+    drawing.save()
+    text = 60 / WIDTH  # where the text column starts; the margin's number ends at 25 pt
+    stream = [
+        _block(0, BlockKind.HEADING, _fraction(540 + 17), _fraction(538), "1 Welcome", 10 / WIDTH),
+        _block(1, BlockKind.TEXT, _fraction(400 + SIZE), _fraction(398), "1.1", 10 / WIDTH, 25 / WIDTH),
+        _block(
+            2,
+            BlockKind.TEXT,
+            _fraction(500 + SIZE),
+            _fraction(486),
+            "In this chapter ... an appetizer.",
+            text,
+        ),
+        _block(
+            3,
+            BlockKind.TEXT,
+            _fraction(400 + SIZE),
+            _fraction(386),
+            "Paths Paths are the building blocks.",
+            text,
+        ),
+    ]
+    clauses = [
+        Clause(id="1", title="1 Welcome", level=0, page_index=0),
+        Clause(id="1.1", title="1.1 Paths", level=1, page_index=0),
+    ]
+    tree = build_clause_tree("d", "Manual", [SourceBatch("d~b001", stream, tmp_path)], clauses, pdf=path)
+    manifest = tree.manifest
+    assert manifest.unmatched == [] and manifest.clauses["1.1"].opened_at == "line"
+    assert "an appetizer" in tree.files[manifest.clauses["1"].path]
+    assert "an appetizer" not in tree.files[manifest.clauses["1.1"].path]
+    assert "building blocks" in tree.files[manifest.clauses["1.1"].path]

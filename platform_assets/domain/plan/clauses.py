@@ -124,6 +124,19 @@ def clause_number(title: str) -> str | None:
     return None
 
 
+def number_words(title: str) -> int:
+    """How many of the title's first `tokens` print its `clause_number`, with a label before it (`Annex
+    B`, `Chapter 4`); 0 without one."""
+    number = clause_number(title)
+    if not number:
+        return 0
+    digits, words = tokens(number.removeprefix("Part-")), tokens(title)
+    for skip in (0, 1):  # `Annex`, `Part`, `Chapter` ... before the number
+        if digits and words[skip : skip + len(digits)] == digits:
+            return skip + len(digits)
+    return 0
+
+
 def slug(title: str) -> str:
     """Lower-case dashed id for an unnumbered title (at most 40 characters, may be empty)."""
     return re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")[:_SLUG_MAX].rstrip("-")

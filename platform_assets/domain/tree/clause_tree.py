@@ -49,9 +49,10 @@ from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_t
 from platform_assets.domain.tree.title_lines import title_positions
 
 MANIFEST = "manifest.json"
-LOCATE_ROUNDS = 2
+LOCATE_ROUNDS = 3
 """Times bookmarks without a position get their title's line and the tree is segmented again: once for
-those no heading opened, once more for those that placing the first ones left unopened."""
+those no heading opened, again for those that placing the first ones left unopened, and for the pages of
+those the walk still passed."""
 _UNKNOWN = object()
 IMAGES = "_images"
 WRITER_THREADS = 8
@@ -239,19 +240,24 @@ def _segmented(
     column first (`page_order`), and blocks a destination points inside are cut there (with the PDF);
     pages the outline still contradicts are read again with the pieces (an index block over both columns,
     split into them, is no longer one block that two columns' letters point into). Bookmarks without a
-    position that no heading opened get the place of the line that prints their title (`title_lines`),
-    and all is done again with those (`LOCATE_ROUNDS`)."""
+    position that no heading opened get the place of the line that prints their title (`title_lines`), and
+    all is done again with those (`LOCATE_ROUNDS`); where the walk passed one all the same (the tier read
+    a heading below its line first), the other bookmarks without a position on its page get theirs too,
+    so that the page is read in the order of their places."""
     segmentation = _cut_and_segmented(kept, clauses, pdf, password)
     if pdf is None:
         return segmentation
     located: dict[str, tuple[float, float]] = {}
     for _ in range(LOCATE_ROUNDS):
         unplaced = {*segmentation.unmatched, *segmentation.paged}
-        if unplaced <= located.keys():
-            break
+        stuck = {clause.page_index for clause in clauses if clause.id in unplaced & located.keys()}
         wanted = [
-            clause for clause in clauses if clause.top is None and clause.id in unplaced | located.keys()
+            clause
+            for clause in clauses
+            if clause.top is None and (clause.id in unplaced | located.keys() or clause.page_index in stuck)
         ]
+        if {clause.id for clause in wanted} <= located.keys():
+            break
         found = title_positions(pdf, password, wanted)
         if found.keys() <= located.keys():
             break

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from platform_assets.domain.parse.blocks import NOISE_KINDS, BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
-from platform_assets.domain.plan.clauses import Tokens, clause_number, tokens
+from platform_assets.domain.plan.clauses import Tokens, number_words, tokens
 
 LOOKAHEAD = 12
 """Outline entries after the last matched one that a heading may match (missing headings are skipped)."""
@@ -137,14 +137,7 @@ class _Match:
 def _target(clause: Clause) -> _Target:
     title, printed_number, top = clause.title, clause.number, clause.top
     words = tokens(title)
-    number = clause_number(title) if clause.numbered else None
-    head: Tokens = ()
-    if number:
-        digits = tokens(number.removeprefix("Part-"))
-        for skip in (0, 1):  # `Annex`, `Part`, `Chapter` ... before the number
-            if digits and words[skip : skip + len(digits)] == digits:
-                head = words[: skip + len(digits)]
-                break
+    head = words[: number_words(title)] if clause.numbered else ()
     rest = words[len(head) :]
     printed = tokens(printed_number.removeprefix("Part-")) + rest if printed_number else ()
     forms = frozenset(filter(None, (words, rest, printed)))  # those not empty

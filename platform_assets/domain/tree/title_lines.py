@@ -18,7 +18,7 @@ import pypdfium2 as pdfium
 from platform_assets.domain.pdf.page_geometry import PageBox
 from platform_assets.domain.pdf.pdf_facts import LINE_ABOVE, open_pdf
 from platform_assets.domain.plan.batch_plan import Clause
-from platform_assets.domain.plan.clauses import Tokens, tokens
+from platform_assets.domain.plan.clauses import Tokens, number_words, tokens
 
 PREFIX_WORDS = 6
 """Words a line may print before the title: a number its bookmark lacks (`5 3`, up to five parts), a
@@ -40,10 +40,17 @@ _SENTENCE_END = (".", ",", ";", ":")
 
 
 class _Line:
+    """A line of the text layer; `start` and `index` count its page's characters as PDFium does, in UTF-16
+    code units (a math letter outside the BMP, `𝜀`, is two)."""
+
     __slots__ = ("start", "text", "words")
 
     def __init__(self, start: int, text: str) -> None:
         self.start, self.text, self.words = start, text, tokens(text)
+
+    def index(self, offset: int) -> int:
+        """The page's character index of the line's character at `offset`."""
+        return self.start + _units(self.text[:offset])
 
 
 class _Page:
@@ -54,11 +61,19 @@ class _Page:
         self.box = PageBox.of(self.page)
         self.textpage = self.page.get_textpage() if self.box.rotation == 0 else None
         text = self.textpage.get_text_range() if self.textpage is not None else ""
-        self.lines = [_Line(match.start(), match[0]) for match in _LINE.finditer(text) if match[0].strip()]
+        self.lines: list[_Line] = []
+        units = end = 0
+        for match in _LINE.finditer(text):
+            units += _units(text[end : match.start()])
+            if match[0].strip():
+                self.lines.append(_Line(units, match[0]))
+            units, end = units + _units(match[0]), match.end()
 
-    def prints(self, at: int, title: Tokens) -> bool:
-        """Line `at` prints the title (`prints_title`), or opens with it as a side heading."""
-        return prints_title(self.lines, at, title) or self._side_heading(at, title)
+    def prints(self, at: int, title: Tokens, numbered: int) -> int | None:
+        """Where line `at` prints the title (`prints_title`), or 0 where it opens with it as a side heading;
+        None where it does neither."""
+        printed = prints_title(self.lines, at, title, numbered)
+        return 0 if printed is None and self._side_heading(at, title) else printed
 
     def _side_heading(self, at: int, title: Tokens) -> bool:
         """Line `at` opens with the title (its start alone on up to `TITLE_LINES` - 1 lines before, a logo
@@ -81,9 +96,9 @@ class _Page:
         if end is None or not line.text[end:].strip():
             return False
         assert self.textpage is not None  # an upright page: only its lines are looked at
-        after = line.start + len(line.text) - len(line.text[end:].lstrip())
+        after = line.index(len(line.text) - len(line.text[end:].lstrip()))
         text_left = self.textpage.get_charbox(after)[0]
-        title_end = line.start + end - 1
+        title_end = line.index(end) - 1
         gap = text_left - self.textpage.get_charbox(title_end)[2]
         in_margin = self._left(self.lines[at]) < self.text_left - MARGIN_SLACK <= text_left
         return in_margin and gap > SIDE_GAP * self.size(title_end)
@@ -101,10 +116,10 @@ class _Page:
         """The font size of a character of the page."""
         return pdfium.raw.FPDFText_GetFontSize(self.textpage, char)
 
-    def position(self, line: _Line) -> tuple[float, float]:
-        """(top, left) fractions `LINE_ABOVE` points above the line's first character."""
+    def position(self, line: _Line, offset: int) -> tuple[float, float]:
+        """(top, left) fractions `LINE_ABOVE` points above the line's character at `offset`."""
         assert self.textpage is not None  # an upright page: only its lines are looked at
-        left, _, _, top = self.textpage.get_charbox(line.start)
+        left, _, _, top = self.textpage.get_charbox(line.index(offset))
         across, down = self.box.to_fraction(left, top + LINE_ABOVE)
         return down, across
 
@@ -127,7 +142,7 @@ def title_positions(
     document = open_pdf(pdf, password)
     try:
         for clause in clauses:
-            title = tokens(clause.title)
+            title, numbered = tokens(clause.title), number_words(clause.title)
             if not title:
                 continue
             for index in range(clause.page_index, min(clause.page_index + PAGES_AFTER + 1, len(document))):
@@ -135,15 +150,16 @@ def title_positions(
                     pages[index] = _Page(document, index)
                 page = pages[index]
                 printing = [
-                    line
+                    (line, offset)
                     for at, line in enumerate(page.lines)
-                    if line.start >= below.get(index, 0) and page.prints(at, title)
+                    if line.start >= below.get(index, 0)
+                    and (offset := page.prints(at, title, numbered)) is not None
                 ]
                 if printing:
                     # the first in the largest type (of its first character): a heading, not a header
-                    line = max(printing, key=lambda candidate: page.size(candidate.start))
-                    found[clause.id] = page.position(line)
-                    below[index] = line.start + len(line.text)
+                    line, offset = max(printing, key=lambda candidate: page.size(candidate[0].start))
+                    found[clause.id] = page.position(line, offset)
+                    below[index] = line.index(len(line.text))
                     break
     finally:
         for page in pages.values():
@@ -152,13 +168,15 @@ def title_positions(
     return found
 
 
-def prints_title(lines: Sequence[_Line], at: int, title: Tokens) -> bool:
-    """Line `at`, alone or with up to `TITLE_LINES` - 1 lines after it (a wrapped title, a logo's lowered
-    letter breaking the line: `T` / `E` / `X’s Pagination`), prints `title` and nothing after it, after a
-    section number (`5.3`, `A.1.2`), maybe with a label (`Chapter 4`, `Part IV`); the first line holds a
-    word of the title (a page number alone is no start), and a line ending a sentence (`.`, `,`, `;`,
-    `:`) is none. Words are compared run together: a letter-spaced heading (`m o t i v a t i o n`)
-    prints its title."""
+def prints_title(lines: Sequence[_Line], at: int, title: Tokens, numbered: int = 0) -> int | None:
+    """Where line `at` starts to print `title`, alone or with up to `TITLE_LINES` - 1 lines after it (a
+    wrapped title, a logo's lowered letter breaking the line: `T` / `E` / `X’s Pagination`), with nothing
+    after it, after a section number (`5.3`, `A.1.2`), maybe with a label (`Chapter 4`, `Part IV`); None
+    where it does not. The first line holds a word of the title (a page number alone is no start), and a
+    line ending a sentence (`.`, `,`, `;`, `:`) is none. Words are compared run together: a letter-spaced
+    heading (`m o t i v a t i o n`) prints its title. The offset returned is past the title's own number
+    (its first `numbered` words) where the line goes on after it: a number set in the margin may be a
+    block of its own, beside the one that holds the title's words."""
     wanted = "".join(title)
     first = lines[at].words
     for start in range(min(len(first), PREFIX_WORDS + 1)):
@@ -169,10 +187,21 @@ def prints_title(lines: Sequence[_Line], at: int, title: Tokens) -> bool:
             if last > at:
                 head += "".join(lines[last].words)
             if head == wanted:
-                return not _ends_sentence(lines[last])
+                if _ends_sentence(lines[last]):
+                    return None
+                words = start + numbered if start + numbered < len(first) else start
+                return _start_of(lines[at].text, first[:words])
             if not wanted.startswith(head):
                 break
-    return False
+    return None
+
+
+def _start_of(text: str, skipped: Tokens) -> int:
+    """The offset of the text's first word character after the `skipped` words."""
+    offset = (_end_of(text, len("".join(skipped))) or 0) if skipped else 0
+    while offset < len(text) and not tokens(text[offset]):
+        offset += 1
+    return offset
 
 
 def _end_of(text: str, length: int) -> int | None:
@@ -184,6 +213,11 @@ def _end_of(text: str, length: int) -> int | None:
         if count >= length:
             return offset + 1 if count == length else None
     return None
+
+
+def _units(text: str) -> int:
+    """UTF-16 code units of the text: PDFium's character count for it."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _ends_sentence(line: _Line) -> bool:
