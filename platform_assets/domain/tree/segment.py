@@ -150,7 +150,7 @@ def shifted_destinations(
 ) -> list[Clause]:
     """The clauses with their destinations shifted by the document's `anchor_offset`, as `segment` uses
     them (those `located` in the text layer stay where their line is)."""
-    keys = [_target(clause).keys for clause in clauses]
+    keys = [_target(clause).keys if clause.top is not None else frozenset() for clause in clauses]
     return _all_shifted(clauses, _offset(stream, _HeadingWords(stream), clauses, keys, located), located)
 
 
