@@ -410,15 +410,34 @@ def test_a_block_straddling_the_anchor_stays_before_the_heading_found_after_it()
     assert result.heading_of == {"one": (stream[0],), "two": (stream[2],)}
 
 
-def test_a_heading_merged_into_the_paragraph_before_it_is_cut_where_the_title_starts() -> None:
+def test_a_heading_merged_into_the_paragraphs_around_it_is_cut_where_the_title_starts_and_ends() -> None:
     merged = at("The end of the first clause. 2.3 Foo bar The second clause begins here.", 2, 0.30, 0.50)
     stream = [at("2.2 Before", 2, 0.1, 0.12, BlockKind.HEADING), merged]
     clauses = [anchored("2.2 Before", 2, 0.09, "2.2"), anchored("2.3 Foo bar", 2, 0.40, "2.3")]
     result = segment(stream, clauses)
-    assert result.split == 1 and result.mismatched == ()
+    assert result.split == 2 and result.mismatched == ()
     assert [b.text for b in result.bodies["2.2"]] == ["The end of the first clause."]
-    assert [b.text for b in result.bodies["2.3"]] == ["2.3 Foo bar The second clause begins here."]
-    assert result.dropped == 0
+    assert [b.text for b in result.heading_of["2.3"]] == ["2.3 Foo bar"]
+    assert [b.text for b in result.bodies["2.3"]] == ["The second clause begins here."]
+    assert result.dropped == 0 and result.assigned == 2
+
+
+def test_a_side_heading_run_into_its_paragraph_is_cut_off_only_before_a_sentence() -> None:
+    """lua-widow-control, metafun: `Widows A “widow” occurs ...`, `Paths Paths are ...`; a paragraph that
+    opens with the title's words in its first sentence keeps them."""
+    stream = [
+        at("Widows “A widow” occurs when the last line of a paragraph is alone.", 1, 0.30, 0.40),
+        at("Paths are the building blocks of graphics.", 1, 0.50, 0.60),
+    ]
+    clauses = [anchored("Widows", 1, 0.29, "w"), anchored("Paths", 1, 0.49, "p")]
+    result = segment(stream, clauses)
+    assert [b.text for b in result.heading_of["w"]] == ["Widows"]
+    assert [b.text for b in result.bodies["w"]] == [
+        "“A widow” occurs when the last line of a paragraph is alone."
+    ]
+    assert "p" not in result.heading_of or result.heading_of["p"] == ()
+    assert result.bodies["p"] == (stream[1],)  # its words untouched
+    assert result.assigned == 2 and result.split == 1
 
 
 def test_a_block_read_after_an_anchor_but_printed_above_it_stays_with_the_clause_before() -> None:
@@ -431,6 +450,46 @@ def test_a_block_read_after_an_anchor_but_printed_above_it_stays_with_the_clause
     clauses = [anchored("37.3 Additions", 5, 0.595, "37.3"), anchored("37.4 More", 5, 0.745, "37.4")]
     result = segment(stream, clauses)
     assert result.bodies == {"37.3": (stream[2],), "37.4": (stream[3],)}
+
+
+def test_a_paragraph_read_after_an_outdented_heading_below_it_stays_with_the_clause_before() -> None:
+    """gnucash's guide (DocBook): headings set out into the margin, the text indented; the tier reads the
+    heading `File` before the paragraph above it, which opens the section before."""
+    stream = [
+        at("Data entry concepts", 22, 0.221, 0.252, BlockKind.HEADING, x0=0.118, width=0.53),
+        at("File", 22, 0.337, 0.363, BlockKind.HEADING, x0=0.118, width=0.05),
+        at("There are three levels of data in the program.", 22, 0.266, 0.326, x0=0.196, width=0.69),
+        at("The program keeps its data in files.", 22, 0.376, 0.421, x0=0.196, width=0.69),
+    ]
+    clauses = [
+        anchored("Data entry concepts", 22, 0.211, "concepts", left=0.118),
+        anchored("File", 22, 0.327, "file", left=0.118),
+    ]
+    result = segment(stream, clauses)
+    assert result.bodies == {"concepts": (stream[2],), "file": (stream[3],)}
+
+
+def test_a_figure_mostly_above_a_destination_stays_with_the_clause_before() -> None:
+    """tkz-euclide p104: the next section's heading, set beside the figure's last lines, read into the
+    figure; the clause opens at what follows the figure, not at the figure."""
+    stream = [
+        at("16.3.2 Reflection", 103, 0.271, 0.285, BlockKind.HEADING),
+        at("D C B A 16.3.3 Homothety", 103, 0.30, 0.495, BlockKind.IMAGE, x0=0.107, width=0.34),
+        at("\\begin{tikzpicture} ...", 103, 0.30, 0.449, x0=0.46, width=0.35),
+        at("", 103, 0.51, 0.671, BlockKind.IMAGE, x0=0.107, width=0.34),
+        at("\\begin{tikzpicture}[scale=1.2] ...", 103, 0.51, 0.59, x0=0.46, width=0.39),
+    ]
+    clauses = [
+        anchored("16.3.2 Reflection", 103, 0.262, "16.3.2", left=0.107),
+        anchored("16.3.3 Homothety", 103, 0.4826, "16.3.3", left=0.107),
+    ]
+    result = segment(stream, clauses)
+    assert result.bodies["16.3.2"] == (stream[1], stream[2])
+    assert result.bodies["16.3.3"] == (stream[3], stream[4])
+
+    alone = [stream[0], stream[1], at("Next page.", 104, 0.1, 0.2)]  # nothing after the figure on its page
+    result = segment(alone, clauses)
+    assert result.bodies["16.3.3"] == (alone[1], alone[2])
 
 
 def test_a_right_column_anchor_leaves_the_left_column_where_it_was_read() -> None:

@@ -49,6 +49,8 @@ ANCHOR_MARGIN = 0.003
 """A shifted destination sits this far above its heading's top."""
 STRADDLE = 0.01
 """A block whose top lies this far above an anchor started before it (the previous clause's text)."""
+INDENT = 0.1
+"""A block starting this far right of an anchor block's left edge, or less, is in its column."""
 RECLAIM_REACH = 3
 """Blocks above an anchor in which its clause's heading may be taken back (a heading, a preamble)."""
 MAX_NUMBER_PARTS = 5
@@ -66,8 +68,11 @@ _NUMBER_FIRST = re.compile(r"\s*(?:[A-Za-z][.\s]\s*)?\d")
 """Text that may start with a section number (`3.4.2`, `A.1`): the only text `_Outline.numbered` reads."""
 _LABELS = frozenset({"annex", "appendix", "part", "chapter", "section", "clause", "file", "article"})
 _SENTENCE_END = (".", ";", ":", "!", "?", ",")
+_OPENING = "“‘\"'(["
+"""Characters that may open a sentence before its capital."""
 _TEXT_KINDS = frozenset({BlockKind.HEADING, BlockKind.TEXT})
 _LINE_KINDS = frozenset({BlockKind.CODE, BlockKind.ALGORITHM})
+_CUTTABLE = _TEXT_KINDS | _LINE_KINDS
 _NEVER = NOISE_KINDS | {BlockKind.INDEX}
 _HEADING = BlockKind.HEADING
 """Read once: an enum member is a slow attribute (`EnumType`'s `__getattr__` hook), ~10x a global."""
@@ -604,7 +609,7 @@ def anchor_blocks(
         if on_page and all(stream[at].bbox is None for at in on_page):
             found.append(None)
             continue
-        candidates, tails = [], []
+        candidates, tails, figures = [], [], []
         for at in on_page:
             box = stream[at].bbox
             if box is None or box[3] <= clause.top:
@@ -612,11 +617,17 @@ def anchor_blocks(
             if clause.left is not None and box[2] < clause.left - STRADDLE:
                 continue  # in a column left of the destination
             distance = max(box[1] - clause.top, 0.0)
-            (tails if _ends_above(box, clause.top) else candidates).append((distance, at))
+            if _ends_above(box, clause.top):
+                tails.append((distance, at))
+            elif stream[at].kind not in _CUTTABLE and _mostly_above(box, clause.top):
+                figures.append((distance, at))
+            else:
+                candidates.append((distance, at))
         if (printing := _printing(heads, candidates + tails, _target(clause))) is not None:
             found.append(printing)
             printed[-1] = True
             continue
+        candidates = candidates or figures  # a figure is the clause before's, unless nothing follows it
         if not candidates:
             found.append(bisect_right(pages, clause.page_index))
             continue
@@ -790,6 +801,13 @@ def _ends_above(box: BBox, top: float) -> bool:
     loose bbox, or descenders), the destination points at what follows (unless the box prints the
     clause's heading)."""
     return box[1] < top < box[3] < top + STRADDLE
+
+
+def _mostly_above(box: BBox, top: float) -> bool:
+    """The box starts above `top` and holds more of its height above it than below: a figure or table,
+    which cannot be cut, that the clause before holds where a block follows on the page (tkz-euclide
+    p104: the next heading set beside the figure's last lines, read into it)."""
+    return box[1] < top and top - box[1] > box[3] - top
 
 
 def _straddles(block: Block, target: _Target) -> bool:
@@ -1155,14 +1173,41 @@ def _open_at_anchor(
         above = block.model_copy(update={"text": block.text[:offset].rstrip()})
         rest = block.model_copy(update={"text": block.text[offset:]})
         _return_to_previous(walk, clause_id, [above], keep=previous)
-        walk.bodies[clause_id].append(rest)
         walk.split += 1
+        _open_with(walk, clause_id, rest, _title_end(rest.text, target))
+        return at + 1, True
+    if block.kind in _TEXT_KINDS and (end := _title_end(block.text, target)) is not None:
+        _open_with(walk, clause_id, block, end)
         return at + 1, True
     own = walk.heads[at]
     if buried is not None or (own and any(_extends(own, form) for form in target.forms)):
         walk.bodies[clause_id].append(block)  # the heading opens a block that carries more
         return at + 1, True
     return at, False
+
+
+def _open_with(walk: _Walk, clause_id: str, block: Block, end: int | None) -> None:
+    """Open the clause's body with a text block that starts with its title; where a sentence follows the
+    title, up to `end` (a side heading the tier ran into its paragraph, `Widows A “widow” occurs ...`),
+    the title is cut off as the clause's heading, so that it is not printed twice."""
+    if end is None:
+        walk.bodies[clause_id].append(block)
+        return
+    walk.heading_of[clause_id] = (block.model_copy(update={"text": block.text[:end].strip()}),)
+    walk.bodies[clause_id].append(block.model_copy(update={"text": block.text[end:].lstrip()}))
+    walk.split += 1
+
+
+def _title_end(text: str, target: _Target) -> int | None:
+    """Where the clause's title ends at the start of `text`, when a sentence begins after it (a capital,
+    maybe after an opening quote or bracket); None otherwise."""
+    for form in sorted(target.forms, key=len, reverse=True):
+        pattern = r"[\W_]*".join(re.escape(word) for word in form)
+        match = re.match(rf"\s*(?:{pattern})(?!\w)[ \t]+", text, re.IGNORECASE)
+        if match is not None:
+            after = text[match.end() : match.end() + 2].lstrip(_OPENING)
+            return match.end() if after[:1].isupper() else None
+    return None
 
 
 def _reclaim(walk: _Walk, at: int, target: _Target, previous: str | None) -> bool:
@@ -1200,9 +1245,10 @@ def _under(box: BBox, left: float | None) -> bool:
 
 
 def _same_column(box: BBox, other: BBox) -> bool:
-    """The boxes share at least half the narrower one's width."""
+    """The boxes share at least half the narrower one's width, or `box` starts at most `INDENT` right of
+    `other` (text indented from a heading set out into the margin, DocBook's)."""
     shared = min(box[2], other[2]) - max(box[0], other[0])
-    return shared > 0.5 * min(box[2] - box[0], other[2] - other[0])
+    return shared > 0.5 * min(box[2] - box[0], other[2] - other[0]) or 0 <= box[0] - other[0] <= INDENT
 
 
 def _return_to_previous(walk: _Walk, clause_id: str, blocks: Sequence[Block], keep: str | None) -> None:
