@@ -10,6 +10,7 @@ import pytest
 from platform_assets.domain.intake.intake import landing_path, register_pdf
 from platform_assets.domain.intake.registry import Registry, is_doc_id, make_doc_id, slugify
 from platform_assets.domain.pdf.pdf_facts import EncryptedPdfError, PdfError, read_pdf_facts, sha256_file
+from tests.raw_pdf import pdf_bytes
 
 
 def test_doc_id_is_slug_plus_twelve_hex_of_sha256_and_dagster_safe():
@@ -125,15 +126,7 @@ def minimal_pdf_with_outline(dest_pages: list[int], page_count: int = 2) -> byte
         objects.append(
             f"<< /Title (Clause {i + 1}) /Parent {first_item - 1} 0 R {links}/Dest [{page} /Fit] >>"
         )
-    out, offsets = bytearray(b"%PDF-1.7\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_bytes(objects)
 
 
 def test_outline_pointing_past_the_end_keeps_no_destination(tmp_path):

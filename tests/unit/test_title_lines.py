@@ -13,6 +13,7 @@ from platform_assets.domain.parse.blocks import Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.tree.clause_tree import SourceBatch, build_clause_tree
 from platform_assets.domain.tree.title_lines import title_positions
+from tests.raw_pdf import pdf_bytes
 
 WIDTH, HEIGHT = 400.0, 600.0
 SIZE = 10.0
@@ -217,15 +218,7 @@ def _astral_pdf(path: Path, lines: list[tuple[float, float, str]]) -> Path:
         f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
         f"<< /Length {len(cmap)} >>\nstream\n{cmap}\nendstream",
     ]
-    out, offsets = bytearray(b"%PDF-1.7\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    path.write_bytes(bytes(out))
+    path.write_bytes(pdf_bytes(objects))
     return path
 
 
