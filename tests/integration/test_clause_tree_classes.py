@@ -100,6 +100,8 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-lua-widow-control.pdf", 3, 3),  # a section's title read after the side heading below it
         ("tl-lua-widow-control.pdf", 17, 17),  # a side heading after a math letter outside the BMP (`𝜀-TEX`)
         ("tl-revtex-aipguide.pdf", 0, 0),  # contents lines and the right column's heading in one block
+        ("deb-gnucash-guide-it.pdf", 22, 22),  # `File` (outdented) read before the paragraph above it
+        ("tl-tkz-euclide.pdf", 103, 103),  # a heading set beside the figure before it, read into the figure
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:
