@@ -452,21 +452,39 @@ def test_a_block_read_after_an_anchor_but_printed_above_it_stays_with_the_clause
     assert result.bodies == {"37.3": (stream[2],), "37.4": (stream[3],)}
 
 
-def test_a_paragraph_read_after_an_outdented_heading_below_it_stays_with_the_clause_before() -> None:
-    """gnucash's guide (DocBook): headings set out into the margin, the text indented; the tier reads the
-    heading `File` before the paragraph above it, which opens the section before."""
+@pytest.mark.parametrize(("heading_x", "text_x"), [(0.118, 0.196), (0.082, 0.22)])
+def test_a_paragraph_read_after_an_outdented_heading_below_it_stays_with_the_clause_before(
+    heading_x: float, text_x: float
+) -> None:
+    """DocBook + FOP (gnucash's guide; Berkeley DB's, FOP 0.95, set further out): headings set out into
+    the margin, the text indented; the tier reads the heading `File` before the paragraph above it, which
+    opens the section before."""
     stream = [
-        at("Data entry concepts", 22, 0.221, 0.252, BlockKind.HEADING, x0=0.118, width=0.53),
-        at("File", 22, 0.337, 0.363, BlockKind.HEADING, x0=0.118, width=0.05),
-        at("There are three levels of data in the program.", 22, 0.266, 0.326, x0=0.196, width=0.69),
-        at("The program keeps its data in files.", 22, 0.376, 0.421, x0=0.196, width=0.69),
+        at("Data entry concepts", 22, 0.221, 0.252, BlockKind.HEADING, x0=heading_x, width=0.53),
+        at("File", 22, 0.337, 0.363, BlockKind.HEADING, x0=heading_x, width=0.05),
+        at("There are three levels of data in the program.", 22, 0.266, 0.326, x0=text_x, width=0.69),
+        at("The program keeps its data in files.", 22, 0.376, 0.421, x0=text_x, width=0.69),
     ]
     clauses = [
-        anchored("Data entry concepts", 22, 0.211, "concepts", left=0.118),
-        anchored("File", 22, 0.327, "file", left=0.118),
+        anchored("Data entry concepts", 22, 0.211, "concepts", left=heading_x),
+        anchored("File", 22, 0.327, "file", left=heading_x),
     ]
     result = segment(stream, clauses)
     assert result.bodies == {"concepts": (stream[2],), "file": (stream[3],)}
+
+
+def test_an_index_column_read_after_the_next_letter_of_the_column_before_stays_where_it_was_read() -> None:
+    """Not headings set out into the margin: the letters start where their column's entries do."""
+    stream = [
+        at("K", 3, 0.10, 0.12, BlockKind.HEADING, x0=0.1, width=0.02),
+        at("kerning, 4", 3, 0.13, 0.40, x0=0.1, width=0.12),
+        at("L", 3, 0.45, 0.47, BlockKind.HEADING, x0=0.1, width=0.02),
+        at("lines, 7", 3, 0.10, 0.40, x0=0.24, width=0.12),  # the next column, read after `L`
+        at("ligatures, 5", 3, 0.48, 0.80, x0=0.1, width=0.12),
+    ]
+    clauses = [anchored("K", 3, 0.095, "k"), anchored("L", 3, 0.445, "l")]
+    result = segment(stream, clauses)
+    assert result.bodies == {"k": (stream[1],), "l": (stream[3], stream[4])}
 
 
 def test_a_figure_mostly_above_a_destination_stays_with_the_clause_before() -> None:

@@ -51,6 +51,10 @@ STRADDLE = 0.01
 """A block whose top lies this far above an anchor started before it (the previous clause's text)."""
 INDENT = 0.1
 """A block starting this far right of an anchor block's left edge, or less, is in its column."""
+OUTDENT = 0.2
+"""How far left of its page's text a heading set out into the margin may start."""
+OUTDENTED_SHARE = 0.8
+"""Headings, of those with a box, that must stand out in the margin for a document to set them so."""
 RECLAIM_REACH = 3
 """Blocks above an anchor in which its clause's heading may be taken back (a heading, a preamble)."""
 MAX_NUMBER_PARTS = 5
@@ -852,6 +856,9 @@ class _Walk:
     anchored: list[str] = field(default_factory=list)
     opened: dict[str, int] = field(default_factory=dict)
     """Where each opened clause opened (a stream index)."""
+    outdent: dict[int, float] | None = None
+    """Each page's text edge where the document sets its headings out into the margin (`_outdent`), else
+    empty; None until a block read late asks."""
 
     def place(self, block: Block) -> None:
         """Into the open clause; a block MinerU read after an anchor that lies above it, in its column,
@@ -862,10 +869,21 @@ class _Walk:
             if self.anchors[0][0].page_index != block.page_index:
                 self.anchors.clear()
             for anchor, top, before in self.anchors:
-                if box[3] <= top and _same_column(box, anchor.bbox):  # type: ignore[arg-type]
+                if box[3] <= top and (
+                    _same_column(box, anchor.bbox)  # type: ignore[arg-type]
+                    or self._at_text_edge(box, block.page_index)
+                ):
                     owner = before
                     break
         (self.front if owner is None else self.bodies[owner]).append(block)
+
+    def _at_text_edge(self, box: BBox, page: int) -> bool:
+        """In a document whose headings stand out in the margin, the block starts at its page's text edge:
+        the text column under every heading (Apache FOP 0.95's DocBook, 0.14 page out)."""
+        if self.outdent is None:
+            self.outdent = _outdent(self.stream)
+        edge = self.outdent.get(page)
+        return edge is not None and abs(box[0] - edge) <= STRADDLE
 
     def open(self, clause_id: str) -> None:
         self.current = clause_id
@@ -1242,6 +1260,24 @@ def _reclaim(walk: _Walk, at: int, target: _Target, previous: str | None) -> boo
 
 def _under(box: BBox, left: float | None) -> bool:
     return left is None or box[0] - STRADDLE <= left <= box[2]
+
+
+def _outdent(stream: Sequence[Block]) -> dict[int, float]:
+    """Each page's text edge (where most of its text blocks start, to the hundredth of its width), where
+    `OUTDENTED_SHARE` of the document's headings start left of their page's edge, by `OUTDENT` at most;
+    empty otherwise (headings at the text's edge, as most documents set them)."""
+    lefts: dict[int, Counter[float]] = {}
+    for block in stream:
+        if block.bbox is not None and block.kind is BlockKind.TEXT:
+            lefts.setdefault(block.page_index, Counter())[round(block.bbox[0], 2)] += 1
+    edges = {page: counts.most_common(1)[0][0] for page, counts in lefts.items()}
+    headings = [
+        (block.bbox[0], edges[block.page_index])
+        for block in stream
+        if block.kind is _HEADING and block.bbox is not None and block.page_index in edges
+    ]
+    outdented = sum(edge - OUTDENT <= left < edge - STRADDLE for left, edge in headings)
+    return edges if headings and outdented >= OUTDENTED_SHARE * len(headings) else {}
 
 
 def _same_column(box: BBox, other: BBox) -> bool:
