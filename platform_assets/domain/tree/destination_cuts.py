@@ -25,7 +25,7 @@ from typing import Any
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import Tokens, tokens
-from platform_assets.domain.tree.segment import LABEL_WORDS, STRADDLE
+from platform_assets.domain.tree.segment import LABEL_WORDS, STRADDLE, words_pattern
 from platform_assets.domain.tree.text_layer_fill import text_lines
 
 RegionText = Callable[[int, BBox], str]
@@ -317,8 +317,7 @@ def _offset_at(text: str, lead: Tokens, before: int) -> int | None:
     underscore or a change from letters to digits parts two, so `ei_encode_atom` begins
     `ei_encode_atom_len`), nearest the `before`-th word; with the marks that open their token
     (`\\MakeInnerQuote`, `(a)`)."""
-    pattern = r"[\W_]*".join(re.escape(word) for word in lead)
-    whole = rf"(?<!{_same_kind(lead[0])})(?:{pattern})(?!{_same_kind(lead[-1])})"
+    whole = rf"(?<!{_same_kind(lead[0])})(?:{words_pattern(lead)})(?!{_same_kind(lead[-1])})"
     found = [
         (abs(len(tokens(text[: match.start()])) - before), _token_start(text, match.start()))
         for match in re.finditer(whole, text, re.IGNORECASE)

@@ -824,10 +824,16 @@ def _straddles(block: Block, target: _Target) -> bool:
     )
 
 
+def words_pattern(words: Tokens) -> str:
+    """A regex of the words as text prints them: anything but letters and digits between them (spaces,
+    punctuation, an underscore: `tokens` splits at all of those)."""
+    return r"[\W_]*".join(re.escape(word) for word in words)
+
+
 def _title_offset(text: str, target: _Target) -> int | None:
     """Where inside `text` (after its start) the clause's title begins, on a line or after a sentence."""
     for form in sorted(target.forms, key=len, reverse=True):
-        pattern = r"[\W_]*".join(re.escape(word) for word in form)
+        pattern = words_pattern(form)
         for match in re.finditer(rf"(?<![\w.])(?:{pattern})(?![\w])", text, re.IGNORECASE):
             before = text[: match.start()].rstrip(" \t")
             if before.endswith("\n") or before.rstrip().endswith(_SENTENCE_END):
@@ -1220,8 +1226,7 @@ def _title_end(text: str, target: _Target) -> int | None:
     """Where the clause's title ends at the start of `text`, when a sentence begins after it (a capital,
     maybe after an opening quote or bracket); None otherwise."""
     for form in sorted(target.forms, key=len, reverse=True):
-        pattern = r"[\W_]*".join(re.escape(word) for word in form)
-        match = re.match(rf"\s*(?:{pattern})(?!\w)[ \t]+", text, re.IGNORECASE)
+        match = re.match(rf"\s*(?:{words_pattern(form)})(?!\w)[ \t]+", text, re.IGNORECASE)
         if match is not None:
             after = text[match.end() : match.end() + 2].lstrip(_OPENING)
             return match.end() if after[:1].isupper() else None
