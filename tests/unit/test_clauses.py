@@ -193,6 +193,8 @@ def placed(
         ),
         (["the end of the paragraph above.", "3 Other words"], "Introduction", None),
         (["Introduction", "2 Scope of this part"], "Introduction", None),  # the title itself, unnumbered
+        (["24.186 \\&", "This command writes the & character"], "\\&", "24.186"),  # a title of symbols
+        (["24.186 \\&"], "\\$", None),
     ],
 )
 def test_the_number_printed_at_a_destination_counts_only_over_its_own_title(lines, title, number) -> None:

@@ -362,6 +362,21 @@ def test_a_clause_opens_at_its_destination_whatever_its_heading_prints() -> None
     assert_lossless(result, stream)
 
 
+def test_a_title_of_symbols_alone_opens_at_the_block_below_its_destination() -> None:
+    """doxygen's `\\&`, `\\$`: a title without words is begun by every block, so none prints it."""
+    stream = [
+        at("24.186 \\&", 0, 0.255, 0.269, BlockKind.HEADING),
+        at("This command writes the & character to the output.", 0, 0.285, 0.309),
+        at("24.187 \\$", 0, 0.329, 0.344, BlockKind.HEADING),
+        at("This command writes the $ character to the output.", 0, 0.36, 0.385),
+    ]
+    clauses = [anchored("\\&", 0, 0.252, "entry-1"), anchored("\\$", 0, 0.326, "entry-2")]
+    result = segment(stream, clauses)
+    assert result.anchored == ("entry-1", "entry-2")
+    assert [blocks[-1] for blocks in result.bodies.values()] == [stream[1], stream[3]]
+    assert_lossless(result, stream)
+
+
 def test_a_label_printed_over_an_unnumbered_title_is_part_of_the_heading() -> None:
     stream = [
         at("Closing words of the part before.", 3, 0.10, 0.20),

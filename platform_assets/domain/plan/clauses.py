@@ -91,11 +91,17 @@ def _number_at(lines: Sequence[str], title: str) -> str | None:
     if start is None:
         return None
     rest = words[start + len(number_words) :]
+    if not title_words:  # a title of symbols alone (`\\&`): printed after the number, on its line
+        return number if not rest and _squeezed(lines[0]).endswith(_squeezed(title)) else None
     if rest:
         return number if _agree(rest, title_words) else None
     if len(lines) > 1:
         return number if _agree(tokens(lines[1]), title_words) else None
     return number if start == 1 else None  # `CHAPTER 1` alone, its title set far below
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
 
 
 def roman_value(token: str) -> int | None:

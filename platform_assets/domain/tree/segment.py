@@ -788,11 +788,13 @@ def _printing(
 ) -> int | None:
     """Of the candidates up to `CALIBRATION_BELOW` below the destination, the nearest that prints the
     clause's heading, else the nearest whose words begin with it (`K \\keys_define:nn ...` in an index);
-    None when none does."""
+    None when none does, or the title has no words (`\\&`: every block would begin with it)."""
     near = sorted(pair for pair in candidates if pair[0] <= CALIBRATION_BELOW)
     for _, at in near:
         if printed_heading(heads, at, target.keys):
             return at
+    if not target.words:
+        return None
     for _, at in near:
         own = heads[at]
         if own and _extends(own, target.words):
