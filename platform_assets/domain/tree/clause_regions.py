@@ -7,8 +7,9 @@ contradicts the destinations (the next one's character comes first), the region 
 bands between the two destinations instead.
 
 Invariant: the regions of consecutive clauses never overlap (bands, and spans of the text layer's order,
-each among themselves); a region's words leave out the clause's own
-title and the running headers and footers of its pages, so an empty count means nothing of its own.
+each among themselves); a region's words leave out the clause's own title with the number printed before
+it, the next clause's number printed before that clause's destination, and the running headers and
+footers of its pages, so an empty count means nothing of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from platform_assets.domain.pdf.page_geometry import PageBox
 from platform_assets.domain.pdf.pdf_facts import open_pdf
 from platform_assets.domain.pdf.pdf_text import PageWords, keys
 from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import number_words
 from platform_assets.domain.tree.segment import walked_clauses
 
 
@@ -86,16 +88,38 @@ def own_words(
                 else:  # the text layer reads the next clause's start first: the bands between them
                     texts = [(band.page, _band_text(document, band)) for band in bands]
                 words: list[str] = []
-                for page, text in texts:
+                for at, (page, text) in enumerate(texts):
                     if page not in furniture:
                         lines = pages.page(page).lines
                         furniture[page] = {key for line in pages.furniture(page) for key in keys(lines[line])}
                     skip = title | furniture[page]
-                    words += [word for word in keys(text) if word not in skip]
+                    if at == len(texts) - 1:
+                        text = _without_next_number(text)
+                    page_words = keys(text)
+                    if at == 0:
+                        page_words = page_words[_printed_number(text, title) :]
+                    words += [word for word in page_words if word not in skip]
                 found.append(words)
     finally:
         document.close()
     return found
+
+
+def _printed_number(text: str, title: set[str]) -> int:
+    """How many of the region's first words print the clause's number before its title (`1.3` of `1.3
+    Configuration` for a bookmark `Configuration`): its first line is that number and title words only."""
+    first_line = text.lstrip().split("\n", 1)[0]
+    count = number_words(first_line)
+    rest = keys(first_line)[count:]
+    return count if count and rest and set(rest) <= title else 0
+
+
+def _without_next_number(text: str) -> str:
+    """The region's text less a last line that holds only a number: the next clause's heading prints it
+    left of where its destination, and so its region, starts (`1.3.1` before `Font sets`)."""
+    head, _, last = text.rpartition("\n")
+    count = number_words(last)
+    return head if count and count == len(keys(last)) else text
 
 
 _END = 1 << 30
@@ -110,25 +134,25 @@ class _TextOrder:
 
     def __init__(self, document: pdfium.PdfDocument) -> None:
         self.document = document
-        self.corners: tuple[int, list[tuple[float, float]]] = (-1, [])  # the last page read only
+        self.boxes: tuple[int, list[tuple[float, float, float]]] = (-1, [])  # the last page read only
 
     def start(self, clause: Clause) -> tuple[int, int]:
         """(page, character index) where the clause starts: the character whose top-left corner is nearest
-        its destination among those below and right of it (`SLACK` allowed); a clause without a position
-        starts with its page."""
+        its destination among those below and right of it (`SLACK` allowed, but not a character wholly
+        above it: the line before); a clause without a position starts with its page."""
         if clause.top is None:
             return clause.page_index, 0
-        corners = self._corners(clause.page_index)
+        boxes = self._boxes(clause.page_index)
         x, y = clause.left or 0.0, clause.top
         nearest = min(
             (
                 ((x - left) ** 2 + (y - top) ** 2, index)
-                for index, (left, top) in enumerate(corners)
-                if top >= y - SLACK and left >= x - SLACK
+                for index, (left, top, bottom) in enumerate(boxes)
+                if top >= y - SLACK and left >= x - SLACK and bottom > y
             ),
             default=None,
         )
-        return clause.page_index, nearest[1] if nearest else len(corners)
+        return clause.page_index, nearest[1] if nearest else len(boxes)
 
     def between(self, start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, str]]:
         """(page, text) from `start` up to `end` (excluded), page by page."""
@@ -146,23 +170,23 @@ class _TextOrder:
                 pdf_page.close()
         return texts
 
-    def _corners(self, page_index: int) -> list[tuple[float, float]]:
-        """Each character's top-left corner on the displayed page, as (across, down) fractions."""
-        if self.corners[0] != page_index:
+    def _boxes(self, page_index: int) -> list[tuple[float, float, float]]:
+        """Each character's left, top and bottom edge on the displayed page, as fractions."""
+        if self.boxes[0] != page_index:
             page = self.document[page_index]
             textpage = page.get_textpage()
             try:
                 box = PageBox.of(page)
-                corners = []
+                boxes = []
                 for index in range(textpage.count_chars()):
                     left, bottom, right, top = textpage.get_charbox(index)
                     (x0, y0), (x1, y1) = box.to_fraction(left, top), box.to_fraction(right, bottom)
-                    corners.append((min(x0, x1), min(y0, y1)))
-                self.corners = (page_index, corners)
+                    boxes.append((min(x0, x1), min(y0, y1), max(y0, y1)))
+                self.boxes = (page_index, boxes)
             finally:
                 textpage.close()
                 page.close()
-        return self.corners[1]
+        return self.boxes[1]
 
 
 def _band_text(document, band: Band) -> str:

@@ -1,0 +1,53 @@
+"""A clause's own region of the text layer, and the words in it that are its own (what the benchmark's and
+the class tests' "empty with text of its own" counts): a hand-made page with the edge cases of real ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportlab.pdfgen import canvas
+
+from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.tree.clause_regions import own_words
+
+WIDTH, HEIGHT = 400.0, 600.0
+
+
+def _fraction(y: float) -> float:
+    return 1 - y / HEIGHT
+
+
+def _page(path: Path) -> tuple[Path, list[Clause]]:
+    """A listing's last line, then two numbered headings whose bookmarks carry no number: the first one's
+    destination a hair below the listing line's letters (hyperref puts it there), at the number; the
+    second one's at its title, right of its number."""
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", 10)
+    drawing.drawString(50, 520, "The listing of the code:")
+    drawing.drawString(50, 500, "assume cross variance")  # lower-case letters only: x-height tops
+    drawing.setFont("Helvetica-Bold", 14)
+    drawing.drawString(50, 480, "1.3 Style Setting")
+    drawing.drawString(50, 440, "1.3.1")
+    drawing.drawString(100, 440, "Font sets")
+    drawing.setFont("Helvetica", 10)
+    drawing.drawString(50, 420, "Each of them has a name.")
+    drawing.save()
+    clauses = [
+        Clause(id="1", title="Listing", level=0, page_index=0, top=_fraction(530), left=50 / WIDTH),
+        Clause(id="2", title="Style Setting", level=0, page_index=0, top=_fraction(499.5), left=50 / WIDTH),
+        Clause(id="3", title="Font sets", level=1, page_index=0, top=_fraction(454), left=100 / WIDTH),
+    ]
+    return path, clauses
+
+
+def test_a_region_starts_below_the_line_its_destination_lies_under(tmp_path):
+    pdf, clauses = _page(tmp_path / "regions.pdf")
+    listing, _, _ = own_words(pdf, clauses)
+    assert listing[-3:] == ["assume", "cross", "variance"]
+
+
+def test_heading_numbers_are_no_words_of_the_clause_before_or_their_own(tmp_path):
+    pdf, clauses = _page(tmp_path / "regions.pdf")
+    _, style, fonts = own_words(pdf, clauses)
+    assert style == []  # `1.3` before its title, `1.3.1` before the next clause's destination
+    assert fonts == ["each", "of", "them", "has", "a", "name"]
