@@ -165,7 +165,7 @@ def _hand_made_middle() -> dict[str, Any]:
             "type": "chart",
             "content": [
                 {"type": "chart_body", "content": "", "image_path": "images/chart.jpg"},
-                {"type": "chart_caption", "content": _span("Figure 2: Loss")},
+                {"type": "chart_caption", "content": _span("Figure 2: Loss"), "bbox": [0.1, 0.6, 0.9, 0.65]},
             ],
         },
         {"type": "equation", "content": "E = mc^2"},
@@ -173,8 +173,8 @@ def _hand_made_middle() -> dict[str, Any]:
     for index, block in enumerate(blocks):
         block |= {"index": index, "bbox": box}
         for child in block["content"]:
-            if isinstance(child, dict) and child["type"].endswith("_body"):
-                child |= {"index": index, "bbox": box}
+            if isinstance(child, dict) and child["type"].endswith(("_body", "_caption")):
+                child |= {"index": index, "bbox": child.get("bbox", box)}
     return {
         "schema": "docvortex.middle",
         "schema_version": "2.0",
@@ -201,6 +201,8 @@ def test_middle_json_maps_every_mineru_4_block_type() -> None:
     )
     assert (code.code, code.language, code.footnote) == ("<Types/>", "xml", ["Example 9-1"])
     assert (chart.text, chart.image_path) == ("Figure 2: Loss", "images/chart.jpg")
+    assert chart.caption_bbox == (0.1, 0.6, 0.9, 0.65) and algorithm.caption_bbox == (0.1, 0.1, 0.9, 0.2)
+    assert code.caption_bbox is None  # no caption
     assert equation.latex == "E = mc^2"
     assert (unknown.kind, unknown.text, unknown.source_type) == (BlockKind.OTHER, "kept", "marginalia")
     assert {b.page_index for b in (aside, unknown)} == {7}

@@ -423,3 +423,54 @@ def test_a_contents_column_beside_a_text_column_is_split_at_the_text_columns_edg
     assert contents.text == "A. Using BibTeX\n4\nB. Multiple References per Citation\n4"
     assert " ".join(piece.text for piece in heading) == "B. Software Requirements"
     assert all(piece.bbox[0] == 0.518 - 2 * BLANK_STRIP for piece in heading)
+
+
+def test_a_heading_and_paragraphs_run_into_a_tables_caption_below_it_are_cut_out_as_text() -> None:
+    """erl-crypto p13: the tier typed `Table 5.3: AEAD ciphers`, the next section's heading, its paragraph
+    and a subsection as one caption below the table; the table keeps its caption's first line."""
+    caption = (
+        "Table 5.3: AEAD ciphers 1.5.2 Message Authentication Codes (MACs) To be used in mac/4. "
+        "CMAC CMAC with the following ciphers is available."
+    )
+    table = _block(
+        BlockKind.TABLE,
+        (0.1, 0.10, 0.9, 0.37),
+        html="<table><tr><td>aes_192_ccm</td></tr></table>",
+        caption=[caption],
+        caption_bbox=(0.1, 0.378, 0.9, 0.534),
+    )
+    layer = _layer(
+        [
+            (0.38, "Table 5.3: AEAD ciphers"),
+            (0.42, "1.5.2 Message Authentication Codes (MACs)"),
+            (0.44, "To be used in mac/4."),
+            (0.47, "CMAC"),
+            (0.49, "CMAC with the following ciphers is available."),
+        ]
+    )
+    clauses = [
+        _clause("1.5.2", "Message Authentication Codes (MACs)", 0.417, 0.1),
+        _clause("cmac", "CMAC", 0.464, 0.1),
+    ]
+    stream, cuts = cut_at_destinations([table], clauses, layer)
+    assert cuts == 2
+    assert [piece.kind for piece in stream] == [BlockKind.TABLE, BlockKind.TEXT, BlockKind.TEXT]
+    assert stream[0].caption == ["Table 5.3: AEAD ciphers"] and stream[0].html == table.html
+    assert stream[0].caption_bbox == (0.1, 0.378, 0.9, 0.417)
+    assert [piece.text for piece in stream[1:]] == [
+        "1.5.2 Message Authentication Codes (MACs) To be used in mac/4.",
+        "CMAC CMAC with the following ciphers is available.",
+    ]
+    segmentation = segment(stream, clauses)
+    assert [len(segmentation.bodies[c]) for c in ("1.5.2", "cmac")] == [1, 1]
+
+
+def test_a_caption_above_its_table_or_without_a_destination_inside_is_not_cut() -> None:
+    box = (0.1, 0.378, 0.9, 0.534)
+    below = _block(
+        BlockKind.TABLE, (0.1, 0.10, 0.9, 0.37), html="<table/>", caption=["Table 1: X Y"], caption_bbox=box
+    )
+    above = below.model_copy(update={"bbox": (0.1, 0.54, 0.9, 0.8)})
+    layer = _layer([(0.38, "Table 1:"), (0.42, "X Y")])
+    assert cut_at_destinations([above], [_clause("x", "X Y", 0.417, 0.1)], layer) == ([above], 0)
+    assert cut_at_destinations([below], [_clause("x", "X Y", 0.6, 0.1)], layer) == ([below], 0)

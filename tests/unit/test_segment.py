@@ -455,6 +455,14 @@ def test_a_side_heading_run_into_its_paragraph_is_cut_off_only_before_a_sentence
     assert result.assigned == 2 and result.split == 1
 
 
+def test_a_side_heading_that_ends_in_a_bracket_is_cut_off_before_its_sentence() -> None:
+    stream = [at("1.5.2 Message Authentication Codes (MACs) To be used in mac/4.", 1, 0.30, 0.40)]
+    clauses = [anchored("Message Authentication Codes (MACs)", 1, 0.29, "1.5.2", number="1.5.2")]
+    result = segment(stream, clauses)
+    assert [b.text for b in result.heading_of["1.5.2"]] == ["1.5.2 Message Authentication Codes (MACs)"]
+    assert [b.text for b in result.bodies["1.5.2"]] == ["To be used in mac/4."]
+
+
 def test_a_block_read_after_an_anchor_but_printed_above_it_stays_with_the_clause_before() -> None:
     stream = [
         at("37.3 Additions", 5, 0.60, 0.62, BlockKind.HEADING),

@@ -159,17 +159,22 @@ def _from_middle_block(block: dict[str, Any], seq: int, page_index: int) -> Bloc
     if kind in (BlockKind.TABLE, BlockKind.IMAGE, BlockKind.CHART, BlockKind.CODE, BlockKind.ALGORITHM):
         body: dict[str, Any] = {}
         caption: list[str] = []
+        caption_boxes: list[BBox] = []
         footnote: list[str] = []
         for child in content or []:
             child_type = str(child.get("type"))
             if child_type.endswith("_caption"):
                 caption.append(_plain(child.get("content")).strip())
+                if box := _middle_bbox(child.get("bbox")):
+                    caption_boxes.append(box)
             elif child_type.endswith("_footnote"):
                 footnote.append(_plain(child.get("content")).strip())
             else:
                 body = child
         body_text = _plain(body.get("content"))
         fields |= {"caption": caption, "footnote": footnote, "image_path": body.get("image_path")}
+        if caption_boxes and len(caption_boxes) == len(caption):
+            fields["caption_bbox"] = _around(caption_boxes)
         if kind is BlockKind.TABLE:
             fields |= _table_fields(body_text)
         elif kind in (BlockKind.CODE, BlockKind.ALGORITHM):
@@ -187,6 +192,15 @@ def _from_middle_block(block: dict[str, Any], seq: int, page_index: int) -> Bloc
         if kind is BlockKind.HEADING:
             fields["level"] = block.get("level")
     return Block(**fields)
+
+
+def _around(boxes: list[BBox]) -> BBox:
+    return (
+        min(box[0] for box in boxes),
+        min(box[1] for box in boxes),
+        max(box[2] for box in boxes),
+        max(box[3] for box in boxes),
+    )
 
 
 def _check_middle_schema(middle: dict[str, Any]) -> None:

@@ -63,6 +63,9 @@ class Block(BaseModel):
     code: str | None = None
     language: str | None = None
     caption: list[str] = Field(default_factory=list)
+    caption_bbox: BBox | None = Field(
+        default=None, description="Around the captions, where the parser gave their place (MinerU 4)."
+    )
     footnote: list[str] = Field(default_factory=list)
     latex: str | None = None
     image_path: str | None = None
@@ -71,7 +74,7 @@ class Block(BaseModel):
         description="Its text was read from the PDF text layer inside its bbox: the parser returned none.",
     )
 
-    @field_validator("bbox")
+    @field_validator("bbox", "caption_bbox")
     @classmethod
     def _bbox_is_normalised(cls, value: BBox | None) -> BBox | None:
         if value is not None and not all(0.0 <= v <= 1.0 for v in value):

@@ -2,10 +2,11 @@
 
 MinerU merges lines across a clause start: two index letter groups in one paragraph (`Q qfonts ... R
 Lamport`), a change history's versions in one running list, a command's signature beside the next
-one's, a whole two-column index page in one block. The destination says where the next clause starts
-on the page; the text layer says which words lie below it; the block is cut before the first of those
-words, so the clause opens with its own text. A list or index block over two columns that a
-right-column destination points into is first split into its columns.
+one's, a whole two-column index page in one block, a heading and its paragraph into the caption of the
+table above them. The destination says where the next clause starts on the page; the text layer says
+which words lie below it; the block is cut before the first of those words, so the clause opens with its
+own text. A list or index block over two columns that a right-column destination points into is first
+split into its columns.
 
 Invariant: a block is cut only where the text layer's first words below the destination print the
 clause's title (its words, in any order, with at most a label or date more; a function's name where the
@@ -72,15 +73,26 @@ def cut_at_destinations(
     cuts = 0
     for block in stream:
         page = block.page_index
-        if block.bbox is None or not _cuttable(block):
+        cuttable = _cuttable(block)
+        if block.bbox is None or not (cuttable or block.caption_bbox):
             cut.append(block)
             continue
         on_page = [inside[at][2] for at in range(bisect_left(pages, page), bisect_right(pages, page))]
-        pieces = _columns(block, [clauses[index] for index in on_page], region_text) or [block]
+        if cuttable:
+            pieces = _columns(block, [clauses[index] for index in on_page], region_text) or [block]
+        else:
+            pieces = _caption_cut(block, [clauses[index] for index in on_page], region_text) or [block]
         cuts += len(pieces) - 1
         for index in on_page:
             for clause in _tops(clauses[index], unshifted[index] if unshifted else None):
-                at = next((at for at, piece in enumerate(pieces) if _points_inside(piece, clause)), None)
+                at = next(
+                    (
+                        at
+                        for at, piece in enumerate(pieces)
+                        if _points_inside(piece, clause) and (cuttable or _cuttable(piece))
+                    ),
+                    None,
+                )
                 if at is None:
                     continue
                 halves = _cut(pieces[at], clause.top, printed_words(clause.title), region_text)  # type: ignore[arg-type]
@@ -161,6 +173,36 @@ def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> li
         )
         for lines, half in zip(columns, halves, strict=True)
     ]
+
+
+def _caption_cut(block: Block, clauses: list[Clause], region_text: RegionText) -> list[Block] | None:
+    """A table, figure or listing whose one caption, set below it, holds a destination where the caption
+    prints the clause's title: the tier ran the next clause's heading and text into the caption (erl-crypto
+    p13: `Table 5.3: AEAD ciphers 1.5.2 Message Authentication Codes (MACs) To be used in ...`). The block
+    keeps the caption's words above the destination; the rest is a text block, which later destinations
+    cut like any other. None where no such destination is there."""
+    box, body = block.caption_bbox, block.bbox
+    if box is None or body is None or len(block.caption) != 1 or box[1] < body[3] - STRADDLE:
+        return None
+    caption = Block(
+        seq=block.seq,
+        page_index=block.page_index,
+        kind=BlockKind.TEXT,
+        source_type=f"{block.source_type}_caption",
+        text=block.caption[0],
+        bbox=box,
+    )
+    for clause in clauses:
+        if _points_inside(caption, clause) and (
+            halves := _cut(caption, clause.top, printed_words(clause.title), region_text)  # type: ignore[arg-type]
+        ):
+            above = halves[0]
+            if above.text:
+                update = {"caption": [above.text], "caption_bbox": above.bbox}
+            else:
+                update = {"caption": [], "caption_bbox": None}
+            return [block.model_copy(update=update), halves[1]]
+    return None
 
 
 def _matches(items: Sequence[str], text: str) -> bool:

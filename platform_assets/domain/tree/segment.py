@@ -74,6 +74,8 @@ _LABELS = frozenset({"annex", "appendix", "part", "chapter", "section", "clause"
 _SENTENCE_END = (".", ";", ":", "!", "?", ",")
 _OPENING = "“‘\"'(["
 """Characters that may open a sentence before its capital."""
+_CLOSING = "”’\"')\\]"
+"""Characters that may close a title before the sentence after it."""
 _TEXT_KINDS = frozenset({BlockKind.HEADING, BlockKind.TEXT})
 _LINE_KINDS = frozenset({BlockKind.CODE, BlockKind.ALGORITHM})
 _CUTTABLE = _TEXT_KINDS | _LINE_KINDS
@@ -1225,10 +1227,11 @@ def _open_with(walk: _Walk, clause_id: str, block: Block, end: int | None) -> No
 
 
 def _title_end(text: str, target: _Target) -> int | None:
-    """Where the clause's title ends at the start of `text`, when a sentence begins after it (a capital,
-    maybe after an opening quote or bracket); None otherwise."""
+    """Where the clause's title ends at the start of `text` (with the bracket or quote that closes it:
+    `Codes (MACs)`), when a sentence begins after it (a capital, maybe after an opening quote or bracket);
+    None otherwise."""
     for form in sorted(target.forms, key=len, reverse=True):
-        match = re.match(rf"\s*(?:{words_pattern(form)})(?!\w)[ \t]+", text, re.IGNORECASE)
+        match = re.match(rf"\s*(?:{words_pattern(form)})(?!\w)[{_CLOSING}]*[ \t]+", text, re.IGNORECASE)
         if match is not None:
             after = text[match.end() : match.end() + 2].lstrip(_OPENING)
             return match.end() if after[:1].isupper() else None
