@@ -216,6 +216,29 @@ def test_sections_sharing_a_page_top_destination_open_at_their_printed_headings(
     assert segmentation.bodies["before"] == (carried,) and segmentation.paged == ("before",)
 
 
+def test_a_section_sharing_a_page_top_destination_opens_where_the_tier_ran_its_heading_into_a_paragraph() -> (
+    None
+):
+    """texinfo (LilyPond's snippets): every destination at its page's top; the tier typed one heading as a
+    heading and ran the next into its paragraph: that paragraph opens the second section."""
+    first = _block(BlockKind.HEADING, (0.1, 0.37, 0.5, 0.39), "Ambitus with multiple voices")
+    first_text = _block(BlockKind.TEXT, (0.1, 0.40, 0.9, 0.60), "Adding the engraver creates one ambitus.")
+    merged = _block(
+        BlockKind.TEXT,
+        (0.1, 0.75, 0.9, 0.80),
+        "Applying note head styles depending on the step of the scale The shapeNoteStyles property is used.",
+    )
+    stream = [first, first_text, merged]
+    clauses = [
+        _clause("1.7", "Ambitus with multiple voices", 0.09),
+        _clause("1.8", "Applying note head styles depending on the step of the scale", 0.09),
+    ]
+    assert anchor_blocks(stream, clauses) == [0, 2]
+    segmentation = segment(stream, clauses)
+    assert segmentation.bodies["1.7"] == (first_text,)
+    assert [b.text for b in segmentation.bodies["1.8"]] == ["The shapeNoteStyles property is used."]
+
+
 def test_a_bookmark_that_took_the_previous_ones_destination_opens_at_its_heading_on_a_later_page() -> None:
     """`List of Figures` carries the destination of the last section's heading (an entry without an
     anchor of its own): it opens at its printed title on the next page, the section keeps its text."""

@@ -660,8 +660,9 @@ def _loose_anchors(
     top of a page whose section starts mid-page. There the clause's printed heading (with a number its
     bookmark lacks, `1.2.2`) is looked for from its anchor on, before the next distinct destination's
     anchor and at most `PAGE_SLACK_AFTER` pages on: any short text for a shared destination (its
-    bookmarks would all open at one block), a block typed as a heading otherwise, unless opening the
-    clause at its anchor finds it. Found, the clause opens there; not, it stays at its anchor. Anchors
+    bookmarks would all open at one block), a block typed as a heading otherwise, or a paragraph that
+    the heading opens before a sentence (the tier ran it into its paragraph: `_title_end`), unless opening
+    the clause at its anchor finds it. Found, the clause opens there; not, it stays at its anchor. Anchors
     stay in outline order: one left behind a moved anchor moves with it.
     """
     spots = [(c.page_index, c.top, c.left) if c.top is not None else None for c in clauses]
@@ -686,12 +687,12 @@ def _loose_anchors(
         for probe in range(at, len(stream) if bound is None else bound):
             if stream[probe].page_index > clause.page_index + PAGE_SLACK_AFTER:
                 break
-            own = heads[probe]
+            own, block = heads[probe], stream[probe]
             if (
                 own is not None
-                and (shared or stream[probe].kind is _HEADING)
+                and (shared or block.kind is _HEADING)
                 and (printed_heading(heads, probe, target.keys) or _numbered(own, target.words))
-            ):
+            ) or (block.kind in _TEXT_KINDS and _title_end(block.text, target) is not None):
                 found[index] = moved = probe
                 break
     return found
