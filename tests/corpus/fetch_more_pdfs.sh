@@ -30,9 +30,9 @@
 # Output: DEST/*.pdf, DEST/licenses/*.copyright, DEST/MANIFEST-extra.tsv
 #         (file, pages, bookmarks, sha256, classes, source, + set, views, ...);
 #         DEST/schemas/* + DEST/SCHEMAS-extra.tsv (schemas shipped with a spec);
-#         the same in HOLDOUT_DEST. About 1,335 MB of .deb for the dev set (593 MB of it
+#         the same in HOLDOUT_DEST. About 1,395 MB of .deb for the dev set (593 MB of it
 #         texlive-latex-extra-doc, unpacked in ~30 s; 213 MB texlive-publishers-doc), 696 MB for
-#         the hold-out alone (the texlive-doc packages shared with the dev set), ~1,460 MB for both;
+#         the hold-out alone (the texlive-doc packages shared with the dev set), ~1,495 MB for both;
 #         ~2-3 min.
 set -euo pipefail
 
@@ -103,7 +103,7 @@ dev|tl-comment.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive
 dev|tl-asmeconf-ode-example.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/asmeconf/examples/asmeconf-lualatex-ode-example.pdf|destination_under_heading,two_column_pages|735a637ddc4e6a4eae025a989554b961657c911c3ec553cb8a98d5e75691edb0
 dev|tl-bjfuthesis.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/bjfuthesis/documentation/bjfuthesis.pdf|heading_read_late,printed_number_unnumbered_bookmark,outline_without_numbers|9d772c38d6865f0b335105cd7de0527540c703c402a06636c9f543320df96073
 dev|tl-fancyvrb-doc.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/fancyvrb/fancyvrb-doc.pdf|listing_as_image,numbered_listing|ae2935276ca7b2c5004de268dd9e574d2640972627807e3e6b02497e9bae2a18
-dev|erl-crypto.pdf|erlang-doc|1:25.2.3+dfsg-1+deb12u4|usr/share/doc/erlang-doc/lib/crypto-5.1.2/doc/pdf/crypto-5.1.2.pdf|function_with_arity|c8a762cff8483cd3cbbdf78880a58ae7ac7c822c9acc546e68cf98aeacdd6b90
+dev|erl-crypto.pdf|erlang-doc|1:25.2.3+dfsg-1+deb12u4|usr/share/doc/erlang-doc/lib/crypto-5.1.2/doc/pdf/crypto-5.1.2.pdf|function_with_arity,heading_in_caption|c8a762cff8483cd3cbbdf78880a58ae7ac7c822c9acc546e68cf98aeacdd6b90
 dev|erl-erl_interface.pdf|erlang-doc|1:25.2.3+dfsg-1+deb12u4|usr/share/doc/erlang-doc/lib/erl_interface-5.3/doc/pdf/erl_interface-5.3.pdf|shared_signatures|5e3e0fe0b9685a75493b079449b8fbb9b0f0e4c080e97cb57561bbff79c6adc4
 dev|tl-hustthesis.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/hustthesis/hustthesis.pdf|index_letter_groups,columns_read_across|f998bb0fe90f7e04f467ab39e2482afede2eabb3f11b8eda28f80ca69eccb593
 dev|tl-minitoc.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/minitoc/minitoc.pdf|bookmark_without_position,heading_in_paragraph|9da2ab17b396dd6f8622bc221638b9eadb895589141363a4b749469454bbd40a
@@ -111,6 +111,8 @@ dev|tl-lua-widow-control.pdf|texlive-luatex|2022.20230122-3|usr/share/doc/texliv
 dev|tl-revtex-aipguide.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/revtex4-1/aip/aipguide4-1.pdf|contents_beside_text,two_column_pages|dce2df4b283270971cf45f19d52bef3a160ffd72daa89d445039c9d68f641da7
 dev|deb-gnucash-guide-it.pdf|gnucash-docs|4.13-1|usr/share/doc/gnucash-docs/gnucash-guide-it.pdf.gz|outdented_headings|ffb2745090dfe8626d3cbfc46d3a8a4128263bbc4d0abd932f8ae952d2538891
 dev|tl-tkz-euclide.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/tkz-euclide/tkz-euclide.pdf|heading_beside_figure|a8494680aaf8223e7b2a3ede08d4ed9741280927aa68a8f961ea649109071d30
+dev|deb-doxygen-manual.pdf|doxygen-doc|1.9.4-4|usr/share/doc/doxygen/doxygen_manual.pdf|wordless_titles|2418ce24a0ceeeea04b48a68a2ae59973e38b924f6100f9ac8e8ca90e710e2da
+dev|deb-lily-snippets.pdf|lilypond-doc-pdf|2.24.1-2|usr/share/doc/lilypond/html/Documentation/snippets.pdf|page_top_destinations,heading_in_paragraph|12803c5693451698d7a325dfa23853bc58d4dcd1e083346b6da45c0c93595449
 holdout|tl-pdfscreen-manual.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/pdfscreen/manual-screen.pdf|bookmark_without_position|fda917bfc5df83d1721d6b411c3727f5ff3c1704bafc50f9b73c72a489272ad2
 holdout|tl-prosper-tour.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/prosper/prosper-tour.pdf|bookmark_without_position|588f8eb32f63fd05fb3cbe9659bc88c55f5262de9b6fbc0be628708b806233a4
 holdout|tl-featpostbeamer.pdf|texlive-metapost-doc|2022.20230122-3|usr/share/doc/texlive-doc/metapost/featpost/doc/featpostbeamer.pdf|bookmark_without_position,bad_destination|97885a0f348b58f8f0a9dc22869ec83c7729ab3443ea05be8a1e2326188367f6

@@ -102,6 +102,8 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-revtex-aipguide.pdf", 0, 0),  # contents lines and the right column's heading in one block
         ("deb-gnucash-guide-it.pdf", 22, 22),  # `File` (outdented) read before the paragraph above it
         ("tl-tkz-euclide.pdf", 103, 103),  # a heading set beside the figure before it, read into the figure
+        ("deb-doxygen-manual.pdf", 218, 218),  # titles of symbols alone (`\\&`, `\\.`): no words to match
+        ("erl-crypto.pdf", 12, 12),  # a heading, its line and a subsection run into a table's caption
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:
@@ -116,6 +118,20 @@ def test_a_label_and_a_printed_number_give_the_id_and_the_title_line(extra_pdfs)
     assert heading(tree, "1") == "# Chapter 1 Introduction"
     assert heading(tree, "1.1") == "# 1.1 LP problem"
     assert tree.manifest.clauses["1"].opened_at == "destination" and tree.manifest.heading_mismatch == []
+
+
+def test_sections_bookmarked_at_their_pages_top_open_where_the_tier_ran_their_headings_into_text(
+    extra_pdfs,
+) -> None:
+    """texinfo: every destination at its page's top, so the regions `assert_whole` measures are empty where
+    two sections share a page; the tier typed some snippet titles as headings, ran others into their
+    first paragraph (p19 `Applying note head styles ... The shapeNoteStyles property ...`)."""
+    tree, _ = tree_of_pages(extra_pdfs / "deb-lily-snippets.pdf", 10, 24)
+    manifest = tree.manifest
+    assert not {"1.7", "1.8", "1.13", "1.14", "1.17"} & set(manifest.heading_mismatch)
+    assert "Ambitus_engraver" in body_text(tree.files[manifest.clauses["1.7"].path])
+    assert heading(tree, "1.8") == "# Applying note head styles depending on the step of the scale"
+    assert "Ambitus" not in body_text(tree.files[manifest.clauses["1.8"].path])
 
 
 def test_blank_pages_are_pages_without_blocks(extra_pdfs) -> None:
