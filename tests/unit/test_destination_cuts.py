@@ -497,3 +497,33 @@ def test_a_caption_above_its_table_or_without_a_destination_inside_is_not_cut() 
     layer = _layer([(0.38, "Table 1:"), (0.42, "X Y")])
     assert cut_at_destinations([above], [_clause("x", "X Y", 0.417, 0.1)], layer) == ([above], 0)
     assert cut_at_destinations([below], [_clause("x", "X Y", 0.6, 0.1)], layer) == ([below], 0)
+
+
+def test_a_destination_at_the_text_areas_edge_cuts_an_indented_block_it_points_into() -> None:
+    """R's reference manual (Rd2pdf): the tier ran the last lines of a topic's examples, indented, into
+    the next topic's heading; the destination's left edge is the text area's, left of the block."""
+    block = _block(
+        BlockKind.TEXT,
+        (0.181, 0.157, 0.655, 0.254),
+        'search() ## and again detach("package:splines") backsolve Solve an Upper or Lower Triangular System',
+    )
+    layer = _layer(
+        [(0.16, 'search() ## and again detach("package:splines")'), (0.23, "backsolve Solve an Upper")]
+    )
+    clauses = [_clause("backsolve", "backsolve", 0.229, 0.164)]
+    stream, cuts = cut_at_destinations([block], clauses, layer)
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [
+        'search() ## and again detach("package:splines")',
+        "backsolve Solve an Upper or Lower Triangular System",
+    ]
+    far_left = [_clause("backsolve", "backsolve", 0.229, 0.05)]  # another column's destination
+    assert cut_at_destinations([block], far_left, layer) == ([block], 0)
+    # on a block's first line a destination left of it is not inside it (DocBook: a heading's destination
+    # shifted a hair into it, left of its text)
+    heading = _block(BlockKind.HEADING, (0.118, 0.094, 0.5, 0.13), "Tool chain Editing")
+    first_line = _layer([(0.094, "Tool chain"), (0.106, "Editing")])
+    assert cut_at_destinations([heading], [_clause("e", "Editing", 0.105, 0.106)], first_line) == (
+        [heading],
+        0,
+    )

@@ -26,7 +26,7 @@ from typing import Any
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import Tokens, tokens
-from platform_assets.domain.tree.segment import LABEL_WORDS, STRADDLE, words_pattern
+from platform_assets.domain.tree.segment import INDENT, LABEL_WORDS, SAME_LINE, STRADDLE, words_pattern
 from platform_assets.domain.tree.text_layer_fill import text_lines
 
 RegionText = Callable[[int, BBox], str]
@@ -223,14 +223,14 @@ def _cuttable(block: Block) -> bool:
 
 def _points_inside(block: Block, clause: Clause) -> bool:
     """The clause's destination lies inside the block: below its top, above its last line, and in its
-    column. Within `STRADDLE` of the top it may still mark the first line: `_cut` tells."""
+    column. Below the block's first line (`SAME_LINE`) its left edge may be the text area's, up to `INDENT`
+    left of an indented block (R's reference manuals); on the first line only a destination in the block's
+    own column counts (a destination shifted a hair into a heading, left of it, is that heading's). Within
+    `STRADDLE` of the top it may still mark the first line: `_cut` tells."""
     box, top, left = block.bbox, clause.top, clause.left
-    return (
-        box is not None
-        and top is not None
-        and box[1] < top < box[3] - STRADDLE
-        and (left is None or box[0] - STRADDLE <= left <= box[2])
-    )
+    if box is None or top is None or not box[1] < top < box[3] - STRADDLE:
+        return False
+    return left is None or box[0] - (INDENT if top > box[1] + SAME_LINE else STRADDLE) <= left <= box[2]
 
 
 def _overlap(above: Tokens, below: Tokens) -> int:
