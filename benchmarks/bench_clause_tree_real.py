@@ -10,7 +10,8 @@ source batch per call, and prints per document:
   whose bookmark repeats an earlier one counts as opened (its file links to that clause; listed below);
 - empty: clause files with no text of their own while the PDF's region of that clause (from its start to
   the next clause's start in the text layer's order, so a column's clause stops at its column; less its
-  title and running headers and footers) holds words (goal 0);
+  title with the number printed before it, the next heading's number, and running headers and footers)
+  holds words (goal 0);
 - dropped, per reason, and lost (dropped without a reason, goal 0); blocks filled from the text layer;
 - build blocks/s (one core);
 - code, read back from the Markdown with a CommonMark parser (markdown-it-py): headings whose text is a code
