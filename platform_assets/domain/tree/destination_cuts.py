@@ -78,10 +78,9 @@ def cut_at_destinations(
             cut.append(block)
             continue
         on_page = [inside[at][2] for at in range(bisect_left(pages, page), bisect_right(pages, page))]
-        if cuttable:
-            pieces = _columns(block, [clauses[index] for index in on_page], region_text) or [block]
-        else:
-            pieces = _caption_cut(block, [clauses[index] for index in on_page], region_text) or [block]
+        page_clauses = [clauses[index] for index in on_page]
+        split = _columns if cuttable else _caption_cut
+        pieces = split(block, page_clauses, region_text) or [block]
         cuts += len(pieces) - 1
         for index in on_page:
             for clause in _tops(clauses[index], unshifted[index] if unshifted else None):
