@@ -40,6 +40,7 @@ from platform_assets.domain.tree.cross_references import (
     link_references,
 )
 from platform_assets.domain.tree.destination_cuts import cut_at_destinations
+from platform_assets.domain.tree.destination_sides import destination_sided
 from platform_assets.domain.tree.gc_paused import gc_paused
 from platform_assets.domain.tree.markdown_escape import escape_heading, escape_inline
 from platform_assets.domain.tree.page_order import column_ordered
@@ -281,13 +282,13 @@ def _cut_and_segmented(
 ) -> Segmentation:
     walked = walked_clauses(clauses)  # a repeated bookmark has no destination of its own
     destinations = shifted_destinations(kept, walked, located)
-    stream, _ = column_ordered(kept, destinations)
+    stream, _ = destination_sided(column_ordered(kept, destinations)[0], destinations)
     if pdf is None:
         return segment(stream, clauses, located)
     with PageRegions(pdf, password) as regions:
         stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked)
     if cuts:
-        stream, _ = column_ordered(stream, destinations)
+        stream, _ = destination_sided(column_ordered(stream, destinations)[0], destinations)
     segmentation = segment(stream, clauses, located)
     if not cuts:
         return segmentation
