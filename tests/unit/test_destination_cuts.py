@@ -527,3 +527,30 @@ def test_a_destination_at_the_text_areas_edge_cuts_an_indented_block_it_points_i
         [heading],
         0,
     )
+
+
+def test_a_block_whose_first_line_prints_the_title_is_not_cut_where_a_shorter_title_recurs() -> None:
+    """deb-gnucash-guide-it p35: a page the tier typed as one table of layout text, its box a line higher
+    than its first line; the text layer above the destination holds the tops of that line's letters (`Mii
+    dti di GCh`), so the whole title was looked for on a later line, and its first words found the next
+    section's heading (`Migrare i dati finanziari`)."""
+    lines = [
+        "Migrare i dati di GnuCash",
+        "A volte si può avere la necessità di spostare i propri dati.",
+        "Migrare i dati finanziari",
+        "La migrazione dei dati di GnuCash si esaurisce con la copia dei file.",
+    ]
+    layer = _layer(
+        [(0.09, "Mii dti di GCh"), (0.1, lines[0]), (0.12, lines[1]), (0.19, lines[2]), (0.21, lines[3])]
+    )
+    block = _block(BlockKind.TABLE, (0.118, 0.063, 0.883, 0.3), "\n".join(lines))
+    clauses = [
+        _clause("migrare", "Migrare i dati di GnuCash", 0.0964, 0.118),
+        _clause("finanziari", "Migrare i dati finanziari", 0.187, 0.118),
+    ]
+    stream, cuts = cut_at_destinations([block], clauses, layer)
+    assert cuts == 1
+    assert [piece.text.splitlines()[0] for piece in stream] == [lines[0], lines[2]]
+    assert [piece.bbox[1::2] for piece in stream] == [(0.063, 0.187), (0.187, 0.3)]
+    bodies = segment(stream, clauses).bodies
+    assert [bodies[clause.id][0].text.splitlines()[0] for clause in clauses] == [lines[0], lines[2]]

@@ -264,6 +264,8 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
         shared = _overlap(above, below)
         if top <= y0 + STRADDLE and (not above or start < shared):
             return None
+        if len(above) <= len(title) and _begins_with(block, below[start : start + len(title)]):
+            return None  # the block's first line prints the title; above it, the tops of its letters
         end = start + len(title)
         printed = below[start:end]
         start = _line_start(below_text, start, shared)
@@ -286,6 +288,12 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
                 block.model_copy(update={**lower, "bbox": (x0, top, x1, y1)}),
             )
     return None
+
+
+def _begins_with(block: Block, words: Tokens) -> bool:
+    """The block's own text (the tier's) begins with `words`."""
+    own = block.code if block.code is not None else block.text
+    return bool(words) and tokens(own)[: len(words)] == words
 
 
 def _line_start(text: str, start: int, shared: int) -> int:
