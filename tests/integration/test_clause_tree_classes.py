@@ -104,6 +104,8 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-tkz-euclide.pdf", 103, 103),  # a heading set beside the figure before it, read into the figure
         ("deb-doxygen-manual.pdf", 218, 218),  # titles of symbols alone (`\\&`, `\\.`): no words to match
         ("erl-crypto.pdf", 12, 12),  # a heading, its line and a subsection run into a table's caption
+        ("tl-tkz-euclide.pdf", 69, 71),  # examples beside their code: the code read after the next heading
+        ("deb-gnucash-guide-it.pdf", 34, 34),  # a page typed as one table, its box a line above its title
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:
