@@ -91,15 +91,19 @@ def test_a_right_column_above_a_left_column_heading_stays_after_it() -> None:
     assert (moved, stream) == (0, TWO_COLUMNS)
 
 
-def test_blocks_inside_one_block_holding_two_headings_stay_after_it() -> None:
-    """pst-node-doc p34: the tier ran section 13, its text and the heading of 14 into one block and listed
-    13's code lines (inside that block's box, above 14's destination) after it."""
+def test_an_entry_below_a_later_letters_destination_stays_after_it() -> None:
+    """tl-keyfloat p114, an index of two columns: `subfloat` (right column, under `S`) ends a hair above
+    `H` (left column), nothing of the left column level with it; it is `S`'s, whose anchor comes later."""
     page = [
-        _block("13. Getting node edges ... text ... 14. \\ncdiag and \\pcdiag", (0.117, 0.265, 0.829, 0.899)),
-        _block("\\rnode{A}{Node A}", (0.119, 0.606, 0.828, 0.621), BlockKind.CODE, "code"),
-        _block("\\ncline{A}{B}", (0.119, 0.621, 0.828, 0.635), BlockKind.CODE, "code"),
+        _block("G", (0.408, 0.772, 0.418, 0.78), BlockKind.HEADING, "paragraph_title"),
+        _block("group nested . . . 30", (0.243, 0.788, 0.532, 0.821)),
+        _block("H", (0.407, 0.837, 0.419, 0.844), BlockKind.HEADING, "paragraph_title"),
+        _block("[H]ere placement . . . 25", (0.243, 0.849, 0.532, 0.859)),
+        _block("S", (0.716, 0.81, 0.724, 0.817), BlockKind.HEADING, "paragraph_title"),
+        _block("subfloat", (0.549, 0.824, 0.601, 0.831)),
     ]
-    clauses = [_clause("13", "Getting node edges", 0.266), _clause("14", "\\ncdiag and \\pcdiag", 0.687)]
+    letters = [("G", 0.767, 0.408), ("H", 0.832, 0.407), ("S", 0.806, 0.716)]
+    clauses = [_clause(letter.lower(), letter, top + 0.004, left) for letter, top, left in letters]
     stream, moved = destination_sided(page, clauses)
     assert (moved, stream) == (0, page)
 

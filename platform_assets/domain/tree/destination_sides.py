@@ -11,12 +11,12 @@ renders empty while its page holds its text:
 
 Per page, each such header or footnote moves behind the anchor of the last destination above it, and a
 block read after a destination's anchor that lies wholly above both moves before that anchor (not a line
-inside an anchor that a destination cuts later: R's examples, refman p40), where the destination above
-the block has its anchor before it (not one block holding both headings, pst-node-doc p34) and nothing
-read before the anchor is level with the block or with the strip below it down to the destination. On a
-page of two columns, the left column's text read before a heading is level with the right column's
-blocks beside it, which stay where the reading put them (an index's letter groups, a section that
-starts low in the left column, tl-ltnews).
+inside an anchor that a destination cuts later: R's examples, refman p40; pst-node-doc p34), where the
+destination above the block has its anchor before it (not an index entry under a letter of the next
+column, tl-keyfloat p114) and nothing read before the anchor is level with the block or with the strip
+below it down to the destination. On a page of two columns, the left column's text read before a heading
+is level with the right column's blocks beside it, which stay where the reading put them (an index's
+letter groups, a section that starts low in the left column, tl-ltnews).
 
 Invariant: the stream keeps every block once; anchors keep their order; other pages keep theirs.
 """
