@@ -75,6 +75,24 @@ def test_a_running_header_at_the_page_top_and_a_footnote_at_its_foot_stay() -> N
     assert (moved, stream) == (0, [header, *page])
 
 
+def test_a_table_typed_as_footnotes_goes_between_the_paragraphs_around_it() -> None:
+    """tl-ltnews p69: a small table the tier typed as footnotes, listed at the page's end after the next
+    section, set between the second and third paragraphs of its own."""
+    page = [
+        _heading("2.1. File hooks renamed", 0.1),
+        _block("The first paragraph.", (0.107, 0.12, 0.85, 0.2)),
+        _block("The second paragraph.", (0.107, 0.21, 0.85, 0.24)),
+        _block("The third paragraph.", (0.107, 0.3, 0.85, 0.4)),
+        _heading("2.2. One-time hooks", 0.5),
+        _block("Its paragraph.", (0.107, 0.52, 0.85, 0.6)),
+        _block("Old name New name", (0.2, 0.25, 0.6, 0.28), BlockKind.FOOTNOTE, "page_footnote"),
+    ]
+    clauses = [_clause("2.1", "File hooks renamed", 0.1), _clause("2.2", "One-time hooks", 0.5)]
+    stream, moved = destination_sided(page, clauses)
+    assert moved == 1
+    assert _firsts(stream) == ["2.1.", "The", "The", "Old", "The", "2.2.", "Its"]
+
+
 TWO_COLUMNS = [  # tl-ltnews p48: a section starts low in the left column, the right column goes on with it
     _block("Text of the section before, down the left column.", (0.07, 0.1, 0.47, 0.395)),
     _heading("2.1. A late section", 0.41, right=0.23),

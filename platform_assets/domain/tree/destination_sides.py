@@ -9,14 +9,15 @@ renders empty while its page holds its text:
   then down the code on the right, so each heading comes before the code of the clause above it
   (tl-tkz-euclide: `12.1.8 ...`, `12.1.9 ...`, then the code of both).
 
-Per page, each such header or footnote moves behind the anchor of the last destination above it, and a
-block read after a destination's anchor that lies wholly above both moves before that anchor (not a line
-inside an anchor that a destination cuts later: R's examples, refman p40; pst-node-doc p34), where the
-destination above the block has its anchor before it (not an index entry under a letter of the next
-column, tl-keyfloat p114) and nothing read before the anchor is level with the block or with the strip
-below it down to the destination. On a page of two columns, the left column's text read before a heading
-is level with the right column's blocks beside it, which stay where the reading put them (an index's
-letter groups, a section that starts low in the left column, tl-ltnews).
+Per page, each such header or footnote moves behind the anchor of the last destination above it, before
+the first block read after that anchor that starts below it; and a block read after a destination's
+anchor that lies wholly above both moves before that anchor (not a line inside an anchor that a
+destination cuts later: R's examples, refman p40; pst-node-doc p34), where the destination above the
+block has its anchor before it (not an index entry under a letter of the next column, tl-keyfloat p114)
+and nothing read before the anchor is level with the block or with the strip below it down to the
+destination. On a page of two columns, the left column's text read before a heading is level with the
+right column's blocks beside it, which stay where the reading put them (an index's letter groups, a
+section that starts low in the left column, tl-ltnews).
 
 Invariant: the stream keeps every block once; anchors keep their order; other pages keep theirs.
 """
@@ -74,14 +75,17 @@ def _sided(
         block = stream[at]
         if at in anchor_set or block.source_type not in UNORDERED or block.bbox is None:
             continue
-        if (anchor := band(block.bbox[1])) is None:
+        if (anchor := band(top := block.bbox[1])) is None:
             continue
         position = order.index(at)
-        later = [order.index(other) for top, other in anchors if top > block.bbox[1]]
+        later = [order.index(other) for other_top, other in anchors if other_top > top]
         if position > order.index(anchor) and all(position < other for other in later):
             continue
         order.remove(at)
-        order.insert(order.index(anchor) + 1, at)
+        place = order.index(anchor) + 1
+        while place < len(order) and order[place] not in anchor_set and not _below(stream[order[place]], top):
+            place += 1
+        order.insert(place, at)
         moved += 1
     for top, anchor in sorted(anchors):
         position = order.index(anchor)
@@ -102,3 +106,8 @@ def _sided(
             order = order[:position] + stranded + [at for at in order[position:] if at not in moving]
             moved += len(stranded)
     return order, moved
+
+
+def _below(block: Block, top: float) -> bool:
+    """The block starts below `top`."""
+    return block.bbox is not None and block.bbox[1] > top
