@@ -282,17 +282,23 @@ def _cut_and_segmented(
 ) -> Segmentation:
     walked = walked_clauses(clauses)  # a repeated bookmark has no destination of its own
     destinations = shifted_destinations(kept, walked, located)
-    stream, _ = destination_sided(column_ordered(kept, destinations)[0], destinations)
+    stream = _read_in_order(kept, destinations)
     if pdf is None:
         return segment(stream, clauses, located)
     with PageRegions(pdf, password) as regions:
         stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked)
     if cuts:
-        stream, _ = destination_sided(column_ordered(stream, destinations)[0], destinations)
+        stream = _read_in_order(stream, destinations)
     segmentation = segment(stream, clauses, located)
     if not cuts:
         return segmentation
     return replace(segmentation, assigned=segmentation.assigned - cuts, split=segmentation.split + cuts)
+
+
+def _read_in_order(stream: Sequence[Block], destinations: Sequence[Clause]) -> list[Block]:
+    """The stream in reading order: two-column pages the outline proves misread column by column, then each
+    block on its side of the destinations around it."""
+    return destination_sided(column_ordered(stream, destinations)[0], destinations)[0]
 
 
 def _with_contents(
