@@ -9,7 +9,7 @@ one re-parsed to the same output, rebuilds nothing downstream. The service is `d
 module hands it the resources as its ports and turns its outcome into Dagster's results.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,6 +165,7 @@ def batch_metadata(manifest: BatchManifest) -> dict[str, dg.MetadataValue]:
         "engine": dg.MetadataValue.text(f"mineru {fp.engine_version} ({fp.tier})"),
         "worker_id": dg.MetadataValue.text(manifest.worker_id),
         "job_id": dg.MetadataValue.text(manifest.job_id),
+        "flattened_pages": dg.MetadataValue.text(page_numbers(manifest.flattened_pages) or "none"),
     }
 
 
@@ -214,6 +215,7 @@ class DataFolderStore:
         result_dir: Path | None,
         worker_id: str,
         job_id: str,
+        flattened_pages: Sequence[int],
     ) -> tuple[BatchManifest, dict[str, float]]:
         return store_batch(
             self._folder(key),
@@ -225,6 +227,7 @@ class DataFolderStore:
             result_dir=result_dir,
             worker_id=worker_id,
             job_id=job_id,
+            flattened_pages=flattened_pages,
         )
 
     def content_version(self, key: str, manifest: BatchManifest) -> str:

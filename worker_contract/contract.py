@@ -138,6 +138,9 @@ class JobResult(BaseModel):
     """`local_dir`: the folder holding the result files (the job's `result_dir`)."""
     degraded: list[str] | None = None
     """Artifacts that were lost ("content_list.json: <reason>"): reprocess that batch."""
+    flattened_pages: list[int] | None = None
+    """0-based pages whose drawing held more vector paths than MinerU's analysis can take: parsed with it
+    drawn as images, one per figure, their text as it is."""
 
 
 class PhaseMs(BaseModel):

@@ -130,6 +130,7 @@ def _parse_and_package(job: JobInput, observed: JobObservation, *, local: bool) 
         pages_requested=[job.start_page, end_page],
         page_count_parsed=len(parsed.result.pages),
         archive_format=job.archive_format,
+        flattened_pages=list(parsed.flattened_pages) or None,
         **fields,
     )
     if "result_dir" in fields:  # local_dir: the size of the folder left behind
@@ -156,6 +157,7 @@ def _report_success(
         "phase_ms": observed.phase_ms,
         "pages_parsed": result.page_count_parsed,
         "degraded": result.degraded,
+        "flattened_pages": result.flattened_pages,
         **ids,
     }
     log.info("done", extra={"data": data})

@@ -1,10 +1,12 @@
 """The MinerU 4 engine call: one PDF, one tier, one 0-based inclusive page range.
 
-The range is checked against the real page count first, so MinerU never sees an out-of-range request.
+The range is checked against the real page count first, so MinerU never sees an out-of-range request;
+pages whose drawings hold more paths than MinerU's analysis can take are flattened first (`vector_pages`).
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pypdfium2 as pdfium
 from mineru.parser import ParseResult
 from mineru.version import __version__ as MINERU_VERSION
 
+from gpu_image.worker.vector_pages import flattened_copy
 from worker_contract.contract import Tier, page_range_1based
 
 
@@ -31,6 +34,8 @@ class ParsedDocument:
     result: ParseResult
     page_count: int
     mineru_version: str
+    flattened_pages: tuple[int, ...] = ()
+    """0-based pages parsed with their drawing flattened to images, one per figure (`vector_pages`)."""
 
 
 def count_pages(path: Path) -> int:
@@ -61,7 +66,12 @@ def parse_pdf(path: Path, tier: Tier, start_page: int, end_page: int) -> ParsedD
     # flash reads the text layer only: with the default ocr_mode "auto" MinerU may route a page to
     # its OCR path, which needs model weights the flash tier does not have (and would try to fetch).
     ocr_mode = "txt" if tier == "flash" else "auto"
-    result = mineru.parse(
-        path, tier=tier, ocr_mode=ocr_mode, page_range=page_range_1based(start_page, end_page)
+    last_page = page_count - 1 if end_page == -1 else end_page
+    with tempfile.TemporaryDirectory(prefix="mineru-flattened-") as scratch:
+        source, flattened = flattened_copy(path, start_page, last_page, Path(scratch))
+        result = mineru.parse(
+            source, tier=tier, ocr_mode=ocr_mode, page_range=page_range_1based(start_page, end_page)
+        )
+    return ParsedDocument(
+        result=result, page_count=page_count, mineru_version=MINERU_VERSION, flattened_pages=tuple(flattened)
     )
-    return ParsedDocument(result=result, page_count=page_count, mineru_version=MINERU_VERSION)

@@ -6,7 +6,7 @@ No Dagster, no MinerU, no files: a scripted worker, a store of dicts and a clock
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -199,6 +199,7 @@ class Store:
         result_dir: Path | None,
         worker_id: str,
         job_id: str,
+        flattened_pages: Sequence[int],
     ) -> tuple[BatchManifest, dict[str, float]]:
         if self.store_error is not None:
             raise self.store_error

@@ -297,11 +297,17 @@ class _BatchAttempt(Generic[H]):
                 result_dir=run.result_dir,
                 worker_id=run.output.debug.worker_id or "",
                 job_id=run.job_id,
+                flattened_pages=result.flattened_pages or (),
             )
         except BatchStoreError as err:
             self.timer.write("failed", orchestrator_phases=err.phases, error=describe_error(err))
             raise BatchFailure(f"{self.key}: {describe_error(err)}", retryable=err.transient) from err
         self.timer.write("succeeded", orchestrator_phases=phases)
+        if manifest.flattened_pages:
+            self.log.info(
+                f"{self.batch.label}: page(s) {page_numbers(manifest.flattened_pages)} held more vector paths"
+                " than MinerU can analyse; their figures were parsed as images"
+            )
         return manifest, run
 
     def _submit_and_wait(self, job: JobInput) -> FinishedJob:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,6 +49,10 @@ class BatchManifest(BaseModel):
     archive_members: int
     worker_id: str = ""
     job_id: str = ""
+    flattened_pages: list[int] = Field(
+        default_factory=list,
+        description="absolute pages whose vector drawing the worker parsed as images (too many paths)",
+    )
 
     @property
     def missing_pages(self) -> list[int]:
@@ -141,6 +145,7 @@ def store_batch(
     result_dir: Path | None = None,
     worker_id: str = "",
     job_id: str = "",
+    flattened_pages: Sequence[int] = (),
 ) -> tuple[BatchManifest, dict[str, float]]:
     """Extract the archive (or adopt `result_dir`, a worker's folder on this machine, by rename),
     normalize and store one batch atomically; returns the manifest and phase seconds.
@@ -192,6 +197,7 @@ def store_batch(
             archive_members=len(members),
             worker_id=worker_id,
             job_id=job_id,
+            flattened_pages=list(flattened_pages),
         )
         write_text_atomic(stage / MANIFEST, manifest.model_dump_json(indent=2))
         timings["normalize"] = time.perf_counter() - started

@@ -7,7 +7,7 @@ in-memory fakes. `WorkerError` is the one failure a worker raises through its po
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -147,6 +147,7 @@ class PlatformStore(Protocol):
         result_dir: Path | None,
         worker_id: str,
         job_id: str,
+        flattened_pages: Sequence[int],
     ) -> tuple[BatchManifest, dict[str, float]]:
         """Store a worker's result, the archive or the folder (manifest and phase seconds); raises
         `BatchStoreError`."""
