@@ -84,6 +84,7 @@ bench: install corpus
 	-$(PY) benchmarks/bench_step_startup.py
 	-$(PY) benchmarks/bench_runpod_makespan.py
 	-$(DEMO_ENV) $(PY) benchmarks/bench_local_parse.py
+	-$(PY) benchmarks/bench_vector_pages.py
 	-$(PY) benchmarks/bench_end_to_end.py
 	-$(PY) benchmarks/bench_data_store.py
 
