@@ -149,6 +149,7 @@ def _report_success(
         input_bytes=done.input_bytes,
         result_bytes=done.result_bytes,
         degraded=len(result.degraded or []),
+        flattened=len(result.flattened_pages or []),
         version=done.mineru_version,
         gpu=output.debug.gpu,
     )

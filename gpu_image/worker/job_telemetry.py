@@ -183,7 +183,15 @@ class JobObservation:
                 self.phase_ms[name] = round((time.perf_counter() - started) * 1000)
 
     def succeeded(
-        self, *, pages: int, input_bytes: int, result_bytes: int, degraded: int, version: str, gpu: str | None
+        self,
+        *,
+        pages: int,
+        input_bytes: int,
+        result_bytes: int,
+        degraded: int,
+        flattened: int,
+        version: str,
+        gpu: str | None,
     ) -> None:
         self.outcome = "degraded" if degraded else "ok"
         self.pages, self.input_bytes, self.result_bytes = pages, input_bytes, result_bytes
@@ -192,6 +200,7 @@ class JobObservation:
             "mineru.input_bytes": input_bytes,
             "mineru.result_bytes": result_bytes,
             "mineru.degraded": degraded,
+            "mineru.flattened_pages": flattened,
             "mineru.version": version,
         }
         if gpu:

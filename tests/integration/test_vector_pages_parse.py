@@ -1,6 +1,7 @@
 """A page drawn with more vector paths than MinerU's analysis can take: the worker parses it with its drawing
-flattened to one image, says so in the job's result, and the stored batch keeps every line of its text,
-its drawing as one figure, and the page in its manifest."""
+flattened to an image, says so in the job's result and its span, and the stored batch keeps every line of
+its text, its drawing as one figure, and the page in its manifest; on a real page, its headings and code
+stay out of its figures."""
 
 from __future__ import annotations
 
@@ -16,19 +17,27 @@ from gpu_image.worker.vector_pages import PATH_LIMIT
 from platform_assets.domain.parse.adapters import blocks_from_middle_json
 from platform_assets.domain.parse.batch_store import BatchFingerprint, batch_dir, read_blocks, store_batch
 from platform_assets.domain.parse.blocks import BlockKind
+from telemetry import active, configure
+from tests.otlp_receiver import OtlpReceiver
 from tests.vector_drawings import ABOVE, BELOW, build_drawing_pdf
 from worker_contract.contract import JobOutput
 
 pytestmark = pytest.mark.slow
 
 
-def test_a_page_of_too_many_paths_parses_flattened_and_the_batch_says_so(tmp_path: Path) -> None:
+def test_a_page_of_too_many_paths_parses_flattened_and_the_batch_says_so(
+    tmp_path: Path, otlp: OtlpReceiver
+) -> None:
+    configure("mineru-worker", {"worker.id": "w-test"})
     pdf = build_drawing_pdf(tmp_path / "plot.pdf", PATH_LIMIT + 1_000)
     output = JobOutput.model_validate(
         run_job({"input": {"volume_path": str(pdf), "start_page": 0, "end_page": 0, "tier": "flash"}})
     )
     [result] = output.results
     assert result.flattened_pages == [0] and result.tarball_b64 is not None
+    active().flush()
+    [job] = [span for span in otlp.spans() if span.name == "mineru.job"]
+    assert job.attributes["mineru.flattened_pages"] == 1
 
     fingerprint = BatchFingerprint(
         pdf_sha256="0" * 64, first_page=0, last_page=0, engine_version=output.mineru_version, tier="flash"
