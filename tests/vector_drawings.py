@@ -6,6 +6,7 @@ one line of text, as a code listing's frame does.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
@@ -32,12 +33,14 @@ def build_drawing_pdf(
     form_text: bool = False,
     split: bool = False,
     scatter: bool = False,
+    clip_points: int = 0,
 ) -> Path:
     """One A4 page: `ABOVE`, a grid of `squares` filled squares in `DRAWING`, `BELOW`; with `boxed`, a
     shaded box under `BOXED_LINE` in the grid; with `form`, the grid is one form XObject (with `form_text`,
     one that also holds the text below the grid: a page wrapped in a form); with `split`, `SPLIT_LINE`
-    parts the grid in two; with `scatter`, the squares are dots far apart; `rotate`: the page's /Rotate;
-    `cropbox`: its /CropBox."""
+    parts the grid in two; with `scatter`, the squares are dots far apart; with `clip_points`, the grid is
+    clipped by a polygon of that many points around it; `rotate`: the page's /Rotate; `cropbox`: its
+    /CropBox."""
     canvas = Canvas(str(path), pagesize=A4, invariant=1)
     canvas.setPageRotation(rotate)
     if cropbox is not None:
@@ -50,7 +53,11 @@ def build_drawing_pdf(
         canvas.endForm()
         canvas.doForm("drawing")
     else:
+        canvas.saveState()
+        if clip_points:
+            canvas.clipPath(_polygon(canvas, clip_points), stroke=0, fill=0)
         _grid(canvas, squares, split, 0.2 if scatter else 0.8)
+        canvas.restoreState()
     if boxed:
         canvas.setFillColorRGB(0.9, 0.9, 0.8)
         canvas.rect(150, 450, 250, 20, stroke=0, fill=1)
@@ -63,6 +70,23 @@ def build_drawing_pdf(
         canvas.drawString(160, 456, SPLIT_LINE)
     canvas.showPage()
     canvas.save()
+    return path
+
+
+def _polygon(canvas: Canvas, points: int):
+    """A polygon of `points` points on the ellipse around `DRAWING`."""
+    left, bottom, right, top = DRAWING
+    (cx, cy), (rx, ry) = (
+        ((left + right) / 2, (bottom + top) / 2),
+        ((right - left) * 0.6, (top - bottom) * 0.6),
+    )
+    path = canvas.beginPath()
+    path.moveTo(cx + rx, cy)
+    for n in range(1, points):
+        path.lineTo(
+            cx + rx * math.cos(2 * math.pi * n / points), cy + ry * math.sin(2 * math.pi * n / points)
+        )
+    path.close()
     return path
 
 

@@ -139,8 +139,8 @@ class JobResult(BaseModel):
     degraded: list[str] | None = None
     """Artifacts that were lost ("content_list.json: <reason>"): reprocess that batch."""
     flattened_pages: list[int] | None = None
-    """0-based pages whose drawing held more vector paths than MinerU's analysis can take: parsed with it
-    drawn as images, one per figure, their text as it is."""
+    """0-based pages whose drawing held more vector paths (or clip segments) than MinerU's analysis can
+    take: parsed with it drawn as images, one per figure, their text as it is."""
 
 
 class PhaseMs(BaseModel):

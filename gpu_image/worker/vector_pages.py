@@ -1,10 +1,11 @@
 """Pages drawn with more vector paths than MinerU's text-layer analysis can take, flattened before the parse.
 
 MinerU 4's native PDF analysis (docvortex) weighs a page's paths against each other (vector formulas) and
-against its text (text painted over): PSTricks' fractal of 112,420 paths ran over 5 minutes and 8 GB for
-its one page, a 13,901-path page of pst-mirror over 4 minutes, and a 64-page manual of such pages
-exhausted 23 GB. Such a page is parsed from a copy where each separate part of its drawing (a figure) is
-one image in that part's box: its text stays text, in place, and each figure becomes one.
+against its text (text painted over, each filled rectangle's clip read segment by segment): PSTricks'
+fractal of 112,420 paths ran over 5 minutes and 8 GB for its one page, a page of pst-mirror (13,901 paths,
+52 million clip segments) over 4 minutes, and a 64-page manual of such pages exhausted 23 GB. Such a page is
+parsed from a copy where each separate part of its drawing (a figure) is one image in that part's box: its
+text stays text, in place, and each figure becomes one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ PATH_LIMIT = 10_000
 a dense plot a few thousand. Below about 10,000 flattening costs more than it saves, above it saves
 (`benchmarks/bench_vector_pages.py`, 13 real pages, 5 generated): 8,461 paths 6.2 s as they are, 9.9 s
 flattened; 11,277 8.7 s against 4.7 s; 13,901 over 240 s against 4 s."""
+CLIP_LIMIT = 1_000_000
+"""Segments the clip paths of a page's drawing may hold, all paths together, before it is flattened: MinerU
+checks each filled rectangle's clip segment by segment, as many times as text is painted before it.
+pst-mirror p9 (1,511 paths, 4.5 million clip segments) took 25 s, p19 (4,274, 51.6 million) over 120 s;
+pages without such clips have none, VisualPSTricks p232 5,676."""
 DPI = 150
 """Resolution of a flattened drawing."""
 GAP = 3.0
@@ -39,19 +45,20 @@ Box = tuple[float, float, float, float]
 
 
 def flattened_copy(
-    pdf: Path, first: int, last: int, workdir: Path, limit: int = PATH_LIMIT
+    pdf: Path, first: int, last: int, workdir: Path, limit: int = PATH_LIMIT, clip_limit: int = CLIP_LIMIT
 ) -> tuple[Path, list[int]]:
     """The PDF to parse for pages `first..last` (0-based, inclusive), and the pages flattened in it.
 
-    `pdf` itself where no page's drawing holds more than `limit` paths, else a copy of the same name in
-    `workdir` (same pages, same boxes) where each part of such a drawing is one image.
+    `pdf` itself where no page's drawing holds more than `limit` paths or clip paths of more than
+    `clip_limit` segments, else a copy of the same name in `workdir` (same pages, same boxes) where each
+    part of such a drawing is one image.
     """
     document = pdfium.PdfDocument(pdf)
     try:
         heavy = {
             index: drawing
             for index in range(first, last + 1)
-            if (drawing := _drawing_of(document, index, limit))
+            if (drawing := _drawing_of(document, index, limit, clip_limit))
         }
         if not heavy:
             return pdf, []
@@ -71,23 +78,25 @@ def flattened_copy(
         document.close()
 
 
-def _drawing_of(document: pdfium.PdfDocument, index: int, limit: int) -> dict[int, Box]:
+def _drawing_of(
+    document: pdfium.PdfDocument, index: int, limit: int, clip_limit: int = CLIP_LIMIT
+) -> dict[int, Box]:
     """Page `index`'s top-level objects that make its drawing, by position, with their bounds, where it
-    holds more than `limit` paths (else none): paths and form XObjects that hold paths and no text, none of
-    them over any text.
+    holds more than `limit` paths or clip paths of more than `clip_limit` segments (else none): paths and
+    form XObjects that hold paths and no text, none of them over any text.
 
     What lies over text stays vector (a code listing's box, a form wrapping a whole page): the images go
     over the page, and must never hide a character.
     """
     page = document[index]
     try:
-        candidates: list[tuple[int, int, Box]] = []
+        candidates: list[tuple[int, int, int, Box]] = []  # position, paths, clip segments, bounds
         text_boxes: list[Box] = []
         for position in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
             raw = pdfium_c.FPDFPage_GetObject(page.raw, position)
             kind = pdfium_c.FPDFPageObj_GetType(raw)
             if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
-                candidates.append((position, 1, _bounds(raw)))
+                candidates.append((position, 1, _clip_segments(raw), _bounds(raw)))
             elif kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
                 text_boxes.append(_bounds(raw))
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
@@ -95,16 +104,29 @@ def _drawing_of(document: pdfium.PdfDocument, index: int, limit: int) -> dict[in
                 if inside.get(pdfium_c.FPDF_PAGEOBJ_TEXT):
                     text_boxes.append(_bounds(raw))
                 elif paths := inside.get(pdfium_c.FPDF_PAGEOBJ_PATH, 0):
-                    candidates.append((position, paths, _bounds(raw)))
-        if sum(paths for _, paths, _ in candidates) <= limit:
+                    candidates.append((position, paths, 0, _bounds(raw)))
+
+        def heavy(objects: list[tuple[int, int, int, Box]]) -> bool:
+            return sum(o[1] for o in objects) > limit or sum(o[2] for o in objects) > clip_limit
+
+        if not heavy(candidates):
             return {}
         over_text = _TextGrid(text_boxes)
-        drawing = [(position, paths, box) for position, paths, box in candidates if not over_text.hits(box)]
-        if sum(paths for _, paths, _ in drawing) <= limit:
-            return {}
-        return {position: box for position, _, box in drawing}
+        drawing = [candidate for candidate in candidates if not over_text.hits(candidate[3])]
+        return {position: box for position, _, _, box in drawing} if heavy(drawing) else {}
     finally:
         page.close()
+
+
+def _clip_segments(raw: object) -> int:
+    """Segments of the paths that clip a page object (0 where none clips it)."""
+    clip = pdfium_c.FPDFPageObj_GetClipPath(raw)
+    if not clip:
+        return 0
+    return sum(
+        max(pdfium_c.FPDFClipPath_CountPathSegments(clip, path), 0)
+        for path in range(max(pdfium_c.FPDFClipPath_CountPaths(clip), 0))
+    )
 
 
 def _bounds(raw: object) -> Box:

@@ -83,6 +83,13 @@ def test_a_line_of_text_between_two_figures_parts_them_into_two_images(tmp_path:
     assert looks_the_same(pdf, copy)
 
 
+def test_few_paths_under_a_clip_of_many_segments_are_flattened_too(tmp_path: Path, work: Path) -> None:
+    pdf = build_drawing_pdf(tmp_path / "plot.pdf", LIMIT // 2, clip_points=2_000)  # 250 x 2,001 segments
+    assert flattened_copy(pdf, 0, 0, work, limit=LIMIT, clip_limit=600_000) == (pdf, [])
+    assert flattened_copy(pdf, 0, 0, work, limit=LIMIT, clip_limit=400_000) == (work / "plot.pdf", [0])
+    assert looks_the_same(pdf, work / "plot.pdf")
+
+
 def test_a_rotated_page_keeps_its_rotation_and_its_drawing_in_place(tmp_path: Path, work: Path) -> None:
     pdf = build_drawing_pdf(tmp_path / "plot.pdf", 2 * LIMIT, rotate=90)
     copy, pages = flattened_copy(pdf, 0, 0, work, limit=LIMIT)

@@ -51,7 +51,7 @@ class BatchManifest(BaseModel):
     job_id: str = ""
     flattened_pages: list[int] = Field(
         default_factory=list,
-        description="absolute pages whose vector drawing the worker parsed as images (too many paths)",
+        description="absolute pages whose vector drawing the worker parsed as images (too many paths, clips)",
     )
 
     @property
