@@ -69,6 +69,8 @@ class Worker:
     clock: Clock
     fault: str = ""
     """"" | "submit" | "wait" (a WorkerError) | "crash" (another error) | "interrupt" | "degraded"."""
+    flattened: list[int] | None = None
+    """The pages its result says it flattened (`flattened_pages`)."""
     jobs: list[JobInput] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
 
@@ -102,6 +104,7 @@ class Worker:
             page_count_parsed=job.end_page - job.start_page + 1,
             archive_format="tar.gz",
             degraded=["content_list.json: disk full"] if self.fault == "degraded" else None,
+            flattened_pages=self.flattened,
         )
         debug = JobDebug(phase_ms=PhaseMs(mineru_parse=1000), tier="flash", worker_id="w-1", cold_start=False)
         output = JobOutput(elapsed_seconds=1.5, mineru_version="4.0.12", results=[result], debug=debug)
@@ -122,7 +125,10 @@ class Claim:
 
 
 def manifest(
-    job_id: str, produced: range = range(10), fingerprint: BatchFingerprint = FINGERPRINT
+    job_id: str,
+    produced: range = range(10),
+    fingerprint: BatchFingerprint = FINGERPRINT,
+    flattened: Sequence[int] = (),
 ) -> BatchManifest:
     return BatchManifest(
         key=KEY,
@@ -134,6 +140,7 @@ def manifest(
         archive_members=2,
         worker_id="w-1",
         job_id=job_id,
+        flattened_pages=list(flattened),
     )
 
 
@@ -203,7 +210,7 @@ class Store:
     ) -> tuple[BatchManifest, dict[str, float]]:
         if self.store_error is not None:
             raise self.store_error
-        self.batches[key] = manifest(job_id, self.produced, fingerprint)
+        self.batches[key] = manifest(job_id, self.produced, fingerprint, flattened_pages)
         return self.batches[key], {"download_extract": 0.25, "normalize": 0.5}
 
     def content_version(self, key: str, manifest: BatchManifest) -> str:
@@ -400,6 +407,18 @@ def test_pages_without_output_are_warned_about_after_the_batch_is_stored() -> No
     outcome = ports.run()
     assert outcome.failure is None and outcome.manifest.missing_pages == [8, 9]
     assert ports.log.lines[-1] == ("warning", "d~b001: no output for pages 9-10")
+
+
+def test_pages_the_worker_flattened_reach_the_stored_manifest_and_the_log() -> None:
+    ports = Ports()
+    ports.worker.flattened = [3, 4]
+    outcome = ports.run()
+    assert outcome.failure is None and outcome.manifest.flattened_pages == [3, 4]
+    assert ports.log.lines[-1] == (
+        "info",
+        "batch d~b001 (pages 1-10, 1-based): page(s) 4-5 held more vector paths (or clip segments) than"
+        " MinerU can analyse; their figures were parsed as images",
+    )
 
 
 def test_a_workers_error_is_one_failed_attempt_with_a_redacted_error() -> None:

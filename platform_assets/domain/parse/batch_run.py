@@ -306,7 +306,7 @@ class _BatchAttempt(Generic[H]):
         if manifest.flattened_pages:
             self.log.info(
                 f"{self.batch.label}: page(s) {page_numbers(manifest.flattened_pages)} held more vector paths"
-                " than MinerU can analyse; their figures were parsed as images"
+                " (or clip segments) than MinerU can analyse; their figures were parsed as images"
             )
         return manifest, run
 
