@@ -1,5 +1,6 @@
-"""Pages drawn with more paths than MinerU can analyse are parsed from a copy where the drawing is one image:
-the text stays, the page looks the same, and what lies under text stays vector."""
+"""Pages drawn with more paths (or clip segments) than MinerU can analyse are parsed from a copy where each
+figure of the drawing is one image: the text stays, the page looks the same, what lies under text stays
+vector, and a line of text between two figures keeps them apart."""
 
 from __future__ import annotations
 
