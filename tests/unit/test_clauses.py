@@ -1,4 +1,4 @@
-"""Outline -> clauses: numbers, unique ids, dropped and backwards bookmarks."""
+"""Outline -> clauses: numbers, unique ids, dropped, backwards and misplaced bookmarks."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from platform_assets.domain.plan.clauses import (
     clauses_from_outline,
     number_words,
     printed_number,
+    prints_title,
     roman_value,
     slug,
     tokens,
@@ -313,3 +314,83 @@ def test_the_same_title_elsewhere_or_at_another_level_is_no_repeat() -> None:
 )
 def test_the_words_of_a_titles_own_number_are_counted_with_its_label(title, words):
     assert number_words(title) == words
+
+
+@pytest.mark.parametrize(
+    ("lines", "title", "prints"),
+    [
+        (["4 Driver file", "Then we define"], "Dimensions, coordinates and angles", False),
+        (["1 Arguments and delimiters", "Here is"], "Arguments and delimiters", True),
+        (["I", "The Essentials"], "Part I The Essentials", True),  # a label line over its title
+        (["preted relative to the point.", "22 For hackers only"], "For hackers only", True),
+        (["Annex B (normative) Examples"], "Examples", True),
+        (["12.1 Scope"], "12.1 Scope", True),
+        ([], "Change log", None),  # no position, no text layer: nothing to tell
+        (["4 Driver file"], "4", None),  # a title of its number alone
+    ],
+)
+def test_prints_title_tells_whether_a_destination_prints_its_bookmark(lines, title, prints):
+    assert prints_title(lines, title) is prints
+
+
+def test_a_run_pointing_ahead_to_pages_without_its_titles_is_planned_before_the_next_right_bookmark() -> None:
+    """tl-pstricks-doc: four sections of Part I and II point 220 pages ahead (anchors that clash with the
+    appendix's), at headings that are not theirs; `Part II` and `Plots` print theirs."""
+    outline = [
+        placed("Color", 1, 10, 0.07, ["2 Color", "The grayscales"]),
+        placed("Dimensions, coordinates and angles", 1, 236, 0.12, ["4 Driver file"]),
+        placed("Basic graphics parameters", 1, 236, 0.73, ["5 pst-li3d wrapper"]),
+        placed("Part II Basic graphics objects", 0, 15, 0.13, ["II", "Basic graphics objects"]),
+        placed("Lines and polygons", 1, 237, 0.25, ["as when the code is generated.", "6 pst-li3d code"]),
+        placed("Curves", 1, 253, 0.22, ["8 Color commands"]),
+        placed("Plots", 1, 24, 0.76, ["11 Plots", "The plotting commands"]),
+        placed("Part III More graphics parameters", 0, 29, 0.13, ["III", "More graphics parameters"]),
+    ]
+    clauses, warnings = clauses_from_outline(outline, page_count=338)
+    assert [(c.page_index, c.top) for c in clauses] == [
+        (10, 0.07),
+        (10, None),
+        (10, None),
+        (15, 0.13),
+        (15, None),
+        (15, None),
+        (24, 0.76),
+        (29, 0.13),
+    ]
+    assert len(warnings) == 1 and warnings[0].startswith("4 bookmarks point ahead to pages that do not print")
+    assert "'dimensions-coordinates-and-angles' page index 236 -> 10" in warnings[0]
+
+
+def test_a_backward_bookmark_is_clamped_when_the_run_before_it_prints_its_titles() -> None:
+    outline = [
+        placed("1 Scope", 0, 0, 0.1, ["1 Scope"]),
+        placed("2 Install", 0, 9, 0.1, ["2 Install"]),
+        placed("3 Use", 0, 4, 0.1, ["3 Use"]),
+    ]
+    clauses, warnings = clauses_from_outline(outline, page_count=20)
+    assert [(c.page_index, c.top) for c in clauses] == [(0, 0.1), (9, 0.1), (9, None)]
+    assert len(warnings) == 1 and "'3' page index 4 -> 9" in warnings[0]
+
+
+def test_a_run_without_positions_before_a_bookmark_printing_its_title_is_planned_before_it() -> None:
+    """tl-hvfloat's capPos: five subsections of section 3 point to page 18 without a position; section 4
+    prints its title on page 15."""
+    outline = [
+        placed("3 Examples for twocolumn mode", 0, 15, 0.1, ["3 Examples for twocolumn mode"]),
+        entry("3.2 capPos=top", 1, 18),
+        entry("3.3 capPos=inner", 1, 18),
+        placed("4 Examples for capVPos", 0, 15, 0.13, ["4 Examples for capVPos and", "twocolumn mode"]),
+    ]
+    clauses, _ = clauses_from_outline(outline, page_count=20)
+    assert [(c.page_index, c.top) for c in clauses] == [(15, 0.1), (15, None), (15, None), (15, 0.13)]
+
+
+def test_a_backward_bookmark_that_does_not_print_its_title_is_clamped() -> None:
+    """tl-comment: the change log's bookmarks have no position, page 0, after sections on pages 0-3."""
+    outline = [
+        placed("Purpose", 0, 0, 0.3, ["1 Purpose"]),
+        placed("Basic approach", 0, 3, 0.2, ["5 Change log"]),
+        entry("Change log", 0, 0),
+    ]
+    clauses, _ = clauses_from_outline(outline, page_count=4)
+    assert [c.page_index for c in clauses] == [0, 3, 3]

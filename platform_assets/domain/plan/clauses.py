@@ -40,6 +40,9 @@ columns of a three- or four-column index lie 0.19-0.21 apart)."""
 TITLE_WORDS_COMPARED = 4
 """Printed heading and bookmark title agree when their first words (up to 4) are the same."""
 
+TITLE_SKIP = 3
+"""A printed heading may start with up to this many words before its title (`Annex B (normative)`)."""
+
 Tokens = tuple[str, ...]
 
 
@@ -80,6 +83,21 @@ def printed_number(lines: Sequence[str], title: str) -> str | None:
     if (number := _number_at(lines, title)) is not None or len(lines) < 2 or clause_number(lines[0]):
         return number
     return None if _agree(tokens(lines[0]), tokens(title)) else _number_at(lines[1:], title)
+
+
+def prints_title(lines: Sequence[str], title: str) -> bool | None:
+    """Whether the lines printed at a bookmark's destination print its title: a line, or a label line
+    and the next (`II` over `Basic graphics objects`), starting like the title's words after its number,
+    once up to `TITLE_SKIP` words (a number, a label) are skipped. None when it cannot be told: no lines
+    (no text layer, a rotated page, no position) or a title without words beside its number."""
+    title_words = tokens(title)[number_words(title) :]
+    if not lines or not title_words:
+        return None
+    for index, line in enumerate(lines):
+        words = tokens(line) + tokens(" ".join(lines[index + 1 : index + 2]))
+        if any(_agree(words[skip:], title_words) for skip in range(TITLE_SKIP + 1)):
+            return True
+    return False
 
 
 def _number_at(lines: Sequence[str], title: str) -> str | None:
@@ -237,26 +255,56 @@ def _unique_ids(nodes: list[_Node], raw: list[str], repeats: list[int | None]) -
     return final, warnings
 
 
+def _misplaced_run(
+    index: int, pages: list[int], shows: list[bool | None], repeats: list[int | None]
+) -> int | None:
+    """Where the run of clauses planned past a backward bookmark (`index`) starts, when the bookmark prints
+    its title at its destination and no clause of the run prints its own: the run's destinations are then
+    the wrong ones (anchors that clash with later ones send them pages ahead). None otherwise."""
+    if not shows[index]:
+        return None
+    start = index
+    while start > 0 and pages[start - 1] > pages[index]:
+        start -= 1
+    if any(shows[j] for j in range(start, index) if repeats[j] is None):
+        return None
+    return start
+
+
 def _monotone_positions(
     nodes: list[_Node], ids: list[str], repeats: list[int | None]
 ) -> tuple[list[int], list[bool], list[str]]:
     """Clamp a page that goes backwards to the previous clause's start page; drop the position of a
     destination that lies above the previous one on the same page (in the same column).
 
-    A dropped position makes the clause's heading be matched instead of trusted. A repeated bookmark
-    opens nowhere: it is planned at the previous clause's page, without a position or a warning.
+    A backward bookmark whose destination prints its title, after a run of bookmarks whose destinations
+    print none of theirs (`_misplaced_run`), keeps its page: the run is planned at the page before it,
+    without positions. A dropped position makes the clause's heading be matched instead of trusted. A
+    repeated bookmark opens nowhere: it is planned at the previous clause's page, without a position or a
+    warning.
     """
     pages: list[int] = []
     positioned: list[bool] = []
+    shows = [prints_title(node.entry.printed, node.title) for node in nodes]
     backwards: list[str] = []
     above: list[str] = []
+    ahead: list[str] = []
     floor, last = 0, None  # the last kept position: (top, left)
-    for node, id_, original in zip(nodes, ids, repeats, strict=True):
+    states: list[tuple[int, tuple[float, float | None] | None]] = []  # (floor, last) before each node
+    for index, (node, id_, original) in enumerate(zip(nodes, ids, repeats, strict=True)):
+        states.append((floor, last))
+        pages.append(node.page)
         if original is not None:
-            pages.append(floor)
+            pages[index] = floor
             positioned.append(False)
             continue
         entry = node.entry
+        if node.page < floor and (start := _misplaced_run(index, pages, shows, repeats)) is not None:
+            floor, last = states[start]
+            for j in range(start, index):
+                if repeats[j] is None:
+                    ahead.append(f"'{ids[j]}' page index {nodes[j].page} -> {floor}")
+                pages[j], positioned[j] = floor, False
         if node.page < floor:
             backwards.append(f"'{id_}' page index {node.page} -> {floor}")
         elif node.page > floor:
@@ -270,9 +318,15 @@ def _monotone_positions(
                 keep = False
         if keep:
             last = (entry.top, entry.left)
-        pages.append(floor)
+        pages[index] = floor
         positioned.append(keep)
     warnings = []
+    if ahead:
+        warnings.append(
+            f"{len(ahead)} bookmarks point ahead to pages that do not print their titles, while a later "
+            f"bookmark's earlier page prints its own: planned at the previous clause's start, their headings "
+            f"matched by title: {'; '.join(ahead[:_EXAMPLES])}"
+        )
     if backwards:
         warnings.append(
             f"{len(backwards)} bookmarks go backwards in page order, planned at the previous clause's "
