@@ -565,6 +565,44 @@ def test_bookmarks_without_a_position_or_blocks_without_a_bbox_fall_back_to_matc
     assert result.anchored == () and result.heading_of == {"1": (stream[0],), "2": (stream[2],)}
 
 
+def test_headings_without_a_position_match_up_to_the_next_anchors_page() -> None:
+    """tl-pstricks-doc: the plan puts bookmarks whose destinations pointed 220 pages ahead at the page
+    before them, without a position; their headings print over the nine pages up to the next right one."""
+    stream = [
+        at("II Basic graphics objects", 15, 0.09, 0.17, BlockKind.HEADING),
+        at("6 Lines and polygons", 15, 0.25, 0.27, BlockKind.HEADING),
+        at("lines", 15, 0.3, 0.4),
+        at("8 Curves", 19, 0.31, 0.33, BlockKind.HEADING),
+        at("curves", 19, 0.4, 0.5),
+        at("10 Grids", 22, 0.73, 0.75, BlockKind.HEADING),
+        at("grids", 22, 0.8, 0.9),
+        at("11 Plots", 24, 0.79, 0.81, BlockKind.HEADING),
+        at("plots", 24, 0.85, 0.9),
+        at("12 Coordinates", 25, 0.1, 0.12, BlockKind.HEADING),
+        at("9 Dots", 29, 0.1, 0.12, BlockKind.HEADING),  # past the next anchor (and 3 pages): not `dots`
+    ]
+    clauses = [
+        anchored("Part II Basic graphics objects", 15, 0.08, "Part-II"),
+        Clause(id="lines", title="Lines and polygons", level=1, page_index=15),
+        Clause(id="curves", title="Curves", level=1, page_index=15),
+        Clause(id="grids", title="Grids", level=1, page_index=15),
+        anchored("Plots", 24, 0.78, "11", number="11"),
+        Clause(id="dots", title="Dots", level=1, page_index=24),
+        anchored("Coordinates", 25, 0.09, "12", number="12"),
+    ]
+    result = segment(stream, clauses)
+    assert {id_: heading[0].text for id_, heading in result.heading_of.items()} == {
+        "lines": "6 Lines and polygons",
+        "curves": "8 Curves",
+        "grids": "10 Grids",
+        "11": "11 Plots",
+        "12": "12 Coordinates",
+    }
+    assert result.bodies["curves"] == (stream[4],) and result.bodies["grids"] == (stream[6],)
+    assert result.unmatched == ("dots",) and result.bodies["12"] == (stream[10],)
+    assert_lossless(result, stream)
+
+
 def test_bookmarks_without_a_position_open_at_their_page_when_no_heading_matches() -> None:
     """/Fit bookmarks over scanned pages: no heading to match, so each opens at its page's first block;
     one whose page holds no block, or whose page top lies before the clause opened before it, does not."""

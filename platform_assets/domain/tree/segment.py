@@ -291,6 +291,22 @@ def _similar(words: Tokens, title: Tokens) -> bool:
     return SequenceMatcher(None, " ".join(words), " ".join(title)).ratio() >= FUZZY_RATIO
 
 
+def _windows(targets: Sequence[_Target]) -> list[int]:
+    """Per entry, the last page its heading may sit on: `PAGE_SLACK_AFTER` pages after its own, or, for
+    an entry without a position, the page of the next entry with one if that is further (its heading
+    comes before that anchor: a run of bookmarks whose destinations were wrong, planned at the page before
+    them, finds its headings on the pages up to the next right one)."""
+    until = [target.page + PAGE_SLACK_AFTER for target in targets]
+    anchor_page: int | None = None
+    for index in range(len(targets) - 1, -1, -1):
+        target = targets[index]
+        if target.top is not None:
+            anchor_page = target.page
+        elif anchor_page is not None:
+            until[index] = max(until[index], anchor_page)
+    return until
+
+
 class _Outline:
     """The outline entries with the indexes the walk needs, built once."""
 
@@ -300,6 +316,8 @@ class _Outline:
             target if at is not None or target.top is None else target._replace(top=None)
             for target, at in zip(targets, anchors, strict=True)
         ]
+        self.until = _windows(self.targets)
+        """Per entry, the last page its heading may sit on."""
         self.by_words: dict[Tokens, list[int]] = {}
         self.plain = any(target.top is None for target in self.targets)
         """Some entries have no position: the walk matches headings."""
@@ -320,17 +338,12 @@ class _Outline:
 
     def expire(self, cursor: int, page: int) -> int:
         """Skip matched entries whose page window has passed: their heading can no longer come."""
-        while (
-            cursor < len(self.targets)
-            and self.targets[cursor].top is None
-            and self.targets[cursor].page + PAGE_SLACK_AFTER < page
-        ):
+        while cursor < len(self.targets) and self.targets[cursor].top is None and self.until[cursor] < page:
             cursor += 1
         return cursor
 
-    @staticmethod
-    def plausible(target: _Target, page: int, before: int) -> bool:
-        return target.page - before <= page <= target.page + PAGE_SLACK_AFTER
+    def plausible(self, index: int, page: int, before: int) -> bool:
+        return self.targets[index].page - before <= page <= self.until[index]
 
     def find(self, words: Tokens, page: int, cursor: int, before: int) -> int | None:
         """First entry in the lookahead window whose whole title is `words`, on a plausible page."""
@@ -340,7 +353,7 @@ class _Outline:
         for index in candidates[bisect_left(candidates, cursor) :]:
             if index >= cursor + LOOKAHEAD:
                 return None
-            if self.plausible(self.targets[index], page, before):
+            if self.plausible(index, page, before):
                 return index
         return None
 
@@ -389,7 +402,7 @@ class _Outline:
             if (
                 target.top is not None
                 or not target.words
-                or not self.plausible(target, page, PAGE_SLACK_BEFORE)
+                or not self.plausible(index, page, PAGE_SLACK_BEFORE)
             ):
                 continue
             if not target.head:
@@ -467,7 +480,7 @@ class _Outline:
             if (
                 target.top is None
                 and target.head == number
-                and self.plausible(target, page, 0)
+                and self.plausible(index, page, 0)
                 and _mostly_in(target.rest, title)
             ):
                 return _Match(index, 2)
@@ -508,7 +521,7 @@ class _Outline:
         signature = rest[:SIGNATURE_WORDS]
         for index in range(cursor, min(len(self.targets), cursor + LOOKAHEAD)):
             target = self.targets[index]
-            if target.top is not None or target.head or not self.plausible(target, page, 0):
+            if target.top is not None or target.head or not self.plausible(index, page, 0):
                 continue
             if whole is not None and _numbered(whole, target.words):
                 return _Match(index, 1)
@@ -918,7 +931,8 @@ def segment(
 
     A clause without a position opens only at a matched heading: candidates are the next `LOOKAHEAD`
     such entries; an entry matches only on pages [page_index - 1, page_index + 3] (HEADING blocks;
-    other kinds from page_index on) and expires once the walk is past that window; unmatched ones are
+    other kinds from page_index on), or up to the page of the next entry with a position where that is
+    further (`_windows`), and expires once the walk is past that window; unmatched ones are
     `unmatched`. TOC, page furniture and sentence-like text never match, but for a heading MinerU merged
     with its description after a section number (`_Outline.numbered`). Where at least
     `COLLAPSED_DESTINATIONS` entries never matched point at one page, their destinations collapsed onto
