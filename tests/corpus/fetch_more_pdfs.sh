@@ -112,6 +112,7 @@ dev|tl-revtex-aipguide.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/
 dev|deb-gnucash-guide-it.pdf|gnucash-docs|4.13-1|usr/share/doc/gnucash-docs/gnucash-guide-it.pdf.gz|outdented_headings,page_typed_as_table|ffb2745090dfe8626d3cbfc46d3a8a4128263bbc4d0abd932f8ae952d2538891
 dev|tl-tkz-euclide.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/tkz-euclide/tkz-euclide.pdf|heading_beside_figure,code_beside_figure|a8494680aaf8223e7b2a3ede08d4ed9741280927aa68a8f961ea649109071d30
 dev|tl-visualpstricks.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/visualpstricks/VisualPSTricks.pdf|vector_heavy_pages|f1ac8dcaf3172c9e830246f351c29ec735406e961f5947007484eb4890b64a45
+dev|tl-hvfloat-cappos.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/hvfloat/capPos.pdf|misplaced_destinations|982049be7d491e58d27cd2baac3f84b19d68651f16e8db7f9a2a1c5415dd0107
 dev|deb-doxygen-manual.pdf|doxygen-doc|1.9.4-4|usr/share/doc/doxygen/doxygen_manual.pdf|wordless_titles|2418ce24a0ceeeea04b48a68a2ae59973e38b924f6100f9ac8e8ca90e710e2da
 dev|deb-lily-snippets.pdf|lilypond-doc-pdf|2.24.1-2|usr/share/doc/lilypond/html/Documentation/snippets.pdf|page_top_destinations,heading_in_paragraph|12803c5693451698d7a325dfa23853bc58d4dcd1e083346b6da45c0c93595449
 holdout|tl-pdfscreen-manual.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/pdfscreen/manual-screen.pdf|bookmark_without_position|fda917bfc5df83d1721d6b411c3727f5ff3c1704bafc50f9b73c72a489272ad2

@@ -136,6 +136,19 @@ def test_sections_bookmarked_at_their_pages_top_open_where_the_tier_ran_their_he
     assert "Ambitus" not in body_text(tree.files[manifest.clauses["1.8"].path])
 
 
+def test_bookmarks_sent_ahead_are_planned_before_the_next_one_whose_page_prints_its_title(extra_pdfs) -> None:
+    """tl-hvfloat-cappos: five `/Fit` bookmarks of section 3 point to the last page, which prints none of
+    their titles; section 4's destination on p16 prints its own. Section 4 and its subsections open at
+    their destinations; the five, printed nowhere, stay unmatched at p16 instead of clamping section 4."""
+    tree, clauses = tree_of_pages(extra_pdfs / "tl-hvfloat-cappos.pdf", 15, 18)
+    manifest = tree.manifest
+    assert [c.id for c in clauses if c.page_index == 15 and c.top is None] == manifest.unmatched
+    assert len(manifest.unmatched) == 5
+    assert {manifest.clauses[id_].opened_at for id_ in ("4", "4.1", "4.2", "4.3", "4.4")} == {"destination"}
+    assert heading(tree, "4").startswith("# 4 Examples for capVPos and")
+    assert manifest.blocks_lost == 0
+
+
 def test_blank_pages_are_pages_without_blocks(extra_pdfs) -> None:
     pdf = extra_pdfs / "tl-memman.pdf"
     assert read_pdf_facts(pdf).text_chars[37] == 0  # a truly empty page between two chapters
