@@ -266,8 +266,8 @@ def _misplaced_run(
     start = index
     while start > 0 and pages[start - 1] > pages[index]:
         start -= 1
-    if any(shows[j] for j in range(start, index) if repeats[j] is None):
-        return None
+        if repeats[start] is None and shows[start]:
+            return None
     return start
 
 
