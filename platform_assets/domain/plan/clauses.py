@@ -256,15 +256,16 @@ def _unique_ids(nodes: list[_Node], raw: list[str], repeats: list[int | None]) -
 
 
 def _misplaced_run(
-    index: int, pages: list[int], shows: list[bool | None], repeats: list[int | None]
+    index: int, page: int, pages: list[int], shows: list[bool | None], repeats: list[int | None]
 ) -> int | None:
-    """Where the run of clauses planned past a backward bookmark (`index`) starts, when the bookmark prints
-    its title at its destination and no clause of the run prints its own: the run's destinations are then
-    the wrong ones (anchors that clash with later ones send them pages ahead). None otherwise."""
+    """Where the run of clauses planned past a backward bookmark (`index`, destination `page`; `pages`: the
+    pages planned before it) starts, when the bookmark prints its title at its destination and no clause
+    of the run prints its own: the run's destinations are then the wrong ones (anchors that clash with
+    later ones send them pages ahead). None otherwise."""
     if not shows[index]:
         return None
     start = index
-    while start > 0 and pages[start - 1] > pages[index]:
+    while start > 0 and pages[start - 1] > page:
         start -= 1
         if repeats[start] is None and shows[start]:
             return None
@@ -293,13 +294,15 @@ def _monotone_positions(
     states: list[tuple[int, tuple[float, float | None] | None]] = []  # (floor, last) before each node
     for index, (node, id_, original) in enumerate(zip(nodes, ids, repeats, strict=True)):
         states.append((floor, last))
-        pages.append(node.page)
         if original is not None:
-            pages[index] = floor
+            pages.append(floor)
             positioned.append(False)
             continue
         entry = node.entry
-        if node.page < floor and (start := _misplaced_run(index, pages, shows, repeats)) is not None:
+        if (
+            node.page < floor
+            and (start := _misplaced_run(index, node.page, pages, shows, repeats)) is not None
+        ):
             floor, last = states[start]
             for j in range(start, index):
                 if repeats[j] is None:
@@ -318,7 +321,7 @@ def _monotone_positions(
                 keep = False
         if keep:
             last = (entry.top, entry.left)
-        pages[index] = floor
+        pages.append(floor)
         positioned.append(keep)
     warnings = []
     if ahead:
