@@ -123,11 +123,10 @@ def _parse_and_package(job: JobInput, observed: JobObservation, *, local: bool) 
             parsed = parse_pdf(pdf, job.effective_tier, job.start_page, job.end_page)
         with observed.phase("package"):
             fields = package_result(parsed.result, job, workdir)
-    end_page = parsed.page_count - 1 if job.end_page == -1 else job.end_page
     result = JobResult(
         basename=job.basename,
         source=job.source,
-        pages_requested=[job.start_page, end_page],
+        pages_requested=[job.start_page, parsed.last_page],
         page_count_parsed=len(parsed.result.pages),
         archive_format=job.archive_format,
         flattened_pages=list(parsed.flattened_pages) or None,

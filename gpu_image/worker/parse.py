@@ -34,6 +34,8 @@ class ParsedDocument:
     result: ParseResult
     page_count: int
     mineru_version: str
+    last_page: int
+    """The 0-based last page parsed (the request's `end_page`, -1 resolved)."""
     flattened_pages: tuple[int, ...] = ()
     """0-based pages parsed with their drawing flattened to images, one per figure (`vector_pages`)."""
 
@@ -73,5 +75,9 @@ def parse_pdf(path: Path, tier: Tier, start_page: int, end_page: int) -> ParsedD
             source, tier=tier, ocr_mode=ocr_mode, page_range=page_range_1based(start_page, end_page)
         )
     return ParsedDocument(
-        result=result, page_count=page_count, mineru_version=MINERU_VERSION, flattened_pages=tuple(flattened)
+        result=result,
+        page_count=page_count,
+        mineru_version=MINERU_VERSION,
+        last_page=last_page,
+        flattened_pages=tuple(flattened),
     )
