@@ -14,6 +14,7 @@ from gpu_image.worker.job import run_job
 from gpu_image.worker.warmup import WARMUP_PDF, run_warmup
 from telemetry import active, configure
 from tests.otlp_receiver import OtlpReceiver
+from tests.polling import until
 
 pytestmark = pytest.mark.slow
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -33,6 +34,19 @@ def b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
 
+def exported(receiver: OtlpReceiver, spans: dict[str, int], metric: str) -> None:
+    """Wait until the collector holds at least `spans` (name: count) and `metric`: `flush` waits at most
+    3 s, and on a loaded machine an export may finish after it, in its own thread."""
+
+    def arrived() -> bool:
+        names = Counter(span.name for span in receiver.spans())
+        return all(names[name] >= count for name, count in spans.items()) and any(
+            point.name == metric for point in receiver.metrics()
+        )
+
+    until(arrived, f"{spans} and {metric} at the collector", 60)
+
+
 def test_a_job_joins_the_callers_trace_with_its_three_phases(fresh_worker: OtlpReceiver) -> None:
     payload = {
         "input": {
@@ -44,6 +58,7 @@ def test_a_job_joins_the_callers_trace_with_its_three_phases(fresh_worker: OtlpR
     output = run_job(payload, worker_id="w-test", job_id="job-42")
     assert output["debug"]["cold_start"] is True
     active().flush()
+    exported(fresh_worker, {"mineru.job": 1}, "mineru.phase.duration")
     spans = {span.name: span for span in fresh_worker.spans()}
     job = spans["mineru.job"]
     assert (job.trace_id, job.parent_span_id, job.kind) == (TRACE_ID, PARENT, "consumer")
@@ -72,6 +87,7 @@ def test_a_failed_job_is_an_error_span_with_a_safe_message(
     output = run_job({"volume_path": str(secret_dir / "notes.pdf"), "tier": "flash"}, job_id="job-7")
     assert "error" in output
     active().flush()
+    exported(fresh_worker, {"mineru.job": 1}, "mineru.errors")
     (job,) = [span for span in fresh_worker.spans() if span.name == "mineru.job"]
     assert job.status_code == "error" and job.attributes["error.type"]
     assert "customer-acme" not in job.status_message and str(tmp_path) not in str(fresh_worker.all_strings())
@@ -88,6 +104,7 @@ def test_the_boot_warmup_is_its_own_span_and_the_next_job_reports_it(fresh_worke
     assert first["debug"]["warmup_ms"] > 0 and first["debug"]["cold_start"] is False
     assert "warmup_ms" not in second["debug"]
     active().flush()
+    exported(fresh_worker, {"mineru.warmup": 1, "mineru.job": 2}, "mineru.warmup.duration")
     roots = Counter(span.name for span in fresh_worker.spans() if span.parent_span_id == "")
     assert roots == {"mineru.warmup": 1, "mineru.job": 2}
     assert [p.value["count"] for p in fresh_worker.metrics() if p.name == "mineru.warmup.duration"] == [1]
