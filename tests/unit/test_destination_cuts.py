@@ -554,3 +554,70 @@ def test_a_block_whose_first_line_prints_the_title_is_not_cut_where_a_shorter_ti
     assert [piece.bbox[1::2] for piece in stream] == [(0.063, 0.187), (0.187, 0.3)]
     bodies = segment(stream, clauses).bodies
     assert [bodies[clause.id][0].text.splitlines()[0] for clause in clauses] == [lines[0], lines[2]]
+
+
+def test_a_destination_set_in_the_gutter_is_the_right_columns_not_the_left_ones() -> None:
+    """unicode-math-code p136, an index in two columns: the right column's letters have destinations in
+    the gutter, 0.02 left of their column and 0.004 left of where the left column's loose bboxes end; `G`'s,
+    shifted by the document's offset, lies at its letter's foot. Each letter anchors in its own column."""
+    stream = [
+        _block(BlockKind.TEXT, (0.242, 0.153, 0.533, 0.628), "\\DeclareMathDelimiter . . . 131"),
+        _block(BlockKind.TEXT, (0.382, 0.645, 0.393, 0.655), "E"),
+        _block(BlockKind.TEXT, (0.242, 0.659, 0.533, 0.86), "\\E . . . 141 \\endinput . . . 3"),
+        _block(BlockKind.TEXT, (0.548, 0.153, 0.839, 0.365), "\\equalscolon . . . 81"),
+        _block(BlockKind.TEXT, (0.687, 0.379, 0.699, 0.389), "F"),
+        _block(
+            BlockKind.TEXT, (0.548, 0.393, 0.839, 0.82), "\\F . . . 142 \\fontspec_if_script:nF . . . 101"
+        ),
+        _block(BlockKind.TEXT, (0.686, 0.834, 0.7, 0.844), "G"),
+        _block(BlockKind.TEXT, (0.548, 0.848, 0.838, 0.86), "\\g . . . 168"),
+    ]
+    clauses = [
+        _clause("e", "E", 0.617, 0.232),
+        _clause("f", "F", 0.334, 0.529),
+        _clause("g", "G", 0.844, 0.529),
+    ]
+    assert anchor_blocks(stream, clauses) == [1, 4, 7]
+    assert segment(stream, clauses).unmatched == ()
+
+
+def test_a_destination_at_a_headings_right_end_or_right_of_an_outdented_heading_anchors_it() -> None:
+    """No gutter without a column beside it: revtex's title has its destination at the title line's right
+    end, no block starting there; microtype's code sets `2.5.2 T1` out into the margin, its destination at
+    the text's edge, where the paragraphs start."""
+    title = _block(BlockKind.HEADING, (0.088, 0.065, 0.616, 0.086), "Author's Guide to AIP Substyles")
+    byline = _block(BlockKind.TEXT, (0.147, 0.088, 0.317, 0.101), "AIP Journal Program")
+    assert anchor_blocks(
+        [title, byline], [_clause("guide", "Author's Guide to AIP Substyles", 0.058, 0.616)]
+    ) == [0]
+    stream = [
+        _block(BlockKind.TEXT, (0.213, 0.285, 0.383, 0.373), "5945 encoding = OT1"),
+        _block(BlockKind.HEADING, (0.185, 0.396, 0.262, 0.406), "2.5.2 T1"),
+        _block(BlockKind.TEXT, (0.242, 0.418, 0.838, 0.447), "Candidates here: 028 (fi), 029 (fl)"),
+        _block(BlockKind.TEXT, (0.276, 0.484, 0.551, 0.505), "a = {\\`a,\\'a}"),
+    ]
+    assert anchor_blocks(stream, [_clause("t1", "T1", 0.39, 0.243)]) == [1]
+
+
+def test_an_index_block_over_two_columns_is_split_at_a_destination_in_its_gutter() -> None:
+    """unicode-math-code p143: the tier returned the page as one index block over both columns; the right
+    column's entries hang a backslash into the gutter, so the only blank strip is around `V`'s
+    destination, left of the block's middle: the block is split there, and `V` cut at its letter."""
+    left_lines = [(0.18, "\\trprime . . . 253"), (0.5, "U"), (0.52, "\\UnicodeMath . . . 7")]
+    right_lines = [(0.18, "\\Umathsupshiftdrop . . . 390"), (0.8, "V"), (0.82, "\\varnothing . . . 89")]
+
+    def region_text(page: int, box: BBox) -> str:  # the left column's text ends at 0.519, the right at 0.534
+        column = (left_lines if box[0] < 0.519 else []) + (right_lines if box[2] > 0.534 else [])
+        return "\n".join(text for y, text in column if box[1] <= y < box[3])
+
+    items = [text for _, text in left_lines + right_lines]
+    block = _block(BlockKind.INDEX, (0.242, 0.153, 0.839, 0.86), "\n".join(items), items=items)
+    clauses = [_clause("u", "U", 0.495, 0.232), _clause("v", "V", 0.795, 0.529)]
+    stream, cuts = cut_at_destinations([block], clauses, region_text)
+    assert cuts == 3
+    assert [piece.items for piece in stream] == [
+        ["\\trprime . . . 253"],
+        ["U", "\\UnicodeMath . . . 7"],
+        ["\\Umathsupshiftdrop . . . 390"],
+        ["V", "\\varnothing . . . 89"],
+    ]

@@ -26,7 +26,14 @@ from typing import Any
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import Tokens, tokens
-from platform_assets.domain.tree.segment import INDENT, LABEL_WORDS, SAME_LINE, STRADDLE, words_pattern
+from platform_assets.domain.tree.segment import (
+    GUTTER,
+    INDENT,
+    LABEL_WORDS,
+    SAME_LINE,
+    STRADDLE,
+    words_pattern,
+)
 from platform_assets.domain.tree.text_layer_fill import text_lines
 
 RegionText = Callable[[int, BBox], str]
@@ -121,11 +128,12 @@ def _tops(shifted: Clause, unshifted: Clause | None) -> list[Clause]:
 
 def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> list[Block] | None:
     """A list, index or text block over two columns (no text in a strip just left of the right column's
-    destination, or at its middle: a column of contents lines beside one of text, two index columns)
-    that a destination of the right column points into, as its left and right column: a list's entries
-    cut before the one the text layer puts first in the right column, or, where the tier merged the
-    columns line by line (always, for a paragraph), each column's lines from the text layer
-    (`from_text_layer`). None where it is not such a block."""
+    destination, at it (a destination set in the gutter), or at its middle: a column of contents lines
+    beside one of text, two index columns) that a destination of the right column (or of the gutter)
+    points into, as its left and right column: a list's entries cut before the one the text layer puts
+    first in the right column, or, where the tier merged the columns line by line (always, for a
+    paragraph), each column's lines from the text layer (`from_text_layer`). None where it is not such a
+    block."""
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     middle = (x0 + x1) / 2
     lefts = [
@@ -136,13 +144,13 @@ def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> li
         and y0 - STRADDLE <= clause.top < y1
         and x0 <= clause.left <= x1
     ]
-    right_half = sorted(left for left in lefts if left >= middle)  # destinations in its right half
+    right_half = sorted(left for left in lefts if left >= middle - GUTTER)  # in its right half (or gutter)
     if (block.kind not in _ITEM_KINDS and block.kind is not BlockKind.TEXT) or not right_half:
         return None
     gutter = next(
         (
             x
-            for x in (*(left - 2 * BLANK_STRIP for left in right_half), middle)
+            for x in (*(x for left in right_half for x in (left - 2 * BLANK_STRIP, left)), middle)
             if not region_text(block.page_index, (x - BLANK_STRIP, y0, x + BLANK_STRIP, y1)).strip()
         ),
         None,
@@ -222,14 +230,15 @@ def _cuttable(block: Block) -> bool:
 
 def _points_inside(block: Block, clause: Clause) -> bool:
     """The clause's destination lies inside the block: below its top, above its last line, and in its
-    column. Below the block's first line (`SAME_LINE`) its left edge may be the text area's, up to `INDENT`
-    left of an indented block (R's reference manuals); on the first line only a destination in the block's
-    own column counts (a destination shifted a hair into a heading, left of it, is that heading's). Within
+    column (left of its right edge: a destination on it is the next column's, a block split there). Below
+    the block's first line (`SAME_LINE`) its left edge may be the text area's, up to `INDENT` left of an
+    indented block (R's reference manuals); on the first line only a destination in the block's own
+    column counts (a destination shifted a hair into a heading, left of it, is that heading's). Within
     `STRADDLE` of the top it may still mark the first line: `_cut` tells."""
     box, top, left = block.bbox, clause.top, clause.left
     if box is None or top is None or not box[1] < top < box[3] - STRADDLE:
         return False
-    return left is None or box[0] - (INDENT if top > box[1] + SAME_LINE else STRADDLE) <= left <= box[2]
+    return left is None or box[0] - (INDENT if top > box[1] + SAME_LINE else STRADDLE) <= left < box[2]
 
 
 def _overlap(above: Tokens, below: Tokens) -> int:

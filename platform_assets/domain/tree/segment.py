@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from itertools import pairwise
@@ -49,6 +49,12 @@ ANCHOR_MARGIN = 0.003
 """A shifted destination sits this far above its heading's top."""
 STRADDLE = 0.01
 """A block whose top lies this far above an anchor started before it (the previous clause's text)."""
+GUTTER = 0.02
+"""A destination that a block of its page starts at most twice this right of, none at it, lies in a gutter,
+left of its column's text; a block ending within this right of it, and starting more than this left, is
+the column's before (its bbox reaching past where the next column's destinations are set)."""
+ALIGNED = 0.005
+"""A block starting this close to a destination's left edge starts at it."""
 INDENT = 0.1
 """A block starting this far right of an anchor block's left edge, or less, is in its column."""
 OUTDENT = 0.2
@@ -629,11 +635,12 @@ def anchor_blocks(
             found.append(None)
             continue
         candidates, tails, figures = [], [], []
+        left, gutter = clause.left, _in_gutter(stream, on_page, clause.left)
         for at in on_page:
             box = stream[at].bbox
             if box is None or box[3] <= clause.top:
                 continue
-            if clause.left is not None and box[2] < clause.left - STRADDLE:
+            if left is not None and (box[2] < left - STRADDLE or (gutter and _beside(box, left))):
                 continue  # in a column left of the destination
             distance = max(box[1] - clause.top, 0.0)
             if _ends_above(box, clause.top):
@@ -652,7 +659,7 @@ def anchor_blocks(
             continue
         nearest = min(distance for distance, _ in candidates)
         level = [at for distance, at in candidates if distance <= nearest + SAME_LINE]
-        beside = [at for at in level if _under(stream[at].bbox, clause.left)]  # type: ignore[arg-type]
+        beside = [at for at in level if _under(stream[at].bbox, left, gutter)]  # type: ignore[arg-type]
         found.append((beside or level)[0])
     loose = _loose_anchors(stream, clauses, heads, found, printed)
     return _anchors_in_reading_order(stream, pages, clauses, loose)
@@ -726,11 +733,13 @@ def _anchors_in_reading_order(
         if at is None or clause.top is None:
             continue
         if at > later:
-            for probe in range(bisect_left(pages, clause.page_index), later):
+            first = bisect_left(pages, clause.page_index)
+            gutter = _in_gutter(stream, range(first, bisect_right(pages, clause.page_index)), clause.left)
+            for probe in range(first, later):
                 box = stream[probe].bbox
                 if stream[probe].page_index != clause.page_index:
                     break
-                if box is not None and box[3] > clause.top and _under(box, clause.left):
+                if box is not None and box[3] > clause.top and _under(box, clause.left, gutter):
                     found[index] = at = probe
                     break
         later = min(later, at)
@@ -1283,8 +1292,30 @@ def _reclaim(walk: _Walk, at: int, target: _Target, previous: str | None) -> boo
     return False
 
 
-def _under(box: BBox, left: float | None) -> bool:
-    return left is None or box[0] - STRADDLE <= left <= box[2]
+def _under(box: BBox, left: float | None, gutter: bool = False) -> bool:
+    """The box spans the destination's left edge (`gutter`: which lies in a gutter, `_in_gutter`); one on
+    its right edge is the next column's (a block split there, `destination_cuts`)."""
+    return left is None or (box[0] - STRADDLE <= left < box[2] and not (gutter and _beside(box, left)))
+
+
+def _in_gutter(stream: Sequence[Block], on_page: Iterable[int], left: float | None) -> bool:
+    """Whether a destination's left edge lies in a gutter: no block of its page (stream indices `on_page`)
+    starts at it (within `ALIGNED`) and one starts at most `2 * GUTTER` right of it (an index's letters set
+    left of their column's text). A destination at the end of its heading's line (revtex's title) has no
+    block starting beside it; one at the text's edge, right of an outdented heading, has blocks starting
+    at it (microtype's code)."""
+    if left is None:
+        return False
+    starts = [box[0] - left for at in on_page if (box := stream[at].bbox) is not None]
+    return not any(abs(start) <= ALIGNED for start in starts) and any(
+        ALIGNED < start <= 2 * GUTTER for start in starts
+    )
+
+
+def _beside(box: BBox, left: float) -> bool:
+    """The box is the column's before a destination set in the gutter: it ends within `GUTTER` right of
+    the destination's left edge (a loose bbox) and starts more than that left of it."""
+    return box[0] < left - GUTTER and box[2] < left + GUTTER
 
 
 def _outdent(stream: Sequence[Block]) -> dict[int, float]:
