@@ -206,3 +206,41 @@ def test_columns_merged_line_by_line_are_read_where_the_destinations_start_them(
         "N", "\\nabla", "\\newif", "42,", "1467", "\\newlength",
     ]  # fmt: skip
     assert segment(stream, clauses).unmatched == ()
+
+
+def test_columns_in_part_of_a_page_are_read_band_by_band_at_their_own_gutters() -> None:
+    """tl-multicol p35: the index in four columns, then the change history's heading and its two
+    columns; the tier read the heading after the index's first column. The history's columns cover the
+    index's outer gutters, so only the band above has them (the page's one gutter runs between the
+    index's second and third columns, and its reading at the middle mixes the first two)."""
+    columns = [(0.12, 0.30), (0.32, 0.50), (0.53, 0.70), (0.73, 0.90)]
+    page = [
+        _block("Index", (0.12, 0.087, 0.19, 0.10)),
+        _block("Numbers written in italic", (0.12, 0.116, 0.9, 0.143)),
+    ]
+    letters = []
+    for column, (letter, second) in enumerate(("BC", "FG", "MN", "RS")):
+        x0, x1 = columns[column]
+        for row, name in enumerate((letter, second)):
+            top = 0.16 + 0.2 * row
+            page.append(_block(name, (x0 + 0.08, top, x0 + 0.09, top + 0.01)))
+            page.append(_block(f"\\{name.lower()}entry . . . {row + 3}", (x0, top + 0.015, x1, top + 0.19)))
+            letters.append(
+                Clause(id=name.lower(), title=name, level=1, page_index=0, top=top - 0.005, left=x0)
+            )
+        if column == 0:
+            page.append(_block("Change History", (0.12, 0.595, 0.31, 0.613)))
+    for x0, x1 in ((0.12, 0.45), (0.58, 0.9)):  # the history's entries, more than cross a gutter by chance
+        page += [
+            _block(f"v1.{row} General: a change", (x0, 0.64 + row / 25, x1, 0.67 + row / 25))
+            for row in range(6)
+        ]
+    history = Clause(id="history", title="Change History", level=0, page_index=0, top=0.59, left=0.12)
+    stream, pages = column_ordered(page, [*letters, history])
+    assert pages == 1
+    names = [block.text.split()[0] for block in stream]
+    assert names[: names.index("Change")] == [
+        "Index", "Numbers", "B", "\\bentry", "C", "\\centry", "F", "\\fentry", "G", "\\gentry",
+        "M", "\\mentry", "N", "\\nentry", "R", "\\rentry", "S", "\\sentry",
+    ]  # fmt: skip
+    assert segment(stream, [*letters, history]).unmatched == ()

@@ -7,10 +7,11 @@ that reading order passes the clauses it skipped, which then never open. Where t
 page point at blocks in an order the outline contradicts, and the page holds columns (blank gutters
 between blocks), its blocks are read column by column in bands (cut at blocks spanning a gutter, and,
 as a second reading, also at a blank strip across the page); then the page is read as one column, top
-down (a centred chapter heading read after the first section's); last, column by column where the
+down (a centred chapter heading read after the first section's); then column by column where the
 destinations' left edges say columns start (an index the tier merged line by line across its columns
-hides their gutters): the reading whose destinations follow the outline best is kept, and only if it
-contradicts it less than MinerU's.
+hides their gutters); last, band by band, each band cut at blank strips across the page read at its own
+gutters (columns in part of a page only): the reading whose destinations follow the outline best is
+kept, and only if it contradicts it less than MinerU's.
 
 Invariant: the stream keeps every block once; pages the outline does not contradict keep their order.
 """
@@ -86,7 +87,8 @@ def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] |
     than MinerU's; None otherwise. The columns are tried as the page's blank gutters split them, as the
     two halves of its text area (columns in only part of a page leave no gutter blank from top to
     bottom), then as one column read top down (a centred chapter heading the tier read after the first
-    section's), and last with columns that start at the gutters and at the destinations' left edges."""
+    section's), with columns that start at the gutters and at the destinations' left edges, and last
+    band by band, each with its own gutters."""
     if any(block.bbox is None for block in blocks):
         return None
     boxes: list[BBox] = [block.bbox for block in blocks]  # type: ignore[misc]
@@ -102,6 +104,8 @@ def _better_reading(blocks: list[Block], clauses: list[Clause]) -> list[Block] |
     if starts := _column_starts(clauses, boxes, blank):
         reading = _by_starts(blocks, boxes, starts)
         readings.append((len(_inverted(reading, clauses)), reading))
+    reading = _by_bands(blocks, boxes)
+    readings.append((len(_inverted(reading, clauses)), reading))
     if not readings:
         return None
     inversions, best = min(readings, key=lambda scored: scored[0])
@@ -132,6 +136,28 @@ def _by_columns(
         bottom = max(bottom, boxes[at][3]) if band else boxes[at][3]
         band.append(at)
     return ordered + _band(blocks, band, side)
+
+
+def _by_bands(blocks: list[Block], boxes: list[BBox]) -> list[Block]:
+    """The page cut into bands at `BAND_GAP` of blank height across it, each band read column by column
+    at its own gutters (columns in part of a page only: an index in four columns above a change history
+    in two, tl-multicol p35, whose gutters the page's other blocks cover), or as the tier read it where it
+    has none."""
+    bands: list[list[int]] = []
+    bottom = 0.0  # the open band's lowest edge
+    for at in sorted(range(len(blocks)), key=lambda at: boxes[at][1]):
+        if not bands or boxes[at][1] > bottom + BAND_GAP:
+            bands.append([])
+            bottom = boxes[at][3]
+        bands[-1].append(at)
+        bottom = max(bottom, boxes[at][3])
+    ordered: list[Block] = []
+    for band in bands:
+        own, own_boxes = [blocks[at] for at in band], [boxes[at] for at in band]
+        gutters = _gutters(own_boxes)
+        reading = _by_columns(own, own_boxes, gutters, False) if gutters else None
+        ordered += reading or [blocks[at] for at in sorted(band)]
+    return ordered
 
 
 def _column_starts(clauses: list[Clause], boxes: list[BBox], gutters: list[float]) -> list[float]:
