@@ -10,6 +10,7 @@ import pytest
 
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import Tokens, tokens
 from platform_assets.domain.tree.block_triage import REASONS, Triage, furniture_key, is_page_number, triage
 from platform_assets.domain.tree.segment import segment
 
@@ -30,9 +31,9 @@ def _stream(*rows: tuple[Any, ...]) -> list[Block]:
     return blocks
 
 
-def _triage(stream: Sequence[Block]) -> Triage:
+def _triage(stream: Sequence[Block], titles: frozenset[Tokens] = frozenset()) -> Triage:
     """Triage, checked for its invariant: each block kept in order or dropped with one named reason."""
-    result = triage(stream)
+    result = triage(stream, titles)
     assert len(result.kept) + len(result.dropped) == len(stream)
     assert {block.seq for block in result.kept} | {block.seq for block, _ in result.dropped} == {
         block.seq for block in stream
@@ -117,6 +118,35 @@ def test_a_clause_heading_the_tier_typed_as_page_header_is_kept_and_opens_its_cl
     segmentation = segment(result.kept, clauses)
     assert [b.text for b in segmentation.heading_of["7.3"]] == ["7.3 Layout of panels"]
     assert segmentation.bodies["7.3"][0].text == "This clause says how panels are laid out."
+
+
+def test_outline_titles_that_differ_only_in_their_numbers_are_headings_not_a_running_header() -> None:
+    """featpostbeamer p30, p32: two frame titles the tier typed as page headers, alike but for a number;
+    each is an outline title printed once. A chapter title repeated as a header stays furniture."""
+    frames = ("Coming back to 3D from 2D", "Coming back to 3D from 1D")
+    rows: list[tuple[Any, ...]] = []
+    for page in range(29, 33):
+        if page in (29, 31):
+            rows.append((page, BlockKind.PAGE_HEADER, frames[page == 31], (0.38, 0.073, 0.84, 0.128)))
+        rows.append((page, BlockKind.PAGE_HEADER, "2 Moving on", (0.1, 0.02, 0.3, 0.03)))
+        rows += _page(page)
+    titles = frozenset(tokens(title) for title in (*frames, "2 Moving on"))
+    kept = _triage(_stream(*rows), titles)
+    assert [b.text for b in kept.kept if b.text in frames] == list(frames)
+    assert kept.drops["page_header"] == 4  # `2 Moving on`, on every page
+    assert _triage(_stream(*rows)).drops["page_header"] == 6  # without the outline: one key, two pages
+
+
+def test_a_sections_title_repeated_as_its_pages_running_header_stays_furniture() -> None:
+    """deb-siscone-refman p203-207 (Doxygen): the header repeats the section's title on even pages; one
+    section has a single such page, its title printed as its heading too."""
+    rows: list[tuple[Any, ...]] = []
+    for page, header in ((202, "5.8 area.cpp"), (204, "5.9 area.cpp"), (206, "5.9 area.cpp")):
+        rows.append((page, BlockKind.PAGE_HEADER, header, (0.12, 0.051, 0.21, 0.061)))
+        rows += _page(page)
+    rows.insert(2, (202, BlockKind.HEADING, "5.8 area.cpp", (0.12, 0.87, 0.3, 0.89)))
+    titles = frozenset({tokens("5.8 area.cpp"), tokens("5.9 area.cpp")})
+    assert _triage(_stream(*rows), titles).drops["page_header"] == 3
 
 
 def test_typed_furniture_repeated_on_two_pages_is_dropped_and_text_needs_three() -> None:

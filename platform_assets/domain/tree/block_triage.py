@@ -7,7 +7,7 @@ and footers are told by repetition at the same place on the page, whatever kind 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -191,9 +191,37 @@ def _runs(group: list[_Seen], min_pages: int) -> list[int]:
     return repeated
 
 
-def _running_furniture(stream: Sequence[Block], places: Sequence[_Place | None]) -> dict[int, str]:
+def _headings_once(group: list[_Seen], stream: Sequence[Block], titles: frozenset[Tokens]) -> list[_Seen]:
+    """The occurrences of a group less the headings among them: outline titles printed once in the whole
+    document, so that texts alike but for their numbers are headings, not a running text (`Coming back to
+    3D from 2D`, `... from 1D`: frame titles the tier typed as page headers). A section's title that
+    Doxygen repeats as the running header of its pages (`5.8 area.cpp`, then `5.9 area.cpp` over the
+    next section's), printed as its heading too, stays furniture, as a chapter title repeated as one."""
+    if not titles:
+        return group
+    counts = Counter(occurrence.numbers for occurrence in group)
+    once = {
+        occurrence.position
+        for occurrence in group
+        if counts[occurrence.numbers] == 1 and tokens(stream[occurrence.position].text) in titles
+    }
+    if not once:
+        return group
+    texts = {_normal(stream[position].text) for position in once}
+    printed = Counter(text for block in stream if (text := _normal(block.text)) in texts)
+    return [o for o in group if o.position not in once or printed[_normal(stream[o.position].text)] > 1]
+
+
+def _normal(text: str) -> str:
+    """The text with its whitespace collapsed, as a header and a heading printing it compare."""
+    return " ".join(text.split())
+
+
+def _running_furniture(
+    stream: Sequence[Block], places: Sequence[_Place | None], titles: frozenset[Tokens]
+) -> dict[int, str]:
     """Stream position -> reason, for every block repeated at the same place of many pages (`places`: each
-    block's `_place`)."""
+    block's `_place`; `titles`: the outline's, as `tokens`)."""
     found: dict[tuple[str, str], list[_Seen]] = defaultdict(list)
     typed: set[tuple[str, str]] = set()
     masked: dict[str, tuple[str, tuple[int | None, ...]]] = {}  # furniture repeats: mask each text once
@@ -219,7 +247,7 @@ def _running_furniture(stream: Sequence[Block], places: Sequence[_Place | None])
         edge = "page_header" if band == "top" else "page_footer"
         reason = "page_number" if _NUMBER_ONLY.fullmatch(key) else edge
         for group in _same_place(seen):
-            for position in _runs(group, needed):
+            for position in _runs(_headings_once(group, stream, titles), needed):
                 reasons[position] = reason
     return reasons
 
@@ -275,10 +303,12 @@ def triage(stream: Sequence[Block], titles: frozenset[Tokens] = frozenset()) -> 
     repeated text that is only a number, a block typed page_number that reads as one, or a bare number
     alone at an edge). A block typed as page furniture but not repeated is kept, as TEXT. With the
     outline's `titles` (as `tokens`, with and without their numbers), only index blocks listing them are
-    `toc`: a back-of-book index or a list of figures is kept as the content of its clause.
+    `toc`: a back-of-book index or a list of figures is kept as the content of its clause; and a title
+    printed once in the document is no running text, though others at its place differ from it only in
+    their numbers.
     """
     places = [_place(block) for block in stream]
-    running = _running_furniture(stream, places)
+    running = _running_furniture(stream, places, titles)
     contents = {at for at, block in enumerate(stream) if block.kind is _INDEX and is_contents(block, titles)}
     beside_index = {near for at in contents for near in (at - 1, at + 1)}
     kept: list[Block] = []
