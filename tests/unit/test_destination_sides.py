@@ -139,3 +139,23 @@ def test_a_line_inside_an_anchor_that_the_destination_cuts_stays_after_it() -> N
     ]
     stream, moved = destination_sided(page, [_clause("agrep", "Approximate String Matching", 0.596)])
     assert (moved, stream) == (0, page)
+
+
+def test_a_line_read_before_the_frame_title_above_it_moves_behind_that_title() -> None:
+    """tl-featpostbeamer p3: the tier read a beamer frame's first line before the frame's title, set at
+    the top right; the bookmark points at the frame's top left. Only a block wholly below the title and
+    not left of the destination moves: a left column's below a right column's heading stays."""
+    page = [
+        _block("input featpost3Dplus2D;", (0.078, 0.464, 0.438, 0.505), BlockKind.HEADING, "title"),
+        _block("Getting started", (0.601, 0.073, 0.843, 0.128), BlockKind.HEADING, "title"),
+        _block("verbatimtex %&latex", (0.078, 0.53, 0.438, 0.6)),
+    ]
+    stream, moved = destination_sided(page, [_clause("1", "Getting started", 0.004, left=0.078)])
+    assert moved == 1
+    assert [block.text for block in stream] == ["Getting started", "input featpost3Dplus2D;", page[2].text]
+    assert segment(stream, [_clause("1", "Getting started", 0.004, left=0.078)]).bodies["1"] == (
+        page[0],
+        page[2],
+    )
+    right_column = destination_sided(page, [_clause("1", "Getting started", 0.004, left=0.6)])
+    assert right_column == (page, 0)
