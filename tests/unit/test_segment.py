@@ -658,6 +658,29 @@ def test_numbered_headings_of_unnumbered_bookmarks_match_in_text_blocks_and_sign
     assert result.unmatched == ("3.4.4",)
 
 
+def test_a_numbered_heading_matches_an_unnumbered_bookmark_that_a_macro_garbled() -> None:
+    """pdfscreen's manual: hyperref spelt a macro into the bookmark (`section1pdfscreen`); the print,
+    typed as text, numbers the title and names the package. A numbered list item does not match a short
+    bookmark it resembles."""
+    stream = [
+        text("1.3. Typical preamble", 4),
+        text("A typical document preamble is given below.", 4),
+        text("1.4. Packages needed to run pdfscreen", 4),
+        text("The following packages are needed.", 4),
+        text("1. hyperref.sty", 4),
+        text("2. comment.sty", 4),
+    ]
+    clauses = [
+        clause("Typical preamble", 4, id_="1.3"),
+        clause("Packages needed to run section1pdfscreen", 4, id_="1.4"),
+        clause("hyperref", 4, id_="1.5"),
+    ]
+    result = segment(stream, [c.model_copy(update={"numbered": False}) for c in clauses])
+    assert result.heading_of["1.4"] == (stream[2],)
+    assert result.bodies["1.4"] == tuple(stream[3:])
+    assert result.unmatched == ("1.5",)
+
+
 def test_a_numbered_heading_matches_with_a_label_before_it_or_a_word_its_bookmark_lost() -> None:
     stream = [
         block("4.1 The \\newwallpaper macro", 7),

@@ -65,6 +65,8 @@ RECLAIM_REACH = 3
 """Blocks above an anchor in which its clause's heading may be taken back (a heading, a preamble)."""
 MAX_NUMBER_PARTS = 5
 """A printed section number has at most 5 parts (`A.1.2.3.4`)."""
+ALIKE_WORDS = 3
+"""A title this long may be found with other words (`_alike`); a shorter one would be found in list items."""
 MISSING_WORDS = 2
 """Words a numbered heading may print that its bookmark's title lost."""
 COLLAPSED_DESTINATIONS = 3
@@ -297,6 +299,15 @@ def _similar(words: Tokens, title: Tokens) -> bool:
     return SequenceMatcher(None, " ".join(words), " ".join(title)).ratio() >= FUZZY_RATIO
 
 
+def _alike(words: Tokens, title: Tokens) -> bool:
+    """Nearly the same letters, however many words, for a title of `ALIKE_WORDS` words or more: `1.4.
+    Packages needed to run pdfscreen` prints the bookmark `Packages needed to run section1pdfscreen` (a
+    macro hyperref spelt into it)."""
+    if len(title) < ALIKE_WORDS:
+        return False
+    return SequenceMatcher(None, " ".join(words), " ".join(title)).ratio() >= FUZZY_RATIO
+
+
 def _windows(targets: Sequence[_Target]) -> list[int]:
     """Per entry, the last page its heading may sit on: `PAGE_SLACK_AFTER` pages after its own, or, for
     an entry without a position, the page of the next entry with one if that is further (its heading
@@ -511,10 +522,10 @@ class _Outline:
 
     def numbered(self, block: Block, heads: Sequence[Tokens | None], at: int, cursor: int) -> _Match | None:
         """A text block (stream index `at`) that starts with a section number its unnumbered bookmark
-        lacks: the title alone (`3.3.1 mp_filetype`) is the heading of a short one; a signature that
-        names it, within `SIGNATURE_WORDS` after a number of two parts at least (`3.4.3 MP
-        mp_initialize(MP_options *opt)` for `mp_initialize`, a title of two words at least, the
-        description merged after it or not, however long), opens it and stays in its body."""
+        lacks: the title alone (`3.3.1 mp_filetype`), or nearly (`_alike`), is the heading of a short
+        one; a signature that names it, within `SIGNATURE_WORDS` after a number of two parts at least
+        (`3.4.3 MP mp_initialize(MP_options *opt)` for `mp_initialize`, a title of two words at least,
+        the description merged after it or not, however long), opens it and stays in its body."""
         if not _NUMBER_FIRST.match(block.text):
             return None
         whole = heads[at]  # None for a block too long to be a heading alone
@@ -529,7 +540,7 @@ class _Outline:
             target = self.targets[index]
             if target.top is not None or target.head or not self.plausible(index, page, 0):
                 continue
-            if whole is not None and _numbered(whole, target.words):
+            if whole is not None and (_numbered(whole, target.words) or _alike(rest, target.words)):
                 return _Match(index, 1)
             if number >= 2 and len(target.words) >= 2 and _contains(signature, target.words):
                 return _Match(index, 0)
