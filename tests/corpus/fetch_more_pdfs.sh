@@ -30,8 +30,8 @@
 # Output: DEST/*.pdf, DEST/licenses/*.copyright, DEST/MANIFEST-extra.tsv
 #         (file, pages, bookmarks, sha256, classes, source, + set, views, ...);
 #         DEST/schemas/* + DEST/SCHEMAS-extra.tsv (schemas shipped with a spec);
-#         the same in HOLDOUT_DEST. About 1,395 MB of .deb for the dev set (593 MB of it
-#         texlive-latex-extra-doc, unpacked in ~30 s; 213 MB texlive-publishers-doc), 696 MB for
+#         the same in HOLDOUT_DEST. About 1,431 MB of .deb for the dev set (593 MB of it
+#         texlive-latex-extra-doc, unpacked in ~30 s; 213 MB texlive-publishers-doc), 660 MB for
 #         the hold-out alone (the texlive-doc packages shared with the dev set), ~1,495 MB for both;
 #         ~2-3 min.
 set -euo pipefail
@@ -115,9 +115,11 @@ dev|tl-visualpstricks.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/tex
 dev|tl-hvfloat-cappos.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/hvfloat/capPos.pdf|misplaced_destinations|982049be7d491e58d27cd2baac3f84b19d68651f16e8db7f9a2a1c5415dd0107
 dev|deb-doxygen-manual.pdf|doxygen-doc|1.9.4-4|usr/share/doc/doxygen/doxygen_manual.pdf|wordless_titles|2418ce24a0ceeeea04b48a68a2ae59973e38b924f6100f9ac8e8ca90e710e2da
 dev|deb-lily-snippets.pdf|lilypond-doc-pdf|2.24.1-2|usr/share/doc/lilypond/html/Documentation/snippets.pdf|page_top_destinations,heading_in_paragraph|12803c5693451698d7a325dfa23853bc58d4dcd1e083346b6da45c0c93595449
-holdout|tl-pdfscreen-manual.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/pdfscreen/manual-screen.pdf|bookmark_without_position|fda917bfc5df83d1721d6b411c3727f5ff3c1704bafc50f9b73c72a489272ad2
+dev|tl-pdfscreen-manual.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/pdfscreen/manual-screen.pdf|bookmark_without_position,garbled_bookmarks|fda917bfc5df83d1721d6b411c3727f5ff3c1704bafc50f9b73c72a489272ad2
+dev|tl-featpostbeamer.pdf|texlive-metapost-doc|2022.20230122-3|usr/share/doc/texlive-doc/metapost/featpost/doc/featpostbeamer.pdf|bookmark_without_position,bad_destination,frame_titles_as_headers|97885a0f348b58f8f0a9dc22869ec83c7729ab3443ea05be8a1e2326188367f6
+dev|tl-unicode-math-code.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/unicode-math/unicode-math-code.pdf|numbered_listing,tex_code_lines,index_letter_groups,gutter_destinations|bfdbdde9946448341a401e49f1c9ec32544f16a9165590599e87772be7b87d47
+dev|tl-multicol.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex-dev/tools/multicol.pdf|index_letter_groups,columns_in_part_of_page|41dcaa07f7d88de56c47117cc03ccb60e6896e4abd385fea0ee3f42bc17eac4a
 holdout|tl-prosper-tour.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/prosper/prosper-tour.pdf|bookmark_without_position|588f8eb32f63fd05fb3cbe9659bc88c55f5262de9b6fbc0be628708b806233a4
-holdout|tl-featpostbeamer.pdf|texlive-metapost-doc|2022.20230122-3|usr/share/doc/texlive-doc/metapost/featpost/doc/featpostbeamer.pdf|bookmark_without_position,bad_destination|97885a0f348b58f8f0a9dc22869ec83c7729ab3443ea05be8a1e2326188367f6
 holdout|tl-fei.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/fei/fei.pdf|bookmark_without_position,bad_destination|86fef959d12c0b35ca446b542f9c7c05b2c819ae048cbefc32e81aec8e8f6e4b
 holdout|tl-yathesis-code.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/yathesis/french/code/yathesis-code.pdf|bookmark_without_position|349fe66857b9622f8c7f2bca4dd52e1be6c74d37e6904dd8dd9f77d798946c2e
 holdout|tl-pageslts-example.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/pageslts/pageslts-example.pdf|bookmark_without_position|03d87eb4bf722a1fd079c4e5a86cb13fddce18170d54486fd7c36e0569721591
@@ -133,11 +135,13 @@ holdout|deb-xsdcxx-tree-guide.pdf|xsdcxx|4.0.0-9|usr/share/doc/xsdcxx/cxx/tree/g
 holdout|schemas/xsdcxx-tree-hello.xsd|xsdcxx|4.0.0-9|usr/share/doc/xsdcxx/examples/cxx/tree/hello/hello.xsd|schema_for:deb-xsdcxx-tree-guide.pdf|98c5f983a12e68c67eb0c6c4d9bb26e3948298a06992cb0f51e1177821f47f09
 holdout|tl-ctable.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/ctable/ctable.pdf|consecutive_tables,tex_code_lines|f608ca370771ad8fc6c6e28460361b1292c6cbbc177979cd64b1b8bbe2bac5ed
 holdout|tl-etoolbox.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/etoolbox/etoolbox.pdf|tex_code_lines|d3e48222e5b26d15d5b2ac6362b5c48c82ffc87828dbd618ba79f40d7328a0de
-holdout|tl-unicode-math-code.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/unicode-math/unicode-math-code.pdf|numbered_listing,tex_code_lines|bfdbdde9946448341a401e49f1c9ec32544f16a9165590599e87772be7b87d47
 holdout|tl-etextools.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/etextools/etextools.pdf|changelog_bookmarks|2c1e24255b3f4393c9833deae8eddb146dce37b54b748d083360b0950f207c58
 holdout|tl-tagpdf-code.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/tagpdf/tagpdf-code.pdf|index_letter_groups,numbered_listing|379770cf185f7cacf767af64992774564e36551bfbf3928fc0179f968d106384
 holdout|tl-xcolor.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/xcolor/xcolor.pdf|index_letter_groups,changelog_bookmarks|d354360b1216cf8c9618571434a34e9e7683c2cec426e6156b4c5fb80af49e41
 holdout|tl-grffile.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/grffile/grffile.pdf|index_letter_groups,changelog_bookmarks|149571f11e1c1b2c599d6539b72c5e6a4d682e608c6a4da19d268ef5453efadf
+holdout|tl-imtekda.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/imtekda/IMTEKda.pdf|index_letter_groups|4a9da9988db9dd41b6b3b045a7fa187cffde51d2a96ecfb4c5eba11d9757cd0c
+holdout|tl-microtype.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/microtype/microtype.pdf|index_letter_groups|87d5dea67dac255eddac75106b3b382e7dc20cf91e493888357664c93a9308f4
+holdout|tl-xkeyval.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/xkeyval/xkeyval.pdf|index_letter_groups|9de2ae3598212122536c33c9c69357ae3252a1392fd8bd4a4a740468227e6644
 EOF
 )
 

@@ -106,6 +106,10 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("erl-crypto.pdf", 12, 12),  # a heading, its line and a subsection run into a table's caption
         ("tl-tkz-euclide.pdf", 69, 71),  # examples beside their code: the code read after the next heading
         ("deb-gnucash-guide-it.pdf", 34, 34),  # a page typed as one table, its box a line above its title
+        ("tl-unicode-math-code.pdf", 135, 135),  # index letters set in the gutter, left of their column
+        ("tl-unicode-math-code.pdf", 142, 142),  # an index page as one block, its only blank strip at `V`'s
+        ("tl-multicol.pdf", 34, 34),  # four index columns above a history in two, its heading read early
+        ("tl-pdfscreen-manual.pdf", 4, 4),  # `1.4. Packages ... pdfscreen` for `... section1pdfscreen`
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:
@@ -147,6 +151,22 @@ def test_bookmarks_sent_ahead_are_planned_before_the_next_one_whose_page_prints_
     assert {manifest.clauses[id_].opened_at for id_ in ("4", "4.1", "4.2", "4.3", "4.4")} == {"destination"}
     assert heading(tree, "4").startswith("# 4 Examples for capVPos and")
     assert manifest.blocks_lost == 0
+
+
+def test_frame_titles_alike_but_for_a_number_open_their_clauses(extra_pdfs) -> None:
+    """tl-featpostbeamer: `/Fit` bookmarks to page 1, planned after `Moving on, slowly` (p20); the frame
+    titles `Coming back to 3D from 2D` (p30) and `... from 1D` (p32), typed as page headers, are headings,
+    not a running header. `Intersections` is printed nowhere. On p3 the tier reads the frame's first line
+    before the frame's title above it: the line stays in the frame's clause."""
+    pdf = extra_pdfs / "tl-featpostbeamer.pdf"
+    first, _ = tree_of_pages(pdf, 2, 2)
+    assert body_text(first.files[first.manifest.clauses["1"].path]) == "input featpost3Dplus2D;"
+    tree, _ = tree_of_pages(pdf, 19, 31)
+    manifest = tree.manifest
+    assert manifest.clauses["2.4"].opened_at == manifest.clauses["2.5"].opened_at == "heading"
+    assert heading(tree, "2.4") == "# Coming back to 3D from 2D"
+    assert heading(tree, "2.5") == "# Coming back to 3D from 1D"
+    assert "2.3" in manifest.unmatched and manifest.blocks_lost == 0
 
 
 def test_blank_pages_are_pages_without_blocks(extra_pdfs) -> None:
