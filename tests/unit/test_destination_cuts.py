@@ -606,7 +606,7 @@ def test_an_index_block_over_two_columns_is_split_at_a_destination_in_its_gutter
     left_lines = [(0.18, "\\trprime . . . 253"), (0.5, "U"), (0.52, "\\UnicodeMath . . . 7")]
     right_lines = [(0.18, "\\Umathsupshiftdrop . . . 390"), (0.8, "V"), (0.82, "\\varnothing . . . 89")]
 
-    def region_text(page: int, box: BBox) -> str:  # the left column's text ends at 0.519, the right at 0.534
+    def region_text(page: int, box: BBox) -> str:  # left column's text to 0.519, right column's from 0.534
         column = (left_lines if box[0] < 0.519 else []) + (right_lines if box[2] > 0.534 else [])
         return "\n".join(text for y, text in column if box[1] <= y < box[3])
 
