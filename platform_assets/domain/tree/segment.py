@@ -294,17 +294,18 @@ def _with_missing(title: Tokens, words: Tokens) -> bool:
 
 def _similar(words: Tokens, title: Tokens) -> bool:
     """Same number of words and nearly the same letters (an OCR slip such as `widgct`)."""
-    if len(words) != len(title):
-        return False
-    return SequenceMatcher(None, " ".join(words), " ".join(title)).ratio() >= FUZZY_RATIO
+    return len(words) == len(title) and _same_letters(words, title)
 
 
 def _alike(words: Tokens, title: Tokens) -> bool:
     """Nearly the same letters, however many words, for a title of `ALIKE_WORDS` words or more: `1.4.
     Packages needed to run pdfscreen` prints the bookmark `Packages needed to run section1pdfscreen` (a
     macro hyperref spelt into it)."""
-    if len(title) < ALIKE_WORDS:
-        return False
+    return len(title) >= ALIKE_WORDS and _same_letters(words, title)
+
+
+def _same_letters(words: Tokens, title: Tokens) -> bool:
+    """The words joined read as the title joined, `FUZZY_RATIO` alike at least."""
     return SequenceMatcher(None, " ".join(words), " ".join(title)).ratio() >= FUZZY_RATIO
 
 
