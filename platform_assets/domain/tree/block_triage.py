@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import NamedTuple
 
 from platform_assets.domain.parse.blocks import Block, BlockKind
@@ -191,12 +192,18 @@ def _runs(group: list[_Seen], min_pages: int) -> list[int]:
     return repeated
 
 
-def _headings_once(group: list[_Seen], stream: Sequence[Block], titles: frozenset[Tokens]) -> list[_Seen]:
+def _headings_once(
+    group: list[_Seen],
+    stream: Sequence[Block],
+    titles: frozenset[Tokens],
+    printed: Callable[[], Counter[str]],
+) -> list[_Seen]:
     """The occurrences of a group less the headings among them: outline titles printed once in the whole
     document, so that texts alike but for their numbers are headings, not a running text (`Coming back to
     3D from 2D`, `... from 1D`: frame titles the tier typed as page headers). A section's title that
     Doxygen repeats as the running header of its pages (`5.8 area.cpp`, then `5.9 area.cpp` over the
-    next section's), printed as its heading too, stays furniture, as a chapter title repeated as one."""
+    next section's), printed as its heading too, stays furniture, as a chapter title repeated as one.
+    `printed()`: how often the document prints each text (`_normal`), counted once for all groups."""
     if not titles:
         return group
     counts = Counter(occurrence.numbers for occurrence in group)
@@ -207,9 +214,8 @@ def _headings_once(group: list[_Seen], stream: Sequence[Block], titles: frozense
     }
     if not once:
         return group
-    texts = {_normal(stream[position].text) for position in once}
-    printed = Counter(text for block in stream if (text := _normal(block.text)) in texts)
-    return [o for o in group if o.position not in once or printed[_normal(stream[o.position].text)] > 1]
+    counted = printed()
+    return [o for o in group if o.position not in once or counted[_normal(stream[o.position].text)] > 1]
 
 
 def _normal(text: str) -> str:
@@ -238,6 +244,7 @@ def _running_furniture(
         if block.kind in _FURNITURE_KINDS:
             typed.add((place[0], key))
     pages = stream[-1].page_index - stream[0].page_index + 1 if stream else 0
+    printed = cache(lambda: Counter(_normal(block.text) for block in stream))  # only where a title is alone
     reasons: dict[int, str] = {}
     for (band, key), seen in found.items():
         if len(seen) < MIN_PAGES_TYPED:
@@ -247,7 +254,7 @@ def _running_furniture(
         edge = "page_header" if band == "top" else "page_footer"
         reason = "page_number" if _NUMBER_ONLY.fullmatch(key) else edge
         for group in _same_place(seen):
-            for position in _runs(_headings_once(group, stream, titles), needed):
+            for position in _runs(_headings_once(group, stream, titles, printed), needed):
                 reasons[position] = reason
     return reasons
 
