@@ -333,3 +333,35 @@ def test_a_code_block_of_columns_stays_a_fence() -> None:
     columns = "one      two      three     four   five\nsix      seven    eight     nine   ten"
     block = _middle_code(guess_lang="txt", content=[{"type": "code_body", "content": columns}])
     assert render_blocks([block], RenderContext()) == f"```txt\n{columns}\n```\n"
+
+
+def test_an_example_box_read_from_an_image_is_one_fence_from_its_begin_to_its_end() -> None:
+    """tcolorbox page 53: an example's source and its typeset output side by side, typed as one image and
+    read line by line; the output's line (`This is a tcolorbox.`) and a key list with prose words inside
+    the environment do not cut the listing in two."""
+    items = "• uphill\n• all"
+    listing = (
+        "\\begin{tcolorbox}[colback=red!5!white,\ncolframe=red!75!black,\nsharp corners=northwest ]\n"
+        "This is a tcolorbox.\nThis is a \\textbf{tcolorbox}.\n\\end{tcolorbox}"
+    )
+    expected = f"{items}\n\n```latex\n{listing}\n```\n"
+    assert render_blocks([_image(f"{items}\n{listing}")], RenderContext()) == expected
+
+
+def test_a_brace_group_or_an_element_read_from_an_image_is_one_fence_up_to_its_close() -> None:
+    """tcolorbox: `\\tcbset{` opens a group of keys closed lines later; an XML element likewise; prose-like
+    lines inside stay in."""
+    listing = "\\tcbset{\nenhanced jigsaw, drop shadow,\ntitle=My title of the box\n}"
+    assert render_blocks([_image(listing)], RenderContext()) == f"```latex\n{listing}\n```\n"
+    element = "<section>\n<title>Getting started</title>\nThe first steps are simple.\n</section>"
+    assert render_blocks([_image(element)], RenderContext()) == f"```xml\n{element}\n```\n"
+
+
+def test_an_environment_named_in_prose_brackets_nothing() -> None:
+    """Sentences that name `\\begin{itemize}` and `\\end{itemize}` are prose: neither line fits a listing."""
+    prose = (
+        "\\begin{itemize} opens the list and every item of it starts a new line\n"
+        "Some more words about lists in the middle of the description\n"
+        "\\end{itemize} closes the list and ends the last item of it"
+    )
+    assert "```" not in render_blocks([_image(prose)], RenderContext())

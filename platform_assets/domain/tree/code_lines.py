@@ -7,6 +7,7 @@ macro or a tag (`Use \\section to start a section.`) stays prose; nothing here d
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 _MAY_BE_CODE = re.compile(
@@ -56,6 +57,11 @@ PROSE_RUN = 5
 """Five prose words in a row make a sentence, whatever else the line holds."""
 _NUMBERED_LINE = re.compile(r"(?:^|(?<=\s))([1-9]\d{0,5}) (?=\S)")
 """A line number of a listing: an integer and one space before the line's text."""
+_OPENS = re.compile(r"\s*(?:\\begin\{([^{}\s]+)\}|<([A-Za-z_][\w.:-]*)(?=[\s>])(?![^<]*/>)(?!.*</\2\s*>))")
+"""A line that opens a TeX environment (`\\begin{tcolorbox}[...`) or an XML element it does not close."""
+_ESCAPED_BRACE = re.compile(r"\\\\[{}]")
+BRACKETED = 40
+"""Lines at most between an environment's `\\begin` and `\\end` lines for them to bracket one listing."""
 
 
 def _is_code_token(token: str) -> bool:
@@ -166,6 +172,51 @@ def numbered_lines(line: str) -> list[str]:
     if 2 * sum(any(_is_code_token(t) for t in text.split()[1:]) for text in numbered) < len(numbered):
         return [line]
     return [text for text in lines if text]
+
+
+def bracketed(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """(first, last) line of each TeX environment, XML element or brace group that a line opens and a later
+    line closes (`\\begin{tcolorbox}[drop shadow]` ... `\\end{tcolorbox}\\par`, `<para>` ... `</para>`,
+    `\\tcbset{` ... `}`), both lines fit for a listing and at most `BRACKETED` lines apart: the lines
+    between are its body, code whatever they look like (`This is a tcolorbox.`, `sharp corners ]`);
+    outermost pairs only."""
+    pairs: list[tuple[int, int]] = []
+    at = 0
+    while at < len(lines):
+        close = _closing_line(lines, at) if fits_listing(lines[at]) else None
+        if close is None:
+            at += 1
+            continue
+        pairs.append((at, close))
+        at = close + 1
+    return pairs
+
+
+def _closing_line(lines: Sequence[str], at: int) -> int | None:
+    """The line that closes what line `at` opens (see `bracketed`), None where it opens nothing or nothing
+    within reach closes it."""
+    reach = range(at + 1, min(len(lines), at + BRACKETED + 2))
+    if opens := _OPENS.match(lines[at]):
+        name = opens.group(1)
+        closing = f"\\end{{{name}}}" if name is not None else f"</{opens.group(2)}>"
+        closes = (later for later in reach if closing in lines[later])
+        return next((later for later in closes if fits_listing(lines[later])), None)
+    depth = _depth(lines[at])
+    if depth <= 0:
+        return None
+    for later in reach:
+        depth += _depth(lines[later])
+        if depth <= 0:
+            return later if fits_listing(lines[later]) else None
+    return None
+
+
+def _depth(line: str) -> int:
+    """Braces a line opens less those it closes (TeX's escaped `\\{` and `\\}` not counted)."""
+    if "{" not in line and "}" not in line:
+        return 0
+    bare = _ESCAPED_BRACE.sub("", line)
+    return bare.count("{") - bare.count("}")
 
 
 def is_prose(code: str) -> bool:

@@ -13,7 +13,13 @@ from itertools import groupby, pairwise
 from typing import NamedTuple
 
 from platform_assets.domain.parse.blocks import Block, BlockKind
-from platform_assets.domain.tree.code_lines import code_language, fits_listing, is_prose, numbered_lines
+from platform_assets.domain.tree.code_lines import (
+    bracketed,
+    code_language,
+    fits_listing,
+    is_prose,
+    numbered_lines,
+)
 
 _LINE_NUMBER = re.compile(r"\s*([1-9]\d{0,5})(?:\s|$)")
 """A listing's line number at the start of a line: `9368 },`, `4` (a blank source line)."""
@@ -151,9 +157,10 @@ def listing_runs(text: str) -> list[tuple[str, str | None]]:
     A listing is a run of lines, one of them code (`code_language`), each code, numbered (a listing's line
     number first, counting up: `9368 },`, `2 A comment`), between two such lines where it fits a listing,
     is a comment (`% and some other keys`) or is one of at most `WRAPPED` lines next to a numbered one (a
-    source line wrapped); or closing brackets after one, comments before one: a boxed syntax summary, a
-    framed listing, a page of numbered source the tier typed as an image. It holds two lines at least, or
-    is all the text.
+    source line wrapped); or lies inside an environment, element or brace group it opens and closes (an
+    example's source beside its output, `code_lines.bracketed`); or closing brackets after one, comments
+    before one: a boxed syntax summary, a framed listing, a page of numbered source the tier typed as an
+    image. It holds two lines at least, or is all the text.
     """
     lines = [line for line in text.splitlines() if line.strip()]
     languages = [code_language(line) if _ALNUM.search(line) else None for line in lines]
@@ -166,6 +173,8 @@ def listing_runs(text: str) -> list[tuple[str, str | None]]:
             fits_listing(lines[at]) or _COMMENT.match(lines[at]) for at in between
         ):
             listed[before + 1 : after] = [True] * len(between)
+    for first, last in bracketed(lines):
+        listed[first : last + 1] = [True] * (last + 1 - first)
     for at in range(1, len(lines)):
         listed[at] = listed[at] or (listed[at - 1] and _CLOSING.fullmatch(lines[at]) is not None)
     for at in range(len(lines) - 2, -1, -1):
