@@ -11,7 +11,8 @@ source batch per call, and prints per document:
 - empty: clause files with no text of their own while the PDF's region of that clause (from its start to
   the next clause's start in the text layer's order, so a column's clause stops at its column; less its
   title with the number printed before it, the next heading's number, and running headers and footers)
-  holds words (goal 0);
+  holds words (goal 0); a clause never opened has no region of its own (its bookmark's place held no
+  heading of it) and counts under `opened` only;
 - dropped, per reason, and lost (dropped without a reason, goal 0); blocks filled from the text layer;
 - build blocks/s (one core);
 - code, read back from the Markdown with a CommonMark parser (markdown-it-py): headings whose text is a code
@@ -87,7 +88,9 @@ def measure(pdf: Path) -> dict | None:
     empty = [
         (clause.id, len(words))
         for clause, words in zip(clauses, regions, strict=True)
-        if len(words) >= MIN_OWN_WORDS and not keys(body_text(tree.files[m.clauses[clause.id].path]))
+        if len(words) >= MIN_OWN_WORDS
+        and m.clauses[clause.id].opened_at != "none"
+        and not keys(body_text(tree.files[m.clauses[clause.id].path]))
     ]
     return {
         "doc": pdf.name,
