@@ -16,8 +16,9 @@ source batch per call, and prints per document:
 - dropped, per reason, and lost (dropped without a reason, goal 0); blocks filled from the text layer;
 - build blocks/s (one core);
 - code, read back from the Markdown with a CommonMark parser (markdown-it-py): headings whose text is a code
-  line (goal 0), prose lines that are code lines, outside any fence (goal 0), fences, fences whose every
-  line is prose (goal 0), and links whose target is no file of the tree (made from source text, goal 0).
+  line, but for each file's title, its bookmark's (goal 0), prose lines that are code lines, outside any
+  fence (goal 0), fences, fences whose every line is prose (goal 0), and links whose target is no file of
+  the tree (made from source text, goal 0).
 
 Usage: `.venv/bin/python benchmarks/bench_clause_tree_real.py [FOLDER_OR_PDF ...]`.
 """

@@ -23,6 +23,7 @@ class CodeFindings:
     """What one tree's Markdown shows, as lists of (path, text) so a failing test can print them."""
 
     code_headings: list[tuple[str, str]] = field(default_factory=list)
+    """Headings that are code lines, but for each file's title (its bookmark's title, whatever its shape)."""
     code_lines_outside: list[tuple[str, str]] = field(default_factory=list)
     """Lines of paragraphs and list items (not table cells) that are code lines."""
     fences: int = 0
@@ -73,6 +74,8 @@ def read_tree(files: Mapping[str, str], existing: frozenset[str]) -> CodeFinding
                 children = token.children or []
                 if children and children[0].type == "link_open" and children[-1].type == "link_close":
                     opener = "navigation"  # the tree's own list of child clauses: outline titles
+                if index == 1 and opener == "heading_open":
+                    opener = "title"  # the file's title, its bookmark's (`ei_connect()`): a heading anyway
                 for line in _shown(token).splitlines():
                     if opener == "heading_open" and code_language(line, heading=True):
                         found.code_headings.append((path, line))
