@@ -365,3 +365,16 @@ def test_an_environment_named_in_prose_brackets_nothing() -> None:
         "\\end{itemize} closes the list and ends the last item of it"
     )
     assert "```" not in render_blocks([_image(prose)], RenderContext())
+
+
+def test_lines_the_tier_typed_one_by_one_inside_an_environment_are_one_listing() -> None:
+    """metanorma (Asciidoctor PDF) page 14: `\\item Hey,` alone reads as prose, between `\\begin{enumerate}`
+    and `\\end{enumerate}` it is a listing's line; the sentence before and the output after stay prose."""
+    lines = ["\\begin{enumerate}", "\\item Hey,", "\\item ho,", "\\item let's go!", "\\end{enumerate}"]
+    before = "You can typeset ordered lists using the enumerate environment:"
+    texts = [before, *lines, "Hey, ho, let's go!"]
+    blocks = [_line(at, BlockKind.TEXT, text) for at, text in enumerate(texts)]
+    listing = "\n".join(lines)
+    assert render_blocks(blocks, RenderContext()) == (
+        f"{before}\n\n```latex\n{listing}\n```\n\nHey, ho, let's go!\n"
+    )

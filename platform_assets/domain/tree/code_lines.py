@@ -183,7 +183,8 @@ def bracketed(lines: Sequence[str]) -> list[tuple[int, int]]:
     pairs: list[tuple[int, int]] = []
     at = 0
     while at < len(lines):
-        close = _closing_line(lines, at) if fits_listing(lines[at]) else None
+        line = lines[at]
+        close = _closing_line(lines, at) if ("{" in line or "<" in line) and fits_listing(line) else None
         if close is None:
             at += 1
             continue

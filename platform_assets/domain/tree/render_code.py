@@ -123,11 +123,16 @@ def code_units(blocks: Sequence[Block]) -> list[Block | Fence]:
     """Blocks in order, code blocks and code lines turned into fences, continuations merged.
 
     Merged: consecutive code lines of one language (or plain `text`), a line between two of them that fits
-    a listing (`code_lines.fits_listing`), and the code blocks they touch (an orphan closing tag after
-    XML); code blocks split by a page break (the blocks must already be free of page furniture, so that
-    only furniture lay between them).
+    a listing (`code_lines.fits_listing`), lines inside an environment, element or brace group that lines
+    open and close, and the code blocks they touch (an orphan closing tag after XML); code blocks split by
+    a page break (the blocks must already be free of page furniture, so that only furniture lay between
+    them).
     """
     fences = [_fence_of(block) for block in blocks]
+    for index in _bracketed_lines(blocks):
+        if fences[index] is None:
+            block = blocks[index]
+            fences[index] = Fence("text", block.text.strip(), block.page_index, block.page_index, True)
     units: list[Block | Fence] = []
     for index, (block, fence) in enumerate(zip(blocks, fences, strict=True)):
         previous = units[-1] if units else None
@@ -148,6 +153,23 @@ def code_units(blocks: Sequence[Block]) -> list[Block | Fence]:
         else:
             units.append(fence)
     return units
+
+
+def _bracketed_lines(blocks: Sequence[Block]) -> list[int]:
+    """Indexes of the one-line text and heading blocks inside an environment, element or brace group, from
+    the line that opens it to the line that closes it (`code_lines.bracketed`): a listing the tier typed
+    line by line, `\\item Hey,` between `\\begin{enumerate}` and `\\end{enumerate}`."""
+    inside: list[int] = []
+    for is_line, group in groupby(range(len(blocks)), key=lambda at: _one_line(blocks[at])):
+        run = list(group)
+        if is_line and len(run) > 2:
+            for first, last in bracketed([blocks[at].text for at in run]):
+                inside += run[first : last + 1]
+    return inside
+
+
+def _one_line(block: Block) -> bool:
+    return block.kind in _LINE_KINDS and "\n" not in block.text.strip()
 
 
 def listing_runs(text: str) -> list[tuple[str, str | None]]:
