@@ -139,6 +139,24 @@ def test_running_headers_and_footers_are_furniture_and_headings_are_not(pages):
     assert pages.furniture(0) == frozenset()  # the title page has none
 
 
+def test_a_running_head_printed_on_one_page_only_is_furniture_by_its_page_number(tmp_path):
+    """tkz-euclide: chapter 5 fits on page 34, whose head names it and ends with the page's number; no
+    neighbour repeats it. A heading starting with its number on the page of that number is no head."""
+    path = tmp_path / "heads.pdf"
+    drawing = Canvas(str(path), pagesize=(400, 600))
+    for lines in (
+        ["1 Introduction", "This package draws Euclidean geometry."],
+        ["5. First step: fixed points 2", "5. First step: fixed points", "The first step defines points."],
+    ):
+        for at, line in enumerate(lines):
+            drawing.drawString(50, 560 - 40 * at, line)
+        drawing.showPage()
+    drawing.save()
+    with PageWords(path) as pages:
+        assert pages.furniture(0) == frozenset()
+        assert [pages.page(1).lines[i] for i in pages.furniture(1)] == ["5. first step: fixed points 2"]
+
+
 def test_clean_clause_files_give_no_findings_and_full_recall(clean, pages):
     report = check_source_text(clean, pages)
     assert report.findings == []

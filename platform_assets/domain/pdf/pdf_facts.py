@@ -349,14 +349,16 @@ def locate_lines(path: Path, entries: list[OutlineEntry], password: str | None =
 
 
 def read_page_labels(document: pdfium.PdfDocument, page_count: int) -> list[str]:
-    labels = []
-    for index in range(page_count):
-        try:
-            label = document.get_page_label(index)
-        except pdfium.PdfiumError:
-            label = ""
-        labels.append(label or str(index + 1))
-    return labels
+    return [page_label(document, index) for index in range(page_count)]
+
+
+def page_label(document: pdfium.PdfDocument, index: int) -> str:
+    """The page's printed number: its page label, else its position counted from 1."""
+    try:
+        label = document.get_page_label(index)
+    except pdfium.PdfiumError:
+        label = ""
+    return label or str(index + 1)
 
 
 def _has_image(page: pdfium.PdfPage) -> bool:

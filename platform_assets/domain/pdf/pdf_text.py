@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
-from platform_assets.domain.pdf.pdf_facts import looks_scanned, open_pdf, page_text
+from platform_assets.domain.pdf.pdf_facts import looks_scanned, open_pdf, page_label, page_text
 
 CACHE_PAGES = 64
 """Pages held at once: a clause's window plus the neighbours furniture is told by, many times over."""
@@ -24,6 +24,9 @@ EDGE_LINES = 3
 FURNITURE_REACH = 2
 """An edge line repeated (numbers aside) at an edge of a page up to 2 away is furniture (2: facing
 pages of a two-sided layout alternate their running heads)."""
+
+HEAD_WORDS = 2
+"""Words a running head holds before the page number that ends it, at least."""
 
 JOIN = "\ufffe"
 """Where a word was broken at a line end. PDFium writes this itself for hyphens it recognises."""
@@ -132,18 +135,29 @@ def _masked(line: str) -> tuple[str, ...]:
     return tuple(masked)
 
 
+def _edge_lines(count: int) -> list[int]:
+    """Indexes of the edge lines of a page of `count` lines."""
+    return [*range(min(EDGE_LINES, count)), *range(max(count - EDGE_LINES, EDGE_LINES), count)]
+
+
 def _edge_keys(page: PageText) -> dict[tuple[str, ...], int]:
     """Edge lines, numbers masked -> line index."""
-    count = len(page.lines)
-    picked = [*range(min(EDGE_LINES, count)), *range(max(count - EDGE_LINES, EDGE_LINES), count)]
-    return {_masked(page.lines[i]): i for i in picked}
+    return {_masked(page.lines[i]): i for i in _edge_lines(len(page.lines))}
+
+
+def _ends_with_label(line: str, label: str) -> bool:
+    """A running head that ends with its page's number (`5. First step: fixed points 34` on page 34): words
+    before the label, at least `HEAD_WORDS`. A heading starts with its number (`1 Introduction` on page 1)."""
+    found = line_keys(line)
+    return len(found) > HEAD_WORDS and found[-1] == label
 
 
 class PageWords:
     """Pages of one PDF as words, each read when first asked for and kept in a bounded cache.
 
     `page(i)` is page i's text; `furniture(i)` the indexes of its lines that are running headers or
-    footers: edge lines repeated, numbers aside, at an edge of a page up to `FURNITURE_REACH` away.
+    footers: edge lines repeated, numbers aside, at an edge of a page up to `FURNITURE_REACH` away, or
+    ending with the page's own number (a chapter's running head printed on one page only).
     """
 
     def __init__(self, path: Path, password: str | None = None, cache_pages: int = CACHE_PAGES) -> None:
@@ -172,7 +186,10 @@ class PageWords:
     def _furniture(self, index: int) -> frozenset[int]:
         near = range(max(index - FURNITURE_REACH, 0), min(index + FURNITURE_REACH + 1, self.page_count))
         repeated = {key for other in near if other != index for key in self._edges(other)}
-        return frozenset(line for key, line in self._edges(index).items() if key in repeated)
+        lines, label = self.page(index).lines, page_label(self._document, index).casefold()
+        repeats = {line for key, line in self._edges(index).items() if key in repeated}
+        edges = _edge_lines(len(lines))
+        return frozenset(line for line in edges if line in repeats or _ends_with_label(lines[line], label))
 
     def close(self) -> None:
         for cache in (self.page, self.furniture, self._edges):
