@@ -51,3 +51,30 @@ def test_heading_numbers_are_no_words_of_the_clause_before_or_their_own(tmp_path
     _, style, fonts = own_words(pdf, clauses)
     assert style == []  # `1.3` before its title, `1.3.1` before the next clause's destination
     assert fonts == ["each", "of", "them", "has", "a", "name"]
+
+
+def test_a_label_set_sideways_beside_a_listing_is_no_start_of_a_region(tmp_path):
+    """docbook5-howto page 19: `RNC` runs up the margin of a listing, level with the destination of the
+    next section (`Elements`) and nearer to it than the heading; the section starts at its heading."""
+    path = tmp_path / "sideways.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", 10)
+    drawing.drawString(60, 520, "namespace db = docbook")
+    drawing.drawString(60, 505, "include docbook inherit")
+    drawing.saveState()
+    drawing.translate(57, 500)
+    drawing.rotate(-90)  # read downwards, its first letter level with the destination
+    drawing.drawString(0, 0, "RNC")
+    drawing.restoreState()
+    drawing.setFont("Helvetica-Bold", 14)
+    drawing.drawString(60, 470, "Elements")
+    drawing.setFont("Helvetica", 10)
+    drawing.drawString(60, 450, "Adding elements takes two definitions.")
+    drawing.save()
+    clauses = [
+        Clause(id="1", title="Customization", level=0, page_index=0, top=_fraction(535), left=60 / WIDTH),
+        Clause(id="2", title="Elements", level=0, page_index=0, top=_fraction(500), left=50 / WIDTH),
+    ]
+    customization, elements = own_words(path, clauses)
+    assert "rnc" in customization
+    assert elements == ["adding", "takes", "two", "definitions"]  # its title aside

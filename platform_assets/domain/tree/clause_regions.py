@@ -14,6 +14,7 @@ footers of its pages, so an empty count means nothing of its own.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,8 @@ def _without_next_number(text: str) -> str:
 
 _END = 1 << 30
 """A character index past every page's last."""
+_OFF_PAGE = -1.0
+"""The box given a character no clause starts at: above and left of every destination."""
 SLACK = 0.01
 """A destination's character may start this far (page fractions) above or left of it."""
 
@@ -171,14 +174,23 @@ class _TextOrder:
         return texts
 
     def _boxes(self, page_index: int) -> list[tuple[float, float, float]]:
-        """Each character's left, top and bottom edge on the displayed page, as fractions."""
+        """Each character's left, top and bottom edge on the displayed page, as fractions; a character set at
+        another angle than most of its page's is put off the page."""
         if self.boxes[0] != page_index:
             page = self.document[page_index]
             textpage = page.get_textpage()
             try:
                 box = PageBox.of(page)
+                count = textpage.count_chars()
+                angles = [
+                    round(pdfium.raw.FPDFText_GetCharAngle(textpage.raw, index), 2) for index in range(count)
+                ]
+                upright = Counter(angles).most_common(1)[0][0] if angles else 0.0
                 boxes = []
-                for index in range(textpage.count_chars()):
+                for index in range(count):
+                    if angles[index] != upright:  # a label set sideways (`RNC` beside a listing): no start
+                        boxes.append((_OFF_PAGE, _OFF_PAGE, _OFF_PAGE))
+                        continue
                     left, bottom, right, top = textpage.get_charbox(index)
                     (x0, y0), (x1, y1) = box.to_fraction(left, top), box.to_fraction(right, bottom)
                     boxes.append((min(x0, x1), min(y0, y1), max(y0, y1)))
