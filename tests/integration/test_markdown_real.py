@@ -3,14 +3,18 @@ that is code, no link or HTML made from source text.
 
 Page ranges of the LaTeX manuals and R-exts where the flash tier types macro lines as headings, joins
 line-numbered listings, fences a paragraph and reads bracketed literal text (`\\framezoom<1><2>[border](0cm,
-0cm)`); and the whole sample standard (XML examples, references), parsed as the platform batches it.
+0cm)`); example listings whose lines read as prose alone inside an environment (tcolorbox's example
+boxes, Asciidoctor PDF's line-by-line listings); and the whole sample standard (XML examples, references),
+parsed as the platform batches it.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from gpu_image.worker.parse import parse_pdf
 from platform_assets.domain.parse.adapters import blocks_from_middle_json
@@ -37,6 +41,8 @@ RANGES = {
     "tl-memman": [(166, 176)],  # code blocks, a quotation fenced as `txt`, `\begin{...}` headings
     "r-R-exts": [(172, 176)],  # C listings typed as text and headings
 }
+_BEGIN = re.compile(r"\\begin\{(\w+)\}")
+_ENVIRONMENT_LINE = re.compile(r"\\(?:begin|end|item)\b")
 
 
 def _tree(pdf: Path, ranges: list[tuple[int, int]]) -> ClauseTree:
@@ -81,3 +87,27 @@ def test_the_sample_standard_reads_back_clean(sample) -> None:
     markdown = "\n".join(tree.files.values())
     assert "```xml\n<wml " in markdown  # the flash tier's XML example lines, one fence
     assert tree.manifest.references_linked > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "last", "environments"),
+    [
+        ("tl-tcolorbox", 52, 53, 4),  # example boxes: source beside output, typed as images, read row by row
+        ("tl-metanorma", 13, 13, 1),  # Asciidoctor PDF: `\item Hey,` lines typed one text block each
+    ],
+)
+def test_an_example_listing_is_one_fence_from_begin_to_end(
+    real_pdfs: Path, name: str, first: int, last: int, environments: int
+) -> None:
+    """Lines that read as prose alone (`This is a tcolorbox.`, `\\item Hey,`) inside an environment stay in
+    its listing: every environment a fence opens, the same fence closes, and no line outside a fence opens
+    or closes one."""
+    tree = _tree(real_pdfs / f"{name}.pdf", [(first, last)])
+    tokens = [token for page in tree.files.values() for token in MarkdownIt("commonmark").parse(page)]
+    fences = [token.content for token in tokens if token.type == "fence"]
+    opening = [fence for fence in fences if _BEGIN.search(fence)]
+    closed = [fence for fence in opening if all(f"\\end{{{env}}}" in fence for env in _BEGIN.findall(fence))]
+    assert len(closed) >= environments
+    assert closed == opening
+    prose = [line for token in tokens if token.type == "inline" for line in token.content.splitlines()]
+    assert [line for line in prose if _ENVIRONMENT_LINE.match(line)] == []
