@@ -129,10 +129,11 @@ def code_units(blocks: Sequence[Block]) -> list[Block | Fence]:
     them).
     """
     fences = [_fence_of(block) for block in blocks]
-    for index in _bracketed_lines(blocks):
-        if fences[index] is None:
-            block = blocks[index]
-            fences[index] = Fence("text", block.text.strip(), block.page_index, block.page_index, True)
+    if any(fence is not None and fence.from_text for fence in fences):  # a bracket closes on a code line
+        for index in _bracketed_lines(blocks):
+            if fences[index] is None:
+                block = blocks[index]
+                fences[index] = Fence("text", block.text.strip(), block.page_index, block.page_index, True)
     units: list[Block | Fence] = []
     for index, (block, fence) in enumerate(zip(blocks, fences, strict=True)):
         previous = units[-1] if units else None
