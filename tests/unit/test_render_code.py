@@ -378,3 +378,13 @@ def test_lines_the_tier_typed_one_by_one_inside_an_environment_are_one_listing()
     assert render_blocks(blocks, RenderContext()) == (
         f"{before}\n\n```latex\n{listing}\n```\n\nHey, ho, let's go!\n"
     )
+
+
+def test_a_paragraph_of_commentary_inside_a_brace_group_stays_prose() -> None:
+    """microtype-code: documented source breaks a macro's code for a sentence of commentary; the group the
+    code opens is closed lines later, but the paragraph between is no listing's line."""
+    texts = ["\\def\\MT@get@inh@list{%", "Get the name of the inheritance list and parse it.", "}"]
+    blocks = [_line(at, BlockKind.TEXT, text) for at, text in enumerate(texts)]
+    rendered = render_blocks(blocks, RenderContext())
+    assert "\nGet the name of the inheritance list and parse it.\n" in rendered
+    assert rendered.count("```") == 4  # two fences, the sentence between them

@@ -174,17 +174,19 @@ def numbered_lines(line: str) -> list[str]:
     return [text for text in lines if text]
 
 
-def bracketed(lines: Sequence[str]) -> list[tuple[int, int]]:
+def bracketed(lines: Sequence[str], *, sentences: bool = True) -> list[tuple[int, int]]:
     """(first, last) line of each TeX environment, XML element or brace group that a line opens and a later
     line closes (`\\begin{tcolorbox}[drop shadow]` ... `\\end{tcolorbox}\\par`, `<para>` ... `</para>`,
     `\\tcbset{` ... `}`), both lines fit for a listing and at most `BRACKETED` lines apart: the lines
     between are its body, code whatever they look like (`This is a tcolorbox.`, `sharp corners ]`);
-    outermost pairs only."""
+    outermost pairs only. Without `sentences`, a line between that holds `PROSE_RUN` prose words in a row
+    ends the search: documented source interleaves its commentary with a group's code."""
     pairs: list[tuple[int, int]] = []
     at = 0
     while at < len(lines):
         line = lines[at]
-        close = _closing_line(lines, at) if ("{" in line or "<" in line) and fits_listing(line) else None
+        opens = ("{" in line or "<" in line) and fits_listing(line)
+        close = _closing_line(lines, at, sentences) if opens else None
         if close is None:
             at += 1
             continue
@@ -193,10 +195,12 @@ def bracketed(lines: Sequence[str]) -> list[tuple[int, int]]:
     return pairs
 
 
-def _closing_line(lines: Sequence[str], at: int) -> int | None:
+def _closing_line(lines: Sequence[str], at: int, sentences: bool) -> int | None:
     """The line that closes what line `at` opens (see `bracketed`), None where it opens nothing or nothing
     within reach closes it."""
     reach = range(at + 1, min(len(lines), at + BRACKETED + 2))
+    if not sentences:
+        reach = range(at + 1, next((later for later in reach if _sentence(lines[later])), reach.stop))
     if opens := _OPENS.match(lines[at]):
         name = opens.group(1)
         closing = f"\\end{{{name}}}" if name is not None else f"</{opens.group(2)}>"
@@ -210,6 +214,10 @@ def _closing_line(lines: Sequence[str], at: int) -> int | None:
         if depth <= 0:
             return later if fits_listing(lines[later]) else None
     return None
+
+
+def _sentence(line: str) -> bool:
+    return _longest_run([_token_kind(token) for token in line.split()]) >= PROSE_RUN
 
 
 def _depth(line: str) -> int:

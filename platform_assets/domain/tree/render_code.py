@@ -159,12 +159,13 @@ def code_units(blocks: Sequence[Block]) -> list[Block | Fence]:
 def _bracketed_lines(blocks: Sequence[Block]) -> list[int]:
     """Indexes of the one-line text and heading blocks inside an environment, element or brace group, from
     the line that opens it to the line that closes it (`code_lines.bracketed`): a listing the tier typed
-    line by line, `\\item Hey,` between `\\begin{enumerate}` and `\\end{enumerate}`."""
+    line by line, `\\item Hey,` between `\\begin{enumerate}` and `\\end{enumerate}`; not across a
+    paragraph of prose between listings (a sentence ends the search)."""
     inside: list[int] = []
     for is_line, group in groupby(range(len(blocks)), key=lambda at: _one_line(blocks[at])):
         run = list(group)
         if is_line and len(run) > 2:
-            for first, last in bracketed([blocks[at].text for at in run]):
+            for first, last in bracketed([blocks[at].text for at in run], sentences=False):
                 inside += run[first : last + 1]
     return inside
 
