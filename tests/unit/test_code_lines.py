@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from platform_assets.domain.tree.code_lines import code_language, is_prose, numbered_lines
+from platform_assets.domain.tree.code_lines import bracketed, code_language, is_prose, numbered_lines
 
 
 @pytest.mark.parametrize(
@@ -91,3 +91,13 @@ def test_a_code_block_is_prose_only_when_no_line_holds_code() -> None:
     assert not is_prose("The \\verb?\\emph? command is used to produce some text that")
     assert not is_prose("make install")
     assert not is_prose("")
+
+
+def test_brackets_pair_an_opening_line_with_its_closing_line_and_an_escaped_brace_opens_nothing() -> None:
+    lines = ["\\tcbset{", "left=\\{ 2mm,", "title=My title of the box", "}", "Some words after it."]
+    assert bracketed(lines) == [(0, 3)]
+    quote = ["\\begin{quote}", "Text of the quote, a sentence of words.", "\\end{quote}"]
+    assert bracketed(quote) == [(0, 2)]
+    assert bracketed(quote, sentences=False) == []  # a sentence between ends the search
+    assert bracketed(["<para>", "Text.", "</para>"]) == [(0, 2)]
+    assert bracketed(["<para>Text.</para>", "More.", "</para>"]) == []  # closed on its own line

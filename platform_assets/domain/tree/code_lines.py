@@ -59,9 +59,11 @@ _NUMBERED_LINE = re.compile(r"(?:^|(?<=\s))([1-9]\d{0,5}) (?=\S)")
 """A line number of a listing: an integer and one space before the line's text."""
 _OPENS = re.compile(r"\s*(?:\\begin\{([^{}\s]+)\}|<([A-Za-z_][\w.:-]*)(?=[\s>])(?![^<]*/>)(?!.*</\2\s*>))")
 """A line that opens a TeX environment (`\\begin{tcolorbox}[...`) or an XML element it does not close."""
-_ESCAPED_BRACE = re.compile(r"\\\\[{}]")
+_ESCAPED_BRACE = re.compile(r"(?<!\\)\\[{}]")
+"""TeX's escaped brace, `\\{`, which opens no group (`\\\\{` is a line break, then a group)."""
 BRACKETED = 40
-"""Lines at most between an environment's `\\begin` and `\\end` lines for them to bracket one listing."""
+"""Lines at most between the lines that open and close an environment, element or group to bracket one
+listing."""
 
 
 def _is_code_token(token: str) -> bool:
