@@ -835,3 +835,46 @@ def test_an_unnumbered_title_that_starts_with_a_digit_matches_after_its_section_
     result = segment(stream, [c.model_copy(update={"numbered": False}) for c in clauses])
     assert result.heading_of["1.2"] == (stream[2],) and result.bodies["1.2"] == (stream[3],)
     assert result.unmatched == ()
+
+
+def test_a_heading_that_prints_its_bookmark_reordered_matches_over_the_block_its_url_ran_into() -> None:
+    """gri's changelog (texinfo): `@uref{url, text}` puts `url, text` in the bookmark and prints `text
+    (url)`, the url a block of its own; its sections share their page's top as destination. Each entry
+    opens at its own heading, with or without a position."""
+    martyrs = "Version 2.12.26 [2017 January 27 https://en.wikipedia.org/wiki/Martyrs_Day, Martyrs' Day]"
+    munro = "Version 2.12.2 [2003 Feb 7: Munro Day at http://www.dal.ca/,Dalhousie University]"
+    terry = "Version 2.12.0 [2002 Sep 15: http://www.terryfox.org/,Terry Fox Day]"
+    stream = [
+        at("13.1.1.1 Version 2.12.26 [2017 January 27 Martyrs' Day", 0, 0.48, 0.49, BlockKind.HEADING),
+        at("(https://en.wikipedia.org/wiki/Martyrs_Day)]", 0, 0.50, 0.51),
+        at("Bug fixes", 0, 0.52, 0.53, BlockKind.HEADING),
+        at("Prevent some problems in the build.", 0, 0.54, 0.55),
+        at("Fix a bug that the page before left open.", 1, 0.12, 0.14),
+        at(
+            "13.1.1.25 Version 2.12.2 [2003 Feb 7: Munro Day at Dalhousie University",
+            1,
+            0.22,
+            0.23,
+            BlockKind.HEADING,
+        ),
+        at("(http://www.dal.ca/)]", 1, 0.24, 0.25),
+        at("Fix another bug.", 1, 0.28, 0.30),
+        at(
+            "13.1.1.27 Version 2.12.0 [2002 Sep 15: Terry Fox Day (http://www.terryfox.org/)]",
+            1,
+            0.5,
+            0.52,
+            BlockKind.HEADING,
+        ),
+        at("New features.", 1, 0.53, 0.55),
+    ]
+    clauses = [
+        Clause(id="a", title=martyrs, level=0, page_index=0),
+        anchored(munro, 1, 0.09, "b"),
+        anchored(terry, 1, 0.09, "c"),
+    ]
+    result = segment(stream, clauses)
+    assert result.heading_of["a"] == (stream[0], stream[1])
+    assert result.bodies["a"] == tuple(stream[2:5])
+    assert result.heading_of["b"] == (stream[5], stream[6]) and result.bodies["b"] == (stream[7],)
+    assert result.heading_of["c"] == (stream[8],) and result.bodies["c"] == (stream[9],)

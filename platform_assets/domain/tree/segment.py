@@ -67,6 +67,8 @@ MAX_NUMBER_PARTS = 5
 """A printed section number has at most 5 parts (`A.1.2.3.4`)."""
 ALIKE_WORDS = 3
 """A title this long may be found with other words (`_alike`); a shorter one would be found in list items."""
+REORDERED_WORDS = 4
+"""A title this long may be printed with its words in another order (`_reordered`)."""
 MISSING_WORDS = 2
 """Words a numbered heading may print that its bookmark's title lost."""
 COLLAPSED_DESTINATIONS = 3
@@ -304,6 +306,26 @@ def _alike(words: Tokens, title: Tokens) -> bool:
     return len(title) >= ALIKE_WORDS and _same_letters(words, title)
 
 
+def _reordered(words: Tokens, title: Tokens) -> bool:
+    """The title's words, `REORDERED_WORDS` at least, in another order after an optional section number:
+    texinfo's `@uref{url, text}` puts `url,text` in the bookmark and prints `text (url)`."""
+    return len(title) >= REORDERED_WORDS and sorted(words[_section_number(words) :]) == sorted(title)
+
+
+def _reordered_heading(heads: Sequence[Tokens | None], at: int, title: Tokens) -> int:
+    """Blocks from `at` (1 to `MAX_SPLIT_BLOCKS`) whose words together print `title` reordered
+    (`_reordered`: the url of a texinfo `@uref` may be a block of its own); 0 if none do."""
+    joined: Tokens = ()
+    for extra in range(MAX_SPLIT_BLOCKS):
+        own = heads[at + extra] if at + extra < len(heads) else None
+        if own is None:
+            return 0
+        joined += own
+        if _reordered(joined, title):
+            return extra + 1
+    return 0
+
+
 def _same_letters(words: Tokens, title: Tokens) -> bool:
     """The words joined read as the title joined, `FUZZY_RATIO` alike at least."""
     return SequenceMatcher(None, " ".join(words), " ".join(title)).ratio() >= FUZZY_RATIO
@@ -452,6 +474,18 @@ class _Outline:
                 return _Match(index, 1)
         return None
 
+    def reordered(self, heads: Sequence[Tokens | None], at: int, page: int, cursor: int) -> _Match | None:
+        """A heading (with the blocks it runs on into) that prints an entry's title words in another order."""
+        for index in range(cursor, min(len(self.targets), cursor + LOOKAHEAD)):
+            target = self.targets[index]
+            if (
+                target.top is None
+                and self.plausible(index, page, PAGE_SLACK_BEFORE)
+                and (spanned := _reordered_heading(heads, at, target.words))
+            ):
+                return _Match(index, spanned)
+        return None
+
     def match(
         self,
         stream: Sequence[Block],
@@ -477,7 +511,9 @@ class _Outline:
         if found is None and (block.caption or block.kind in _LINE_KINDS):
             found = self.embedded(block, cursor)
         if found is None and own is not None and block.kind == _HEADING:
-            found = self.weak(own, block.page_index, cursor)
+            found = self.weak(own, block.page_index, cursor) or self.reordered(
+                words, at, block.page_index, cursor
+            )
         if found is None and self.unnumbered and block.kind in _TEXT_KINDS:
             found = self.numbered(block, heads, at, cursor)
         return found
@@ -723,7 +759,11 @@ def _loose_anchors(
             if (
                 own is not None
                 and (shared or block.kind is _HEADING)
-                and (printed_heading(heads, probe, target.keys) or _numbered(own, target.words))
+                and (
+                    printed_heading(heads, probe, target.keys)
+                    or _numbered(own, target.words)
+                    or _reordered_heading(heads, probe, target.words)
+                )
             ) or (block.kind in _TEXT_KINDS and _title_end(block.text, target) is not None):
                 found[index] = moved = probe
                 break
@@ -766,7 +806,11 @@ def _heading_near(
     for probe in range(at, min(len(stream), end)):
         if stream[probe].page_index > target.page + 1:
             return None
-        if heading := printed_heading(heads, probe, target.keys) or _numbered_heading(heads, probe, target):
+        if heading := (
+            printed_heading(heads, probe, target.keys)
+            or _numbered_heading(heads, probe, target)
+            or _reordered_heading(heads, probe, target.words)
+        ):
             return probe, heading
     return None
 
