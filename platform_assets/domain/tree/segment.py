@@ -67,6 +67,8 @@ MAX_NUMBER_PARTS = 5
 """A printed section number has at most 5 parts (`A.1.2.3.4`)."""
 ALIKE_WORDS = 3
 """A title this long may be found with other words (`_alike`); a shorter one would be found in list items."""
+CUT_SHORT = 0.85
+"""The share of its title's letters a heading cut short at a line break still prints (`_cut_short`)."""
 REORDERED_WORDS = 4
 """A title this long may be printed with its words in another order (`_reordered`)."""
 MISSING_WORDS = 2
@@ -810,9 +812,24 @@ def _heading_near(
             printed_heading(heads, probe, target.keys)
             or _numbered_heading(heads, probe, target)
             or _reordered_heading(heads, probe, target.words)
+            or (stream[probe].kind is _HEADING and _cut_short(heads[probe], target))
         ):
             return probe, heading
     return None
+
+
+def _cut_short(own: Tokens | None, target: _Target) -> int:
+    """1 if a heading block prints the start of the title, `CUT_SHORT` of its letters at least, after an
+    optional section number: the rest of a title broken over lines the tier put into a neighbour block
+    (`5.4 Configure Shells for auto-completion of Why3 command argu-`, `ments` in the paragraph above)."""
+    if not own:
+        return 0
+    keys = {_key(own), _key(own[_section_number(own) :])}
+    return int(
+        any(
+            form.startswith(key) and len(key) >= CUT_SHORT * len(form) for form in target.keys for key in keys
+        )
+    )
 
 
 def _numbered_heading(heads: Sequence[Tokens | None], at: int, target: _Target) -> int:
