@@ -30,7 +30,7 @@
 # Output: DEST/*.pdf, DEST/licenses/*.copyright, DEST/MANIFEST-extra.tsv
 #         (file, pages, bookmarks, sha256, classes, source, + set, views, ...);
 #         DEST/schemas/* + DEST/SCHEMAS-extra.tsv (schemas shipped with a spec);
-#         the same in HOLDOUT_DEST. About 1,431 MB of .deb for the dev set (593 MB of it
+#         the same in HOLDOUT_DEST. About 1,434 MB of .deb for the dev set (593 MB of it
 #         texlive-latex-extra-doc, unpacked in ~30 s; 213 MB texlive-publishers-doc), 660 MB for
 #         the hold-out alone (the texlive-doc packages shared with the dev set), ~1,495 MB for both;
 #         ~2-3 min.
@@ -126,9 +126,9 @@ holdout|tl-fei.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-
 holdout|tl-yathesis-code.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/yathesis/french/code/yathesis-code.pdf|bookmark_without_position|349fe66857b9622f8c7f2bca4dd52e1be6c74d37e6904dd8dd9f77d798946c2e
 holdout|tl-pageslts-example.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/pageslts/pageslts-example.pdf|bookmark_without_position|03d87eb4bf722a1fd079c4e5a86cb13fddce18170d54486fd7c36e0569721591
 holdout|ctx-mmlprime.pdf|context|2021.03.05.20230120+dfsg-1+deb12u1|usr/share/texmf/doc/context/documents/general/manuals/mmlprime.pdf|bookmark_without_position|4e9fa3507e20ac98435431d9e0a680ee5900226d0c5265e7897b172caaab9a3b
-holdout|deb-why3-manual.pdf|why3-doc-pdf|1.5.1-1|usr/share/doc/why3-doc-pdf/manual.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|97e30e4ec94e0fe52221faf9ab58d5d959c320acafc4bd2362ed5cd0067dbda2
+dev|deb-why3-manual.pdf|why3-doc-pdf|1.5.1-1|usr/share/doc/why3-doc-pdf/manual.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|97e30e4ec94e0fe52221faf9ab58d5d959c320acafc4bd2362ed5cd0067dbda2
 holdout|deb-siscone-refman.pdf|siscone-doc-pdf|3.0.5-2|usr/share/doc/siscone-doc-pdf/pdf/refman.pdf.gz|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers,blank_pages|53c94799c44b81abf805171f6370db33b3e3b286f4672f5259cfb5ac1b773dd4
-holdout|deb-gri.pdf|gri-pdf-doc|2.12.27-1.1|usr/share/doc/gri/gri.pdf.gz|blank_pages,printed_number_unnumbered_bookmark,bad_destination|c9aa03e8456ac05558d0b0f21039327ddca565b9ceea94aa09d1600d7b479b63
+dev|deb-gri.pdf|gri-pdf-doc|2.12.27-1.1|usr/share/doc/gri/gri.pdf.gz|blank_pages,printed_number_unnumbered_bookmark,bad_destination|c9aa03e8456ac05558d0b0f21039327ddca565b9ceea94aa09d1600d7b479b63
 holdout|deb-gap-tut.pdf|gap-doc|4.12.1-2|usr/share/gap/doc/tut/manual.pdf|label_before_title,printed_number_unnumbered_bookmark,outline_without_numbers|de1fb229c3f0873992c313e96b052fa221b73f5870a490dc1a5a759149f8226d
 holdout|deb-bashref.pdf|bash-doc|5.2.15-2|usr/share/doc/bash/bashref.pdf|own_style_references,quoted_licence|104971d389c0b9b7a261b0b3070a53b0d8cce6db1ffddefcc8423ddda92acd87
 holdout|deb-gnu-standards.pdf|gnu-standards|2022.03.23-0.1|usr/share/doc/gnu-standards/standards.pdf.gz|own_style_references,external_citations,quoted_licence|7986330133c982d8b35e14c42f847bf7d19afdc2a080ebf8db9b223c0888021f
@@ -137,13 +137,16 @@ holdout|deb-xsdcxx-tree-guide.pdf|xsdcxx|4.0.0-9|usr/share/doc/xsdcxx/cxx/tree/g
 holdout|schemas/xsdcxx-tree-hello.xsd|xsdcxx|4.0.0-9|usr/share/doc/xsdcxx/examples/cxx/tree/hello/hello.xsd|schema_for:deb-xsdcxx-tree-guide.pdf|98c5f983a12e68c67eb0c6c4d9bb26e3948298a06992cb0f51e1177821f47f09
 holdout|tl-ctable.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/ctable/ctable.pdf|consecutive_tables,tex_code_lines|f608ca370771ad8fc6c6e28460361b1292c6cbbc177979cd64b1b8bbe2bac5ed
 holdout|tl-etoolbox.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/etoolbox/etoolbox.pdf|tex_code_lines|d3e48222e5b26d15d5b2ac6362b5c48c82ffc87828dbd618ba79f40d7328a0de
-holdout|tl-etextools.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/etextools/etextools.pdf|changelog_bookmarks|2c1e24255b3f4393c9833deae8eddb146dce37b54b748d083360b0950f207c58
+dev|tl-etextools.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/etextools/etextools.pdf|changelog_bookmarks|2c1e24255b3f4393c9833deae8eddb146dce37b54b748d083360b0950f207c58
 holdout|tl-tagpdf-code.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/tagpdf/tagpdf-code.pdf|index_letter_groups,numbered_listing|379770cf185f7cacf767af64992774564e36551bfbf3928fc0179f968d106384
-holdout|tl-xcolor.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/xcolor/xcolor.pdf|index_letter_groups,changelog_bookmarks|d354360b1216cf8c9618571434a34e9e7683c2cec426e6156b4c5fb80af49e41
+dev|tl-xcolor.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/xcolor/xcolor.pdf|index_letter_groups,changelog_bookmarks|d354360b1216cf8c9618571434a34e9e7683c2cec426e6156b4c5fb80af49e41
 holdout|tl-grffile.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/grffile/grffile.pdf|index_letter_groups,changelog_bookmarks|149571f11e1c1b2c599d6539b72c5e6a4d682e608c6a4da19d268ef5453efadf
 holdout|tl-imtekda.pdf|texlive-publishers-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/imtekda/IMTEKda.pdf|index_letter_groups|4a9da9988db9dd41b6b3b045a7fa187cffde51d2a96ecfb4c5eba11d9757cd0c
 holdout|tl-microtype.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/microtype/microtype.pdf|index_letter_groups|87d5dea67dac255eddac75106b3b382e7dc20cf91e493888357664c93a9308f4
 holdout|tl-xkeyval.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/xkeyval/xkeyval.pdf|index_letter_groups|9de2ae3598212122536c33c9c69357ae3252a1392fd8bd4a4a740468227e6644
+holdout|tl-skb.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/skb/skb.pdf|changelog_bookmarks|529179ef5d701ca7eb7a848325aaf60ca8f1b46926e52b49e217a131d70f5a4f
+holdout|tl-tagpdf.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/tagpdf/tagpdf.pdf|changelog_bookmarks|c31bca786a1abadd1293eaeecc45181a2cc6103f4e8e703cf8212e03313b4519
+holdout|tl-zwpagelayout.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/zwpagelayout/zwpagelayout.pdf|changelog_bookmarks|e4b3f8a8c94272e111fd941bc8bfd581f0bfa1dfc5a23aaaa32e784adbbca0c4
 EOF
 )
 
