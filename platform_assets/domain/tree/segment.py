@@ -314,12 +314,13 @@ def _reordered(words: Tokens, title: Tokens) -> bool:
     return len(title) >= REORDERED_WORDS and sorted(words[_section_number(words) :]) == sorted(title)
 
 
-def _reordered_heading(heads: Sequence[Tokens | None], at: int, title: Tokens) -> int:
+def _reordered_heading(words: Sequence[Tokens | None], at: int, title: Tokens) -> int:
     """Blocks from `at` (1 to `MAX_SPLIT_BLOCKS`) whose words together print `title` reordered
-    (`_reordered`: the url of a texinfo `@uref` may be a block of its own); 0 if none do."""
+    (`_reordered`: the url of a texinfo `@uref` may be a block of its own); 0 if none do. `words`: each
+    block's heading words or own words."""
     joined: Tokens = ()
     for extra in range(MAX_SPLIT_BLOCKS):
-        own = heads[at + extra] if at + extra < len(heads) else None
+        own = words[at + extra] if at + extra < len(words) else None
         if own is None:
             return 0
         joined += own
@@ -476,14 +477,14 @@ class _Outline:
                 return _Match(index, 1)
         return None
 
-    def reordered(self, heads: Sequence[Tokens | None], at: int, page: int, cursor: int) -> _Match | None:
+    def reordered(self, words: Sequence[Tokens | None], at: int, page: int, cursor: int) -> _Match | None:
         """A heading (with the blocks it runs on into) that prints an entry's title words in another order."""
         for index in range(cursor, min(len(self.targets), cursor + LOOKAHEAD)):
             target = self.targets[index]
             if (
                 target.top is None
                 and self.plausible(index, page, PAGE_SLACK_BEFORE)
-                and (spanned := _reordered_heading(heads, at, target.words))
+                and (spanned := _reordered_heading(words, at, target.words))
             ):
                 return _Match(index, spanned)
         return None
