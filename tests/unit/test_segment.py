@@ -11,7 +11,7 @@ from platform_assets.domain.parse.blocks import Block, BlockKind
 from platform_assets.domain.pdf.pdf_facts import read_pdf_facts
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import clauses_from_outline
-from platform_assets.domain.tree.segment import Segmentation, segment, tokens
+from platform_assets.domain.tree.segment import Segmentation, _cut_short, _reordered, _target, segment, tokens
 from tests.segment_lossless import assert_lossless
 
 FLASH = Path(__file__).parent / "fixtures" / "sample_flash_blocks.json"
@@ -878,3 +878,16 @@ def test_a_heading_that_prints_its_bookmark_reordered_matches_over_the_block_its
     assert result.bodies["a"] == tuple(stream[2:5])
     assert result.heading_of["b"] == (stream[5], stream[6]) and result.bodies["b"] == (stream[7],)
     assert result.heading_of["c"] == (stream[8],) and result.bodies["c"] == (stream[9],)
+
+
+def test_a_title_after_a_stray_number_in_its_own_order_is_no_reordered_or_cut_short_heading() -> None:
+    """lily-snippets: the tier runs a score's digits into the heading (`3 3 Cow and ride bell example`);
+    the title in its own order is the other matchers' to take, with the numbers they allow."""
+    title = tokens("Cow and ride bell example")
+    assert not _reordered(tokens("3 3 Cow and ride bell example"), title)
+    assert _reordered(tokens("13.1 example bell ride and Cow"), title)
+    target = _target(
+        Clause(id="2.22", title="2.22 Cow and ride bell example", level=1, page_index=0, top=0.1)
+    )
+    assert not _cut_short(tokens("3 3 Cow and ride bell example"), target)
+    assert _cut_short(tokens("2.22 Cow and ride bell exam-"), target)

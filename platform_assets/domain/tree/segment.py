@@ -310,8 +310,10 @@ def _alike(words: Tokens, title: Tokens) -> bool:
 
 def _reordered(words: Tokens, title: Tokens) -> bool:
     """The title's words, `REORDERED_WORDS` at least, in another order after an optional section number:
-    texinfo's `@uref{url, text}` puts `url,text` in the bookmark and prints `text (url)`."""
-    return len(title) >= REORDERED_WORDS and sorted(words[_section_number(words) :]) == sorted(title)
+    texinfo's `@uref{url, text}` puts `url,text` in the bookmark and prints `text (url)`. In the same order
+    they are the title itself, which the other matchers take with only the numbers they allow."""
+    rest = words[_section_number(words) :]
+    return len(title) >= REORDERED_WORDS and rest != title and sorted(rest) == sorted(title)
 
 
 def _reordered_heading(words: Sequence[Tokens | None], at: int, title: Tokens) -> int:
@@ -820,16 +822,15 @@ def _heading_near(
 
 
 def _cut_short(own: Tokens | None, target: _Target) -> int:
-    """1 if a heading block prints the start of the title, `CUT_SHORT` of its letters at least, after an
-    optional section number: the rest of a title broken over lines the tier put into a neighbour block
-    (`5.4 Configure Shells for auto-completion of Why3 command argu-`, `ments` in the paragraph above)."""
+    """1 if a heading block prints the start of a form of the title (with its number or without), short
+    of its end but `CUT_SHORT` of its letters at least: the rest of a title broken over lines the tier put
+    into a neighbour block (`5.4 Configure Shells for auto-completion of Why3 command argu-`, `ments` in
+    the paragraph above)."""
     if not own:
         return 0
-    keys = {_key(own), _key(own[_section_number(own) :])}
+    key = _key(own)
     return int(
-        any(
-            form.startswith(key) and len(key) >= CUT_SHORT * len(form) for form in target.keys for key in keys
-        )
+        any(form.startswith(key) and CUT_SHORT * len(form) <= len(key) < len(form) for form in target.keys)
     )
 
 
