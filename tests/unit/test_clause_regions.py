@@ -78,3 +78,37 @@ def test_a_label_set_sideways_beside_a_listing_is_no_start_of_a_region(tmp_path)
     customization, elements = own_words(path, clauses)
     assert "rnc" in customization
     assert elements == ["adding", "takes", "two", "definitions"]  # its title aside
+
+
+def test_a_destination_right_of_its_headings_start_starts_the_region_with_the_line(tmp_path):
+    """xcolor page 39: the destination of `4.1 Base colors` lies over `colors`, below the tops of its
+    capitals; the region of `4` before it ends before the line, not after `4.1 Base c`. A line of the other
+    column level with a destination, across the gutter, stays its own column's."""
+    path = tmp_path / "inside.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica-Bold", 14)
+    drawing.drawString(50, 520, "4 Colors by Name")
+    drawing.drawString(50, 480, "4.1 Base colors")
+    drawing.setFont("Helvetica", 10)
+    drawing.drawString(50, 460, "black blue brown")
+    drawing.drawString(50, 400, "left column line")
+    drawing.drawString(230, 400, "Right")
+    drawing.drawString(230, 385, "right column text")
+    drawing.save()
+    colors = drawing.stringWidth("4.1 Base ", "Helvetica-Bold", 14)
+    clauses = [
+        Clause(id="4", title="4 Colors by Name", level=0, page_index=0, top=_fraction(532), left=50 / WIDTH),
+        Clause(
+            id="4.1",
+            title="Base colors",
+            level=1,
+            page_index=0,
+            top=_fraction(488),
+            left=(50 + colors) / WIDTH,
+        ),
+        Clause(id="4.2", title="Right", level=1, page_index=0, top=_fraction(408), left=230 / WIDTH),
+    ]
+    by_name, base, right = own_words(path, clauses)
+    assert by_name == []
+    assert base == ["black", "blue", "brown", "left", "column", "line"]
+    assert right == ["column", "text"]  # its title aside

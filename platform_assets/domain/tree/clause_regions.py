@@ -129,6 +129,9 @@ _OFF_PAGE = -1.0
 """The box given a character no clause starts at: above and left of every destination."""
 SLACK = 0.01
 """A destination's character may start this far (page fractions) above or left of it."""
+WORD_GAP = 0.03
+"""The widest gap (page fractions) between two characters of one line of a column: a space."""
+_BREAKS = frozenset({ord("\r"), ord("\n")})
 
 
 class _TextOrder:
@@ -142,7 +145,8 @@ class _TextOrder:
     def start(self, clause: Clause) -> tuple[int, int]:
         """(page, character index) where the clause starts: the character whose top-left corner is nearest
         its destination among those below and right of it (`SLACK` allowed, but not a character wholly
-        above it: the line before); a clause without a position starts with its page."""
+        above it: the line before), moved back to the start of its line (`_line_start`); a clause without
+        a position starts with its page."""
         if clause.top is None:
             return clause.page_index, 0
         boxes = self._boxes(clause.page_index)
@@ -150,12 +154,12 @@ class _TextOrder:
         nearest = min(
             (
                 ((x - left) ** 2 + (y - top) ** 2, index)
-                for index, (left, top, bottom) in enumerate(boxes)
+                for index, (left, top, bottom, _) in enumerate(boxes)
                 if top >= y - SLACK and left >= x - SLACK and bottom > y
             ),
             default=None,
         )
-        return clause.page_index, nearest[1] if nearest else len(boxes)
+        return clause.page_index, _line_start(boxes, nearest[1]) if nearest else len(boxes)
 
     def between(self, start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, str]]:
         """(page, text) from `start` up to `end` (excluded), page by page."""
@@ -173,9 +177,9 @@ class _TextOrder:
                 pdf_page.close()
         return texts
 
-    def _boxes(self, page_index: int) -> list[tuple[float, float, float]]:
-        """Each character's left, top and bottom edge on the displayed page, as fractions; a character set at
-        another angle than most of its page's is put off the page."""
+    def _boxes(self, page_index: int) -> list[tuple[float, float, float, float]]:
+        """Each character's left, top, bottom and right edge on the displayed page, as fractions; a character
+        set at another angle than most of its page's, and a line break, is put off the page."""
         if self.boxes[0] != page_index:
             page = self.document[page_index]
             textpage = page.get_textpage()
@@ -188,17 +192,33 @@ class _TextOrder:
                 upright = Counter(angles).most_common(1)[0][0] if angles else 0.0
                 boxes = []
                 for index in range(count):
-                    if angles[index] != upright:  # a label set sideways (`RNC` beside a listing): no start
-                        boxes.append((_OFF_PAGE, _OFF_PAGE, _OFF_PAGE))
+                    # a label set sideways (`RNC` beside a listing) starts no region
+                    unicode = pdfium.raw.FPDFText_GetUnicode(textpage.raw, index)
+                    if angles[index] != upright or unicode in _BREAKS:
+                        boxes.append((_OFF_PAGE, _OFF_PAGE, _OFF_PAGE, _OFF_PAGE))
                         continue
                     left, bottom, right, top = textpage.get_charbox(index)
                     (x0, y0), (x1, y1) = box.to_fraction(left, top), box.to_fraction(right, bottom)
-                    boxes.append((min(x0, x1), min(y0, y1), max(y0, y1)))
+                    boxes.append((min(x0, x1), min(y0, y1), max(y0, y1), max(x0, x1)))
                 self.boxes = (page_index, boxes)
             finally:
                 textpage.close()
                 page.close()
         return self.boxes[1]
+
+
+def _line_start(boxes: Sequence[tuple[float, float, float, float]], index: int) -> int:
+    """`index` moved back over the characters before it on its line, none of them further than `WORD_GAP`
+    from the next: a destination set right of where its heading's line begins (xcolor's `4.1 Base colors`,
+    its destination over `colors`) starts the region with the line, not inside a word of it; a column's
+    line level with it, across the gutter, stays out."""
+    _, top, bottom, _ = boxes[index]
+    while index > 0:
+        left, previous_top, previous_bottom, right = boxes[index - 1]
+        if left < 0 or previous_top > bottom or previous_bottom < top or boxes[index][0] - right > WORD_GAP:
+            break
+        index -= 1
+    return index
 
 
 def _band_text(document, band: Band) -> str:
