@@ -50,6 +50,9 @@ SKIPPED = 2
 """Words of a heading that may be missing where the block's text has the rest (a big initial)."""
 COLUMN_SLACK = 0.25
 """A block's entries cut into columns must hold the left column's words within 25%."""
+LINE_CHARS = 12
+"""A line of the text layer found once in a block's text, spaces aside, shows where to cut when it has at
+least this many characters."""
 BLANK_STRIP = 0.004
 """Half the width of the strip at a block's middle that must hold no text for it to span two columns."""
 
@@ -277,6 +280,9 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
             return None  # the block's first line prints the title; above it, the tops of its letters
         end = start + len(title)
         printed = below[start:end]
+        crossed = min(shared, len(tokens(below_text.split("\n", 1)[0])))  # lines alike repeat more words
+        past = next((at for at in range(crossed, len(below)) if below[at] in title), start)
+        line = _line_of(below_text, past)
         start = _line_start(below_text, start, shared)
         before = len(above) + start
         leads = [(below[start + skip : start + skip + LEAD], before + skip) for skip in range(SKIPPED + 1)]
@@ -285,12 +291,13 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     elif title and (printed := _heading_above(above_text, title)):
         before = len(above) - len(printed)
         leads = [((*printed, *below)[:LEAD], before)]
+        line = ""
     else:
         return None
     if len(printed) < LEAD:  # the words after a short title may be math the text layer writes otherwise
         leads.append((printed, before))
     for lead, at in leads:
-        if lead and (halves := _halves(block, lead, at)) is not None:
+        if lead and (halves := _halves(block, lead, at, line)) is not None:
             upper, lower = halves
             return (
                 block.model_copy(update={**upper, "bbox": (x0, y0, x1, top), "caption": [], "footnote": []}),
@@ -318,6 +325,45 @@ def _line_start(text: str, start: int, shared: int) -> int:
     return start
 
 
+def _line_of(text: str, index: int) -> str:
+    """The line of `text` that holds its `index`-th word (the first title word past the line both regions
+    cross, where one does)."""
+    first = 0
+    for line in text.splitlines():
+        first += len(tokens(line))
+        if first > index:
+            return line
+    return ""
+
+
+def _line_offset(text: str, line: str) -> int | None:
+    """Where in `text` (after its start) it goes on with `line`'s characters, spaces aside, where it does
+    so in one place only: of signatures that differ only in their marks (`\\csvloop+[...]` and
+    `\\csvloop![...]`), the words alone cannot tell which line is a destination's; None where `line` is
+    short or is not there exactly once."""
+    chars = "".join(line.split())
+    if len(chars) < LINE_CHARS:
+        return None
+    found = [
+        match.start() for match in re.finditer(r"\s*".join(map(re.escape, chars)), text) if match.start() > 0
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _line_part(parts: Sequence[str], line: str) -> int | None:
+    """The one entry or listing line (not the first) that begins with `line`'s characters, spaces aside,
+    or that `line` begins with; None where `line` is short or no part or several parts do."""
+    chars = "".join(line.split())
+    if len(chars) < LINE_CHARS:
+        return None
+    found = []
+    for at, part in enumerate(parts):
+        own = "".join(part.split())
+        if at and len(own) >= LINE_CHARS and (own.startswith(chars) or chars.startswith(own)):
+            found.append(at)
+    return found[0] if len(found) == 1 else None
+
+
 def _heading_above(text: str, title: Tokens) -> Tokens:
     """The words of `text`'s last line where that line prints the title alone (a label or a number more at
     most): the heading right above a destination set under it; () otherwise."""
@@ -326,16 +372,24 @@ def _heading_above(text: str, title: Tokens) -> Tokens:
     return last if last and len(last) <= len(title) + LABEL_WORDS and _prints(last, title) else ()
 
 
-def _halves(block: Block, lead: Tokens, before: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The fields of the pieces before and from `lead` (nearest the `before`-th word); None if absent."""
+def _halves(
+    block: Block, lead: Tokens, before: int, line: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The fields of the pieces before and from the one place where the block's text goes on with `line`
+    (the text layer's line that prints the title), else from `lead` (nearest the `before`-th word); None
+    if absent."""
     if block.kind in _TEXT_KINDS:
-        offset = _offset_at(block.text, lead, before)
+        offset = _line_offset(block.text, line)
+        if offset is None:
+            offset = _offset_at(block.text, lead, before)
         if offset is None:
             return None
         return {"text": block.text[:offset].rstrip()}, {"text": block.text[offset:]}
     items = block.kind in _ITEM_KINDS
     parts = block.items if items else (block.code or block.text).splitlines(True)
-    at = _part_at(parts, lead, before)
+    at = _line_part(parts, line)
+    if at is None:
+        at = _part_at(parts, lead, before)
     if at is None:
         return None
     above, rest = parts[:at], parts[at:]
