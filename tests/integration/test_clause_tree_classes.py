@@ -8,6 +8,7 @@ region of the PDF holds words, and every block is placed or dropped for a named 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -256,6 +257,22 @@ def test_signatures_one_a_line_in_one_paragraph_each_open_their_clause(extra_pdf
     outer, inner = body(tree, "4/makeouterquote"), body(tree, "4/makeinnerquote")
     assert "\\MakeOuterQuote{⟨character⟩}" in outer and "MakeInnerQuote{" not in outer
     assert "\\MakeInnerQuote{⟨character⟩}" in inner and "MakeOuterQuote{" not in inner
+
+
+def test_macro_variants_bookmarked_one_a_line_each_open_their_clause_at_their_line(extra_pdfs) -> None:
+    # etextools p26: six signatures of `\\csvloop` that differ only in their marks (`+`, `!`, `*`), a
+    # bookmark each, run into the paragraph above them; each clause holds its own line and no other (p30:
+    # `\\getcsvlistindex` and `\\getcsvlistindex*`). From p13: the document's offset calibrated on enough
+    # headings, which the pieces cut at the destinations must not shift once more.
+    pdf = extra_pdfs / "tl-etextools.pdf"
+    tree, clauses = tree_of_pages(pdf, 12, 29)
+    assert_whole(tree, clauses, pdf, 29)
+    for suffix, mark in zip(
+        ("", "~2", "~3", "~4", "~5", "~6"), ("[", "+[", "![", "*[", "*+[", "*!["), strict=True
+    ):
+        text = body(tree, f"9/csvloop{suffix}")
+        lines = [line for line in text.splitlines() if re.match(r"\\csvloop[*+!]*\[", line)]
+        assert len(lines) == 1 and lines[0].startswith(f"\\csvloop{mark}"), (suffix, lines)
 
 
 def test_a_destination_a_line_high_still_reads_the_number_printed_under_it(extra_pdfs) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.tree.destination_cuts import BLANK_STRIP, cut_at_destinations, printed_words
-from platform_assets.domain.tree.segment import anchor_blocks, segment
+from platform_assets.domain.tree.segment import ANCHOR_MARGIN, anchor_blocks, segment
 
 
 def _layer(lines: list[tuple[float, str]]):
@@ -621,3 +621,57 @@ def test_an_index_block_over_two_columns_is_split_at_a_destination_in_its_gutter
         ["\\Umathsupshiftdrop . . . 390"],
         ["V", "\\varnothing . . . 89"],
     ]
+
+
+VARIANTS = ["\\csvloop", "\\csvloop+", "\\csvloop!", "\\csvloop*", "\\csvloop*+", "\\csvloop*!"]
+
+
+def _variant_lines() -> list[tuple[float, float, str]]:
+    """etextools p26: a signature a line, the variants' words alike but for their marks; under each line the
+    descenders of its brackets and letters, which PDFium's bounded text gives as a line of their own to a
+    region that starts below the line, and to one that ends there."""
+    lines = []
+    for at, name in enumerate(VARIANTS):
+        top = 0.226 + 0.021 * at
+        lines.append((top, top + 0.018, f"{name}[⟨auxiliary commands⟩]{{⟨csvlist-macro or item,item,item⟩}}"))
+        lines.append((top + 0.017, top + 0.023, "ph y i{h i}"))  # down to the next line's destination
+    return lines
+
+
+def test_signatures_alike_but_for_their_marks_are_cut_at_the_line_the_text_layer_prints_below_each() -> None:
+    """Counting the words above a destination cannot tell the lines apart where the glyphs under a line
+    count on both sides of it: each piece is cut where the block's text goes on with the one line the text
+    layer prints the title on."""
+    lines = _variant_lines()
+    signatures = [text for _, _, text in lines[::2]]
+    block = _block(BlockKind.TEXT, (0.104, 0.175, 0.95, 0.353), "All of them loop. " + " ".join(signatures))
+    clauses = [
+        _clause(f"v{at}", name, top - 0.0007)
+        for at, (name, (top, _, _)) in enumerate(zip(VARIANTS, lines[::2], strict=True))
+    ]
+    stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(lines))
+    assert cuts == 6
+    assert [piece.text for piece in stream] == ["All of them loop.", *signatures]
+
+
+def test_pieces_cut_at_the_destinations_open_their_clauses_with_the_offset_calibrated_before_the_cut() -> (
+    None
+):
+    """The pieces' tops are the shifted destinations: calibrated on them, the offset would move each
+    destination up once more, above the piece of the bookmark before, whose line begins with the same words;
+    `segment` takes the offset its caller calibrated before cutting."""
+    lines = _variant_lines()
+    tops = [top - 0.0007 for top, _, _ in lines[::2]]
+    clauses = [
+        _clause(f"v{at}", name, top) for at, (name, top) in enumerate(zip(VARIANTS, tops, strict=True))
+    ]
+    pieces = [
+        _block(BlockKind.TEXT, (0.104, top, 0.95, bottom), text)
+        for top, bottom, (_, _, text) in zip(tops, [*tops[1:], 0.353], lines[::2], strict=True)
+    ]
+    on_pieces = segment(
+        pieces, clauses, offset=-0.0007 - ANCHOR_MARGIN
+    )  # the pieces' distance, less the margin
+    assert on_pieces.bodies["v0"] == ()  # each destination moved up into the piece before
+    segmentation = segment(pieces, clauses, offset=0.0)
+    assert [segmentation.bodies[f"v{at}"] for at in range(6)] == [(piece,) for piece in pieces]

@@ -45,7 +45,13 @@ from platform_assets.domain.tree.gc_paused import gc_paused
 from platform_assets.domain.tree.markdown_escape import escape_heading, escape_inline
 from platform_assets.domain.tree.page_order import column_ordered
 from platform_assets.domain.tree.render_markdown import RenderContext, render_units
-from platform_assets.domain.tree.segment import Segmentation, segment, shifted_destinations, walked_clauses
+from platform_assets.domain.tree.segment import (
+    Segmentation,
+    destination_offset,
+    segment,
+    shifted_destinations,
+    walked_clauses,
+)
 from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_text_layer
 from platform_assets.domain.tree.title_lines import title_positions
 
@@ -281,7 +287,8 @@ def _cut_and_segmented(
     located: frozenset[str] = frozenset(),
 ) -> Segmentation:
     walked = walked_clauses(clauses)  # a repeated bookmark has no destination of its own
-    destinations = shifted_destinations(kept, walked, located)
+    offset = destination_offset(kept, walked, located)
+    destinations = shifted_destinations(walked, offset, located)
     stream = _read_in_order(kept, destinations)
     if pdf is None:
         return segment(stream, clauses, located)
@@ -289,7 +296,7 @@ def _cut_and_segmented(
         stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked)
     if cuts:
         stream = _read_in_order(stream, destinations)
-    segmentation = segment(stream, clauses, located)
+    segmentation = segment(stream, clauses, located, offset if cuts else None)
     if not cuts:
         return segmentation
     return replace(segmentation, assigned=segmentation.assigned - cuts, split=segmentation.split + cuts)

@@ -168,13 +168,21 @@ def _target(clause: Clause) -> _Target:
     return _Target(clause.id, clause.page_index, words, head, rest, top, clause.left, forms, keys)
 
 
-def shifted_destinations(
+def destination_offset(
     stream: Sequence[Block], clauses: Sequence[Clause], located: frozenset[str] = frozenset()
-) -> list[Clause]:
-    """The clauses with their destinations shifted by the document's `anchor_offset`, as `segment` uses
-    them (those `located` in the text layer stay where their line is)."""
+) -> float:
+    """The document's `anchor_offset` over `stream`, as `segment` calibrates it (not on the positions
+    `located` in the text layer)."""
     keys = [_target(clause).keys if clause.top is not None else frozenset() for clause in clauses]
-    return _all_shifted(clauses, _offset(stream, _HeadingWords(stream), clauses, keys, located), located)
+    return _offset(stream, _HeadingWords(stream), clauses, keys, located)
+
+
+def shifted_destinations(
+    clauses: Sequence[Clause], offset: float, located: frozenset[str] = frozenset()
+) -> list[Clause]:
+    """The clauses with their destinations shifted by the document's `offset` (`destination_offset`), as
+    `segment` uses them (those `located` in the text layer stay where their line is)."""
+    return _all_shifted(clauses, offset, located)
 
 
 def _offset(
@@ -1000,7 +1008,10 @@ class _Walk:
 
 
 def segment(
-    stream: Sequence[Block], clauses: Sequence[Clause], located: frozenset[str] = frozenset()
+    stream: Sequence[Block],
+    clauses: Sequence[Clause],
+    located: frozenset[str] = frozenset(),
+    offset: float | None = None,
 ) -> Segmentation:
     """Assign each block to the clause opened last before it (blocks before any go to `front`).
 
@@ -1026,18 +1037,23 @@ def segment(
     after it (the walk runs again with those anchors). A clause whose bookmark repeats an earlier one is
     `repeated`: the walk leaves it out, its text is its original's. Clauses `located` have a position
     found in the text layer (`title_lines`), not a destination: it is neither calibrated nor shifted.
+    `offset`: the document's `destination_offset` where the caller calibrated it already, on the stream
+    before blocks were cut at the shifted destinations (calibrated on the pieces, whose tops are those
+    destinations, it would shift every destination up by `ANCHOR_MARGIN` once more: above the piece
+    before, a signature line of the bookmark before when titles differ only in marks, `\\csvloop+`).
     """
     if len({clause.id for clause in clauses}) != len(clauses):
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
     repeated = tuple(clause.id for clause in clauses if clause.repeats is not None)
     if repeated:
-        segmentation = segment(stream, walked_clauses(clauses), located)
+        segmentation = segment(stream, walked_clauses(clauses), located, offset)
         bodies = segmentation.bodies | dict.fromkeys(repeated, ())
         return replace(segmentation, bodies=bodies, repeated=repeated)
     heads = _HeadingWords(stream)
     words = [_own_words(block, at, heads) for at, block in enumerate(stream)]
     targets = [_target(clause) for clause in clauses]
-    offset = _offset(stream, heads, clauses, [target.keys for target in targets], located)
+    if offset is None:
+        offset = _offset(stream, heads, clauses, [target.keys for target in targets], located)
     if offset:
         clauses = _all_shifted(clauses, offset, located)
         targets = [target._replace(top=clause.top) for target, clause in zip(targets, clauses, strict=True)]
