@@ -675,3 +675,16 @@ def test_pieces_cut_at_the_destinations_open_their_clauses_with_the_offset_calib
     assert on_pieces.bodies["v0"] == ()  # each destination moved up into the piece before
     segmentation = segment(pieces, clauses, offset=0.0)
     assert [segmentation.bodies[f"v{at}"] for at in range(6)] == [(piece,) for piece in pieces]
+
+
+def test_a_big_headings_capitals_above_its_destination_are_no_line_to_cut_it_at() -> None:
+    """gnucash-guide-it p42: `Capitolo 3. Conti`, one line set large, its shifted destination 0.008 below the
+    block's top; above it the text layer holds the tops of its capitals and digits (`C`, `il3Ci`), four
+    tokens for a title of three. The block begins with the title: it is not cut (`Capitolo` | `3. Conti`)."""
+    block = _block(BlockKind.HEADING, (0.118, 0.088, 0.441, 0.125), "Capitolo 3. Conti")
+
+    def region_text(page: int, box: BBox) -> str:
+        return "C\r\nil3Ci" if box[3] < 0.1 else "Capitolo 3. Conti"
+
+    stream, cuts = cut_at_destinations([block], [_clause("3", "Capitolo 3. Conti", 0.0964)], region_text)
+    assert (cuts, stream) == (0, [block])

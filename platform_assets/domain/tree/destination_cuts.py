@@ -257,13 +257,15 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     descenders cross it): the cut goes where the first word of the title is. A destination within
     `STRADDLE` of the block's top marks its first line unless a line lies above it and the title starts
     after the words both regions share (the line it crosses): signatures set one per line in one block
-    (`\\MakeOuterQuote{c}`, then `\\MakeInnerQuote{c}`). A big initial (an index letter) may sit elsewhere
-    in the block's text: up to `SKIPPED` words of the heading are skipped. A destination set just under
-    its heading (`\\phantomsection` after `\\section*{Nomenclature}`) has the heading as the last line
-    above it: the cut goes before that line. Where the words after the title differ (the tier's `𝐴`, the
-    text layer's `A`), the title's own words are looked for. The cut takes the words that open the title's
-    line with it (a return type, a number), and looks for the whole title first where a name begins the
-    next one's (`ei_x_encode_atom_as`, `ei_x_encode_atom_len_as`).
+    (`\\MakeOuterQuote{c}`, then `\\MakeInnerQuote{c}`); within it, a block whose own text begins with
+    the title is never cut (the tops of a big heading's capitals above the destination are no line:
+    `Capitolo 3. Conti`, its destination 0.008 below the block's top). A big initial (an index letter)
+    may sit elsewhere in the block's text: up to `SKIPPED` words of the heading are skipped. A destination
+    set just under its heading (`\\phantomsection` after `\\section*{Nomenclature}`) has the heading as the
+    last line above it: the cut goes before that line. Where the words after the title differ (the tier's
+    `𝐴`, the text layer's `A`), the title's own words are looked for. The cut takes the words that open
+    the title's line with it (a return type, a number), and looks for the whole title first where a name
+    begins the next one's (`ei_x_encode_atom_as`, `ei_x_encode_atom_len_as`).
     """
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     below_text = region_text(block.page_index, (x0, top, x1, y1))
@@ -276,7 +278,8 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
         shared = _overlap(above, below)
         if top <= y0 + STRADDLE and (not above or start < shared):
             return None
-        if len(above) <= len(title) and _begins_with(block, below[start : start + len(title)]):
+        first_line = _begins_with(block, below[start : start + len(title)])
+        if first_line and (len(above) <= len(title) or top <= y0 + STRADDLE):
             return None  # the block's first line prints the title; above it, the tops of its letters
         end = start + len(title)
         printed = below[start:end]
