@@ -147,6 +147,10 @@ holdout|tl-xkeyval.pdf|texlive-latex-recommended-doc|2022.20230122-3|usr/share/d
 holdout|tl-skb.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/skb/skb.pdf|changelog_bookmarks|529179ef5d701ca7eb7a848325aaf60ca8f1b46926e52b49e217a131d70f5a4f
 holdout|tl-tagpdf.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/tagpdf/tagpdf.pdf|changelog_bookmarks|c31bca786a1abadd1293eaeecc45181a2cc6103f4e8e703cf8212e03313b4519
 holdout|tl-zwpagelayout.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/zwpagelayout/zwpagelayout.pdf|changelog_bookmarks|e4b3f8a8c94272e111fd941bc8bfd581f0bfa1dfc5a23aaaa32e784adbbca0c4
+dev|tl-Circuit_macros.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/circuit-macros/doc/Circuit_macros.pdf|marks_only_variants,glossary_columns|ea4e70a60a53f140c098213ccae47e9d908bf2980cd8157ee7a9821e27c34b40
+holdout|tl-tzplot-doc.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/tzplot/tzplot-doc.pdf|marks_only_variants|77dde2ed76bbc8f5e9a84756ad1310fb4deef97beb4c864a9b74e8cd301c36e3
+holdout|tl-tkz-berge-screen.pdf|texlive-pictures-doc|2022.20230122-3|usr/share/doc/texlive-doc/latex/tkz-berge/doc/tkz-berge-screen.pdf|marks_only_variants|f0cf7143ca05543afd73431ed704759888b715992165e961a123ff06d20f90e8
+holdout|tl-footmisc-code.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/footmisc/footmisc-code.pdf|marks_only_variants|f8177e2d6e58ec79bcec55ea8dd499898d74308ae5dd5502863cddeabae20f45
 EOF
 )
 
