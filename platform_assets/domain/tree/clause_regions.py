@@ -192,7 +192,7 @@ class _TextOrder:
                 upright = Counter(angles).most_common(1)[0][0] if angles else 0.0
                 boxes = []
                 for index in range(count):
-                    # a label set sideways (`RNC` beside a listing) starts no region
+                    # a label set sideways (`RNC` beside a listing) starts no region; a line break ends a line
                     unicode = pdfium.raw.FPDFText_GetUnicode(textpage.raw, index)
                     if angles[index] != upright or unicode in _BREAKS:
                         boxes.append((_OFF_PAGE, _OFF_PAGE, _OFF_PAGE, _OFF_PAGE))

@@ -283,7 +283,8 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
             return None  # the block's first line prints the title; above it, the tops of its letters
         end = start + len(title)
         printed = below[start:end]
-        crossed = min(shared, len(tokens(below_text.split("\n", 1)[0])))  # lines alike repeat more words
+        # the words of the one line both regions cross (where lines alike follow, more words repeat)
+        crossed = min(shared, len(tokens(below_text.split("\n", 1)[0])))
         past = next((at for at in range(crossed, len(below)) if below[at] in title), start)
         line = _line_of(below_text, past)
         start = _line_start(below_text, start, shared)
