@@ -1,9 +1,5 @@
 # Two commands set everything up on a fresh machine with python3 and make: `make demo`, `make test`.
-# The interpreter of .venv: Debian's CPython 3.11 where the machine has it with venv (built with PGO and LTO:
-# the clause tree's build ran ~28% faster on it than on pyenv's default build of 3.11.7, back to back,
-# benchmarks/bench_clause_tree.py), else `python3`. `make PYTHON=...` picks another.
-SYSTEM_PYTHON := /usr/bin/python3.11
-PYTHON ?= $(if $(shell $(SYSTEM_PYTHON) -c 'import ensurepip, venv' 2>/dev/null && echo yes),$(SYSTEM_PYTHON),python3)
+PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export DAGSTER_HOME := $(CURDIR)
