@@ -7,7 +7,9 @@ Prints blocks/s of build (triage + segment + render + link; the best of 3 runs) 
 that follows; goal: build >= 20,000 blocks/s.
 The interpreter's build counts too: a PGO/LTO-built CPython (Debian's `/usr/bin/python3.11`) ran it ~15%
 faster than pyenv's default build (shared libpython, no PGO) of the same version on one machine, ~35% on
-another (a 2-core AMD EPYC: 17,652 against 13,066 blocks/s, run back to back).
+another (a 2-core AMD EPYC: 17,652 against 13,066 blocks/s, run back to back), 28% on a third (24,661
+against 19,315). Debian bookworm's is 3.11.2, though: without `tarfile`'s extraction filters (3.11.4), which
+the worker's result archives are extracted with, so `.venv` cannot be built on it.
 Usage: `.venv/bin/python benchmarks/bench_clause_tree.py [BLOCKS]`.
 """
 
