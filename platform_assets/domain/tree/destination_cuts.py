@@ -320,24 +320,29 @@ def _line_start(text: str, start: int, shared: int) -> int:
     """The first word of the line of `text` that holds its `start`-th word, where at most `LABEL_WORDS`
     open that line before it (`int` before `ei_encode_atom_len(...)`, `1.2` before an unnumbered title)
     and none of them is one of the first `shared` words (the line above, crossing the destination)."""
-    first = 0
-    for line in text.splitlines():
-        words = len(tokens(line))
-        if first + words > start:
-            return first if shared <= first and start - first <= LABEL_WORDS else start
-        first += words
-    return start
+    if (holding := _holding_line(text, start)) is None:
+        return start
+    first = holding[0]
+    return first if shared <= first and start - first <= LABEL_WORDS else start
 
 
 def _line_of(text: str, index: int) -> str:
     """The line of `text` that holds its `index`-th word (the first title word past the line both regions
     cross, where one does)."""
+    holding = _holding_line(text, index)
+    return holding[1] if holding is not None else ""
+
+
+def _holding_line(text: str, index: int) -> tuple[int, str] | None:
+    """The line of `text` that holds its `index`-th word, with the index of that line's first word; None
+    past the last word."""
     first = 0
     for line in text.splitlines():
-        first += len(tokens(line))
-        if first > index:
-            return line
-    return ""
+        words = len(tokens(line))
+        if first + words > index:
+            return first, line
+        first += words
+    return None
 
 
 def _line_offset(text: str, line: str) -> int | None:
