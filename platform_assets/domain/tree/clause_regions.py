@@ -14,12 +14,9 @@ footers of its pages, so an empty count means nothing of its own.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import pypdfium2 as pdfium
 
 from platform_assets.domain.pdf.page_geometry import PageBox
 from platform_assets.domain.pdf.pdf_facts import open_pdf
@@ -27,6 +24,7 @@ from platform_assets.domain.pdf.pdf_text import PageWords, keys
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import number_words
 from platform_assets.domain.tree.segment import walked_clauses
+from platform_assets.domain.tree.text_order import END, TextOrder
 
 
 @dataclass(frozen=True)
@@ -75,8 +73,8 @@ def own_words(
     found: list[list[str]] = []
     try:
         page_count = len(document) if end_page is None else end_page + 1
-        layer = _TextOrder(document)
-        starts = [layer.start(clause) for clause in clauses] + [(page_count - 1, _END)]
+        layer = TextOrder(document)
+        starts = [layer.start(clause) for clause in clauses] + [(page_count - 1, END)]
         with PageWords(pdf, password) as pages:
             furniture: dict[int, set[str]] = {}
             for index, (clause, bands) in enumerate(
@@ -121,104 +119,6 @@ def _without_next_number(text: str) -> str:
     head, _, last = text.rpartition("\n")
     count = number_words(last)
     return head if count and count == len(keys(last)) else text
-
-
-_END = 1 << 30
-"""A character index past every page's last."""
-_OFF_PAGE = -1.0
-"""The box given a character no clause starts at: above and left of every destination."""
-SLACK = 0.01
-"""A destination's character may start this far (page fractions) above or left of it."""
-WORD_GAP = 0.03
-"""The widest gap (page fractions) between two characters of one line of a column: a space."""
-_BREAKS = frozenset({ord("\r"), ord("\n")})
-
-
-class _TextOrder:
-    """The text layer of a document in its own reading order: where a destination's text starts, and the
-    text between two such places."""
-
-    def __init__(self, document: pdfium.PdfDocument) -> None:
-        self.document = document
-        self.boxes: tuple[int, list[tuple[float, float, float]]] = (-1, [])  # the last page read only
-
-    def start(self, clause: Clause) -> tuple[int, int]:
-        """(page, character index) where the clause starts: the character whose top-left corner is nearest
-        its destination among those below and right of it (`SLACK` allowed, but not a character wholly
-        above it: the line before), moved back to the start of its line (`_line_start`); a clause without
-        a position starts with its page."""
-        if clause.top is None:
-            return clause.page_index, 0
-        boxes = self._boxes(clause.page_index)
-        x, y = clause.left or 0.0, clause.top
-        nearest = min(
-            (
-                ((x - left) ** 2 + (y - top) ** 2, index)
-                for index, (left, top, bottom, _) in enumerate(boxes)
-                if top >= y - SLACK and left >= x - SLACK and bottom > y
-            ),
-            default=None,
-        )
-        return clause.page_index, _line_start(boxes, nearest[1]) if nearest else len(boxes)
-
-    def between(self, start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, str]]:
-        """(page, text) from `start` up to `end` (excluded), page by page."""
-        texts = []
-        for page in range(start[0], end[0] + 1):
-            first = start[1] if page == start[0] else 0
-            last = end[1] if page == end[0] else _END
-            pdf_page = self.document[page]
-            textpage = pdf_page.get_textpage()
-            try:
-                count = min(last, textpage.count_chars()) - first
-                texts.append((page, textpage.get_text_range(first, count) if count > 0 else ""))
-            finally:
-                textpage.close()
-                pdf_page.close()
-        return texts
-
-    def _boxes(self, page_index: int) -> list[tuple[float, float, float, float]]:
-        """Each character's left, top, bottom and right edge on the displayed page, as fractions; a character
-        set at another angle than most of its page's, and a line break, is put off the page."""
-        if self.boxes[0] != page_index:
-            page = self.document[page_index]
-            textpage = page.get_textpage()
-            try:
-                box = PageBox.of(page)
-                count = textpage.count_chars()
-                angles = [
-                    round(pdfium.raw.FPDFText_GetCharAngle(textpage.raw, index), 2) for index in range(count)
-                ]
-                upright = Counter(angles).most_common(1)[0][0] if angles else 0.0
-                boxes = []
-                for index in range(count):
-                    # a label set sideways (`RNC` beside a listing) starts no region; a line break ends a line
-                    unicode = pdfium.raw.FPDFText_GetUnicode(textpage.raw, index)
-                    if angles[index] != upright or unicode in _BREAKS:
-                        boxes.append((_OFF_PAGE, _OFF_PAGE, _OFF_PAGE, _OFF_PAGE))
-                        continue
-                    left, bottom, right, top = textpage.get_charbox(index)
-                    (x0, y0), (x1, y1) = box.to_fraction(left, top), box.to_fraction(right, bottom)
-                    boxes.append((min(x0, x1), min(y0, y1), max(y0, y1), max(x0, x1)))
-                self.boxes = (page_index, boxes)
-            finally:
-                textpage.close()
-                page.close()
-        return self.boxes[1]
-
-
-def _line_start(boxes: Sequence[tuple[float, float, float, float]], index: int) -> int:
-    """`index` moved back over the characters before it on its line, none of them further than `WORD_GAP`
-    from the next: a destination set right of where its heading's line begins (xcolor's `4.1 Base colors`,
-    its destination over `colors`) starts the region with the line, not inside a word of it; a column's
-    line level with it, across the gutter, stays out."""
-    _, top, bottom, _ = boxes[index]
-    while index > 0:
-        left, previous_top, previous_bottom, right = boxes[index - 1]
-        if left < 0 or previous_top > bottom or previous_bottom < top or boxes[index][0] - right > WORD_GAP:
-            break
-        index -= 1
-    return index
 
 
 def _band_text(document, band: Band) -> str:

@@ -1,0 +1,124 @@
+"""The text layer of a document in its own reading order: where a destination's text starts, each
+character's box, and the text between two such places.
+
+Invariant: a place is (page, character index) in pdfium's order of the page's characters; the text
+between two places holds each character once, line breaks included.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import pypdfium2 as pdfium
+
+from platform_assets.domain.pdf.page_geometry import PageBox
+from platform_assets.domain.plan.batch_plan import Clause
+
+END = 1 << 30
+"""A character index past every page's last."""
+OFF_PAGE = -1.0
+"""The box given a character no clause starts at: above and left of every destination."""
+SLACK = 0.01
+"""A destination's character may start this far (page fractions) above or left of it."""
+WORD_GAP = 0.03
+"""The widest gap (page fractions) between two characters of one line of a column: a space."""
+_BREAKS = frozenset({ord("\r"), ord("\n")})
+
+Box = tuple[float, float, float, float]
+"""A character's left, top, bottom and right edge on the displayed page, as fractions."""
+
+
+class TextOrder:
+    """Places in the text layer of an open document, one page's characters held at a time."""
+
+    def __init__(self, document: pdfium.PdfDocument) -> None:
+        self.document = document
+        self._page: tuple[int, list[Box], str] = (-1, [], "")  # the last page read only
+
+    def start(self, clause: Clause) -> tuple[int, int]:
+        """(page, character index) where the clause starts: the character whose top-left corner is nearest
+        its destination among those below and right of it (`SLACK` allowed, but not a character wholly
+        above it: the line before), moved back to the start of its line (`_line_start`); a clause without
+        a position starts with its page."""
+        if clause.top is None:
+            return clause.page_index, 0
+        boxes = self.boxes(clause.page_index)
+        x, y = clause.left or 0.0, clause.top
+        nearest = min(
+            (
+                ((x - left) ** 2 + (y - top) ** 2, index)
+                for index, (left, top, bottom, _) in enumerate(boxes)
+                if top >= y - SLACK and left >= x - SLACK and bottom > y
+            ),
+            default=None,
+        )
+        return clause.page_index, _line_start(boxes, nearest[1]) if nearest else len(boxes)
+
+    def between(self, start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, str]]:
+        """(page, text) from `start` up to `end` (excluded), page by page."""
+        texts = []
+        for page in range(start[0], end[0] + 1):
+            first = start[1] if page == start[0] else 0
+            last = end[1] if page == end[0] else END
+            pdf_page = self.document[page]
+            textpage = pdf_page.get_textpage()
+            try:
+                count = min(last, textpage.count_chars()) - first
+                texts.append((page, textpage.get_text_range(first, count) if count > 0 else ""))
+            finally:
+                textpage.close()
+                pdf_page.close()
+        return texts
+
+    def boxes(self, page_index: int) -> list[Box]:
+        """Each character's box on the page; a character set at another angle than most of its page's, and
+        a line break, is put off the page (`OFF_PAGE`)."""
+        return self._read(page_index)[1]
+
+    def chars(self, page_index: int) -> str:
+        """The page's characters, one per index (a line break too)."""
+        return self._read(page_index)[2]
+
+    def _read(self, page_index: int) -> tuple[int, list[Box], str]:
+        if self._page[0] != page_index:
+            page = self.document[page_index]
+            textpage = page.get_textpage()
+            try:
+                box = PageBox.of(page)
+                count = textpage.count_chars()
+                angles = [
+                    round(pdfium.raw.FPDFText_GetCharAngle(textpage.raw, index), 2) for index in range(count)
+                ]
+                upright = Counter(angles).most_common(1)[0][0] if angles else 0.0
+                boxes: list[Box] = []
+                chars = []
+                for index in range(count):
+                    # a label set sideways (`RNC` beside a listing) starts no region; a line break ends a line
+                    unicode = pdfium.raw.FPDFText_GetUnicode(textpage.raw, index)
+                    chars.append(chr(unicode) if 0 < unicode < 0x110000 else " ")
+                    if angles[index] != upright or unicode in _BREAKS:
+                        boxes.append((OFF_PAGE, OFF_PAGE, OFF_PAGE, OFF_PAGE))
+                        continue
+                    left, bottom, right, top = textpage.get_charbox(index)
+                    (x0, y0), (x1, y1) = box.to_fraction(left, top), box.to_fraction(right, bottom)
+                    boxes.append((min(x0, x1), min(y0, y1), max(y0, y1), max(x0, x1)))
+                self._page = (page_index, boxes, "".join(chars))
+            finally:
+                textpage.close()
+                page.close()
+        return self._page
+
+
+def _line_start(boxes: Sequence[Box], index: int) -> int:
+    """`index` moved back over the characters before it on its line, none of them further than `WORD_GAP`
+    from the next: a destination set right of where its heading's line begins (xcolor's `4.1 Base colors`,
+    its destination over `colors`) starts the region with the line, not inside a word of it; a column's
+    line level with it, across the gutter, stays out."""
+    _, top, bottom, _ = boxes[index]
+    while index > 0:
+        left, previous_top, previous_bottom, right = boxes[index - 1]
+        if left < 0 or previous_top > bottom or previous_bottom < top or boxes[index][0] - right > WORD_GAP:
+            break
+        index -= 1
+    return index
