@@ -289,3 +289,19 @@ def test_listings_typed_as_images_are_fenced(extra_pdfs) -> None:
     found = read_tree(tree.files, frozenset(tree.files) | frozenset(tree.images))
     assert found.code_lines_outside == [] and found.prose_fences == []
     assert any("2       A comment" in text for text in tree.files.values())
+
+
+def test_a_macro_reference_in_columns_gives_each_name_its_own_row(extra_pdfs) -> None:
+    # Circuit_macros section 19: name / `cct`, `gen`, `log` / description, a bookmark per name. The tier
+    # merges names of two rows into one block, types descriptions as headings or running headers, reads a
+    # row's cells before its name (p58), and takes a whole page of rows as one block (p64); `E`, `E__` and
+    # `e_` print the same words
+    pdf = extra_pdfs / "tl-Circuit_macros.pdf"
+    for first, last, own in (
+        (56, 57, {"19/down": "sets current direction to down", "19/e~3": ".e relative to current direction"}),
+        (63, 63, {"19/mux-wid": "Mux width parameter", "19/mitre": "draws angle at intersection of lines"}),
+    ):
+        tree, clauses = tree_of_pages(pdf, first, last)
+        assert_whole(tree, clauses, pdf, last)
+        for clause_id, words in own.items():
+            assert words in " ".join(body(tree, clause_id).split()), clause_id

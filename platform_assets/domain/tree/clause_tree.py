@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from platform_assets.domain.common.atomic import staged_directory
 from platform_assets.domain.parse.blocks import Block
+from platform_assets.domain.pdf.pdf_facts import open_pdf
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import clause_number, tokens
 from platform_assets.domain.tree.block_triage import REASONS, Triage, triage
@@ -42,6 +43,7 @@ from platform_assets.domain.tree.cross_references import (
 from platform_assets.domain.tree.destination_cuts import cut_at_destinations
 from platform_assets.domain.tree.destination_sides import destination_sided
 from platform_assets.domain.tree.gc_paused import gc_paused
+from platform_assets.domain.tree.glossary_rows import glossary_rows
 from platform_assets.domain.tree.markdown_escape import escape_heading, escape_inline
 from platform_assets.domain.tree.page_order import column_ordered
 from platform_assets.domain.tree.render_markdown import RenderContext, render_units
@@ -53,6 +55,7 @@ from platform_assets.domain.tree.segment import (
     walked_clauses,
 )
 from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_text_layer
+from platform_assets.domain.tree.text_order import TextOrder
 from platform_assets.domain.tree.title_lines import title_positions
 
 MANIFEST = "manifest.json"
@@ -244,7 +247,8 @@ def _segmented(
     kept: Sequence[Block], clauses: Sequence[Clause], pdf: Path | None, password: str | None
 ) -> Segmentation:
     """`segment` over the kept blocks: two-column pages the outline proves misread are read column by
-    column first (`page_order`), and blocks a destination points inside are cut there (with the PDF);
+    column first (`page_order`); with the PDF, pages set as rows of a reference, a bookmark per name, are
+    read from the text layer (`glossary_rows`) and blocks a destination points inside are cut there;
     pages the outline still contradicts are read again with the pieces (an index block over both columns,
     split into them, is no longer one block that two columns' letters point into). Bookmarks without a
     position that no heading opened get the place of the line that prints their title (`title_lines`), and
@@ -292,14 +296,19 @@ def _cut_and_segmented(
     stream = _read_in_order(kept, destinations)
     if pdf is None:
         return segment(stream, clauses, located)
+    document = open_pdf(pdf, password)
+    try:
+        stream, rows = glossary_rows(stream, destinations, TextOrder(document))
+    finally:
+        document.close()
     with PageRegions(pdf, password) as regions:
-        stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked)
-    if cuts:
-        stream = _read_in_order(stream, destinations)
-    segmentation = segment(stream, clauses, located, offset if cuts else None)
-    if not cuts:
-        return segmentation
-    return replace(segmentation, assigned=segmentation.assigned - cuts, split=segmentation.split + cuts)
+        stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked, whole=rows.rows)
+    if not cuts and not rows.replaced:
+        return segment(stream, clauses, located)
+    stream = _read_in_order(stream, destinations)
+    segmentation = segment(stream, clauses, located, offset)
+    added = cuts + len(rows.rows) - rows.replaced  # blocks the stream gained: placed, not the tier's
+    return replace(segmentation, assigned=segmentation.assigned - added, split=segmentation.split + added)
 
 
 def _read_in_order(stream: Sequence[Block], destinations: Sequence[Clause]) -> list[Block]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
@@ -62,9 +62,11 @@ def cut_at_destinations(
     clauses: Sequence[Clause],
     region_text: RegionText,
     unshifted: Sequence[Clause] | None = None,
+    whole: Collection[Block] = (),
 ) -> tuple[list[Block], int]:
     """The stream with each block that a destination points inside (more than `STRADDLE` below its top
-    and above its bottom, in its column) cut there; and how many cuts were made.
+    and above its bottom, in its column) cut there, but the blocks of `whole` (already one per clause);
+    and how many cuts were made.
 
     `clauses` carry the destinations as the segmenter uses them (shifted by the document's offset);
     `unshifted`, the same clauses as the outline gives them. The offset is learnt from headings, and an
@@ -81,10 +83,11 @@ def cut_at_destinations(
     pages = [page for page, _, _ in inside]
     cut: list[Block] = []
     cuts = 0
+    kept_whole = {id(block) for block in whole}
     for block in stream:
         page = block.page_index
         cuttable = _cuttable(block)
-        if block.bbox is None or not (cuttable or block.caption_bbox):
+        if block.bbox is None or not (cuttable or block.caption_bbox) or id(block) in kept_whole:
             cut.append(block)
             continue
         on_page = [inside[at][2] for at in range(bisect_left(pages, page), bisect_right(pages, page))]

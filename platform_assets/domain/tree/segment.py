@@ -106,7 +106,8 @@ class Segmentation:
     found inside a block that carries more (a code line, a caption, a heading merged with the next
     one) opens the clause with `heading_of[id] == ()` and that block stays first in its body. A code
     block whose heading sits below other lines is cut there: the lines above stay where the walk
-    was, the rest opens the clause. `assigned` and `dropped` count stream blocks, `split` the cuts.
+    was, the rest opens the clause. `assigned` and `dropped` count stream blocks, `split` the blocks
+    cuts added (here, and before by the caller: `destination_cuts`, `glossary_rows`).
     `unmatched` clauses never opened (their text stays with the clause before); `mismatched` ones
     opened at their bookmark's destination, but no printed heading there matches their title.
     """
@@ -672,18 +673,25 @@ def anchor_blocks(
 
     That is the first block, in reading order, on the destination page whose bottom edge lies below
     the anchor and that is not in another column: the nearest that prints the clause's heading (or
-    begins with it) up to `CALIBRATION_BELOW` below, else the nearest, of blocks level with each other
-    one under its left edge (a destination's left edge may be the text area's, not its column's, and
-    an index's letters sit well below theirs). With none such, the first block of a later page (the
-    end of the stream when none follows). None for a bookmark without a position, and where the
-    destination page's blocks carry no bbox to compare it with. `heads`: each block's `_heading_words`.
-    Anchors then move to printed headings (`_loose_anchors`) and back into reading order
-    (`_anchors_in_reading_order`).
+    begins with it) up to `CALIBRATION_BELOW` below, and above the page's next destination where that
+    one's title prints alike (a block from there on is the next clause's: `E__`, then `e_`), else the nearest,
+    of blocks level with each other one under its left edge (a destination's left edge may be the text
+    area's, not its column's, and an index's letters sit well below theirs). With none such, the first
+    block of a later page (the end of the stream when none follows). None for a bookmark without a
+    position, and where the destination page's blocks carry no bbox to compare it with. `heads`: each
+    block's `_heading_words`. Anchors then move to printed headings (`_loose_anchors`) and back into
+    reading order (`_anchors_in_reading_order`).
     """
     if all(clause.top is None for clause in clauses):
         return [None] * len(clauses)
     heads = _HeadingWords(stream) if heads is None else heads
     pages = [block.page_index for block in stream]
+    tops: dict[int, list[tuple[float, frozenset[str]]]] = {}  # page -> its destinations' tops and keys
+    for clause in clauses:
+        if clause.top is not None:
+            tops.setdefault(clause.page_index, []).append((clause.top, _target(clause).keys))
+    for page_tops in tops.values():
+        page_tops.sort(key=lambda spot: spot[0])
     found: list[int | None] = []
     printed: list[bool] = []  # the heading was found near the destination
     for clause in clauses:
@@ -710,7 +718,20 @@ def anchor_blocks(
                 figures.append((distance, at))
             else:
                 candidates.append((distance, at))
-        if (printing := _printing(heads, candidates + tails, _target(clause))) is not None:
+        target = _target(clause)
+        page_tops = tops[clause.page_index]
+        after = bisect_right(page_tops, clause.top, key=lambda spot: spot[0])
+        limit = (  # from the next destination on, a heading alike is the next clause's
+            page_tops[after][0] - STRADDLE
+            if after < len(page_tops) and page_tops[after][1] == target.keys
+            else 1.0
+        )
+        printing = _printing(
+            heads,
+            [pair for pair in candidates + tails if stream[pair[1]].bbox[1] < limit],  # type: ignore[index]
+            target,
+        )
+        if printing is not None:
             found.append(printing)
             printed[-1] = True
             continue
