@@ -688,3 +688,49 @@ def test_a_big_headings_capitals_above_its_destination_are_no_line_to_cut_it_at(
 
     stream, cuts = cut_at_destinations([block], [_clause("3", "Capitolo 3. Conti", 0.0964)], region_text)
     assert (cuts, stream) == (0, [block])
+
+
+MODES = [  # tl-docby p6: a paragraph documenting `enc` and `NOenc` where it first uses them
+    (
+        0.674,
+        0.686,
+        "Mód enc se zapne, je-li detekována přítomnost encTEXu. Pokud encTEX není dostupný, vypíše",
+    ),
+    (0.688, 0.700, "o tom DocBy.TEX varování a přejde do NOenc módu. V tomto módu nefunguje automatická"),
+    (0.702, 0.714, "detekce slov, která jsou dokumentována, takže tato slova nemodrají."),
+]
+
+
+def test_a_destination_inside_a_line_cuts_the_paragraph_where_its_line_prints_the_title() -> None:
+    """DocBy.TeX's `\\dg` sets a word's destination at the word's end, at the top of its line (whose first
+    letters' tops it touches): `NOenc`, in the paragraph's second line, opens there."""
+    block = _block(BlockKind.TEXT, (0.12, 0.674, 0.88, 0.714), " ".join(text for _, _, text in MODES))
+    clauses = [_clause("enc", "enc", 0.670, 0.2377), _clause("noenc", "NOenc", 0.6842, 0.4525)]
+    stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(MODES))
+    assert cuts == 1
+    assert stream[0].text.endswith("varování a přejde do")
+    assert stream[1].text.startswith("NOenc módu. V tomto módu")
+    segmentation = segment(stream, clauses)
+    assert [[b.text for b in segmentation.bodies[c]] for c in ("enc", "noenc")] == [
+        [stream[0].text],
+        [stream[1].text],
+    ]
+
+
+def test_a_destination_at_a_lines_start_or_whose_line_does_not_print_the_title_cuts_nothing() -> None:
+    block = _block(BlockKind.TEXT, (0.12, 0.674, 0.88, 0.714), " ".join(text for _, _, text in MODES))
+    for clause in (
+        _clause("noenc", "NOenc", 0.6842, 0.15),  # at the line's start: no word of the line begins there
+        _clause("dvi", "DVI", 0.6842, 0.4525),  # its line does not print the title
+    ):
+        stream, cuts = cut_at_destinations([block], [clause], _crossing_layer(MODES))
+        assert (cuts, stream) == (0, [block])
+
+
+def test_two_words_documented_on_one_line_are_not_cut_apart() -> None:
+    """tl-apnum p48: `\\apEPplus` and `\\apEPminus` share their line's destination height; the segmenter opens
+    both at the block (the first as mismatched), a cut between them would leave the first unopened."""
+    block = _block(BlockKind.TEXT, (0.12, 0.674, 0.88, 0.714), " ".join(text for _, _, text in MODES))
+    clauses = [_clause("do", "do", 0.6842, 0.40), _clause("noenc", "NOenc", 0.6842, 0.4525)]
+    stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(MODES))
+    assert (cuts, stream) == (0, [block])

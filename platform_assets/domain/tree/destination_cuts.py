@@ -96,6 +96,8 @@ def cut_at_destinations(
         pieces = split(block, page_clauses, region_text) or [block]
         cuts += len(pieces) - 1
         for index in on_page:
+            tops = [clauses[other].top for other in on_page]
+            alone = tops.count(clauses[index].top) == 1  # no other destination on its line: cut inside it
             for clause in _tops(clauses[index], unshifted[index] if unshifted else None):
                 at = next(
                     (
@@ -107,13 +109,32 @@ def cut_at_destinations(
                 )
                 if at is None:
                     continue
-                halves = _cut(pieces[at], clause.top, printed_words(clause.title), region_text)  # type: ignore[arg-type]
+                title = printed_words(clause.title)
+                # inside a line only where the shifted destination parts the pieces too (`_parted_at`)
+                shifted_top = clauses[index].top
+                parted = pieces[at].bbox[1] < shifted_top <= clause.top  # type: ignore[index,operator]
+                inside_line = clause.left if alone and parted else None
+                halves = _cut(pieces[at], clause.top, title, region_text, inside_line)  # type: ignore[arg-type]
                 if halves is not None:
-                    pieces[at : at + 1] = halves
+                    pieces[at : at + 1] = _parted_at(halves, clauses[index].top)  # type: ignore[arg-type]
                     cuts += 1
                     break
         cut.extend(pieces)
     return cut, cuts
+
+
+def _parted_at(halves: tuple[Block, Block], top: float) -> tuple[Block, Block]:
+    """The pieces of a cut at the outline's own destination parted at the shifted one where that lies
+    higher, inside the block: the segmenter anchors the clause with the shifted one, below the piece before
+    (a destination of a word documented in the text lies higher than its section headings' do)."""
+    upper, lower = halves
+    x0, y0, x1, y1 = upper.bbox  # type: ignore[misc]
+    if not y0 < top < y1:
+        return halves
+    return (
+        upper.model_copy(update={"bbox": (x0, y0, x1, top)}),
+        lower.model_copy(update={"bbox": (x0, top, *lower.bbox[2:])}),  # type: ignore[index]
+    )
 
 
 def printed_words(title: str) -> Tokens:
@@ -252,7 +273,9 @@ def _overlap(above: Tokens, below: Tokens) -> int:
     return next((n for n in range(min(len(above), len(below)), 0, -1) if above[-n:] == below[:n]), 0)
 
 
-def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tuple[Block, Block] | None:
+def _cut(
+    block: Block, top: float, title: Tokens, region_text: RegionText, left: float | None = None
+) -> tuple[Block, Block] | None:
     """`block` as the piece above `top` and the piece from where the clause's title starts below it; None
     where the first words below `top` do not print the title or the block's text has no such place.
 
@@ -268,7 +291,10 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
     last line above it: the cut goes before that line. Where the words after the title differ (the tier's
     `𝐴`, the text layer's `A`), the title's own words are looked for. The cut takes the words that open
     the title's line with it (a return type, a number), and looks for the whole title first where a name
-    begins the next one's (`ei_x_encode_atom_as`, `ei_x_encode_atom_len_as`).
+    begins the next one's (`ei_x_encode_atom_as`, `ei_x_encode_atom_len_as`). A destination set inside a
+    line of the block, at `left` (a word documented where the text uses it: DocBy.TeX's `\\dg`),
+    cuts where its line goes on with the title (`_inline`), where no other destination shares its line
+    (`left` None: two words documented on one line are left to the segmenter).
     """
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     below_text = region_text(block.page_index, (x0, top, x1, y1))
@@ -299,6 +325,10 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
         before = len(above) - len(printed)
         leads = [((*printed, *below)[:LEAD], before)]
         line = ""
+    elif title and (inline := _inline(block, top, left, title, region_text)):
+        printed, before = inline
+        leads = [(printed, before)]
+        line = ""
     else:
         return None
     if len(printed) < LEAD:  # the words after a short title may be math the text layer writes otherwise
@@ -310,6 +340,26 @@ def _cut(block: Block, top: float, title: Tokens, region_text: RegionText) -> tu
                 block.model_copy(update={**upper, "bbox": (x0, y0, x1, top), "caption": [], "footnote": []}),
                 block.model_copy(update={**lower, "bbox": (x0, top, x1, y1)}),
             )
+    return None
+
+
+def _inline(
+    block: Block, top: float, left: float | None, title: Tokens, region_text: RegionText
+) -> tuple[Tokens, int] | None:
+    """Where a destination `INDENT` or more inside the block's lines has the title on its line (the line
+    below it, whose letters it may touch: DocBy.TeX sets it at the documented word's end, at the top of
+    its line): the title's words with those after it, and how many words of the block's text layer come
+    before them; None otherwise."""
+    x0, y0, x1, _ = block.bbox  # type: ignore[misc]
+    if left is None or left < x0 + INDENT:
+        return None
+    count = len(tokens(region_text(block.page_index, (x0, y0, x1, top))))
+    for line in text_lines(region_text(block.page_index, (x0, top, x1, top + SAME_LINE))):
+        words = tokens(line)
+        at = next((at for at in range(len(words)) if words[at : at + len(title)] == title), None)
+        if at is not None:
+            return words[at : at + max(len(title), LEAD)], count + at
+        count += len(words)
     return None
 
 
