@@ -12,7 +12,7 @@ from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.pdf.pdf_facts import open_pdf
 from platform_assets.domain.pdf.pdf_text import keys
 from platform_assets.domain.plan.batch_plan import Clause
-from platform_assets.domain.tree.glossary_rows import glossary_rows
+from platform_assets.domain.tree.glossary_rows import _prints, glossary_rows
 from platform_assets.domain.tree.segment import anchor_blocks
 from platform_assets.domain.tree.text_order import TextOrder
 
@@ -196,3 +196,17 @@ def test_an_index_letter_printed_below_the_next_letters_destination_still_anchor
         for title, top in (("X", 0.0932), ("Y", 0.1362), ("Z", 0.1792))
     ]
     assert anchor_blocks(blocks, clauses) == [0, 2, 4]
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "prints"),
+    [
+        ("O opamp(linespec,label)", ("opamp",), True),  # tl-Circuit_macros p65: `O` in the margin
+        ("opamp(linespec,label)", ("opamp",), True),
+        ("On opamp(linespec,label)", ("opamp",), False),  # a word before it, not a letter
+        ("O", ("o",), True),  # the letter group's own bookmark
+        ("O", ("opamp",), False),
+    ],
+)
+def test_a_rows_line_prints_its_title_maybe_after_its_groups_letter(line, title, prints):
+    assert _prints(line, list(range(len(line))), title) is prints

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
@@ -95,9 +96,9 @@ def cut_at_destinations(
         split = _columns if cuttable else _caption_cut
         pieces = split(block, page_clauses, region_text) or [block]
         cuts += len(pieces) - 1
+        lines = Counter(clauses[index].top for index in on_page)
         for index in on_page:
-            tops = [clauses[other].top for other in on_page]
-            alone = tops.count(clauses[index].top) == 1  # no other destination on its line: cut inside it
+            alone = lines[clauses[index].top] == 1  # no other destination on its line: cut inside it
             for clause in _tops(clauses[index], unshifted[index] if unshifted else None):
                 at = next(
                     (

@@ -194,8 +194,11 @@ def _line(boxes: Sequence[Box], start: int) -> list[int]:
 
 
 def _prints(chars: str, line: list[int], title: tuple[str, ...]) -> bool:
-    """The line begins with the title's words."""
-    return bool(title) and tokens("".join(chars[index] for index in line))[: len(title)] == title
+    """The line begins with the title's words, maybe after a letter: its letter group's, set in the margin
+    before the group's first name (`O opamp(...)`)."""
+    words = tokens("".join(chars[index] for index in line))
+    lettered = len(words) > len(title) and len(words[0]) == 1
+    return bool(title) and (words[: len(title)] == title or (lettered and words[1 : len(title) + 1] == title))
 
 
 def _cell_gap(boxes: Sequence[Box], chars: str, line: list[int]) -> int | None:
