@@ -35,13 +35,15 @@ dev: install
 	  $(VENV)/bin/dagster dev -w workspace.yaml -h $(DEV_HOST) -p $(DEV_PORT)
 
 # Real PDFs for planner tests and benchmarks (needs ../shared and the apt/pip registries; skipped otherwise),
-# then our own extra documents per clause-tree failure class (tests/corpus/EXTRA.md; Debian packages).
+# then our own extra documents per clause-tree failure class (tests/corpus/EXTRA.md; Debian packages),
+# fetched again when the catalogue in fetch_more_pdfs.sh is newer than the fetched manifest.
 corpus:
 	@if [ -f $(CORPUS)/MANIFEST.tsv ]; then echo "corpus: $(CORPUS) ready"; \
 	elif [ -x $(SHARED)/corpus/fetch_real_pdfs.sh ]; then \
 	  bash $(SHARED)/corpus/fetch_real_pdfs.sh $(CORPUS) || echo "corpus: fetch failed, those tests will skip"; \
 	else echo "corpus: $(SHARED)/corpus absent, those tests will skip"; fi
-	@if [ -f $(CORPUS)/MANIFEST-extra.tsv ]; then echo "corpus: extra documents ready"; \
+	@if [ -f $(CORPUS)/MANIFEST-extra.tsv ] && [ $(CORPUS)/MANIFEST-extra.tsv -nt tests/corpus/fetch_more_pdfs.sh ]; \
+	then echo "corpus: extra documents ready"; \
 	else bash tests/corpus/fetch_more_pdfs.sh $(CORPUS) \
 	  || echo "corpus: extra documents not fetched, their tests will skip"; fi
 
