@@ -703,17 +703,18 @@ MODES = [  # tl-docby p6: a paragraph documenting `enc` and `NOenc` where it fir
 
 def test_a_destination_inside_a_line_cuts_the_paragraph_where_its_line_prints_the_title() -> None:
     """DocBy.TeX's `\\dg` sets a word's destination at the word's end, at the top of its line (whose first
-    letters' tops it touches): `NOenc`, in the paragraph's second line, opens there."""
+    letters' tops it touches): `NOenc`, in the paragraph's second line, opens there (`enc`, on the first
+    line, at its word: the next test)."""
     block = _block(BlockKind.TEXT, (0.12, 0.674, 0.88, 0.714), " ".join(text for _, _, text in MODES))
     clauses = [_clause("enc", "enc", 0.670, 0.2377), _clause("noenc", "NOenc", 0.6842, 0.4525)]
     stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(MODES))
-    assert cuts == 1
-    assert stream[0].text.endswith("varování a přejde do")
-    assert stream[1].text.startswith("NOenc módu. V tomto módu")
+    assert cuts == 2
+    assert stream[1].text.endswith("varování a přejde do")
+    assert stream[2].text.startswith("NOenc módu. V tomto módu")
     segmentation = segment(stream, clauses)
     assert [[b.text for b in segmentation.bodies[c]] for c in ("enc", "noenc")] == [
-        [stream[0].text],
         [stream[1].text],
+        [stream[2].text],
     ]
 
 
@@ -734,3 +735,17 @@ def test_two_words_documented_on_one_line_are_not_cut_apart() -> None:
     clauses = [_clause("do", "do", 0.6842, 0.40), _clause("noenc", "NOenc", 0.6842, 0.4525)]
     stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(MODES))
     assert (cuts, stream) == (0, [block])
+
+
+def test_a_destination_just_above_a_blocks_first_line_cuts_it_where_the_line_prints_the_title() -> None:
+    """DocBy.TeX's word documented on a paragraph's first line: its destination lies a hair above the
+    block; the words before it stay before the destination, the word's clause opens with the word."""
+    block = _block(BlockKind.TEXT, (0.12, 0.674, 0.88, 0.714), " ".join(text for _, _, text in MODES))
+    clauses = [_clause("enc", "enc", 0.670, 0.2377)]
+    stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(MODES))
+    assert cuts == 1
+    assert [piece.text[:16] for piece in stream] == ["Mód", "enc se zapne, je"]
+    assert stream[0].bbox[3] == 0.670 == stream[1].bbox[1]  # type: ignore[index]
+    segmentation = segment(stream, clauses)
+    assert [b.text for b in segmentation.front] == ["Mód"]
+    assert segmentation.bodies["enc"] == (stream[1],)

@@ -66,8 +66,9 @@ def cut_at_destinations(
     whole: Collection[Block] = (),
 ) -> tuple[list[Block], int]:
     """The stream with each block that a destination points inside (more than `STRADDLE` below its top
-    and above its bottom, in its column) cut there, but the blocks of `whole` (already one per clause);
-    and how many cuts were made.
+    and above its bottom, in its column) cut there, or inside its first line where the destination lies
+    just above it, alone on its line (`_first_line_cut`), but the blocks of `whole` (already one per
+    clause); and how many cuts were made.
 
     `clauses` carry the destinations as the segmenter uses them (shifted by the document's offset);
     `unshifted`, the same clauses as the outline gives them. The offset is learnt from headings, and an
@@ -120,8 +121,46 @@ def cut_at_destinations(
                     pieces[at : at + 1] = _parted_at(halves, clauses[index].top)  # type: ignore[arg-type]
                     cuts += 1
                     break
+            else:
+                if alone and (found := _first_line_cut(pieces, clauses[index], region_text)) is not None:
+                    at, halves = found
+                    pieces[at : at + 1] = halves
+                    cuts += 1
         cut.extend(pieces)
     return cut, cuts
+
+
+def _first_line_cut(
+    pieces: list[Block], clause: Clause, region_text: RegionText
+) -> tuple[int, tuple[Block, Block]] | None:
+    """A destination set inside the first line of a piece, up to `STRADDLE` above it (a word documented on
+    a paragraph's first line): the piece and its halves, cut where the line prints the title; the piece
+    before the word set just above the destination, so the word's piece is the one the destination
+    anchors. None where no piece has such a first line."""
+    top, left = clause.top, clause.left
+    if top is None or left is None:
+        return None
+    for at, piece in enumerate(pieces):
+        x0, y0, x1, y1 = piece.bbox  # type: ignore[misc]
+        if not (y0 - STRADDLE <= top <= y0 and x0 + INDENT <= left < x1 and _cuttable(piece)):
+            continue
+        inline = _inline(piece, y0, left, printed_words(clause.title), region_text)
+        halves = _halves(piece, inline[0], inline[1], "") if inline else None
+        if halves is None:
+            return None
+        upper, lower = halves
+        return at, (
+            piece.model_copy(
+                update={
+                    **upper,
+                    "bbox": (x0, max(0.0, top - STRADDLE), x1, top),
+                    "caption": [],
+                    "footnote": [],
+                }
+            ),
+            piece.model_copy(update={**lower, "bbox": (x0, top, x1, y1)}),
+        )
+    return None
 
 
 def _parted_at(halves: tuple[Block, Block], top: float) -> tuple[Block, Block]:
