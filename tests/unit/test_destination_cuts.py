@@ -749,3 +749,38 @@ def test_a_destination_just_above_a_blocks_first_line_cuts_it_where_the_line_pri
     segmentation = segment(stream, clauses)
     assert [b.text for b in segmentation.front] == ["Mód"]
     assert segmentation.bodies["enc"] == (stream[1],)
+
+
+def _text_blocks(*lines: tuple[str, BBox]) -> list[Block]:
+    return [_block(BlockKind.TEXT, box, text) for text, box in lines]
+
+
+def test_a_block_below_the_next_destination_anchors_that_clause_though_it_prints_this_title_too() -> None:
+    """tl-Circuit_macros p58: `E` and `E__` share a destination at the row `E E__ gen the constant e`, the
+    next row `e_ gen ...` prints `e`, exactly their title's words: it is `e_`'s, not theirs."""
+    rows = _text_blocks(
+        ("E E__", (0.11, 0.631, 0.17, 0.645)),
+        ("gen the constant e", (0.11, 0.631, 0.85, 0.651)),
+        ("e_", (0.11, 0.651, 0.17, 0.665)),
+        ("gen .e relative to current direction", (0.11, 0.651, 0.85, 0.671)),
+    )
+    clauses = [
+        _clause("e", "E", 0.6305, 0.149),
+        _clause("e~2", "E__", 0.6305, 0.149),
+        _clause("e~3", "e_", 0.6506, 0.149),
+    ]
+    assert anchor_blocks(rows, clauses) == [0, 0, 2]
+
+
+def test_an_index_letter_printed_below_the_next_letters_destination_still_anchors_its_own() -> None:
+    """tl-unicode-math-code p144: the index letters' destinations lie 0.055 above them, more than a letter
+    group's height: `Y` prints below `Z`'s destination, and is still `Y`'s (their titles differ)."""
+    letters = _text_blocks(
+        ("X", (0.686, 0.153, 0.699, 0.162)),
+        ("\\XeTeXradical . . . 23", (0.548, 0.167, 0.838, 0.177)),
+        ("Y", (0.686, 0.193, 0.7, 0.203)),
+        ("\\yen . . . 86", (0.548, 0.207, 0.838, 0.219)),
+        ("Z", (0.687, 0.234, 0.699, 0.243)),
+    )
+    clauses = [_clause(t.lower(), t, top, 0.529) for t, top in (("X", 0.0932), ("Y", 0.1362), ("Z", 0.1792))]
+    assert anchor_blocks(letters, clauses) == [0, 2, 4]

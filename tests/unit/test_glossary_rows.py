@@ -159,45 +159,6 @@ def test_no_rows_where_words_would_be_lost_or_the_page_is_no_such_reference(tmp_
     assert (out, rows.replaced) == (stream, 0)
 
 
-def test_a_block_below_the_next_destination_anchors_that_clause_though_it_prints_this_title_too():
-    """tl-Circuit_macros p58: `E` and `E__` share a destination at the row `E E__ gen the constant e`, the
-    next row `e_ gen ...` prints `e`, exactly their title's words: it is `e_`'s, not theirs."""
-    rows = [
-        Block(seq=0, page_index=0, kind=BlockKind.TEXT, source_type="text", text=text, bbox=box)
-        for text, box in (
-            ("E E__", (0.11, 0.631, 0.17, 0.645)),
-            ("gen the constant e", (0.11, 0.631, 0.85, 0.651)),
-            ("e_", (0.11, 0.651, 0.17, 0.665)),
-            ("gen .e relative to current direction", (0.11, 0.651, 0.85, 0.671)),
-        )
-    ]
-    clauses = [
-        Clause(id=cid, title=title, level=1, page_index=0, top=top, left=0.149)
-        for cid, title, top in (("e", "E", 0.6305), ("e~2", "E__", 0.6305), ("e~3", "e_", 0.6506))
-    ]
-    assert anchor_blocks(rows, clauses) == [0, 0, 2]
-
-
-def test_an_index_letter_printed_below_the_next_letters_destination_still_anchors_its_own():
-    """tl-unicode-math-code p144: the index letters' destinations lie 0.055 above them, more than a letter
-    group's height: `Y` prints below `Z`'s destination, and is still `Y`'s (their titles differ)."""
-    blocks = [
-        Block(seq=0, page_index=0, kind=BlockKind.TEXT, source_type="text", text=text, bbox=box)
-        for text, box in (
-            ("X", (0.686, 0.153, 0.699, 0.162)),
-            ("\\XeTeXradical . . . 23", (0.548, 0.167, 0.838, 0.177)),
-            ("Y", (0.686, 0.193, 0.7, 0.203)),
-            ("\\yen . . . 86", (0.548, 0.207, 0.838, 0.219)),
-            ("Z", (0.687, 0.234, 0.699, 0.243)),
-        )
-    ]
-    clauses = [
-        Clause(id=title.lower(), title=title, level=1, page_index=0, top=top, left=0.529)
-        for title, top in (("X", 0.0932), ("Y", 0.1362), ("Z", 0.1792))
-    ]
-    assert anchor_blocks(blocks, clauses) == [0, 2, 4]
-
-
 @pytest.mark.parametrize(
     ("line", "title", "prints"),
     [
