@@ -721,7 +721,7 @@ def test_a_destination_inside_a_line_cuts_the_paragraph_where_its_line_prints_th
 def test_a_destination_at_a_lines_start_or_whose_line_does_not_print_the_title_cuts_nothing() -> None:
     block = _block(BlockKind.TEXT, (0.12, 0.674, 0.88, 0.714), " ".join(text for _, _, text in MODES))
     for clause in (
-        _clause("noenc", "NOenc", 0.6842, 0.15),  # at the line's start: no word of the line begins there
+        _clause("noenc", "NOenc", 0.6842, 0.13),  # at the text edge: the line starts there, no word inside it
         _clause("dvi", "DVI", 0.6842, 0.4525),  # its line does not print the title
     ):
         stream, cuts = cut_at_destinations([block], [clause], _crossing_layer(MODES))
@@ -784,3 +784,22 @@ def test_an_index_letter_printed_below_the_next_letters_destination_still_anchor
     )
     clauses = [_clause(t.lower(), t, top, 0.529) for t, top in (("X", 0.0932), ("Y", 0.1362), ("Z", 0.1792))]
     assert anchor_blocks(letters, clauses) == [0, 2, 4]
+
+
+def test_a_word_that_starts_a_line_opens_its_clause_though_the_line_above_crosses_its_destination() -> None:
+    """tl-docby-e p7: `\\dotoc` starts its line, its destination at the word's end, a word's width in, at the
+    line's top, which the long line above crosses: that whole line comes first below the destination."""
+    lines = [
+        (
+            0.296,
+            0.312,
+            "use any external program (DocBy.TEX itself does the alphabetical sorting). Just write",
+        ),
+        (0.311, 0.325, "\\dotoc on the desired place in your document."),
+    ]
+    block = _block(BlockKind.TEXT, (0.12, 0.296, 0.88, 0.325), " ".join(text for _, _, text in lines))
+    stream, cuts = cut_at_destinations(
+        [block], [_clause("dotoc", "\\dotoc", 0.3105, 0.1737)], _crossing_layer(lines)
+    )
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [lines[0][2], lines[1][2]]

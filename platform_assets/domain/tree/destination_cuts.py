@@ -386,12 +386,13 @@ def _cut(
 def _inline(
     block: Block, top: float, left: float | None, title: Tokens, region_text: RegionText
 ) -> tuple[Tokens, int] | None:
-    """Where a destination `INDENT` or more inside the block's lines has the title on its line (the line
-    below it, whose letters it may touch: DocBy.TeX sets it at the documented word's end, at the top of
-    its line): the title's words with those after it, and how many words of the block's text layer come
-    before them; None otherwise."""
+    """Where a destination more than `GUTTER` inside the block's lines (past where a line starts) has the
+    title on its line (the line below it, whose letters it may touch: DocBy.TeX sets it at the documented
+    word's end, at the top of its line, so a word that starts a line has it a word's width in): the title's
+    words with those after it, and how many words of the block's text layer come before them; None
+    otherwise."""
     x0, y0, x1, _ = block.bbox  # type: ignore[misc]
-    if left is None or left < x0 + INDENT:
+    if left is None or left < x0 + GUTTER:
         return None
     count = len(tokens(region_text(block.page_index, (x0, y0, x1, top))))
     for line in text_lines(region_text(block.page_index, (x0, top, x1, top + SAME_LINE))):
