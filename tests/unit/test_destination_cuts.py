@@ -7,7 +7,13 @@ from __future__ import annotations
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.tree.destination_cuts import BLANK_STRIP, cut_at_destinations, printed_words
-from platform_assets.domain.tree.segment import ANCHOR_MARGIN, anchor_blocks, segment
+from platform_assets.domain.tree.segment import (
+    ANCHOR_MARGIN,
+    LINE_ORDER,
+    anchor_blocks,
+    in_line_order,
+    segment,
+)
 
 
 def _layer(lines: list[tuple[float, str]]):
@@ -728,9 +734,9 @@ def test_a_destination_at_a_lines_start_or_whose_line_does_not_print_the_title_c
         assert (cuts, stream) == (0, [block])
 
 
-def test_two_words_documented_on_one_line_are_not_cut_apart() -> None:
-    """tl-apnum p48: `\\apEPplus` and `\\apEPminus` share their line's destination height; the segmenter opens
-    both at the block (the first as mismatched), a cut between them would leave the first unopened."""
+def test_two_words_documented_at_one_height_are_not_cut_apart() -> None:
+    """Destinations at one height are cut apart only once `in_line_order` set them in their order (next
+    test): otherwise both would anchor the first piece and leave the first clause unopened."""
     block = _block(BlockKind.TEXT, (0.12, 0.674, 0.88, 0.714), " ".join(text for _, _, text in MODES))
     clauses = [_clause("do", "do", 0.6842, 0.40), _clause("noenc", "NOenc", 0.6842, 0.4525)]
     stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(MODES))
@@ -803,3 +809,18 @@ def test_a_word_that_starts_a_line_opens_its_clause_though_the_line_above_crosse
     )
     assert cuts == 1
     assert [piece.text for piece in stream] == [lines[0][2], lines[1][2]]
+
+
+def test_words_documented_on_one_line_open_in_their_order_each_at_its_word() -> None:
+    """tl-apnum p48: `\\apEPplus` and `\\apEPminus` are documented on one line, their destinations at one
+    height; set left to right a hair apart, each cuts the line at its word and opens there."""
+    block = _block(BlockKind.TEXT, (0.12, 0.674, 0.88, 0.714), " ".join(text for _, _, text in MODES))
+    clauses = in_line_order(
+        [_clause("var", "varování", 0.6842, 0.30), _clause("noenc", "NOenc", 0.6842, 0.4525)]
+    )
+    assert [clause.top for clause in clauses] == [0.6842, 0.6842 + LINE_ORDER]
+    stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(MODES))
+    assert cuts == 2
+    segmentation = segment(stream, clauses)
+    assert [b.text for b in segmentation.bodies["var"]] == ["varování a přejde do"]
+    assert [b.text[:10] for b in segmentation.bodies["noenc"]] == ["NOenc módu"]

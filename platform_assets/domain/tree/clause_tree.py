@@ -50,6 +50,7 @@ from platform_assets.domain.tree.render_markdown import RenderContext, render_un
 from platform_assets.domain.tree.segment import (
     Segmentation,
     destination_offset,
+    in_line_order,
     segment,
     shifted_destinations,
     walked_clauses,
@@ -255,6 +256,7 @@ def _segmented(
     all is done again with those (`LOCATE_ROUNDS`); where the walk passed one all the same (the tier read
     a heading below its line first), the other bookmarks without a position on its page get theirs too,
     so that the page is read in the order of their places."""
+    clauses = in_line_order(clauses)
     segmentation = _cut_and_segmented(kept, clauses, pdf, password)
     if pdf is None:
         return segmentation

@@ -1101,6 +1101,30 @@ def segment(
     return replace(segmentation, located=tuple(cid for cid in walk.anchored if cid in located))
 
 
+LINE_ORDER = 1e-4
+"""How much lower (page heights) each destination of a line is set than the one left of it."""
+
+
+def in_line_order(clauses: Sequence[Clause]) -> list[Clause]:
+    """The clauses with destinations that share a line (page and top) set left to right, each `LINE_ORDER`
+    below the one left of it: two words documented on one line (tl-apnum p48, `\\apEPplus (or
+    \\apEPminus ...)`) open in their order, each at its own piece of the line, not both at the first."""
+    lines: dict[tuple[int, float], list[int]] = {}
+    for index, clause in enumerate(clauses):
+        if clause.top is not None and clause.left is not None:
+            lines.setdefault((clause.page_index, clause.top), []).append(index)
+    ordered = list(clauses)
+    for (_, top), indices in lines.items():
+        lefts = sorted({clauses[index].left for index in indices})  # type: ignore[type-var]
+        if len(lefts) < 2:
+            continue
+        for index in indices:
+            rank = lefts.index(clauses[index].left)  # type: ignore[arg-type]
+            if rank:
+                ordered[index] = clauses[index].model_copy(update={"top": min(1.0, top + rank * LINE_ORDER)})
+    return ordered
+
+
 def walked_clauses(clauses: Sequence[Clause]) -> list[Clause]:
     """The clauses the walk opens: all but those whose bookmark repeats an earlier one."""
     return [clause for clause in clauses if clause.repeats is None]
