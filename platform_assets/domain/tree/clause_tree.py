@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 
 from platform_assets.domain.common.atomic import staged_directory
 from platform_assets.domain.parse.blocks import Block
-from platform_assets.domain.pdf.pdf_facts import open_pdf
 from platform_assets.domain.plan.batch_plan import Clause
 from platform_assets.domain.plan.clauses import clause_number, tokens
 from platform_assets.domain.tree.block_triage import REASONS, Triage, triage
@@ -298,12 +297,8 @@ def _cut_and_segmented(
     stream = _read_in_order(kept, destinations)
     if pdf is None:
         return segment(stream, clauses, located)
-    document = open_pdf(pdf, password)
-    try:
-        stream, rows = glossary_rows(stream, destinations, TextOrder(document))
-    finally:
-        document.close()
     with PageRegions(pdf, password) as regions:
+        stream, rows = glossary_rows(stream, destinations, TextOrder(regions.document))
         stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked, whole=rows.rows)
     if not cuts and not rows.replaced:
         return segment(stream, clauses, located)

@@ -144,22 +144,11 @@ def _first_line_cut(
         x0, y0, x1, y1 = piece.bbox  # type: ignore[misc]
         if not (y0 - STRADDLE <= top <= y0 and x0 + INDENT <= left < x1 and _cuttable(piece)):
             continue
-        inline = _inline(piece, y0, left, printed_words(clause.title), region_text)
+        inline = _inline(piece, y0, left, printed_words(clause.title), 0, region_text)
         halves = _halves(piece, inline[0], inline[1], "") if inline else None
         if halves is None:
             return None
-        upper, lower = halves
-        return at, (
-            piece.model_copy(
-                update={
-                    **upper,
-                    "bbox": (x0, max(0.0, top - STRADDLE), x1, top),
-                    "caption": [],
-                    "footnote": [],
-                }
-            ),
-            piece.model_copy(update={**lower, "bbox": (x0, top, x1, y1)}),
-        )
+        return at, _pieces(piece, halves, (x0, max(0.0, top - STRADDLE), x1, top), (x0, top, x1, y1))
     return None
 
 
@@ -365,7 +354,7 @@ def _cut(
         before = len(above) - len(printed)
         leads = [((*printed, *below)[:LEAD], before)]
         line = ""
-    elif title and (inline := _inline(block, top, left, title, region_text)):
+    elif title and (inline := _inline(block, top, left, title, len(above), region_text)):
         printed, before = inline
         leads = [(printed, before)]
         line = ""
@@ -375,26 +364,33 @@ def _cut(
         leads.append((printed, before))
     for lead, at in leads:
         if lead and (halves := _halves(block, lead, at, line)) is not None:
-            upper, lower = halves
-            return (
-                block.model_copy(update={**upper, "bbox": (x0, y0, x1, top), "caption": [], "footnote": []}),
-                block.model_copy(update={**lower, "bbox": (x0, top, x1, y1)}),
-            )
+            return _pieces(block, halves, (x0, y0, x1, top), (x0, top, x1, y1))
     return None
 
 
+def _pieces(
+    block: Block, halves: tuple[dict[str, Any], dict[str, Any]], upper_box: BBox, lower_box: BBox
+) -> tuple[Block, Block]:
+    """The block's two pieces from `_halves`' fields; its captions and footnotes go with the lower one."""
+    upper, lower = halves
+    return (
+        block.model_copy(update={**upper, "bbox": upper_box, "caption": [], "footnote": []}),
+        block.model_copy(update={**lower, "bbox": lower_box}),
+    )
+
+
 def _inline(
-    block: Block, top: float, left: float | None, title: Tokens, region_text: RegionText
+    block: Block, top: float, left: float | None, title: Tokens, above: int, region_text: RegionText
 ) -> tuple[Tokens, int] | None:
     """Where a destination more than `GUTTER` inside the block's lines (past where a line starts) has the
     title on its line (the line below it, whose letters it may touch: DocBy.TeX sets it at the documented
     word's end, at the top of its line, so a word that starts a line has it a word's width in): the title's
-    words with those after it, and how many words of the block's text layer come before them; None
-    otherwise."""
-    x0, y0, x1, _ = block.bbox  # type: ignore[misc]
+    words with those after it, and how many words of the block's text layer come before them (`above`
+    of them above `top`, as the caller read them); None otherwise."""
+    x0, _, x1, _ = block.bbox  # type: ignore[misc]
     if left is None or left < x0 + GUTTER:
         return None
-    count = len(tokens(region_text(block.page_index, (x0, y0, x1, top))))
+    count = above
     for line in text_lines(region_text(block.page_index, (x0, top, x1, top + SAME_LINE))):
         words = tokens(line)
         at = next((at for at in range(len(words)) if words[at : at + len(title)] == title), None)

@@ -686,15 +686,16 @@ def anchor_blocks(
         return [None] * len(clauses)
     heads = _HeadingWords(stream) if heads is None else heads
     pages = [block.page_index for block in stream]
+    targets = [_target(clause) for clause in clauses]
     tops: dict[int, list[tuple[float, frozenset[str]]]] = {}  # page -> its destinations' tops and keys
-    for clause in clauses:
+    for clause, target in zip(clauses, targets, strict=True):
         if clause.top is not None:
-            tops.setdefault(clause.page_index, []).append((clause.top, _target(clause).keys))
+            tops.setdefault(clause.page_index, []).append((clause.top, target.keys))
     for page_tops in tops.values():
         page_tops.sort(key=lambda spot: spot[0])
     found: list[int | None] = []
     printed: list[bool] = []  # the heading was found near the destination
-    for clause in clauses:
+    for clause, target in zip(clauses, targets, strict=True):
         printed.append(False)
         if clause.top is None:
             found.append(None)
@@ -718,7 +719,6 @@ def anchor_blocks(
                 figures.append((distance, at))
             else:
                 candidates.append((distance, at))
-        target = _target(clause)
         page_tops = tops[clause.page_index]
         after = bisect_right(page_tops, clause.top, key=lambda spot: spot[0])
         limit = (  # from the next destination on, a heading alike is the next clause's

@@ -76,14 +76,20 @@ class PageRegions:
         self._textpage: pdfium.PdfTextPage | None = None
         self._box: PageBox | None = None
 
-    def inside(self, page_index: int, bbox: BBox) -> str:
+    @property
+    def document(self) -> pdfium.PdfDocument:
+        """The open document (opened at the first use), for other readers of its text layer."""
         if self._document is None:
             self._document = open_pdf(self._path, self._password)
-        if not 0 <= page_index < len(self._document):
+        return self._document
+
+    def inside(self, page_index: int, bbox: BBox) -> str:
+        document = self.document
+        if not 0 <= page_index < len(document):
             return ""
         if self._textpage is None or self._box is None or page_index != self._index:
             self._close_page()
-            self._page = self._document[page_index]
+            self._page = document[page_index]
             self._textpage = self._page.get_textpage()
             self._box = PageBox.of(self._page)
             self._index = page_index
