@@ -112,3 +112,58 @@ def test_a_destination_right_of_its_headings_start_starts_the_region_with_the_li
     assert by_name == []
     assert base == ["black", "blue", "brown", "left", "column", "line"]
     assert right == ["column", "text"]  # its title aside
+
+
+def test_words_documented_inside_a_line_start_their_regions_at_their_word(tmp_path):
+    """tl-docby-e p16 and tl-docby p7: DocBy.TeX bookmarks each word a paragraph documents, its destination
+    at the top of the word's line, at the word's start (`\\Blue`) or its end (`\\Red`); the words of the
+    line before it are the clause's before, not its own (the region used to start with the line, so the
+    words before the last one of a line had empty regions and the last one took the whole line)."""
+    path = tmp_path / "documented.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", 10)
+    head = "The design uses the colors "
+    drawing.drawString(50, 500, head + "\\Blue, \\Red and")
+    drawing.drawString(50, 488, "\\Black. More text here.")
+    drawing.save()
+    width = drawing.stringWidth
+
+    def at(text: str) -> float:
+        return (50 + width(text, "Helvetica", 10)) / WIDTH
+
+    clauses = [
+        Clause(id="colors", title="Palette", level=0, page_index=0, top=_fraction(520), left=50 / WIDTH),
+        Clause(id="blue", title="\\Blue", level=1, page_index=0, top=_fraction(508), left=at(head)),
+        Clause(
+            id="red",
+            title="\\Red",
+            level=1,
+            page_index=0,
+            top=_fraction(508),
+            left=at(head + "\\Blue, \\Red"),
+        ),
+        Clause(id="black", title="\\Black", level=1, page_index=0, top=_fraction(496), left=50 / WIDTH),
+    ]
+    colors, blue, red, black = own_words(path, clauses)
+    assert colors == ["the", "design", "uses", "the", "colors"]
+    assert (blue, red, black) == ([], ["and"], ["more", "text", "here"])
+
+
+def test_a_mark_at_the_foot_of_the_line_above_starts_no_region(tmp_path):
+    """tl-docby p7: a destination set a hair above its line, in tight leading, lies above the middle of the
+    comma of the line before (set at its foot) and nearer to it than to any letter: the region starts at
+    the letters of its own line."""
+    path = tmp_path / "comma.pdf"
+    drawing = canvas.Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    drawing.setFont("Helvetica", 10)
+    comma = 50 + drawing.stringWidth("before {", "Helvetica", 10)
+    drawing.drawString(50, 500, "before {, } and")
+    drawing.drawString(comma, 492, "the line below")
+    drawing.save()
+    clauses = [
+        Clause(id="a", title="Alpha", level=0, page_index=0, top=_fraction(520), left=50 / WIDTH),
+        Clause(id="b", title="Beta", level=0, page_index=0, top=_fraction(500.3), left=comma / WIDTH),
+    ]
+    alpha, beta = own_words(path, clauses)
+    assert alpha == ["before", "and"]
+    assert beta == ["the", "line", "below"]

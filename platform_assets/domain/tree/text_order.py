@@ -7,13 +7,16 @@ between two places holds each character once, line breaks included.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
 import pypdfium2 as pdfium
 
 from platform_assets.domain.pdf.page_geometry import PageBox
+from platform_assets.domain.pdf.pdf_text import keys
 from platform_assets.domain.plan.batch_plan import Clause
+from platform_assets.domain.plan.clauses import number_words
 
 END = 1 << 30
 """A character index past every page's last."""
@@ -38,22 +41,26 @@ class TextOrder:
 
     def start(self, clause: Clause) -> tuple[int, int]:
         """(page, character index) where the clause starts: the character whose top-left corner is nearest
-        its destination among those below and right of it (`SLACK` allowed, but not a character wholly
-        above it: the line before), moved back to the start of its line (`_line_start`); a clause without
-        a position starts with its page."""
+        its destination among those below and right of it (`SLACK` allowed; a letter, not a mark set at
+        its line's foot, and not mostly above it: the line before, whose descenders cross it), moved
+        back over the words of its line before it that print its number and title (`_own_start`); a
+        clause without a position starts with its page."""
         if clause.top is None:
             return clause.page_index, 0
-        boxes = self.boxes(clause.page_index)
+        boxes, chars = self.boxes(clause.page_index), self.chars(clause.page_index)
         x, y = clause.left or 0.0, clause.top
         nearest = min(
             (
                 ((x - left) ** 2 + (y - top) ** 2, index)
                 for index, (left, top, bottom, _) in enumerate(boxes)
-                if top >= y - SLACK and left >= x - SLACK and bottom > y
+                if top >= y - SLACK and left >= x - SLACK and top + bottom > 2 * y and _letter(chars[index])
             ),
             default=None,
         )
-        return clause.page_index, _line_start(boxes, nearest[1]) if nearest else len(boxes)
+        if nearest is None:
+            return clause.page_index, len(boxes)
+        title = {*keys(clause.title), *keys(clause.number or "")}
+        return clause.page_index, _own_start(chars, _line_start(boxes, nearest[1]), nearest[1], title)
 
     def between(self, start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, str]]:
         """(page, text) from `start` up to `end` (excluded), page by page."""
@@ -108,6 +115,36 @@ class TextOrder:
                 textpage.close()
                 page.close()
         return self._page
+
+
+def _letter(char: str) -> bool:
+    """A letter, digit or backslash: a character whose box spans its line's middle (a comma's or a space's
+    lies at the line's foot, where it may cross a destination set on the line below)."""
+    return char.isalnum() or char == "\\"
+
+
+def _own_start(chars: str, line_start: int, index: int, title: set[str]) -> int:
+    """Where the clause's text starts on its line: at the line's start where the words up to the one at
+    `index` print only its number and title (`4.1 Base colors`, the destination over `colors`), else at
+    the first of the words opening with a title word that run up to the one at `index` or the one before
+    it (a word documented inside running text, DocBy.TeX's `\\dg`, its destination at the word's start or
+    end: the line's words before it are the clause before's), else at the word at `index`."""
+    end = index
+    while end < len(chars) and not chars[end].isspace():
+        end += 1
+    before = chars[line_start:end]
+    if set(keys(before)[number_words(before) :]) <= title:
+        return line_start
+    words = [(line_start + word.start(), keys(word.group())) for word in re.finditer(r"\S+", before)]
+    if not words:
+        return index
+    start = words[-1][0]
+    last = len(words) if words[-1][1][:1] and words[-1][1][0] in title else len(words) - 1
+    for at, opening in reversed(words[:last]):
+        if not opening or opening[0] not in title:
+            break
+        start = at
+    return start
 
 
 def _line_start(boxes: Sequence[Box], index: int) -> int:
