@@ -316,3 +316,27 @@ def test_words_documented_inside_a_paragraph_open_their_clause_at_the_word(extra
     )
     assert enc.startswith("enc se zapne") and enc.endswith("přejde do")
     assert noenc.startswith("NOenc módu. V tomto módu")
+
+
+def test_words_documented_on_one_line_and_at_a_lines_start_open_each_at_its_word(extra_pdfs) -> None:
+    # docby-e p17: `\Blue` ... `\Yellow` documented on one line, `\Black` opening the next, which the line
+    # above crosses; p35: `\partnum` inside a first line, `\thepart` opening the next line, `\part` and
+    # `\iipart` on one first line. Each clause holds its word's text, none is empty.
+    pdf = extra_pdfs / "tl-docby-e.pdf"
+    for page, own in (
+        (16, {"4/yellow": "\\Yellow a", "4/black": "\\Black. If you need other colors"}),
+        (
+            34,
+            {
+                "5/partnum": "\\partnum register to letters. It is implemented as",
+                "5/thepart": "\\thepart macro.",
+                "5/part": "\\part macro is implemented by",
+                "5/iipart": "\\iipart and it is similar to",
+            },
+        ),
+    ):
+        tree, clauses = tree_of_pages(pdf, page, page)
+        assert_whole(tree, clauses, pdf, page)
+        for clause_id, words in own.items():
+            text = " ".join(keys(body_text(body(tree, clause_id))))
+            assert " ".join(keys(words)) in text, (clause_id, text)

@@ -824,3 +824,124 @@ def test_words_documented_on_one_line_open_in_their_order_each_at_its_word() -> 
     segmentation = segment(stream, clauses)
     assert [b.text for b in segmentation.bodies["var"]] == ["varování a přejde do"]
     assert [b.text[:10] for b in segmentation.bodies["noenc"]] == ["NOenc módu"]
+
+
+COLORS = [  # tl-docby-e p16: the line above crosses `\Black`'s destination, set at its word's start
+    (0.1973, 0.2087, "The design is projected only with the following colors: \\Blue, \\Red, \\Yellow a"),
+    (0.2115, 0.2230, "\\Black. If you need other colors you can define more similar macros."),
+]
+
+
+def test_a_title_opening_the_line_after_the_one_crossing_its_destination_cuts_there() -> None:
+    """The region below `\\Black`'s destination begins with the whole line above (its descenders cross
+    it), more words than a heading's label: the title is looked for where the next line opens too."""
+    block = _block(BlockKind.TEXT, (0.12, 0.197, 0.881, 0.223), " ".join(text for _, _, text in COLORS))
+    stream, cuts = cut_at_destinations(
+        [block], [_clause("black", "\\Black", 0.2056, 0.121)], _crossing_layer(COLORS)
+    )
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [COLORS[0][2], COLORS[1][2]]
+
+
+def test_a_line_crossing_a_destination_is_known_by_its_letters_where_the_region_takes_only_some() -> None:
+    """tl-docby p11: the region below `\\numref`'s destination holds only the letters of the line above that
+    reach into it (`a\\pge[hlejblíki] epaduje`), no words the region above ends with; still that line's.
+    (Its destination set at the word's start, at the text's edge, as DocBy.TeX's English edition does.)"""
+    first = "Příkaz \\pgref[hlejblíki] expanduje na číslo strany, na které se vyskytuje cíl odkazu. Příkaz"
+    second = "\\numref[hlejblíki] expanduje v závislosti na typu cíle na:"
+
+    def region_text(page: int, box: BBox) -> str:
+        if box[1] >= 0.70:  # below the destination: the first line's descending letters, then the second
+            return "a\\pge[hlejblíki] epaduje a čso stay, a teé se vysytuje codaua\r\n" + second
+        return first
+
+    block = _block(BlockKind.TEXT, (0.12, 0.693, 0.879, 0.721), f"{first} {second}")
+    stream, cuts = cut_at_destinations([block], [_clause("numref", "\\numref", 0.7026, 0.121)], region_text)
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [first, second]
+
+
+def test_a_line_crossing_a_destination_is_known_though_the_region_above_joins_two_of_its_words() -> None:
+    """tl-docby-e p34: the region above `\\thepart`'s destination leaves out the full stop of `letters. It`
+    (it lies below the region's edge): `lettersIt` is still the line the region below begins with."""
+    first = "The \\part macro uses the conversion of the \\partnum register to letters. It is implemented as"
+
+    def region_text(page: int, box: BBox) -> str:
+        if box[1] >= 0.40:
+            return f"{first}\r\n\\thepart macro."
+        return first.replace("letters. It", "lettersIt")
+
+    block = _block(BlockKind.TEXT, (0.12, 0.3864, 0.88, 0.42), f"{first} \\thepart macro.")
+    stream, cuts = cut_at_destinations([block], [_clause("thepart", "\\thepart", 0.4023, 0.121)], region_text)
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [first, "\\thepart macro."]
+
+
+def test_a_title_inside_its_line_cuts_at_its_word_not_where_the_line_begins() -> None:
+    """A destination without a left edge above a line that prints the title after more words than a
+    heading's label: the piece before keeps those words (they open the line, they are no return type)."""
+    lines = [
+        (0.30, 0.312, "alpha beta gamma delta."),
+        (0.32, 0.332, "one two three four five \\Foo bar baz qux"),
+    ]
+    block = _block(BlockKind.TEXT, (0.12, 0.30, 0.88, 0.332), " ".join(text for _, _, text in lines))
+    stream, cuts = cut_at_destinations([block], [_clause("foo", "\\Foo", 0.316)], _crossing_layer(lines))
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [
+        "alpha beta gamma delta. one two three four five",
+        "\\Foo bar baz qux",
+    ]
+
+
+PARTS = [(0.4866, 0.499, "The \\part macro is implemented by \\iipart and it is similar to \\iisec.")]
+
+
+def test_two_words_documented_on_a_paragraphs_first_line_each_open_at_their_word() -> None:
+    """tl-docby-e p34: `\\part` and `\\iipart` on a paragraph's first line, set a hair apart by
+    `in_line_order`: the second destination lies just below the top of the piece the first cut gave."""
+    block = _block(BlockKind.TEXT, (0.17, 0.485, 0.711, 0.499), PARTS[0][2])
+    clauses = in_line_order(
+        [_clause("part", "\\part", 0.4806, 0.2056), _clause("iipart", "\\iipart", 0.4806, 0.4444)]
+    )
+    stream, cuts = cut_at_destinations([block], clauses, _crossing_layer(PARTS))
+    assert cuts == 2
+    assert [piece.text for piece in stream] == ["The", "\\part macro is implemented by", stream[2].text]
+    assert stream[2].text.startswith("\\iipart and it is")
+    segmentation = segment(stream, clauses)
+    assert [[b.text for b in segmentation.bodies[c]] for c in ("part", "iipart")] == [
+        [stream[1].text],
+        [stream[2].text],
+    ]
+
+
+def test_a_word_documented_on_a_first_line_is_cut_at_the_outlines_destination_and_anchored_shifted() -> None:
+    """tl-apnum p14: the document's offset (learnt from its headings, -0.0245) moves `\\apPLUS`' destination
+    a line above the paragraph that documents it; the outline's own, a hair above the paragraph, cuts it,
+    and the pieces part at the shifted one the segmenter anchors the clause with."""
+    line = "The \\apPLUS and \\apMINUS macros prepare parameters using \\apPPab and execute \\apPLUSa:"
+    block = _block(BlockKind.TEXT, (0.17, 0.361, 0.864, 0.374), line)
+    unshifted = in_line_order(
+        [_clause("plus", "\\apPLUS", 0.3564, 0.2056), _clause("minus", "\\apMINUS", 0.3564, 0.3052)]
+    )
+    shifted = [clause.model_copy(update={"top": clause.top - 0.0245}) for clause in unshifted]  # type: ignore[operator]
+    stream, cuts = cut_at_destinations([block], shifted, _crossing_layer([(0.3624, 0.374, line)]), unshifted)
+    assert cuts == 2
+    assert [piece.text for piece in stream] == ["The", "\\apPLUS and", stream[2].text]
+    assert stream[2].text.startswith("\\apMINUS macros prepare")
+    assert stream[1].bbox[1] == shifted[0].top  # type: ignore[index]
+    segmentation = segment(stream, shifted, offset=0.0)
+    assert [[b.text for b in segmentation.bodies[c]] for c in ("plus", "minus")] == [
+        [stream[1].text],
+        [stream[2].text],
+    ]
+
+
+def test_a_destination_over_a_headings_title_right_of_its_number_does_not_cut_the_number_off() -> None:
+    """tl-xcolor p39: `4.1 Base colors`, its destination over `Base`, a hair above the heading's line: the
+    words before the title are its number, not running text that documents a word."""
+    line = "4.1 Base colors"
+    block = _block(BlockKind.HEADING, (0.12, 0.30, 0.40, 0.318), line)
+    stream, cuts = cut_at_destinations(
+        [block], [_clause("4.1", "Base colors", 0.297, 0.175)], _crossing_layer([(0.30, 0.318, line)])
+    )
+    assert (cuts, stream) == (0, [block])

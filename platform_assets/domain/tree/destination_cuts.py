@@ -22,11 +22,12 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
+from itertools import accumulate
 from typing import Any
 
 from platform_assets.domain.parse.blocks import BBox, Block, BlockKind
 from platform_assets.domain.plan.batch_plan import Clause
-from platform_assets.domain.plan.clauses import Tokens, tokens
+from platform_assets.domain.plan.clauses import Tokens, number_words, tokens
 from platform_assets.domain.tree.segment import (
     GUTTER,
     INDENT,
@@ -122,7 +123,13 @@ def cut_at_destinations(
                     cuts += 1
                     break
             else:
-                if alone and (found := _first_line_cut(pieces, clauses[index], region_text)) is not None:
+                found = None
+                for clause in _tops(clauses[index], unshifted[index] if unshifted else None) if alone else ():
+                    if (
+                        found := _first_line_cut(pieces, clause, region_text, clauses[index].top)
+                    ) is not None:
+                        break
+                if found is not None:
                     at, halves = found
                     pieces[at : at + 1] = halves
                     cuts += 1
@@ -131,24 +138,28 @@ def cut_at_destinations(
 
 
 def _first_line_cut(
-    pieces: list[Block], clause: Clause, region_text: RegionText
+    pieces: list[Block], clause: Clause, region_text: RegionText, anchor: float | None
 ) -> tuple[int, tuple[Block, Block]] | None:
-    """A destination set inside the first line of a piece, up to `STRADDLE` above it (a word documented on
-    a paragraph's first line): the piece and its halves, cut where the line prints the title; the piece
-    before the word set just above the destination, so the word's piece is the one the destination
-    anchors. None where no piece has such a first line."""
+    """A destination set inside the first line of a piece, up to `STRADDLE` above or below its top (a word
+    documented on a paragraph's first line, or after another one documented there): the piece and its
+    halves, cut where the line prints the title; the piece before the word set just above `anchor` (the
+    destination as the segmenter uses it; or where the piece was, below its top), the word's piece from
+    it, so the word's piece is the one the destination anchors. None where no piece has such a first
+    line."""
     top, left = clause.top, clause.left
     if top is None or left is None:
         return None
     for at, piece in enumerate(pieces):
         x0, y0, x1, y1 = piece.bbox  # type: ignore[misc]
-        if not (y0 - STRADDLE <= top <= y0 and x0 + INDENT <= left < x1 and _cuttable(piece)):
+        if not (abs(top - y0) <= STRADDLE and x0 + GUTTER <= left < x1 and _cuttable(piece)):
             continue
         inline = _inline(piece, y0, left, printed_words(clause.title), 0, region_text)
         halves = _halves(piece, inline[0], inline[1], "") if inline else None
         if halves is None:
             return None
-        return at, _pieces(piece, halves, (x0, max(0.0, top - STRADDLE), x1, top), (x0, top, x1, y1))
+        anchor = top if anchor is None else anchor
+        upper = max(0.0, anchor - STRADDLE) if anchor <= y0 else y0
+        return at, _pieces(piece, halves, (x0, upper, x1, anchor), (x0, anchor, x1, y1))
     return None
 
 
@@ -298,8 +309,28 @@ def _points_inside(block: Block, clause: Clause) -> bool:
 
 
 def _overlap(above: Tokens, below: Tokens) -> int:
-    """How many words `below` begins with that `above` ends with: a line both regions cross."""
-    return next((n for n in range(min(len(above), len(below)), 0, -1) if above[-n:] == below[:n]), 0)
+    """How many words `below` begins with that `above` ends with, their letters compared (a region's edge
+    may leave out the full stop between two words: `lettersIt`): a line both regions cross."""
+    joined = "".join(above)
+    prefixes = list(accumulate(below))
+    return next(
+        (
+            n
+            for n in range(len(prefixes), 0, -1)
+            if len(prefixes[n - 1]) <= len(joined) and joined.endswith(prefixes[n - 1])
+        ),
+        0,
+    )
+
+
+def _crossing(above_text: str, below_text: str) -> int:
+    """The words of `below_text`'s first line where its letters are all letters of `above_text`'s last
+    line, in their order: the line both regions cross, of which the region below takes only the letters
+    that reach into it (`a\\pge[hlejblíki] epaduje` of `Příkaz \\pgref[hlejblíki] expanduje`); else 0."""
+    first, last = below_text.split("\n", 1)[0], (above_text.splitlines() or [""])[-1]
+    letters = iter("".join(last.split()))
+    own = "".join(first.split())
+    return len(tokens(first)) if own and all(letter in letters for letter in own) else 0
 
 
 def _cut(
@@ -330,10 +361,12 @@ def _cut(
     below = tokens(below_text)
     above_text = region_text(block.page_index, (x0, y0, x1, top))
     above = tokens(above_text)
-    reach = below[: len(title) + LABEL_WORDS + LEAD]
-    start = next((at for at, word in enumerate(reach) if word in title), None)
+    shared = _overlap(above, below) or _crossing(above_text, below_text)
+    reach = [range(min(len(title) + LABEL_WORDS + LEAD, len(below)))]
+    if shared:  # or opening the line after the one both regions cross (its words all before the title)
+        reach.append(range(shared, min(shared + LABEL_WORDS + 1, len(below))))
+    start = next((at for window in reach for at in window if below[at] in title), None)
     if title and start is not None and _prints(below[start : start + len(title) + LABEL_WORDS], title):
-        shared = _overlap(above, below)
         if top <= y0 + STRADDLE and (not above or start < shared):
             return None
         first_line = _begins_with(block, below[start : start + len(title)])
@@ -344,8 +377,11 @@ def _cut(
         # the words of the one line both regions cross (where lines alike follow, more words repeat)
         crossed = min(shared, len(tokens(below_text.split("\n", 1)[0])))
         past = next((at for at in range(crossed, len(below)) if below[at] in title), start)
-        line = _line_of(below_text, past)
-        start = _line_start(below_text, start, shared)
+        if left is None or left < x0 + GUTTER:  # a destination inside the line marks the title's own word
+            start = _line_start(below_text, start, shared)
+        holding = _holding_line(below_text, start)
+        # the title's line where it opens that line: a title inside a line cuts there, not at the line
+        line = _line_of(below_text, past) if holding is None or holding[0] == start else ""
         before = len(above) + start
         leads = [(below[start + skip : start + skip + LEAD], before + skip) for skip in range(SKIPPED + 1)]
         if end - start > LEAD:  # the whole title first: `ei_x_encode_atom_as`, not `ei_x_encode_atom_len_as`
@@ -354,9 +390,9 @@ def _cut(
         before = len(above) - len(printed)
         leads = [((*printed, *below)[:LEAD], before)]
         line = ""
-    elif title and (inline := _inline(block, top, left, title, len(above), region_text)):
+    elif title and (inline := _inline(block, top, left, title, len(above) - shared, region_text)):
         printed, before = inline
-        leads = [(printed, before)]
+        leads = [(printed, before), (printed[: len(title)], before)]  # the words after may be split otherwise
         line = ""
     else:
         return None
@@ -386,7 +422,8 @@ def _inline(
     title on its line (the line below it, whose letters it may touch: DocBy.TeX sets it at the documented
     word's end, at the top of its line, so a word that starts a line has it a word's width in): the title's
     words with those after it, and how many words of the block's text layer come before them (`above`
-    of them above `top`, as the caller read them); None otherwise."""
+    of them above `top`, as the caller read them, less the words of a line that crosses `top`); None
+    otherwise, and where only a number (with its label) comes before the title on its line."""
     x0, _, x1, _ = block.bbox  # type: ignore[misc]
     if left is None or left < x0 + GUTTER:
         return None
@@ -394,6 +431,8 @@ def _inline(
     for line in text_lines(region_text(block.page_index, (x0, top, x1, top + SAME_LINE))):
         words = tokens(line)
         at = next((at for at in range(len(words)) if words[at : at + len(title)] == title), None)
+        if at is not None and 0 < at <= number_words(line):
+            return None  # a heading's number before its title (`4.1 Base colors`), not running text
         if at is not None:
             return words[at : at + max(len(title), LEAD)], count + at
         count += len(words)
@@ -532,7 +571,7 @@ def _offset_at(text: str, lead: Tokens, before: int) -> int | None:
     found = [
         (abs(len(tokens(text[: match.start()])) - before), _token_start(text, match.start()))
         for match in re.finditer(whole, text, re.IGNORECASE)
-        if match.start() > 0
+        if text[: match.start()].split()  # not the text's first token (`\\apPLUS`, its `apPLUS` after a mark)
     ]
     return min(found)[1] if found else None
 
