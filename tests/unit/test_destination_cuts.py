@@ -945,3 +945,21 @@ def test_a_destination_over_a_headings_title_right_of_its_number_does_not_cut_th
         [block], [_clause("4.1", "Base colors", 0.297, 0.175)], _crossing_layer([(0.30, 0.318, line)])
     )
     assert (cuts, stream) == (0, [block])
+
+
+def test_a_crossing_line_read_in_pieces_is_known_though_a_word_of_it_recurs_by_chance() -> None:
+    """tl-docby p22: the region below `\\printvline`'s destination takes the letters of the line above in two
+    pieces (`Makro \\begtt`, then `aosupu a avoá ...`); that line ends with `makro` and the piece begins with
+    it, a one-word overlap by chance: the crossing line's words are all of its pieces'."""
+    first = "Makro \\begtt založí skupinu a zavolá \\printvabove. Dále pro každý tištěný řádek volá makro"
+    second = "\\printvline {hčísloi}{htext řádkui} a nakonec zavolá \\printvbelow."
+
+    def region_text(page: int, box: BBox) -> str:
+        if box[1] >= 0.27:
+            return f"Makro \\begtt \r\naosupu a avoá \\ptvabove áe po adý tštěý ádevoá ao\r\n{second}"
+        return f"4.8 \r\n{first}"
+
+    block = _block(BlockKind.TEXT, (0.12, 0.2571, 0.88, 0.318), f"{first} {second}")
+    stream, cuts = cut_at_destinations([block], [_clause("line", "\\printvline", 0.2713, 0.121)], region_text)
+    assert cuts == 1
+    assert [piece.text for piece in stream] == [first, second]

@@ -324,13 +324,18 @@ def _overlap(above: Tokens, below: Tokens) -> int:
 
 
 def _crossing(above_text: str, below_text: str) -> int:
-    """The words of `below_text`'s first line where its letters are all letters of `above_text`'s last
-    line, in their order: the line both regions cross, of which the region below takes only the letters
-    that reach into it (`a\\pge[hlejblíki] epaduje` of `Příkaz \\pgref[hlejblíki] expanduje`); else 0."""
-    first, last = below_text.split("\n", 1)[0], (above_text.splitlines() or [""])[-1]
-    letters = iter("".join(last.split()))
-    own = "".join(first.split())
-    return len(tokens(first)) if own and all(letter in letters for letter in own) else 0
+    """The words of `below_text`'s first lines whose letters are all letters of `above_text`'s last line, in
+    their order: the line both regions cross, of which the region below takes only the letters that reach
+    into it, in one piece or more (`a\\pge[hlejblíki] epaduje` of `Příkaz \\pgref[hlejblíki] expanduje`);
+    0 where the first line is not such a line."""
+    letters = iter("".join((above_text.splitlines() or [""])[-1].split()))
+    words = 0
+    for line in below_text.splitlines():
+        own = "".join(line.split())
+        if not own or not all(letter in letters for letter in own):
+            break
+        words += len(tokens(line))
+    return words
 
 
 def _cut(
@@ -361,7 +366,7 @@ def _cut(
     below = tokens(below_text)
     above_text = region_text(block.page_index, (x0, y0, x1, top))
     above = tokens(above_text)
-    shared = _overlap(above, below) or _crossing(above_text, below_text)
+    shared = max(_overlap(above, below), _crossing(above_text, below_text))
     reach = [range(min(len(title) + LABEL_WORDS + LEAD, len(below)))]
     if shared:  # or opening the line after the one both regions cross (its words all before the title)
         reach.append(range(shared, min(shared + LABEL_WORDS + 1, len(below))))

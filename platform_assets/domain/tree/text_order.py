@@ -41,10 +41,11 @@ class TextOrder:
 
     def start(self, clause: Clause) -> tuple[int, int]:
         """(page, character index) where the clause starts: the character whose top-left corner is nearest
-        its destination among those below and right of it (`SLACK` allowed; a letter, not a mark set at
-        its line's foot, and not mostly above it: the line before, whose descenders cross it), moved
-        back over the words of its line before it that print its number and title (`_own_start`); a
-        clause without a position starts with its page."""
+        its destination among those below it and not left of it (`SLACK` allowed: ending there, the last
+        letter of a word whose end the destination marks; a letter, not a mark set at its line's foot,
+        and not mostly above it: the line before, whose descenders cross it), moved back over the words
+        of its line before it that print its number and title (`_own_start`); a clause without a position
+        starts with its page."""
         if clause.top is None:
             return clause.page_index, 0
         boxes, chars = self.boxes(clause.page_index), self.chars(clause.page_index)
@@ -52,8 +53,8 @@ class TextOrder:
         nearest = min(
             (
                 ((x - left) ** 2 + (y - top) ** 2, index)
-                for index, (left, top, bottom, _) in enumerate(boxes)
-                if top >= y - SLACK and left >= x - SLACK and top + bottom > 2 * y and _letter(chars[index])
+                for index, (left, top, bottom, right) in enumerate(boxes)
+                if top >= y - SLACK and right >= x - SLACK and top + bottom > 2 * y and _letter(chars[index])
             ),
             default=None,
         )
