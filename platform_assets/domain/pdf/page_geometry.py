@@ -41,13 +41,16 @@ class PageBox:
         """A user-space point as (across, down) fractions of the displayed page, clamped to 0-1."""
         across_x = (x - self.left) / (self.right - self.left)  # 0 at the crop box's left edge
         up_y = (y - self.bottom) / (self.top - self.bottom)  # 0 at its bottom edge
-        fx, fy = {
-            0: (across_x, 1 - up_y),
-            90: (up_y, across_x),
-            180: (1 - across_x, up_y),
-            270: (1 - up_y, 1 - across_x),
-        }[self.rotation]
-        return _clamp(fx), _clamp(fy)
+        rotation = self.rotation  # a chain, not a table: read for every character of a page
+        if rotation == 0:
+            fx, fy = across_x, 1 - up_y
+        elif rotation == 90:
+            fx, fy = up_y, across_x
+        elif rotation == 180:
+            fx, fy = 1 - across_x, up_y
+        else:
+            fx, fy = 1 - up_y, 1 - across_x
+        return min(max(fx, 0.0), 1.0), min(max(fy, 0.0), 1.0)
 
     def to_user_point(self, fx: float, fy: float) -> tuple[float, float]:
         """The user-space point shown at (across, down) fractions of the displayed page."""
@@ -68,7 +71,3 @@ class PageBox:
         x0, y0 = self.to_user_point(bbox[0], bbox[1])
         x1, y1 = self.to_user_point(bbox[2], bbox[3])
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
-
-
-def _clamp(value: float) -> float:
-    return min(max(value, 0.0), 1.0)

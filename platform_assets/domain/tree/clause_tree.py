@@ -47,6 +47,7 @@ from platform_assets.domain.tree.markdown_escape import escape_heading, escape_i
 from platform_assets.domain.tree.page_order import column_ordered
 from platform_assets.domain.tree.render_markdown import RenderContext, render_units
 from platform_assets.domain.tree.segment import (
+    SAME_LINE,
     Segmentation,
     destination_offset,
     in_line_order,
@@ -59,6 +60,9 @@ from platform_assets.domain.tree.text_order import TextOrder
 from platform_assets.domain.tree.title_lines import title_positions
 
 MANIFEST = "manifest.json"
+WORD_REACH = 0.1
+"""How far left of a destination (page widths) text on its line is looked for: only a destination with
+some is looked at closer for a word documented inside running text."""
 LOCATE_ROUNDS = 3
 """Times bookmarks without a position get their title's line and the tree is segmented again: once for
 those no heading opened, again for those that placing the first ones left unopened, and for the pages of
@@ -256,9 +260,10 @@ def _segmented(
     a heading below its line first), the other bookmarks without a position on its page get theirs too,
     so that the page is read in the order of their places."""
     clauses = in_line_order(clauses)
-    segmentation = _cut_and_segmented(kept, clauses, pdf, password)
     if pdf is None:
-        return segmentation
+        return _cut_and_segmented(kept, clauses, pdf, password)
+    inline = _inside_lines(clauses, pdf, password)
+    segmentation = _cut_and_segmented(kept, clauses, pdf, password, inline=inline)
     located: dict[str, tuple[float, float]] = {}
     for _ in range(LOCATE_ROUNDS):
         unplaced = {*segmentation.unmatched, *segmentation.paged}
@@ -280,8 +285,26 @@ def _segmented(
             else clause
             for clause in clauses
         ]
-        segmentation = _cut_and_segmented(kept, placed, pdf, password, frozenset(located))
+        segmentation = _cut_and_segmented(kept, placed, pdf, password, frozenset(located), inline)
     return segmentation
+
+
+def _inside_lines(clauses: Sequence[Clause], pdf: Path, password: str | None) -> frozenset[str]:
+    """The clauses whose destinations mark a word inside a line of running text (`TextOrder.inside_line`);
+    only a destination with text left of it on its line (`WORD_REACH`) is looked at closer."""
+    with PageRegions(pdf, password) as regions:
+        layer = TextOrder(regions.document)
+        return frozenset(
+            clause.id
+            for clause in clauses
+            if clause.top is not None
+            and clause.left is not None
+            and regions.inside(
+                clause.page_index,
+                (max(0.0, clause.left - WORD_REACH), clause.top, clause.left, clause.top + SAME_LINE),
+            ).strip()
+            and layer.inside_line(clause)
+        )
 
 
 def _cut_and_segmented(
@@ -290,10 +313,11 @@ def _cut_and_segmented(
     pdf: Path | None,
     password: str | None,
     located: frozenset[str] = frozenset(),
+    inline: frozenset[str] = frozenset(),
 ) -> Segmentation:
     walked = walked_clauses(clauses)  # a repeated bookmark has no destination of its own
-    offset = destination_offset(kept, walked, located)
-    destinations = shifted_destinations(walked, offset, located)
+    offset = destination_offset(kept, walked, located | inline)
+    destinations = shifted_destinations(walked, offset, located | inline)
     stream = _read_in_order(kept, destinations)
     if pdf is None:
         return segment(stream, clauses, located)
@@ -301,9 +325,9 @@ def _cut_and_segmented(
         stream, rows = glossary_rows(stream, destinations, TextOrder(regions.document))
         stream, cuts = cut_at_destinations(stream, destinations, regions.inside, walked, whole=rows.rows)
     if not cuts and not rows.replaced:
-        return segment(stream, clauses, located)
+        return segment(stream, clauses, located, inline=inline)
     stream = _read_in_order(stream, destinations)
-    segmentation = segment(stream, clauses, located, offset)
+    segmentation = segment(stream, clauses, located, offset, inline)
     added = cuts + len(rows.rows) - rows.replaced  # blocks the stream gained: placed, not the tier's
     return replace(segmentation, assigned=segmentation.assigned - added, split=segmentation.split + added)
 

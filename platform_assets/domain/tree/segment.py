@@ -1033,6 +1033,7 @@ def segment(
     clauses: Sequence[Clause],
     located: frozenset[str] = frozenset(),
     offset: float | None = None,
+    inline: frozenset[str] = frozenset(),
 ) -> Segmentation:
     """Assign each block to the clause opened last before it (blocks before any go to `front`).
 
@@ -1057,7 +1058,9 @@ def segment(
     first block of its bookmark's page (`paged`), where that lies between the clauses opened before and
     after it (the walk runs again with those anchors). A clause whose bookmark repeats an earlier one is
     `repeated`: the walk leaves it out, its text is its original's. Clauses `located` have a position
-    found in the text layer (`title_lines`), not a destination: it is neither calibrated nor shifted.
+    found in the text layer (`title_lines`), not a destination: it is neither calibrated nor shifted; nor
+    are the destinations of clauses `inline`, which mark a word inside a line of running text (the offset
+    is the headings').
     `offset`: the document's `destination_offset` where the caller calibrated it already, on the stream
     before blocks were cut at the shifted destinations (calibrated on the pieces, whose tops are those
     destinations, it would shift every destination up by `ANCHOR_MARGIN` once more: above the piece
@@ -1067,16 +1070,16 @@ def segment(
         raise ValueError("clause ids repeat: a plan's clause ids are unique by construction")
     repeated = tuple(clause.id for clause in clauses if clause.repeats is not None)
     if repeated:
-        segmentation = segment(stream, walked_clauses(clauses), located, offset)
+        segmentation = segment(stream, walked_clauses(clauses), located, offset, inline)
         bodies = segmentation.bodies | dict.fromkeys(repeated, ())
         return replace(segmentation, bodies=bodies, repeated=repeated)
     heads = _HeadingWords(stream)
     words = [_own_words(block, at, heads) for at, block in enumerate(stream)]
     targets = [_target(clause) for clause in clauses]
     if offset is None:
-        offset = _offset(stream, heads, clauses, [target.keys for target in targets], located)
+        offset = _offset(stream, heads, clauses, [target.keys for target in targets], located | inline)
     if offset:
-        clauses = _all_shifted(clauses, offset, located)
+        clauses = _all_shifted(clauses, offset, located | inline)
         targets = [target._replace(top=clause.top) for target, clause in zip(targets, clauses, strict=True)]
     anchors = anchor_blocks(stream, clauses, heads)
     walk = _walked(stream, heads, words, targets, anchors)

@@ -8,6 +8,7 @@ between two places holds each character once, line breaks included.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 
@@ -30,6 +31,8 @@ _BREAKS = frozenset({ord("\r"), ord("\n")})
 
 Box = tuple[float, float, float, float]
 """A character's left, top, bottom and right edge on the displayed page, as fractions."""
+_Page = tuple[int, list[Box], str, list[tuple[float, int]]]
+"""A page read: its index, each character's box, its characters, and its letters' (top, index) by top."""
 
 
 class TextOrder:
@@ -37,7 +40,7 @@ class TextOrder:
 
     def __init__(self, document: pdfium.PdfDocument) -> None:
         self.document = document
-        self._page: tuple[int, list[Box], str] = (-1, [], "")  # the last page read only
+        self._page: _Page = (-1, [], "", [])  # the last page read only
 
     def start(self, clause: Clause) -> tuple[int, int]:
         """(page, character index) where the clause starts: the character whose top-left corner is nearest
@@ -48,20 +51,32 @@ class TextOrder:
         starts with its page."""
         if clause.top is None:
             return clause.page_index, 0
-        boxes, chars = self.boxes(clause.page_index), self.chars(clause.page_index)
-        x, y = clause.left or 0.0, clause.top
-        nearest = min(
-            (
-                ((x - left) ** 2 + (y - top) ** 2, index)
-                for index, (left, top, bottom, right) in enumerate(boxes)
-                if top >= y - SLACK and right >= x - SLACK and top + bottom > 2 * y and _letter(chars[index])
-            ),
-            default=None,
-        )
-        if nearest is None:
-            return clause.page_index, len(boxes)
+        place = self._place(clause)
+        return clause.page_index, place[1] if place else len(self.boxes(clause.page_index))
+
+    def inside_line(self, clause: Clause) -> bool:
+        """The clause's destination marks a word inside a line of running text: words that print neither
+        its number nor its title come before it on its line (DocBy.TeX's `\\dg`, not a heading's)."""
+        place = self._place(clause) if clause.top is not None else None
+        return place is not None and place[1] > place[0]
+
+    def _place(self, clause: Clause) -> tuple[int, int] | None:
+        """The start of the line of the character nearest the clause's destination (`start`), and where
+        the clause starts on it; None where no character is below it."""
+        _, boxes, chars, by_top = self._read(clause.page_index)
+        x, y = clause.left or 0.0, clause.top or 0.0
+        best: tuple[float, int] | None = None
+        for top, index in by_top[bisect_left(by_top, (y - SLACK, -1)) :]:
+            if best is not None and (top - y) ** 2 > best[0]:
+                break  # lower still: farther than the nearest found
+            left, _, bottom, right = boxes[index]
+            if right >= x - SLACK and top + bottom > 2 * y:
+                best = min(best or (2.0, index), ((x - left) ** 2 + (y - top) ** 2, index))
+        if best is None:
+            return None
         title = {*keys(clause.title), *keys(clause.number or "")}
-        return clause.page_index, _own_start(chars, _line_start(boxes, nearest[1]), nearest[1], title)
+        line_start = _line_start(boxes, best[1])
+        return line_start, _own_start(chars, line_start, best[1], title)
 
     def between(self, start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, str]]:
         """(page, text) from `start` up to `end` (excluded), page by page."""
@@ -88,7 +103,7 @@ class TextOrder:
         """The page's characters, one per index (a line break too)."""
         return self._read(page_index)[2]
 
-    def _read(self, page_index: int) -> tuple[int, list[Box], str]:
+    def _read(self, page_index: int) -> _Page:
         if self._page[0] != page_index:
             page = self.document[page_index]
             textpage = page.get_textpage()
@@ -111,7 +126,8 @@ class TextOrder:
                     left, bottom, right, top = textpage.get_charbox(index)
                     (x0, y0), (x1, y1) = box.to_fraction(left, top), box.to_fraction(right, bottom)
                     boxes.append((min(x0, x1), min(y0, y1), max(y0, y1), max(x0, x1)))
-                self._page = (page_index, boxes, "".join(chars))
+                letters = sorted((box[1], index) for index, box in enumerate(boxes) if _letter(chars[index]))
+                self._page = (page_index, boxes, "".join(chars), letters)
             finally:
                 textpage.close()
                 page.close()
