@@ -881,3 +881,25 @@ def test_a_title_after_a_stray_number_in_its_own_order_is_no_reordered_or_cut_sh
     )
     assert not _cut_short(tokens("3 3 Cow and ride bell example"), target)
     assert _cut_short(tokens("2.22 Cow and ride bell exam-"), target)
+
+
+def test_a_destination_inside_running_text_is_not_shifted_by_the_headings_offset() -> None:
+    """tl-apnum p38: the headings' offset (-0.0245) moves `\\apSQRTra`'s destination, set at the top of the
+    line that documents it, into the paragraph above, whose last line mentions the word: that paragraph
+    opened the clause. Not shifted (`inline`), the destination opens it at its own line."""
+    stream = [
+        block("2.5 Square Root", bbox=(0.12, 0.70, 0.50, 0.72)),
+        text("Note that the macro is inserted after \\apSQRTra macro call."),
+        text("The \\apSQRTra macro operates repeatedly."),
+    ]
+    stream[1] = stream[1].model_copy(update={"bbox": (0.12, 0.73, 0.88, 0.815)})
+    stream[2] = stream[2].model_copy(update={"bbox": (0.17, 0.82, 0.88, 0.848)})
+    clauses = [
+        Clause(id="root", title="Square Root", level=0, page_index=0, top=0.705, left=0.12),
+        Clause(id="ra", title="\\apSQRTra", level=1, page_index=0, top=0.8155, left=0.2064),
+    ]
+    shifted = segment(stream, clauses, offset=-0.0245)
+    assert shifted.bodies["ra"][0] is stream[1]  # the paragraph above took the clause
+    kept = segment(stream, clauses, offset=-0.0245, inline=frozenset({"ra"}))
+    assert [b.text for b in kept.bodies["root"]] == [stream[1].text]
+    assert [b.text for b in kept.bodies["ra"]] == [stream[2].text]
