@@ -28,17 +28,20 @@ def test_only_a_word_after_running_text_on_its_line_is_inside_a_line(tmp_path: P
     drawing.drawString(50, 440, "\\apMINUS subtracts them.")
     drawing.drawString(50, 410, "left column text")  # a gutter, then the right column's heading
     drawing.drawString(230, 410, "Right heading")
+    drawing.drawString(40, 380, "C")  # an index's letter group, in the margin before its first name
+    drawing.drawString(50, 380, "csdim_ cct sets the dimensions")
     drawing.save()
     clauses = [
         _clause("Base colors", 50 + width("4.1 ", "Helvetica", 10), 500),
         _clause("\\apPLUS", 50 + width("The macro ", "Helvetica", 10), 470),
         _clause("\\apMINUS", 50, 440),
         _clause("Right heading", 230, 410),
+        _clause("csdim_", 50, 380),
     ]
     document = open_pdf(path)
     try:
         layer = TextOrder(document)
-        assert [layer.inside_line(clause) for clause in clauses] == [False, True, False, False]
+        assert [layer.inside_line(clause) for clause in clauses] == [False, True, False, False, False]
         chars = layer.chars(0)
         assert chars[layer.start(clauses[1])[1] :].startswith("\\apPLUS adds")
         assert chars[layer.start(clauses[0])[1] :].startswith("4.1 Base colors")

@@ -56,9 +56,12 @@ class TextOrder:
 
     def inside_line(self, clause: Clause) -> bool:
         """The clause's destination marks a word inside a line of running text: words that print neither
-        its number nor its title come before it on its line (DocBy.TeX's `\\dg`, not a heading's)."""
+        its number nor its title come before it on its line (DocBy.TeX's `\\dg`, not a heading's), more
+        than one letter in all (not an index's letter group, set in the margin before its first name)."""
         place = self._place(clause) if clause.top is not None else None
-        return place is not None and place[1] > place[0]
+        if place is None:
+            return False
+        return len("".join(keys(self.chars(clause.page_index)[place[0] : place[1]]))) > 1
 
     def _place(self, clause: Clause) -> tuple[int, int] | None:
         """The start of the line of the character nearest the clause's destination (`start`), and where
