@@ -8,11 +8,12 @@ source batch per call, and prints per document:
 - opened: outline entries that got a clause opened where their text starts (goal >= 99%), and how many
   of those at their bookmark's destination; `mismatch`: opened there, no printed heading matched; an entry
   whose bookmark repeats an earlier one counts as opened (its file links to that clause; listed below);
-- empty: clause files with no text of their own while the PDF's region of that clause (from its start to
-  the next clause's start in the text layer's order, so a column's clause stops at its column; less its
-  title with the number printed before it, the next heading's number, and running headers and footers)
-  holds words (goal 0); a clause never opened has no region of its own (its bookmark's place held no
-  heading of it) and counts under `opened` only;
+- empty: clause files with no text of their own while the PDF's region of that clause (from its start, at
+  its line or, for a word documented inside a line, at its word, to the next clause's start in the text
+  layer's order, so a column's clause stops at its column; less its title with the number printed
+  before it, the next heading's number, and running headers and footers) holds words (goal 0); a clause
+  never opened has no region of its own (its bookmark's place held no heading of it) and counts under
+  `opened` only;
 - dropped, per reason, and lost (dropped without a reason, goal 0); blocks filled from the text layer;
 - build blocks/s (one core);
 - code, read back from the Markdown with a CommonMark parser (markdown-it-py): headings whose text is a code
