@@ -56,13 +56,10 @@ from platform_assets.domain.tree.segment import (
     walked_clauses,
 )
 from platform_assets.domain.tree.text_layer_fill import PageRegions, fill_from_text_layer
-from platform_assets.domain.tree.text_order import TextOrder
+from platform_assets.domain.tree.text_order import WORD_GAP, TextOrder
 from platform_assets.domain.tree.title_lines import title_positions
 
 MANIFEST = "manifest.json"
-WORD_REACH = 0.1
-"""How far left of a destination (page widths) text on its line is looked for: only a destination with
-some is looked at closer for a word documented inside running text."""
 LOCATE_ROUNDS = 3
 """Times bookmarks without a position get their title's line and the tree is segmented again: once for
 those no heading opened, again for those that placing the first ones left unopened, and for the pages of
@@ -291,7 +288,8 @@ def _segmented(
 
 def _inside_lines(clauses: Sequence[Clause], pdf: Path, password: str | None) -> frozenset[str]:
     """The clauses whose destinations mark a word inside a line of running text (`TextOrder.inside_line`);
-    only a destination with text left of it on its line (`WORD_REACH`) is looked at closer."""
+    only a destination with text just left of it on its line, a space's width away at most (`WORD_GAP`),
+    is looked at closer (a heading at the text's edge has the margin there, a column's the gutter)."""
     with PageRegions(pdf, password) as regions:
         layer = TextOrder(regions.document)
         return frozenset(
@@ -301,7 +299,7 @@ def _inside_lines(clauses: Sequence[Clause], pdf: Path, password: str | None) ->
             and clause.left is not None
             and regions.inside(
                 clause.page_index,
-                (max(0.0, clause.left - WORD_REACH), clause.top, clause.left, clause.top + SAME_LINE),
+                (max(0.0, clause.left - WORD_GAP), clause.top, clause.left, clause.top + SAME_LINE),
             ).strip()
             and layer.inside_line(clause)
         )
