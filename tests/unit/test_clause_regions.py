@@ -114,6 +114,11 @@ def test_a_destination_right_of_its_headings_start_starts_the_region_with_the_li
     assert right == ["column", "text"]  # its title aside
 
 
+def _placed(title: str, y: float, left: float) -> Clause:
+    """A clause whose destination lies at height `y` (points, bottom-up) and `left` (a page fraction)."""
+    return Clause(id=title, title=title, level=0, page_index=0, top=_fraction(y), left=left)
+
+
 def test_words_documented_inside_a_line_start_their_regions_at_their_word(tmp_path):
     """tl-docby-e p16 and tl-docby p7: DocBy.TeX bookmarks each word a paragraph documents, its destination
     at the top of the word's line, at the word's start (`\\Blue`) or its end (`\\Red`); the words of the
@@ -132,17 +137,10 @@ def test_words_documented_inside_a_line_start_their_regions_at_their_word(tmp_pa
         return (50 + width(text, "Helvetica", 10)) / WIDTH
 
     clauses = [
-        Clause(id="colors", title="Palette", level=0, page_index=0, top=_fraction(520), left=50 / WIDTH),
-        Clause(id="blue", title="\\Blue", level=1, page_index=0, top=_fraction(508), left=at(head)),
-        Clause(
-            id="red",
-            title="\\Red",
-            level=1,
-            page_index=0,
-            top=_fraction(508),
-            left=at(head + "\\Blue, \\Red"),
-        ),
-        Clause(id="black", title="\\Black", level=1, page_index=0, top=_fraction(496), left=50 / WIDTH),
+        _placed("Palette", 520, 50 / WIDTH),
+        _placed("\\Blue", 508, at(head)),
+        _placed("\\Red", 508, at(head + "\\Blue, \\Red")),
+        _placed("\\Black", 496, 50 / WIDTH),
     ]
     colors, blue, red, black = own_words(path, clauses)
     assert colors == ["the", "design", "uses", "the", "colors"]
@@ -160,10 +158,7 @@ def test_a_mark_at_the_foot_of_the_line_above_starts_no_region(tmp_path):
     drawing.drawString(50, 500, "before {, } and")
     drawing.drawString(comma, 492, "the line below")
     drawing.save()
-    clauses = [
-        Clause(id="a", title="Alpha", level=0, page_index=0, top=_fraction(520), left=50 / WIDTH),
-        Clause(id="b", title="Beta", level=0, page_index=0, top=_fraction(500.3), left=comma / WIDTH),
-    ]
+    clauses = [_placed("Alpha", 520, 50 / WIDTH), _placed("Beta", 500.3, comma / WIDTH)]
     alpha, beta = own_words(path, clauses)
     assert alpha == ["before", "and"]
     assert beta == ["the", "line", "below"]
