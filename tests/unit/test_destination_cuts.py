@@ -10,6 +10,7 @@ from platform_assets.domain.tree.destination_cuts import BLANK_STRIP, cut_at_des
 from platform_assets.domain.tree.segment import (
     ANCHOR_MARGIN,
     LINE_ORDER,
+    Segmentation,
     anchor_blocks,
     in_line_order,
     segment,
@@ -28,6 +29,11 @@ def _layer(lines: list[tuple[float, str]]):
 
 def _clause(cid: str, title: str, top: float | None, left: float | None = None) -> Clause:
     return Clause(id=cid, title=title, level=1, page_index=0, numbered=False, top=top, left=left)
+
+
+def _bodies(segmentation: Segmentation, *clause_ids: str) -> list[list[str]]:
+    """Each clause's body as its blocks' texts."""
+    return [[block.text for block in segmentation.bodies[clause_id]] for clause_id in clause_ids]
 
 
 def _block(kind: BlockKind, box: BBox, text: str = "", **fields) -> Block:
@@ -314,7 +320,7 @@ def test_a_destination_just_below_a_blocks_top_is_cut_there_when_its_title_start
     assert cuts == 1
     assert [piece.text for piece in stream] == [text for _, _, text in SIGNATURES]
     segmentation = segment(stream, clauses)
-    assert [[b.text for b in segmentation.bodies[c]] for c in ("outer", "inner")] == [
+    assert _bodies(segmentation, *("outer", "inner")) == [
         [SIGNATURES[0][2]],
         [SIGNATURES[1][2]],
     ]
@@ -718,7 +724,7 @@ def test_a_destination_inside_a_line_cuts_the_paragraph_where_its_line_prints_th
     assert stream[1].text.endswith("varování a přejde do")
     assert stream[2].text.startswith("NOenc módu. V tomto módu")
     segmentation = segment(stream, clauses)
-    assert [[b.text for b in segmentation.bodies[c]] for c in ("enc", "noenc")] == [
+    assert _bodies(segmentation, *("enc", "noenc")) == [
         [stream[1].text],
         [stream[2].text],
     ]
@@ -908,7 +914,7 @@ def test_two_words_documented_on_a_paragraphs_first_line_each_open_at_their_word
     assert [piece.text for piece in stream] == ["The", "\\part macro is implemented by", stream[2].text]
     assert stream[2].text.startswith("\\iipart and it is")
     segmentation = segment(stream, clauses)
-    assert [[b.text for b in segmentation.bodies[c]] for c in ("part", "iipart")] == [
+    assert _bodies(segmentation, *("part", "iipart")) == [
         [stream[1].text],
         [stream[2].text],
     ]
@@ -930,7 +936,7 @@ def test_a_word_documented_on_a_first_line_is_cut_at_the_outlines_destination_an
     assert stream[2].text.startswith("\\apMINUS macros prepare")
     assert stream[1].bbox[1] == shifted[0].top  # type: ignore[index]
     segmentation = segment(stream, shifted, offset=0.0)
-    assert [[b.text for b in segmentation.bodies[c]] for c in ("plus", "minus")] == [
+    assert _bodies(segmentation, *("plus", "minus")) == [
         [stream[1].text],
         [stream[2].text],
     ]

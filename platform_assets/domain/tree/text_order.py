@@ -73,8 +73,9 @@ class TextOrder:
             if best is not None and (top - y) ** 2 > best[0]:
                 break  # lower still: farther than the nearest found
             left, _, bottom, right = boxes[index]
-            if right >= x - SLACK and top + bottom > 2 * y:
-                best = min(best or (2.0, index), ((x - left) ** 2 + (y - top) ** 2, index))
+            candidate = ((x - left) ** 2 + (y - top) ** 2, index)
+            if right >= x - SLACK and top + bottom > 2 * y and (best is None or candidate < best):
+                best = candidate
         if best is None:
             return None
         title = {*keys(clause.title), *keys(clause.number or "")}
@@ -169,9 +170,9 @@ def _own_start(chars: str, line_start: int, index: int, title: set[str]) -> int:
 
 def _line_start(boxes: Sequence[Box], index: int) -> int:
     """`index` moved back over the characters before it on its line, none of them further than `WORD_GAP`
-    from the next: a destination set right of where its heading's line begins (xcolor's `4.1 Base colors`,
-    its destination over `colors`) starts the region with the line, not inside a word of it; a column's
-    line level with it, across the gutter, stays out."""
+    from the next: where a destination's line begins (`_own_start` decides whether its clause starts
+    there: xcolor's `4.1 Base colors`, its destination over `colors`, does); a column's line level with it,
+    across the gutter, stays out."""
     _, top, bottom, _ = boxes[index]
     while index > 0:
         left, previous_top, previous_bottom, right = boxes[index - 1]
