@@ -903,3 +903,81 @@ def test_a_destination_inside_running_text_is_not_shifted_by_the_headings_offset
     kept = segment(stream, clauses, offset=-0.0245, inline=frozenset({"ra"}))
     assert [b.text for b in kept.bodies["root"]] == [stream[1].text]
     assert [b.text for b in kept.bodies["ra"]] == [stream[2].text]
+
+
+_APROLLA = (
+    "\\apROLLa hparami.@hsequencei shifts the decimal point of the hparami by \\tmpc positions to the right "
+    "(or to the left, if \\tmpc is negative) and saves the result to the hsequencei macro. The \\tmpc value "
+    "is saved to the \\apnumA register."
+)
+"""A paragraph too long to be taken for a heading (`MAX_HEADING_CHARS`)."""
+
+
+def test_a_destination_set_over_the_last_line_before_a_paragraph_opening_with_its_title_opens_there() -> None:
+    """tl-apnum p31: DocBy.TeX marks `\\apROLLa`, which opens its paragraph, between the paragraphs, so its
+    destination tops the last line of the paragraph before, which documents `\\apNORM` (an entry set on the
+    same line as `\\apROUND`'s, both opened at that paragraph). The paragraph stays with `\\apNORM`."""
+    stream = [
+        at("\\apROUND and", 30, 0.1365, 0.1366),
+        at("\\apNORM are implemented by \\apROLLa, \\apROUNDa and \\apNORMa macros ...", 30, 0.1366, 0.225),
+        at(_APROLLA, 30, 0.228, 0.285),
+    ]
+    clauses = [
+        anchored("\\apROUND", 30, 0.1364, "apround", left=0.347),
+        anchored("\\apNORM", 30, 0.1364, "apnorm", left=0.4589),
+        anchored("\\apROLLa", 30, 0.21, "aprolla", left=0.121),
+    ]
+    result = segment(stream, clauses)
+    assert result.bodies["apnorm"] == (stream[1],)
+    assert result.bodies["aprolla"] == (stream[2],)
+    assert_lossless(result, stream)
+    # the paragraph's box straddling more than its last line, or a paragraph below not opening with the
+    # title: the destination points into that paragraph, as before
+    lower = [*stream[:2], at(f"It is {_APROLLA}", 30, 0.228, 0.285)]
+    assert segment(lower, clauses).bodies["aprolla"][0] is lower[1]
+    higher = [c.model_copy(update={"top": 0.18}) if c.id == "aprolla" else c for c in clauses]
+    assert segment(stream, higher).bodies["aprolla"][0] is stream[1]
+
+
+def test_an_index_letter_printed_over_its_names_opens_there_not_at_the_big_initial_beside_them() -> None:
+    """glossaries' index (glossariesbegin p57): the text layer's piece cut at `T`'s destination prints `T`
+    on a line of its own over the letter's names; the big `T` beside them, a block of its own read after
+    the piece, prints the heading too. The piece is `T`'s, not the clause before's."""
+    stream = [
+        at("S\n\\setglossarystyle . . . 35", 56, 0.292, 0.4011, x0=0.5, width=0.377),
+        at("T\n\\texorpdfstring . . . 43\n\\textsc . . . 4, 5, 16", 56, 0.4011, 0.4748, x0=0.5, width=0.377),
+        at("T", 56, 0.407, 0.423, x0=0.685, width=0.013),
+        at("U\nuppercase . 20, 48, 51, see also sentence case", 56, 0.4748, 0.5343, x0=0.5, width=0.377),
+        at("U", 56, 0.482, 0.498, x0=0.684, width=0.015),
+    ]
+    clauses = [
+        anchored("S", 56, 0.2875, "s", left=0.508),
+        anchored("T", 56, 0.4011, "t", left=0.508),
+        anchored("U", 56, 0.4748, "u", left=0.508),
+    ]
+    result = segment(stream, clauses)
+    assert result.heading_of["t"] == (stream[2],) and result.heading_of["u"] == (stream[4],)
+    assert [b.text for b in result.bodies["t"]] == ["\\texorpdfstring . . . 43\n\\textsc . . . 4, 5, 16"]
+    assert [b.text for b in result.bodies["u"]] == ["uppercase . 20, 48, 51, see also sentence case"]
+    assert result.bodies["s"] == (stream[0],)
+
+
+def test_a_destination_ending_a_paragraphs_last_line_opens_at_the_block_below_left_of_it() -> None:
+    """glossaries-user p239: `\\glsresetall` is marked at the right end of `... multiple glossaries using:`;
+    the command's box below ends left of the mark and the margin sign `�` beside it is read last. The
+    box follows the paragraph in its column: the clause opens there, not at the sign."""
+    stream = [
+        at("\\glslocalunset{hentry-labeli}", 0, 0.59, 0.624, width=0.746),
+        at("The above commands ... for multiple glossaries using:", 0, 0.648, 0.681, width=0.75),
+        at("\\glsresetall[hglossary labels listi]", 0, 0.715, 0.734, x0=0.151, width=0.307),
+        at("which globally resets the first use flags and", 0, 0.75, 0.766, width=0.353),
+        at("�", 0, 0.696, 0.71, x0=0.846, width=0.013),
+    ]
+    clauses = [
+        anchored("\\glslocalunset", 0, 0.5587, "glslocalunset", left=0.4806),
+        anchored("\\glsresetall", 0, 0.6775, "glsresetall", left=0.8386),
+    ]
+    result = segment(stream, clauses)
+    assert result.bodies["glslocalunset"] == tuple(stream[:2])
+    assert result.bodies["glsresetall"] == tuple(stream[2:])
+    assert_lossless(result, stream)

@@ -706,11 +706,16 @@ def anchor_blocks(
             continue
         candidates, tails, figures = [], [], []
         left, gutter = clause.left, _in_gutter(stream, on_page, clause.left)
+        line = _line_ended(stream, on_page, clause.top, left)
         for at in on_page:
             box = stream[at].bbox
             if box is None or box[3] <= clause.top:
                 continue
-            if left is not None and (box[2] < left - STRADDLE or (gutter and _beside(box, left))):
+            if (
+                left is not None
+                and (box[2] < left - STRADDLE or (gutter and _beside(box, left)))
+                and not (line is not None and box[0] < line[2] and line[0] < box[2])
+            ):
                 continue  # in a column left of the destination
             distance = max(box[1] - clause.top, 0.0)
             if _ends_above(box, clause.top):
@@ -727,6 +732,7 @@ def anchor_blocks(
             else 1.0
         )
         printing = _printing(
+            stream,
             heads,
             [pair for pair in candidates + tails if stream[pair[1]].bbox[1] < limit],  # type: ignore[index]
             target,
@@ -913,14 +919,19 @@ def _numbered(words: Tokens, title: Tokens) -> bool:
 
 
 def _printing(
-    heads: Sequence[Tokens | None], candidates: list[tuple[float, int]], target: _Target
+    stream: Sequence[Block],
+    heads: Sequence[Tokens | None],
+    candidates: list[tuple[float, int]],
+    target: _Target,
 ) -> int | None:
     """Of the candidates up to `CALIBRATION_BELOW` below the destination, the nearest that prints the
-    clause's heading, else the nearest whose words begin with it (`K \\keys_define:nn ...` in an index);
-    None when none does, or the title has no words (`\\&`: every block would begin with it)."""
+    clause's heading, or prints it on a first line of its own (a text-layer piece cut at the destination,
+    `U` over its index names, nearer than the big initial set beside them), else the nearest whose words
+    begin with it (`K \\keys_define:nn ...` in an index); None when none does, or the title has no words
+    (`\\&`: every block would begin with it)."""
     near = sorted(pair for pair in candidates if pair[0] <= CALIBRATION_BELOW)
     for _, at in near:
-        if printed_heading(heads, at, target.keys):
+        if printed_heading(heads, at, target.keys) or _title_line_end(stream[at], target) is not None:
             return at
     if not target.words:
         return None
@@ -928,6 +939,27 @@ def _printing(
         own = heads[at]
         if own and _extends(own, target.words):
             return at
+    return None
+
+
+def _line_ended(
+    stream: Sequence[Block], on_page: Iterable[int], top: float, left: float | None
+) -> BBox | None:
+    """The box of a text block whose last line the destination ends (it starts above the destination,
+    ends less than `STRADDLE` below it and spans its left edge: a mark set after the paragraph's last
+    word, glossaries' `\\glsresetall` at the right of `... multiple glossaries using:`), None if none: the
+    blocks below it in its column follow it, whether or not they reach the destination's left edge."""
+    if left is None:
+        return None
+    for at in on_page:
+        box = stream[at].bbox
+        if (
+            box is not None
+            and stream[at].kind in _TEXT_KINDS
+            and _ends_above(box, top)
+            and box[0] < left < box[2]
+        ):
+            return box
     return None
 
 
@@ -1252,7 +1284,8 @@ def _open_due(walk: _Walk, outline: _Outline, words: list[Tokens | None], due: l
     walk.cursor = opening[-1] + 1
     first = outline.targets[opening[0]]  # a parent whose heading lies above the anchor it shares
     headed = len(opening) > 1 and _reclaim(walk, walk.at, first, before)
-    walk.at, matched = _open_at_anchor(walk, outline, words, walk.at, opening[-1], bound, before)
+    sharing = outline.targets[opening[-2]].id if len(opening) > 1 else before
+    walk.at, matched = _open_at_anchor(walk, outline, words, walk.at, opening[-1], bound, before, sharing)
     if not matched:
         walk.mismatched.append(outline.targets[opening[-1]].id)
     walk.mismatched += [outline.targets[index].id for index in opening[headed:-1]]
@@ -1322,6 +1355,7 @@ def _open_at_anchor(
     index: int,
     bound: int,
     previous: str | None,
+    sharing: str | None,
 ) -> tuple[int, bool]:
     """Open entry `index` (already marked open) at its anchor block `at`; return where the walk goes on
     and whether its printed heading was found.
@@ -1329,7 +1363,9 @@ def _open_at_anchor(
     The printed heading is looked for among the next `HEADING_REACH` blocks: found, the short label
     blocks right above it (`Chapter 4`) join it and the blocks between the anchor and them go back to
     the clause before (a destination placed a little high); not found, a straddling paragraph or
-    listing is cut where the title begins.
+    listing is cut where the title begins; a paragraph straddling the destination with its last line
+    only, the title opening the next, goes to `sharing` (the entry opened at the same anchor before this
+    one, else the clause before).
     """
     stream, target = walk.stream, outline.targets[index]
     clause_id = target.id
@@ -1341,6 +1377,13 @@ def _open_at_anchor(
         return at, True
     if (found := _heading_near(stream, walk.heads, at, min(at + HEADING_REACH, bound), target)) is not None:
         probe, heading = found
+        if probe > at and (end := _title_line_end(stream[at], target)) is not None:
+            # the anchor block, a text-layer piece cut at the destination, prints the title on a line of its
+            # own; the heading below prints it again (an index's big initial beside its letter's names)
+            walk.heading_of[clause_id] = tuple(stream[probe : probe + heading])
+            opening = stream[at].model_copy(update={"text": stream[at].text[end:]})
+            walk.bodies[clause_id] += [opening, *stream[at + 1 : probe]]
+            return probe + heading, True
         labels = probe
         while labels > at and _label(words[labels - 1]) and not _straddles(stream[labels - 1], target):
             labels -= 1
@@ -1370,11 +1413,52 @@ def _open_at_anchor(
     if block.kind in _TEXT_KINDS and (end := _title_end(block.text, target)) is not None:
         _open_with(walk, clause_id, block, end)
         return at + 1, True
+    if at + 1 < min(bound, len(stream)) and _opens_below(block, stream[at + 1], target):
+        _return_to_previous(walk, clause_id, [block], keep=sharing)
+        _open_with(walk, clause_id, stream[at + 1], _title_end(stream[at + 1].text, target))
+        return at + 2, True
     own = walk.heads[at]
     if buried is not None or (own and any(_extends(own, form) for form in target.forms)):
         walk.bodies[clause_id].append(block)  # the heading opens a block that carries more
         return at + 1, True
     return at, False
+
+
+def _opens_below(block: Block, below: Block, target: _Target) -> bool:
+    """The clause's destination was set a line high, over the last line of the paragraph before (a word
+    documented where its paragraph opens, DocBy.TeX's `\\dg`: the mark is made between the paragraphs):
+    the anchor block straddles it with that line only, and the block right below it opens with the title."""
+    box, under = block.bbox, below.bbox
+    return (
+        _straddles(block, target)
+        and box is not None
+        and under is not None
+        and box[3] - (target.top or 0.0) <= SAME_LINE
+        and below.page_index == block.page_index
+        and under[1] >= box[3] - STRADDLE
+        and below.kind in _TEXT_KINDS
+        and _title_opens(below.text, target)
+    )
+
+
+def _title_line_end(block: Block, target: _Target) -> int | None:
+    """Where the block's first line ends when that line prints the clause's title alone and the block
+    does not start above its destination; None otherwise."""
+    if block.kind not in _TEXT_KINDS or _straddles(block, target):
+        return None
+    for form in target.forms:
+        line = re.match(rf"[\W_]*(?:{words_pattern(form)})[ \t]*\n", block.text, re.IGNORECASE)
+        if line is not None:
+            return line.end()
+    return None
+
+
+def _title_opens(text: str, target: _Target) -> bool:
+    """`text` starts with a form of the clause's title, as a whole word (marks before it: `\\apROLLa`)."""
+    return any(
+        re.match(rf"[\W_]*(?:{words_pattern(form)})(?!\w)", text, re.IGNORECASE) is not None
+        for form in target.forms
+    )
 
 
 def _open_with(walk: _Walk, clause_id: str, block: Block, end: int | None) -> None:
