@@ -55,6 +55,9 @@ COLUMN_SLACK = 0.25
 LINE_CHARS = 12
 """A line of the text layer found once in a block's text, spaces aside, shows where to cut when it has at
 least this many characters."""
+COLUMN_HEIGHT = 0.035
+"""A block this tall holds three lines at least: a blank strip down all of them is a gutter, not spaces
+that happen to line up."""
 BLANK_STRIP = 0.004
 """Half the width of the strip at a block's middle that must hold no text for it to span two columns."""
 
@@ -84,6 +87,10 @@ def cut_at_destinations(
     if not inside:
         return list(stream), 0
     pages = [page for page, _, _ in inside]
+    boxes: dict[int, list[tuple[int, BBox]]] = {}
+    for block in stream:
+        if block.bbox is not None:
+            boxes.setdefault(block.page_index, []).append((id(block), block.bbox))
     cut: list[Block] = []
     cuts = 0
     kept_whole = {id(block) for block in whole}
@@ -95,8 +102,11 @@ def cut_at_destinations(
             continue
         on_page = [inside[at][2] for at in range(bisect_left(pages, page), bisect_right(pages, page))]
         page_clauses = [clauses[index] for index in on_page]
-        split = _columns if cuttable else _caption_cut
-        pieces = split(block, page_clauses, region_text) or [block]
+        if cuttable:
+            others = [box for key, box in boxes[page] if key != id(block) and _shared_box(box, block.bbox)]
+            pieces = _columns(block, page_clauses, region_text, others) or [block]
+        else:
+            pieces = _caption_cut(block, page_clauses, region_text) or [block]
         cuts += len(pieces) - 1
         lines = Counter(clauses[index].top for index in on_page)
         for index in on_page:
@@ -193,22 +203,40 @@ def _tops(shifted: Clause, unshifted: Clause | None) -> list[Clause]:
     return [shifted, unshifted]
 
 
-def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> list[Block] | None:
+def _shared_box(box: BBox, other: BBox) -> BBox | None:
+    """Where two boxes overlap, more than `STRADDLE` high; None where they do not (boxes that touch)."""
+    x0, y0, x1, y1 = (
+        max(box[0], other[0]),
+        max(box[1], other[1]),
+        min(box[2], other[2]),
+        min(box[3], other[3]),
+    )
+    return (x0, y0, x1, y1) if x0 < x1 and y1 - y0 > STRADDLE else None
+
+
+def _columns(
+    block: Block, clauses: list[Clause], region_text: RegionText, others: Sequence[BBox] = ()
+) -> list[Block] | None:
     """A list, index or text block over two columns (no text in a strip just left of the right column's
     destination, at it (a destination set in the gutter), or at its middle: a column of contents lines
     beside one of text, two index columns) that a destination of the right column (or of the gutter)
-    points into, as its left and right column: a list's entries cut before the one the text layer puts
-    first in the right column, or, where the tier merged the columns line by line (always, for a
-    paragraph), each column's lines from the text layer (`from_text_layer`). None where it is not such a
-    block."""
+    points into, or lies above where the block is `COLUMN_HEIGHT` tall (the rows of an index's last
+    lines, the right column's after a letter set above them), as its left and right column: a list's
+    entries cut before the one the text layer puts first in the right column, or, where the tier merged
+    the columns line by line (always, for a paragraph), each column's lines from the text layer
+    (`from_text_layer`), less the whole lines there of the blocks of `others` that overlap it (a line the
+    tier gave a block of its own keeps it), but a line that prints a clause's title (an index letter: the
+    segmenter opens the clause with it, the block of its big initial is the heading); None where it is not
+    such a block."""
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     middle = (x0 + x1) / 2
+    above = y0 - STRADDLE if y1 - y0 < COLUMN_HEIGHT else 0.0
     lefts = [
         clause.left
         for clause in clauses
         if clause.left is not None
         and clause.top is not None
-        and y0 - STRADDLE <= clause.top < y1
+        and above <= clause.top < y1
         and x0 <= clause.left <= x1
     ]
     right_half = sorted(left for left in lefts if left >= middle - GUTTER)  # in its right half (or gutter)
@@ -233,6 +261,12 @@ def _columns(block: Block, clauses: list[Clause], region_text: RegionText) -> li
         from_text_layer = block.from_text_layer
     else:  # the tier merged the columns line by line: each column's lines from the text layer
         columns = [[line.strip() for line in text_lines(text) if line.strip()] for text in (left, right)]
+        titles = {tokens(clause.title) for clause in clauses}
+        for lines, half in zip(columns, halves, strict=True):
+            for other in filter(None, (_shared_box(box, half) for box in others)):
+                for line in text_lines(region_text(block.page_index, other)):
+                    if line.strip() in lines and tokens(line) not in titles:
+                        lines.remove(line.strip())
         from_text_layer = True
     if not all(columns):
         return None
