@@ -158,6 +158,10 @@ holdout|tl-songs.pdf|texlive-music|2022.20230122-4|usr/share/doc/texlive-doc/lat
 holdout|tl-xint.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/generic/xint/xint.pdf|glossary_columns|07e6d76e03d5aa61f132a1e588c11d8b423377e56b6123dd1a0744319fc6747c
 dev|tl-docby.pdf|texlive-plain-generic|2022.20230122-4|usr/share/doc/texlive-doc/generic/docbytex/docby.pdf|glossary_columns,inline_destinations|579d1a50767a2183a287836945b67dcee56aee5fa076f49fdf3b0cc1cdaed86b
 dev|tl-apnum.pdf|texlive-plain-generic|2022.20230122-4|usr/share/doc/texlive-doc/generic/apnum/apnum.pdf|glossary_columns,inline_destinations|d8ac6f77cc3da368326a528e72b4c73e61cde26161948249f659ca7e42c75c62
+dev|tl-glossaries-user.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/glossaries/glossaries-user.pdf|inline_destinations,line_end_destinations,index_letter_groups|bd8273babc134fe1dcb591cbe1cd6acad1d4a4242f305959ae45f03dd1fac88f
+dev|tl-glossariesbegin.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/glossaries/glossariesbegin.pdf|inline_destinations,index_letter_groups,columns_read_across|cc6c235155699668f767a1d0ac27bc4f41169000dd92fa4d48567c21204ea030
+holdout|tl-glossaries-extra-manual.pdf|texlive-latex-extra-doc|2022.20230122-4|usr/share/doc/texlive-doc/latex/glossaries-extra/glossaries-extra-manual.pdf|inline_destinations|1dd948016c01aa81fbb506dcaf9663d78b05775951d003d29c0129065f3d6942
+holdout|tl-tracklang-manual.pdf|texlive-plain-generic|2022.20230122-4|usr/share/doc/texlive-doc/generic/tracklang/tracklang-manual.pdf|inline_destinations|48d088e6e6fb0511ff509e18c9f2d5eec3c39cbfdee5e14a7cb71d6d530504f2
 EOF
 )
 

@@ -111,6 +111,9 @@ def heading(tree: ClauseTree, clause_id: str) -> str:
         ("tl-unicode-math-code.pdf", 142, 142),  # an index page as one block, its only blank strip at `V`'s
         ("tl-multicol.pdf", 34, 34),  # four index columns above a history in two, its heading read early
         ("tl-pdfscreen-manual.pdf", 4, 4),  # `1.4. Packages ... pdfscreen` for `... section1pdfscreen`
+        ("tl-apnum.pdf", 30, 30),  # `\\apROLLa` marked over the last line of the paragraph before its own
+        ("tl-glossaries-user.pdf", 238, 238),  # commands marked at the right end of the line before their box
+        ("tl-glossariesbegin.pdf", 56, 56),  # index letters over their names beside big initials; rows across
     ],
 )
 def test_every_outline_entry_of_the_range_gets_its_own_text(extra_pdfs, real_pdfs, name, first, last) -> None:
