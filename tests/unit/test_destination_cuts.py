@@ -197,37 +197,11 @@ def test_a_paragraph_the_tier_merged_across_two_index_columns_is_split_into_them
     assert all(piece.kind is BlockKind.TEXT and piece.from_text_layer and not piece.items for piece in stream)
 
 
-def test_an_index_paragraph_merged_across_columns_below_a_right_letter_is_split_into_them() -> None:
-    """glossariesbegin p57: the right column's `X` is set just above the page's last rows, which the tier
-    ran across both columns into one paragraph (the left column's last entries, then `X`'s): no
-    destination points inside it, the one above splits it, three lines tall, into its columns; a block
-    of two lines (spaces may line up) is not split by a destination above it."""
-    left_lines = [(0.56, "40, 54"), (0.575, "\\printunsrtglossary . . 28, 29, 35"), (0.59, "46, 54")]
-    right_lines = [(0.56, "xindy . 8, 10, 18, 26"), (0.575, "27, 32-34, 38"), (0.59, "xindy . . . 26")]
-
-    def region_text(page: int, box: BBox) -> str:  # the left column ends at 0.49, the right starts at 0.508
-        column = (left_lines if box[0] < 0.49 else []) + (right_lines if box[2] > 0.508 else [])
-        return "\n".join(text for y, text in column if box[1] <= y < box[3])
-
-    text = " ".join(f"{a} {b}" for (_, a), (_, b) in zip(left_lines, right_lines, strict=True))
-    block = _block(BlockKind.TEXT, (0.125, 0.552, 0.875, 0.603), text)
-    x = _clause("x", "X", 0.5343, 0.5084)
-    stream, cuts = cut_at_destinations([block], [x], region_text)
-    assert cuts == 1
-    assert [piece.text.splitlines() for piece in stream] == [
-        [text for _, text in left_lines],
-        [text for _, text in right_lines],
-    ]
-    short = block.model_copy(update={"bbox": (0.125, 0.552, 0.875, 0.582)})
-    assert cut_at_destinations([short], [x], region_text) == ([short], 0)
-
-
 def test_a_line_the_tier_gave_a_block_of_its_own_is_not_taken_again_by_the_column_split() -> None:
-    """hustthesis p57: the tier ran `\\par ...` and `\\setCJKsansfont ...` across the columns into one
-    paragraph, and gave `\\setcounter ...`, a line of the right column level with its last line, a block
-    of its own: the right column's lines from the text layer leave it out (it was in the tree twice). A
-    line printing a letter's title stays (the segmenter opens the letter with it; its big initial,
-    a block of its own, is the heading)."""
+    """An index page the tier ran across its columns into one paragraph, and a line of the right column
+    level with its last line also a block of its own (interface3's index: `\\cs_show:N` twice in `C`):
+    the right column's lines from the text layer leave that line out. A line printing a letter's title
+    stays (the segmenter opens the letter with it; its big initial, a block of its own, is the heading)."""
     left_lines = [(0.535, "\\par . . . 844, 853"), (0.55, "\\parbox . . . 677, 692")]
     right_lines = [(0.535, "\\setCJKsansfont . . . 96"), (0.55, "\\setcounter . . . 584, 606, 837")]
     letter_lines = [(0.535, "S"), (0.55, "\\schoolcode . . . 9, 289")]
@@ -239,7 +213,7 @@ def test_a_line_the_tier_gave_a_block_of_its_own_is_not_taken_again_by_the_colum
     text = " ".join(f"{a} {b}" for (_, a), (_, b) in zip(left_lines, right_lines, strict=True))
     block = _block(BlockKind.TEXT, (0.181, 0.527, 0.834, 0.564), text)
     own = _block(BlockKind.TEXT, (0.516, 0.545, 0.834, 0.566), "\\setcounter . . . 584, 606, 837")
-    r = _clause("r", "R", 0.0975, 0.5114)
+    r = _clause("r", "\\renewcommand", 0.54, 0.5114)  # printed on another page: no cut at it
     stream, cuts = cut_at_destinations([block, own], [r], region_text)
     assert cuts == 1
     assert [piece.text.splitlines() for piece in stream] == [

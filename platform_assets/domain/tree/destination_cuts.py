@@ -55,9 +55,6 @@ COLUMN_SLACK = 0.25
 LINE_CHARS = 12
 """A line of the text layer found once in a block's text, spaces aside, shows where to cut when it has at
 least this many characters."""
-COLUMN_HEIGHT = 0.035
-"""A block this tall holds three lines at least: a blank strip down all of them is a gutter, not spaces
-that happen to line up."""
 BLANK_STRIP = 0.004
 """Half the width of the strip at a block's middle that must hold no text for it to span two columns."""
 
@@ -220,23 +217,20 @@ def _columns(
     """A list, index or text block over two columns (no text in a strip just left of the right column's
     destination, at it (a destination set in the gutter), or at its middle: a column of contents lines
     beside one of text, two index columns) that a destination of the right column (or of the gutter)
-    points into, or lies above where the block is `COLUMN_HEIGHT` tall (the rows of an index's last
-    lines, the right column's after a letter set above them), as its left and right column: a list's
-    entries cut before the one the text layer puts first in the right column, or, where the tier merged
-    the columns line by line (always, for a paragraph), each column's lines from the text layer
-    (`from_text_layer`), less the whole lines there of the blocks of `others` that overlap it (a line the
-    tier gave a block of its own keeps it), but a line that prints a clause's title (an index letter: the
-    segmenter opens the clause with it, the block of its big initial is the heading); None where it is not
-    such a block."""
+    points into, as its left and right column: a list's entries cut before the one the text layer puts
+    first in the right column, or, where the tier merged the columns line by line (always, for a
+    paragraph), each column's lines from the text layer (`from_text_layer`), less the whole lines there of
+    the blocks of `others` that overlap it (a line the tier gave a block of its own keeps it), but a line
+    that prints a clause's title (an index letter: the segmenter opens the clause with it, the block of its
+    big initial is the heading). None where it is not such a block."""
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     middle = (x0 + x1) / 2
-    above = y0 - STRADDLE if y1 - y0 < COLUMN_HEIGHT else 0.0
     lefts = [
         clause.left
         for clause in clauses
         if clause.left is not None
         and clause.top is not None
-        and above <= clause.top < y1
+        and y0 - STRADDLE <= clause.top < y1
         and x0 <= clause.left <= x1
     ]
     right_half = sorted(left for left in lefts if left >= middle - GUTTER)  # in its right half (or gutter)
