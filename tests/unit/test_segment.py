@@ -981,3 +981,25 @@ def test_a_destination_ending_a_paragraphs_last_line_opens_at_the_block_below_le
     assert result.bodies["glslocalunset"] == tuple(stream[:2])
     assert result.bodies["glsresetall"] == tuple(stream[2:])
     assert_lossless(result, stream)
+
+
+def test_a_title_of_symbols_alone_anchors_at_the_block_printing_it_alone() -> None:
+    """mfirstuc's index p41: `@`, a letter group of its own, has no words to find; the nearest block
+    below its destination was a paragraph the tier ran across both columns, read before `Symbols`' own
+    heading, so `Symbols`, passed, never opened. The block that prints `@` alone is its anchor."""
+    stream = [
+        at("Index", 40, 0.139, 0.181, BlockKind.HEADING),
+        at("\\end . . . 8, 26 \\ensuremath . . . 8, 12, 26 ~ . . .", 40, 0.219, 0.324, width=0.75),
+        at("Symbols", 40, 0.221, 0.237, x0=0.27, width=0.077),
+        at("@", 40, 0.296, 0.312, x0=0.298, width=0.02),
+        at("\\@mfu@blockers . . . §3.1; 27, 33", 40, 0.323, 0.359, width=0.367),
+    ]
+    clauses = [
+        anchored("Index", 40, 0.0833, "index", left=0.125),
+        anchored("Symbols", 40, 0.2193, "symbols", left=0.125),
+        anchored("@", 40, 0.2921, "at-sign", left=0.125),
+    ]
+    result = segment(stream, clauses)
+    assert result.unmatched == () and result.heading_of["symbols"] == (stream[2],)
+    assert result.bodies["at-sign"][-1] is stream[4]
+    assert_lossless(result, stream)

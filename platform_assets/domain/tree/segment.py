@@ -736,6 +736,7 @@ def anchor_blocks(
             heads,
             [pair for pair in candidates + tails if stream[pair[1]].bbox[1] < limit],  # type: ignore[index]
             target,
+            clause.title,
         )
         if printing is not None:
             found.append(printing)
@@ -923,18 +924,20 @@ def _printing(
     heads: Sequence[Tokens | None],
     candidates: list[tuple[float, int]],
     target: _Target,
+    title: str,
 ) -> int | None:
     """Of the candidates up to `CALIBRATION_BELOW` below the destination, the nearest that prints the
     clause's heading, or prints it on a first line of its own (a text-layer piece cut at the destination,
     `U` over its index names, nearer than the big initial set beside them), else the nearest whose words
-    begin with it (`K \\keys_define:nn ...` in an index); None when none does, or the title has no words
-    (`\\&`: every block would begin with it)."""
+    begin with it (`K \\keys_define:nn ...` in an index); a title without words (`\\&`, an index's `@`:
+    every block would begin with it) only in a block that prints it alone; None when none does."""
     near = sorted(pair for pair in candidates if pair[0] <= CALIBRATION_BELOW)
     for _, at in near:
         if printed_heading(heads, at, target.keys) or _title_line_end(stream[at], target) is not None:
             return at
     if not target.words:
-        return None
+        alone = title.strip()
+        return next((at for _, at in near if alone and stream[at].text.strip() == alone), None)
     for _, at in near:
         own = heads[at]
         if own and _extends(own, target.words):
