@@ -53,11 +53,12 @@ holdout: install
 	CORPUS_SKIP_DEV=1 bash tests/corpus/fetch_more_pdfs.sh - .cache/holdout
 
 # Two pytest-xdist workers, one test file each at a time (module fixtures are built once), the files with
-# most tests first, then the live tests (tests/conftest.py).
+# most tests first, then the live tests (tests/conftest.py); the 20 slowest tests are listed at the end,
+# to watch CI's time (it must stay well inside 30 minutes).
 test: install corpus
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile --durations=20
 
 # Unit tests only (tests/unit): no servers, MinerU, Dagster daemon or worker processes, under a minute;
 # `make test` also runs tests/integration and tests/live.
