@@ -84,10 +84,9 @@ def cut_at_destinations(
     if not inside:
         return list(stream), 0
     pages = [page for page, _, _ in inside]
-    boxes: dict[int, list[tuple[int, BBox]]] = {}
+    page_blocks: dict[int, list[Block]] = {}
     for block in stream:
-        if block.bbox is not None:
-            boxes.setdefault(block.page_index, []).append((id(block), block.bbox))
+        page_blocks.setdefault(block.page_index, []).append(block)
     cut: list[Block] = []
     cuts = 0
     kept_whole = {id(block) for block in whole}
@@ -100,8 +99,7 @@ def cut_at_destinations(
         on_page = [inside[at][2] for at in range(bisect_left(pages, page), bisect_right(pages, page))]
         page_clauses = [clauses[index] for index in on_page]
         if cuttable:
-            others = [box for key, box in boxes[page] if key != id(block) and _shared_box(box, block.bbox)]
-            pieces = _columns(block, page_clauses, region_text, others) or [block]
+            pieces = _columns(block, page_clauses, region_text, page_blocks[page]) or [block]
         else:
             pieces = _caption_cut(block, page_clauses, region_text) or [block]
         cuts += len(pieces) - 1
@@ -212,7 +210,7 @@ def _shared_box(box: BBox, other: BBox) -> BBox | None:
 
 
 def _columns(
-    block: Block, clauses: list[Clause], region_text: RegionText, others: Sequence[BBox] = ()
+    block: Block, clauses: list[Clause], region_text: RegionText, page: Sequence[Block] = ()
 ) -> list[Block] | None:
     """A list, index or text block over two columns (no text in a strip just left of the right column's
     destination, at it (a destination set in the gutter), or at its middle: a column of contents lines
@@ -220,9 +218,9 @@ def _columns(
     points into, as its left and right column: a list's entries cut before the one the text layer puts
     first in the right column, or, where the tier merged the columns line by line (always, for a
     paragraph), each column's lines from the text layer (`from_text_layer`), less the whole lines there of
-    the blocks of `others` that overlap it (a line the tier gave a block of its own keeps it), but a line
-    that prints a clause's title (an index letter: the segmenter opens the clause with it, the block of its
-    big initial is the heading). None where it is not such a block."""
+    the other blocks of its `page` that overlap it (a line the tier gave a block of its own keeps it), but
+    a line that prints a clause's title (an index letter: the segmenter opens the clause with it, the
+    block of its big initial is the heading). None where it is not such a block."""
     x0, y0, x1, y1 = block.bbox  # type: ignore[misc]
     middle = (x0 + x1) / 2
     lefts = [
@@ -257,8 +255,9 @@ def _columns(
         columns = [[line.strip() for line in text_lines(text) if line.strip()] for text in (left, right)]
         titles = {tokens(clause.title) for clause in clauses}
         for lines, half in zip(columns, halves, strict=True):
-            for other in filter(None, (_shared_box(box, half) for box in others)):
-                for line in text_lines(region_text(block.page_index, other)):
+            shared = (_shared_box(other.bbox, half) for other in page if other is not block and other.bbox)
+            for box in filter(None, shared):
+                for line in text_lines(region_text(block.page_index, box)):
                     if line.strip() in lines and tokens(line) not in titles:
                         lines.remove(line.strip())
         from_text_layer = True

@@ -1445,15 +1445,13 @@ def _opens_below(block: Block, below: Block, target: _Target) -> bool:
 
 
 def _title_line_end(block: Block, target: _Target) -> int | None:
-    """Where the block's first line ends when that line prints the clause's title alone and the block
-    does not start above its destination; None otherwise."""
+    """Where the block's first line ends, its line break included, when that line prints the clause's
+    title alone (a text-layer piece keeps its line breaks) and the block does not start above its
+    destination; None otherwise."""
     if block.kind not in _TEXT_KINDS or _straddles(block, target):
         return None
-    for form in target.forms:
-        line = re.match(rf"[\W_]*(?:{words_pattern(form)})[ \t]*\n", block.text, re.IGNORECASE)
-        if line is not None:
-            return line.end()
-    return None
+    first, newline, _ = block.text.partition("\n")
+    return len(first) + 1 if newline and tokens(first) in target.forms else None
 
 
 def _title_opens(text: str, target: _Target) -> bool:
